@@ -1,0 +1,76 @@
+/*
+ * db.h - a small pool of non-blocking PostgreSQL connections driven by the
+ * server's libuv loop. Queries go out with PQsendQueryParams; results come
+ * back through callbacks on the loop thread. Nothing here ever blocks.
+ *
+ * Connections that fail (database restarted, network gone) are dropped and
+ * reconnected with back-off; queries waiting in the FIFO are sent once a
+ * connection is back, or fail after their queue timeout.
+ */
+#ifndef RUNIT_DB_H
+#define RUNIT_DB_H
+
+#include <libpq-fe.h>
+#include <uv.h>
+
+struct db_pool;
+struct db_conn;
+
+/*
+ * Completion of a query. res is borrowed: valid during the call only, freed
+ * by the pool afterwards. On failure res is NULL and err says why (a
+ * borrowed message); on success err is NULL and res has status
+ * PGRES_TUPLES_OK or PGRES_COMMAND_OK. A query that reached the server and
+ * failed there (constraint, syntax) gives res NULL, err set and *sqlstate
+ * (the five-character SQLSTATE, borrowed) through db_last_sqlstate().
+ * Runs exactly once per accepted query, never from inside db_query().
+ */
+typedef void (*db_cb)(void *arg, PGresult *res, const char *err);
+
+/* conninfo as libpq takes it (URL or key=value). size >= 1. */
+struct db_pool *db_pool_new(uv_loop_t *loop, const char *conninfo, int size);
+/* Closes connections; pending callbacks run with err "shutting down". */
+void db_pool_free(struct db_pool *p);
+
+/*
+ * One statement outside any transaction. params are copied; NULL entries are
+ * SQL NULL. Returns 0 (cb will run once) or -1 (cb will not run).
+ */
+int db_query(struct db_pool *p, const char *sql, int nparams,
+	     const char *const *params, db_cb cb, void *arg);
+
+/*
+ * Transactions: take one connection for a sequence of statements.
+ * db_acquire() calls cb with a connection of its own (or NULL and err).
+ * Then db_conn_query() any number of times, one at a time, and
+ * db_release() when done (commit or roll back before releasing; a
+ * connection released inside a transaction is rolled back).
+ */
+typedef void (*db_acquire_cb)(void *arg, struct db_conn *c, const char *err);
+int db_acquire(struct db_pool *p, db_acquire_cb cb, void *arg);
+int db_conn_query(struct db_conn *c, const char *sql, int nparams,
+		  const char *const *params, db_cb cb, void *arg);
+void db_release(struct db_conn *c);
+
+/* SQLSTATE of the failure being reported to the current callback, or "". */
+const char *db_last_sqlstate(void);
+
+/* Figures for /metrics and /healthz. */
+struct db_stats {
+	int size;            /* connections configured */
+	int connected;       /* connections up */
+	int in_use;          /* connections running a query or held */
+	int queued;          /* queries waiting for a connection */
+	unsigned long long queries;  /* completed, ok or not */
+	unsigned long long errors;   /* failed queries */
+	int healthy;         /* last health probe answered, recently */
+};
+void db_pool_stats(const struct db_pool *p, struct db_stats *st);
+
+/*
+ * Run "SELECT 1" every interval_ms and remember whether the database
+ * answered; db_pool_stats().healthy reflects the last probe.
+ */
+void db_pool_start_health(struct db_pool *p, unsigned interval_ms);
+
+#endif
