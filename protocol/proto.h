@@ -102,11 +102,43 @@ struct proto_msg {
 int proto_parse(const char *buf, size_t len, const struct proto_limits *lim,
 		struct proto_msg *msg, struct proto_error *err);
 void proto_msg_release(struct proto_msg *msg);
+/*
+ * Details of proto_parse (PROTOCOL.md, "Parse rules", is the full list):
+ *  - lim may be NULL, and a zero field means its default (PROTO_LIMITS_DEFAULT).
+ *  - on error, when msg->id is set, msg->root is the whole parsed document
+ *    (method and params are NULL); otherwise msg->root is NULL.
+ *  - every number in the document, integer or real, must lie within
+ *    +-PROTO_MAX_SAFE_INT, else PROTO_R_NUMBER_TOO_LARGE.
+ *  - "\u0000" in any string or key is refused with PROTO_R_PARSE_ERROR.
+ *  - a request object may hold only jsonrpc, id, method and params.
+ *  - err may be NULL.
+ */
+
+/* Longest accepted method name, in bytes. */
+#define PROTO_MAX_METHOD 128
+
+/*
+ * Fill *err (ignored when NULL) with a reason and a printf-style message.
+ * The message is cut to fit err->message and to end on a whole UTF-8
+ * character, so it is always valid UTF-8. For handlers as well as parsers.
+ */
+void proto_error_set(struct proto_error *err, enum proto_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Outbound frames as newly allocated NUL-terminated compact JSON strings
  * (free() them); *len gets strlen. NULL only on allocation failure.
  * Arguments are borrowed (not stolen) unless the name says _steal.
+ */
+/*
+ * A NULL id is sent as null, a NULL result as null, NULL notify params as {}.
+ * extra_data: its keys are merged into error.data (a "reason" key there is
+ * ignored); anything but an object is ignored. A NULL or empty message gets
+ * the reason's default text; a message that is not valid UTF-8 is cut at the
+ * first bad byte. If result or extra_data cannot be encoded (a string made
+ * with json_string_nocheck that is not UTF-8), proto_result sends an INTERNAL
+ * error for the same id instead and proto_error_frame drops extra_data, so a
+ * request still gets exactly one response; proto_notify returns NULL.
  */
 char *proto_result(json_t *id, json_t *result, size_t *len);
 char *proto_result_steal(json_t *id, json_t *result, size_t *len);
@@ -160,5 +192,7 @@ int proto_utf8_valid(const char *buf, size_t len);
  * Used to avoid splitting a character across two frames.
  */
 size_t proto_utf8_complete_prefix(const char *buf, size_t len);
+/* Length of the longest prefix of buf[0..len) that is valid UTF-8. */
+size_t proto_utf8_valid_prefix(const char *buf, size_t len);
 
 #endif

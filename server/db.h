@@ -27,9 +27,20 @@ struct db_conn;
  */
 typedef void (*db_cb)(void *arg, PGresult *res, const char *err);
 
-/* conninfo as libpq takes it (URL or key=value). size >= 1. */
+/*
+ * conninfo as libpq takes it (URL or key=value). size >= 1. Connecting starts
+ * at once, in the background; NULL on a malformed conninfo (one line on
+ * stderr) or no memory. Give a numeric host (127.0.0.1): libpq resolves
+ * names with a blocking getaddrinfo().
+ */
 struct db_pool *db_pool_new(uv_loop_t *loop, const char *conninfo, int size);
-/* Closes connections; pending callbacks run with err "shutting down". */
+/*
+ * Closes connections; queued and in-flight callbacks run (from inside this
+ * call) with err "shutting down". uv handles are closed, and the pool's
+ * memory is freed by their close callbacks: run the loop afterwards (e.g.
+ * uv_run(loop, UV_RUN_DEFAULT)) before uv_loop_close(). A db_conn still held
+ * must not be used after this call.
+ */
 void db_pool_free(struct db_pool *p);
 
 /*
@@ -52,8 +63,17 @@ int db_conn_query(struct db_conn *c, const char *sql, int nparams,
 		  const char *const *params, db_cb cb, void *arg);
 void db_release(struct db_conn *c);
 
-/* SQLSTATE of the failure being reported to the current callback, or "". */
+/*
+ * SQLSTATE of the failure being reported to the current callback, or "".
+ * Besides the server's codes ("23505" unique violation, "23514" check
+ * violation, ...), the pool reports "08006" when the connection was lost
+ * with the query in flight (it may or may not have been committed) and
+ * "08001" when the query waited 5 s in the queue without a connection
+ * (err "database unavailable"; it never reached the server).
+ */
 const char *db_last_sqlstate(void);
+/* Name of the constraint behind that failure ("one_active_run"), or "". */
+const char *db_last_constraint(void);
 
 /* Figures for /metrics and /healthz. */
 struct db_stats {
@@ -63,7 +83,8 @@ struct db_stats {
 	int queued;          /* queries waiting for a connection */
 	unsigned long long queries;  /* completed, ok or not */
 	unsigned long long errors;   /* failed queries */
-	int healthy;         /* last health probe answered, recently */
+	int healthy;         /* last probe answered within 2 s (without
+	                        db_pool_start_health: connected > 0) */
 };
 void db_pool_stats(const struct db_pool *p, struct db_stats *st);
 
@@ -72,5 +93,18 @@ void db_pool_stats(const struct db_pool *p, struct db_stats *st);
  * answered; db_pool_stats().healthy reflects the last probe.
  */
 void db_pool_start_health(struct db_pool *p, unsigned interval_ms);
+
+/*
+ * LISTEN on channel ([A-Za-z_][A-Za-z0-9_]{0,62}, case-sensitive: send with
+ * pg_notify('channel', payload)) over one dedicated connection, opened on the
+ * first call and re-LISTENed after every reconnect. cb runs on the loop for
+ * each notification (channel and payload borrowed). After a reconnect cb
+ * runs once per subscription with payload NULL: notifications may have been
+ * missed meanwhile, so resynchronise from the tables. Subscriptions last
+ * until db_pool_free(). Returns 0, or -1 (bad channel name, no memory).
+ */
+int db_listen(struct db_pool *p, const char *channel,
+	      void (*cb)(void *arg, const char *channel, const char *payload),
+	      void *arg);
 
 #endif

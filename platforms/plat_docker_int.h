@@ -1,0 +1,146 @@
+/*
+ * plat_docker_int.h - what the files of the Docker backend share: its state,
+ * one request to the Engine API (struct dk_req) and the helpers that build,
+ * send and finish requests. Not for use outside platforms/plat_docker*.c.
+ *
+ * A request is one libcurl easy handle plus what it needs to live: owned
+ * path, body, headers, a response buffer and the completion (finish) that
+ * turns the response into the operation's callback. Requests wait in a FIFO
+ * while the API version is being negotiated (GET /_ping), then go out as
+ * /v<version><path>.
+ */
+#ifndef RUNIT_PLAT_DOCKER_INT_H
+#define RUNIT_PLAT_DOCKER_INT_H
+
+#include <stdbool.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "plat_http.h"
+#include "platform.h"
+
+/* The oldest Engine API we speak: Docker 20.10. */
+#define DK_MIN_MAJOR 1
+#define DK_MIN_MINOR 41
+/* Largest non-streamed response body we keep. */
+#define DK_RESP_MAX (16u << 20)
+
+struct plat_docker {
+	struct plat base;
+	uv_loop_t *loop;
+	struct plat_http *http;
+	char *socket_path;
+	char api_version[16];  /* negotiated or pinned; "" = not yet */
+	bool pinned;
+	unsigned op_timeout_ms;
+	unsigned connect_timeout_ms;
+	struct dk_req *nego;   /* negotiation in flight */
+	struct dk_req *wait_head, *wait_tail; /* waiting for the version */
+	bool destroying;
+};
+
+struct dk_req;
+typedef void (*dk_finish)(struct dk_req *r, const struct plat_err *err);
+
+struct dk_req {
+	struct plat_docker *d;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *path;            /* path and query, without the version; owned */
+	bool unversioned;      /* /_ping */
+	char *body;            /* owned request body, or NULL */
+	/* response */
+	long status;
+	bool headers_done;
+	char *resp;            /* body, NUL-terminated when finished */
+	size_t resp_len, resp_cap;
+	bool resp_too_large;
+	char api_version[16];  /* API-Version header */
+	char server[96];       /* Server header */
+	/* hooks for streaming responses (attach, pull); NULL: buffer */
+	size_t (*on_write)(struct dk_req *r, const char *buf, size_t len);
+	void (*on_headers)(struct dk_req *r);
+	/* completion */
+	dk_finish finish;
+	union {
+		plat_done_cb done;
+		plat_ping_cb ping;
+		plat_create_cb create;
+		plat_wait_cb wait;
+		plat_inspect_cb inspect;
+		plat_list_cb list;
+	} cb;
+	void *arg;
+	void *ctx;             /* operation's own state, borrowed */
+	char *str;             /* operation's own string, owned */
+	bool flag;             /* operation's own flag */
+	bool stream_error;     /* a streamed response reported an error */
+	plat_progress_cb progress;
+	struct plat_http_xfer *xfer; /* while with the transport */
+	bool canceled;
+	long timeout_ms;       /* kept while waiting for the version */
+	struct dk_req *next;   /* in the negotiation FIFO */
+	char errbuf[CURL_ERROR_SIZE];
+	char msg[512];
+};
+
+/*
+ * A request for method ("GET", "POST", "PUT", "DELETE") on path (with its
+ * query, already escaped). body is copied when body_len is not 0 or when
+ * body is not NULL; a POST always sends a body (empty if NULL). NULL when
+ * out of memory.
+ */
+struct dk_req *dk_req_new(struct plat_docker *d, const char *method,
+			  const char *path, const char *body, size_t body_len,
+			  dk_finish finish);
+
+/* The same, with a JSON body (not consumed) sent as application/json. */
+struct dk_req *dk_req_new_json(struct plat_docker *d, const char *method,
+			       const char *path, json_t *body,
+			       dk_finish finish);
+
+/* Free a request that was never submitted. */
+void dk_req_free(struct dk_req *r);
+
+/*
+ * Send (after negotiation if needed). On 0, finish runs exactly once,
+ * later, and the request is freed after it; on error the caller still owns
+ * the request. timeout_ms 0 means none.
+ */
+int dk_req_submit(struct dk_req *r, long timeout_ms);
+
+/* Abort: finish runs with PLAT_E_CANCELED unless it already ran. */
+void dk_req_cancel(struct dk_req *r);
+
+/* Fill err from an HTTP status and r's response (the engine's message). */
+void dk_http_error(struct dk_req *r, struct plat_err *err, int code);
+
+/* Escape one path segment or query value; free with curl_free(). */
+char *dk_escape(const char *s);
+
+/* "%s" formatting into a new string; NULL when out of memory. */
+char *dk_strdup_printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Parse r's response as JSON; NULL (and *err set) if it is not. */
+json_t *dk_resp_json(struct dk_req *r, struct plat_err *err);
+
+/* Pick the version to speak from the engine's: 0, or PLAT_E_UNSUPPORTED. */
+int dk_choose_version(const char *server_version, char *out, size_t outsz);
+
+/* Attach operations (plat_docker_attach.c). */
+int dk_attach(struct plat *p, const char *id, unsigned flags,
+	      const struct plat_attach_cbs *cbs, void *arg,
+	      struct plat_attach **out);
+int dk_write_stdin(struct plat_attach *a, const void *buf, size_t len,
+		   plat_done_cb cb, void *arg);
+int dk_close_stdin(struct plat_attach *a);
+void dk_pause(struct plat_attach *a);
+void dk_resume(struct plat_attach *a);
+void dk_detach(struct plat_attach *a);
+
+/* The backend's constructor (plat_docker.c). */
+int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg,
+		    struct plat **out);
+
+#endif

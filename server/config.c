@@ -1,0 +1,172 @@
+/*
+ * config.c - read RUNIT_* environment variables into struct config, with
+ * defaults and strict validation (see README "Configuration").
+ */
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int bad(const char *var, const char *why, const char *val)
+{
+	fprintf(stderr, "run-it: %s: %s (got \"%s\")\n", var, why, val ? val : "");
+	return -1;
+}
+
+static const char *env_or(const char *var, const char *def)
+{
+	const char *v = getenv(var);
+	return (v && *v) ? v : def;
+}
+
+/* Parse a decimal integer in [min, max] with an optional k/m/g suffix (powers of 1024). */
+static int env_num(const char *var, long long def, long long min, long long max, long long *out)
+{
+	const char *v = getenv(var);
+	char *end;
+	long long n, mul = 1;
+
+	*out = def;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || errno)
+		return bad(var, "not a number", v);
+	if (*end == 'k' || *end == 'K')
+		mul = 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024 * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024LL * 1024 * 1024, end++;
+	if (*end)
+		return bad(var, "not a number", v);
+	if (n > max / mul || n * mul < min || n * mul > max) {
+		fprintf(stderr, "run-it: %s: must be between %lld and %lld (got \"%s\")\n", var, min,
+			max, v);
+		return -1;
+	}
+	*out = n * mul;
+	return 0;
+}
+
+static int abs_path(const char *var, const char *val, char *out, size_t outsz)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (val[0] == '/') {
+		n = snprintf(out, outsz, "%s", val);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return bad(var, "cannot resolve relative path", val);
+		n = snprintf(out, outsz, "%s/%s", cwd, val[0] == '.' && val[1] == '/' ? val + 2 : val);
+	}
+	if (n < 0 || (size_t)n >= outsz)
+		return bad(var, "path too long", val);
+	/* "./var" resolved from cwd "/x" is "/x/var"; a bare "." becomes "/x/." which is fine. */
+	return 0;
+}
+
+static int parse_listen(struct config *c, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+	size_t hl;
+
+	if (!colon || colon == v)
+		return bad("RUNIT_LISTEN", "expected HOST:PORT", v);
+	hl = (size_t)(colon - v);
+	if (hl >= sizeof(c->listen_host))
+		return bad("RUNIT_LISTEN", "host too long", v);
+	memcpy(c->listen_host, v, hl);
+	c->listen_host[hl] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+		return bad("RUNIT_LISTEN", "port must be 1-65535", v);
+	c->listen_port = (int)port;
+	return 0;
+}
+
+static int parse_level(const char *v)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -1;
+}
+
+int config_load(struct config *c, int need_db)
+{
+	long long n;
+	const char *v;
+
+	memset(c, 0, sizeof(*c));
+	if (parse_listen(c, env_or("RUNIT_LISTEN", "127.0.0.1:8080")))
+		return -1;
+
+	c->database_url = getenv("RUNIT_DATABASE_URL");
+	if (need_db && (!c->database_url || !*c->database_url)) {
+		fprintf(stderr, "run-it: RUNIT_DATABASE_URL: not set (for example "
+				"postgresql://runit:secret@127.0.0.1:5433/runit)\n");
+		return -1;
+	}
+	if (c->database_url && strncmp(c->database_url, "postgresql://", 13) &&
+	    strncmp(c->database_url, "postgres://", 11) && !strchr(c->database_url, '='))
+		return bad("RUNIT_DATABASE_URL", "expected a postgresql:// URL or key=value pairs",
+			   c->database_url);
+
+	c->docker_host = env_or("RUNIT_DOCKER_HOST", "unix:///var/run/docker.sock");
+	if (strncmp(c->docker_host, "unix://", 7) && c->docker_host[0] != '/')
+		return bad("RUNIT_DOCKER_HOST", "only unix:// sockets are supported", c->docker_host);
+
+	c->allowed_origins = getenv("RUNIT_ALLOWED_ORIGINS");
+	if (c->allowed_origins && !*c->allowed_origins)
+		c->allowed_origins = NULL;
+
+	if (abs_path("RUNIT_DATA_DIR", env_or("RUNIT_DATA_DIR", "./var"), c->data_dir,
+		     sizeof(c->data_dir)))
+		return -1;
+	if (abs_path("RUNIT_UI_DIR", env_or("RUNIT_UI_DIR", "./ui/dist"), c->ui_dir,
+		     sizeof(c->ui_dir)))
+		return -1;
+
+	c->instance = env_or("RUNIT_INSTANCE", "default");
+	if (strlen(c->instance) > 63 || strspn(c->instance, "abcdefghijklmnopqrstuvwxyz"
+							   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+						strlen(c->instance))
+		return bad("RUNIT_INSTANCE", "use 1-63 letters, digits, '_', '.', '-'", c->instance);
+	c->metrics_token = getenv("RUNIT_METRICS_TOKEN");
+	if (c->metrics_token && !*c->metrics_token)
+		c->metrics_token = NULL;
+
+	if (env_num("RUNIT_MAX_FRAME", 1024 * 1024, 1024, 64LL * 1024 * 1024, &n))
+		return -1;
+	c->max_frame = (size_t)n;
+	if (env_num("RUNIT_OUT_QUEUE_BYTES", 8 * 1024 * 1024, 64 * 1024, 1024LL * 1024 * 1024, &n))
+		return -1;
+	c->out_queue_bytes = (size_t)n;
+	if (env_num("RUNIT_DB_POOL", 4, 1, 64, &n))
+		return -1;
+	c->db_pool_size = (int)n;
+	if (env_num("RUNIT_MAX_SESSIONS", 10000, 1, 1000000, &n))
+		return -1;
+	c->max_sessions = (int)n;
+	if (env_num("RUNIT_PING_INTERVAL", 30, 1, 3600, &n))
+		return -1;
+	c->ping_interval = (int)n;
+
+	v = env_or("RUNIT_LOG_LEVEL", "info");
+	c->log_level = parse_level(v);
+	if (c->log_level < 0)
+		return bad("RUNIT_LOG_LEVEL", "use debug, info, warn or error", v);
+	return 0;
+}

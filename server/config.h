@@ -1,0 +1,33 @@
+/*
+ * config.h - the server's settings, read once from RUNIT_* environment
+ * variables. A missing or malformed value is reported in one clear line and
+ * makes the command exit non-zero; nothing is guessed silently.
+ */
+#ifndef RUNIT_CONFIG_H
+#define RUNIT_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char listen_host[128];
+	int listen_port;
+	const char *database_url;    /* RUNIT_DATABASE_URL (required for serve/migrate) */
+	const char *docker_host;     /* RUNIT_DOCKER_HOST */
+	const char *allowed_origins; /* RUNIT_ALLOWED_ORIGINS, comma separated */
+	char data_dir[1024];         /* RUNIT_DATA_DIR, absolute */
+	char ui_dir[1024];           /* RUNIT_UI_DIR, absolute */
+	const char *instance;        /* RUNIT_INSTANCE: names this server's containers */
+	const char *metrics_token;   /* RUNIT_METRICS_TOKEN: if set, /metrics needs it */
+	size_t max_frame;            /* RUNIT_MAX_FRAME bytes */
+	size_t out_queue_bytes;      /* RUNIT_OUT_QUEUE_BYTES per session */
+	int db_pool_size;            /* RUNIT_DB_POOL */
+	int max_sessions;            /* RUNIT_MAX_SESSIONS */
+	int log_level;               /* RUNIT_LOG_LEVEL: debug|info|warn|error */
+	int ping_interval;           /* RUNIT_PING_INTERVAL seconds */
+};
+
+/* Fill *c from the environment. need_db: RUNIT_DATABASE_URL must be set.
+ * Returns 0, or -1 after printing "run-it: <VAR>: <why>" to stderr. */
+int config_load(struct config *c, int need_db);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * log.h - structured logging: one JSON object per line on stderr with time,
+ * level, message and whatever context fields the caller adds. Never log
+ * secrets (passwords, tokens, TOTP secrets, env var values).
+ */
+#ifndef RUNIT_LOG_H
+#define RUNIT_LOG_H
+
+#include <jansson.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_level(int level);
+int log_enabled(enum log_level lvl);
+/* fields is stolen (may be NULL): extra keys merged into the line. */
+void log_json(enum log_level lvl, const char *msg, json_t *fields);
+/* printf-style message, no extra fields. */
+void log_msgf(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * main.c - the run-it command: serve, migrate, user add, --help, --version.
+ */
+#include "config.h"
+#include "log.h"
+#include "migrate.h"
+#include "srv.h"
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: run-it <command> [options]\n"
+		   "\n"
+		   "commands:\n"
+		   "  serve                       migrate the database, then serve HTTP and the websocket\n"
+		   "  migrate                     apply database migrations and exit\n"
+		   "  user add [--admin] [--password-stdin] NAME\n"
+		   "                              create an account (prints a generated password\n"
+		   "                              unless --password-stdin is given)\n"
+		   "  --help                      this text\n"
+		   "  --version                   print the version\n"
+		   "\n"
+		   "Configuration comes from RUNIT_* environment variables; see README.md.\n");
+}
+
+static int cmd_serve(void)
+{
+	struct config cfg;
+
+	if (config_load(&cfg, 1))
+		return 2;
+	log_set_level(cfg.log_level);
+	if (migrate_run(cfg.database_url, 0))
+		return 1;
+	return srv_run(&cfg);
+}
+
+static int cmd_migrate(void)
+{
+	struct config cfg;
+
+	if (config_load(&cfg, 1))
+		return 2;
+	return migrate_run(cfg.database_url, 1) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("run-it %s\n", RUNIT_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "serve") && argc == 2)
+		return cmd_serve();
+	if (!strcmp(argv[1], "migrate") && argc == 2)
+		return cmd_migrate();
+	if (!strcmp(argv[1], "user") && argc >= 3 && !strcmp(argv[2], "add"))
+		return cli_user_add(argc - 3, argv + 3);
+	fprintf(stderr, "run-it: unknown command or arguments: %s (see run-it --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,136 @@
+/*
+ * rpc.c - turn one inbound text message into one handler call (or one error
+ * frame), with the role check that every method declares in the table.
+ */
+#include "rpc.h"
+#include "sess.h"
+#include "srv.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A client that sends this many refused frames in a row is cut off. */
+#define RPC_MAX_BAD_IN_ROW 200
+
+struct sess *rpc_sess(struct rpc_call *c)
+{
+	struct sess *s = sess_find(c->srv, c->sess_id);
+
+	return (s && !s->closing) ? s : NULL;
+}
+
+static void call_free(struct rpc_call *c)
+{
+	json_decref(c->id);
+	free(c);
+}
+
+void rpc_reply(struct rpc_call *c, json_t *result)
+{
+	struct sess *s = rpc_sess(c);
+	size_t len;
+
+	if (s && c->id) {
+		char *f = proto_result(c->id, result ? result : json_object(), &len);
+		sess_send(s, f, len);
+	}
+	json_decref(result);
+	call_free(c);
+}
+
+static void send_error(struct sess *s, json_t *id, enum proto_reason reason, const char *message,
+		       json_t *extra)
+{
+	size_t len;
+	char *f = proto_error_frame(id, reason, message, extra, &len);
+
+	metrics_error(reason);
+	sess_send(s, f, len);
+}
+
+void rpc_fail(struct rpc_call *c, enum proto_reason reason, const char *message, json_t *extra)
+{
+	struct sess *s = rpc_sess(c);
+
+	if (reason == PROTO_R_INTERNAL || reason == PROTO_R_UNAVAILABLE)
+		log_json(LOG_WARN, "request failed",
+			 json_pack("{s:s, s:s, s:s, s:I, s:I}", "method", c->method, "reason",
+				   proto_reason_str(reason), "error", message ? message : "",
+				   "session", (json_int_t)c->sess_id, "user_id",
+				   (json_int_t)c->user_id));
+	if (s && c->id)
+		send_error(s, c->id, reason, message, extra);
+	json_decref(extra);
+	call_free(c);
+}
+
+void rpc_fail_err(struct rpc_call *c, const struct proto_error *err)
+{
+	rpc_fail(c, err->reason, err->message, NULL);
+}
+
+static void note_bad_frame(struct sess *s)
+{
+	if (++s->bad_in_row >= RPC_MAX_BAD_IN_ROW) {
+		log_json(LOG_WARN, "closing flooding client",
+			 json_pack("{s:I, s:s}", "session", (json_int_t)s->id, "ip", s->ip));
+		sess_close(s, 4009, "too many invalid frames");
+	}
+}
+
+void rpc_reject(struct sess *s, enum proto_reason reason, const char *message)
+{
+	send_error(s, NULL, reason, message, NULL);
+	note_bad_frame(s);
+}
+
+void rpc_dispatch(struct sess *s, const char *buf, size_t len)
+{
+	struct proto_msg msg;
+	struct proto_error err;
+	const struct proto_method *m;
+	struct rpc_call *c;
+
+	if (proto_parse(buf, len, &s->srv->limits, &msg, &err)) {
+		send_error(s, msg.id, err.reason, err.message, NULL);
+		proto_msg_release(&msg);
+		note_bad_frame(s);
+		return;
+	}
+	m = rpc_method_find(msg.method);
+	if (!m) {
+		if (msg.id)
+			send_error(s, msg.id, PROTO_R_METHOD_NOT_FOUND, "unknown method", NULL);
+		proto_msg_release(&msg);
+		note_bad_frame(s);
+		return;
+	}
+	s->bad_in_row = 0;
+	if (m->role > s->role) {
+		enum proto_reason r = s->role == PROTO_ROLE_ANON ? PROTO_R_UNAUTHENTICATED
+								 : PROTO_R_FORBIDDEN;
+		if (msg.id)
+			send_error(s, msg.id, r,
+				   r == PROTO_R_UNAUTHENTICATED ? "sign in first"
+								: "this needs the admin role",
+				   NULL);
+		proto_msg_release(&msg);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		proto_msg_release(&msg);
+		return;
+	}
+	c->srv = s->srv;
+	c->sess_id = s->id;
+	c->id = msg.id ? json_incref(msg.id) : NULL;
+	snprintf(c->method, sizeof(c->method), "%s", msg.method);
+	c->user_id = s->user_id;
+	c->role = s->role;
+	snprintf(c->ip, sizeof(c->ip), "%s", s->ip);
+	m->handler(c, &msg);
+	proto_msg_release(&msg);
+}

@@ -1,0 +1,50 @@
+/*
+ * rpc.h - dispatch of inbound JSON-RPC frames to method handlers, and the
+ * one way handlers answer: an rpc_call that carries the session id and the
+ * request id, never a session pointer, so an answer that arrives after the
+ * session closed is dropped safely.
+ *
+ * Handlers have proto_handler_fn's shape: void h(void *ctx, struct proto_msg *msg)
+ * where ctx is a struct rpc_call * that the handler now owns. msg and its
+ * params live only until the handler returns: a handler that goes
+ * asynchronous copies (or json_incref()s) what it needs. Every call ends in
+ * exactly one rpc_reply() or rpc_fail(), which frees it.
+ */
+#ifndef RUNIT_RPC_H
+#define RUNIT_RPC_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "proto.h"
+
+struct srv;
+struct sess;
+
+struct rpc_call {
+	struct srv *srv;
+	uint64_t sess_id;
+	json_t *id;         /* owned; NULL for a client notification */
+	char method[48];    /* for logs */
+	long long user_id;  /* caller, as authenticated when the frame arrived (0: none) */
+	enum proto_role role;
+	char ip[64];
+};
+
+/* The session, or NULL when it has gone away since the frame arrived. */
+struct sess *rpc_sess(struct rpc_call *c);
+
+void rpc_reply(struct rpc_call *c, json_t *result_steal);
+void rpc_fail(struct rpc_call *c, enum proto_reason reason, const char *message,
+	      json_t *extra_data_steal);
+/* Fail with the proto_error a param reader filled in. */
+void rpc_fail_err(struct rpc_call *c, const struct proto_error *err);
+
+/* Parse, check role, dispatch one complete inbound text message. */
+void rpc_dispatch(struct sess *s, const char *buf, size_t len);
+/* Answer an inbound frame that was refused before parsing (too large, binary). */
+void rpc_reject(struct sess *s, enum proto_reason reason, const char *message);
+
+/* Look a method up in every module's table (rpc_methods.c); NULL if unknown. */
+const struct proto_method *rpc_method_find(const char *name);
+
+#endif

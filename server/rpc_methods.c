@@ -1,0 +1,28 @@
+/*
+ * rpc_methods.c - the list of method tables. Each module keeps its table of
+ * { method, role needed, handler } beside its handlers (session_methods in
+ * h_session.c, auth_methods in h_auth.c, ...); rpc_dispatch() finds a
+ * method here and checks the role for every frame. protocol/PROTOCOL.md
+ * documents each row.
+ */
+#include "rpc.h"
+#include "handlers.h"
+
+static const struct rpc_table {
+	const struct proto_method *rows;
+	const size_t *count;
+} tables[] = {
+	{ session_methods, &session_methods_count },
+};
+
+const struct proto_method *rpc_method_find(const char *name)
+{
+	const struct proto_method *m;
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		m = proto_method_find(tables[i].rows, *tables[i].count, name);
+		if (m)
+			return m;
+	}
+	return NULL;
+}

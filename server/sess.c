@@ -1,0 +1,186 @@
+/*
+ * sess.c - websocket sessions: the id table, the bounded outbound queue and
+ * the one-write-per-WRITEABLE rule of libwebsockets.
+ */
+#include "sess.h"
+#include "srv.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <libwebsockets.h>
+
+static size_t bucket_of(const struct srv *srv, uint64_t id)
+{
+	return (size_t)(id * 0x9E3779B97F4A7C15ULL >> 32) % srv->sess_nbuckets;
+}
+
+struct sess *sess_new(struct srv *srv, struct lws *wsi)
+{
+	struct sess *s = calloc(1, sizeof(*s));
+	size_t b;
+
+	if (!s)
+		return NULL;
+	s->id = ++srv->next_sess_id;
+	s->srv = srv;
+	s->wsi = wsi;
+	s->opened_ms = s->last_active_ms = srv_now_ms();
+	s->role = PROTO_ROLE_ANON;
+	b = bucket_of(srv, s->id);
+	s->hnext = srv->sess_buckets[b];
+	srv->sess_buckets[b] = s;
+	srv->sess_count++;
+	return s;
+}
+
+static void queue_clear(struct sess *s)
+{
+	struct outmsg *m = s->q_head, *n;
+
+	for (; m; m = n) {
+		n = m->next;
+		free(m);
+	}
+	s->q_head = s->q_tail = NULL;
+	s->q_bytes = 0;
+	s->q_count = 0;
+}
+
+void sess_free(struct sess *s)
+{
+	struct srv *srv = s->srv;
+	struct sess **pp = &srv->sess_buckets[bucket_of(srv, s->id)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
+			srv->sess_count--;
+			break;
+		}
+	}
+	queue_clear(s);
+	free(s->rx);
+	free(s);
+}
+
+struct sess *sess_find(struct srv *srv, uint64_t id)
+{
+	struct sess *s = srv->sess_buckets[bucket_of(srv, id)];
+
+	for (; s; s = s->hnext)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void sess_foreach(struct srv *srv, void (*fn)(struct sess *, void *), void *arg)
+{
+	for (size_t b = 0; b < srv->sess_nbuckets; b++) {
+		struct sess *s = srv->sess_buckets[b], *n;
+		for (; s; s = n) {
+			n = s->hnext;
+			fn(s, arg);
+		}
+	}
+}
+
+/* The client stopped reading: drop everything queued and kill the connection
+ * without waiting for a close handshake it would never read. */
+static void slow_consumer(struct sess *s)
+{
+	log_json(LOG_WARN, "closing slow consumer",
+		 json_pack("{s:I, s:s, s:I, s:I}", "session", (json_int_t)s->id, "ip", s->ip,
+			   "queued_bytes", (json_int_t)s->q_bytes, "queued_frames",
+			   (json_int_t)s->q_count));
+	metrics.slow_consumer_closes_total++;
+	metrics_error(PROTO_R_SLOW_CONSUMER);
+	queue_clear(s);
+	s->closing = 1;
+	s->close_code = 4008;
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+int sess_send(struct sess *s, char *frame, size_t len)
+{
+	struct outmsg *m;
+
+	if (!frame)
+		return -1;
+	if (s->closing) {
+		free(frame);
+		return -1;
+	}
+	if (s->q_bytes + len > s->srv->cfg.out_queue_bytes) {
+		free(frame);
+		slow_consumer(s);
+		return -1;
+	}
+	m = malloc(sizeof(*m) + LWS_PRE + len);
+	if (!m) {
+		free(frame);
+		return -1;
+	}
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->buf + LWS_PRE, frame, len);
+	free(frame);
+	if (s->q_tail)
+		s->q_tail->next = m;
+	else
+		s->q_head = m;
+	s->q_tail = m;
+	s->q_bytes += len;
+	s->q_count++;
+	lws_callback_on_writable(s->wsi);
+	return 0;
+}
+
+int sess_notify(struct sess *s, const char *method, json_t *params)
+{
+	size_t len;
+	char *f = proto_notify_steal(method, params, &len);
+
+	return sess_send(s, f, len);
+}
+
+int sess_on_writable(struct sess *s)
+{
+	struct outmsg *m = s->q_head;
+	int n;
+
+	if (m) {
+		n = lws_write(s->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+		if (n < (int)m->len)
+			return -1;
+		metrics.frames_out_total++;
+		metrics.bytes_out_total += m->len;
+		s->q_head = m->next;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		s->q_bytes -= m->len;
+		s->q_count--;
+		free(m);
+		if (s->q_head) {
+			lws_callback_on_writable(s->wsi);
+			return 0;
+		}
+	}
+	if (s->closing && s->close_code) {
+		lws_close_reason(s->wsi, (enum lws_close_status)s->close_code,
+				 (unsigned char *)s->close_reason, strlen(s->close_reason));
+		return -1;
+	}
+	return 0;
+}
+
+void sess_close(struct sess *s, int code, const char *reason)
+{
+	if (s->closing)
+		return;
+	s->close_code = code;
+	snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
+	s->closing = 1;
+	lws_callback_on_writable(s->wsi);
+}

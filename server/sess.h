@@ -1,0 +1,76 @@
+/*
+ * sess.h - one websocket session: its identity, its inbound message
+ * assembly, and its bounded outbound queue. Code that finishes work later
+ * (a database answer, a container's output) keeps the session's id, never a
+ * pointer, and looks it up again: a session that closed meanwhile is simply
+ * not found and the result is dropped.
+ */
+#ifndef RUNIT_SESS_H
+#define RUNIT_SESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "proto.h"
+
+struct lws;
+struct srv;
+
+struct outmsg {
+	struct outmsg *next;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE bytes of headroom, then len bytes */
+};
+
+struct sess {
+	uint64_t id;
+	struct sess *hnext; /* hash chain */
+	struct lws *wsi;
+	struct srv *srv;
+	char ip[64];
+	int64_t opened_ms;
+	int64_t last_active_ms;
+
+	/* the signed-in user, if any */
+	long long user_id;
+	char username[64];
+	enum proto_role role;
+
+	/* inbound message being assembled from fragments */
+	char *rx;
+	size_t rx_len, rx_cap;
+	int rx_oversize;
+	int rx_binary;
+	unsigned bad_in_row; /* consecutive rejected frames: flood guard */
+
+	/* outbound queue */
+	struct outmsg *q_head, *q_tail;
+	size_t q_bytes;
+	size_t q_count;
+	int closing;       /* set once: close requested, nothing more is queued */
+	int close_code;
+	char close_reason[96];
+};
+
+struct sess *sess_new(struct srv *srv, struct lws *wsi);
+void sess_free(struct sess *s); /* unlinks from the table, frees the queue */
+struct sess *sess_find(struct srv *srv, uint64_t id);
+
+/*
+ * Queue one frame (a malloc'd string from proto_*; stolen, freed here).
+ * Returns 0, or -1 when the session is closing or the queue overflowed (then
+ * the session is being closed as a slow consumer and the frame dropped).
+ */
+int sess_send(struct sess *s, char *frame, size_t len);
+/* Convenience: notification built and queued; params stolen. */
+int sess_notify(struct sess *s, const char *method, json_t *params);
+/* Write at most one queued frame; called from the WRITEABLE callback. 
+ * Returns -1 when the connection must close now. */
+int sess_on_writable(struct sess *s);
+/* Ask to close after what is queued is sent, with a 4000-4999 code and reason. */
+void sess_close(struct sess *s, int code, const char *reason);
+
+/* Visit every live session. */
+void sess_foreach(struct srv *srv, void (*fn)(struct sess *, void *), void *arg);
+
+#endif

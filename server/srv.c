@@ -1,0 +1,158 @@
+/*
+ * srv.c - start and stop the server: our libuv loop, libwebsockets on it as a
+ * foreign loop, the database pool, signals. The websocket and HTTP callbacks
+ * live in ws.c and http.c.
+ */
+#include "srv.h"
+#include "db.h"
+#include "log.h"
+#include "sess.h"
+#include "web.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct srv *the_srv;
+
+int64_t srv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct srv *srv = h->data;
+
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	log_json(LOG_INFO, "stopping", json_pack("{s:i}", "signal", signum));
+	uv_stop(srv->loop);
+}
+
+static void lws_log_bridge(int level, const char *line)
+{
+	size_t n = strlen(line);
+	char buf[512];
+
+	if (n && line[n - 1] == '\n')
+		n--;
+	snprintf(buf, sizeof(buf), "lws: %.*s", (int)n, line);
+	log_json(level == LLL_ERR ? LOG_ERROR : LOG_WARN, buf, NULL);
+}
+
+static int start_lws(struct srv *srv)
+{
+	static lws_retry_bo_t retry;
+	struct lws_context_creation_info info;
+	void *foreign[1] = { srv->loop };
+	char iface[160];
+
+	retry.secs_since_valid_ping = (uint16_t)srv->cfg.ping_interval;
+	retry.secs_since_valid_hangup = (uint16_t)(srv->cfg.ping_interval * 2 + 10);
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
+	memset(&info, 0, sizeof(info));
+	info.port = srv->cfg.listen_port;
+	snprintf(iface, sizeof(iface), "%s", srv->cfg.listen_host);
+	/* lws takes an interface name or an address; "0.0.0.0" means all. */
+	info.iface = strcmp(iface, "0.0.0.0") ? iface : NULL;
+	info.protocols = web_protocols;
+	info.mounts = web_mounts(&srv->cfg);
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+		       LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.foreign_loops = foreign;
+	info.retry_and_idle_policy = &retry;
+	info.timeout_secs = 20;
+	info.max_http_header_data = 8192;
+	info.user = srv;
+	info.vhost_name = "run-it";
+	info.server_string = "run-it";
+	srv->lws = lws_create_context(&info);
+	if (!srv->lws) {
+		fprintf(stderr, "run-it: cannot listen on %s:%d (in use, or not an address here)\n",
+			srv->cfg.listen_host, srv->cfg.listen_port);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+int srv_run(const struct config *cfg)
+{
+	struct srv *srv = calloc(1, sizeof(*srv));
+	struct proto_limits lim = PROTO_LIMITS_DEFAULT;
+	int rc = 1;
+
+	if (!srv)
+		return 1;
+	the_srv = srv;
+	srv->cfg = *cfg;
+	srv->limits = lim;
+	srv->limits.max_frame = cfg->max_frame;
+	srv->started_ms = srv_now_ms();
+	srv->sess_nbuckets = 4096;
+	srv->sess_buckets = calloc(srv->sess_nbuckets, sizeof(*srv->sess_buckets));
+	srv->loop = malloc(sizeof(*srv->loop));
+	if (!srv->sess_buckets || !srv->loop || uv_loop_init(srv->loop))
+		goto out_free;
+
+	srv->db = db_pool_new(srv->loop, cfg->database_url, cfg->db_pool_size);
+	if (!srv->db) {
+		fprintf(stderr, "run-it: cannot set up the database pool\n");
+		goto out_loop;
+	}
+	db_pool_start_health(srv->db, 1000);
+
+	if (start_lws(srv))
+		goto out_db;
+
+	uv_signal_init(srv->loop, &srv->sigint);
+	uv_signal_init(srv->loop, &srv->sigterm);
+	srv->sigint.data = srv->sigterm.data = srv;
+	uv_signal_start(&srv->sigint, on_signal, SIGINT);
+	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_json(LOG_INFO, "listening",
+		 json_pack("{s:s, s:i, s:s, s:s}", "host", cfg->listen_host, "port",
+			   cfg->listen_port, "version", RUNIT_VERSION, "instance", cfg->instance));
+	printf("run-it %s listening on http://%s:%d\n", RUNIT_VERSION, cfg->listen_host,
+	       cfg->listen_port);
+	fflush(stdout);
+
+	uv_run(srv->loop, UV_RUN_DEFAULT);
+	rc = 0;
+
+	uv_signal_stop(&srv->sigint);
+	uv_signal_stop(&srv->sigterm);
+	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	uv_close((uv_handle_t *)&srv->sigterm, NULL);
+	lws_context_destroy(srv->lws);
+	srv->lws = NULL;
+out_db:
+	db_pool_free(srv->db);
+	srv->db = NULL;
+out_loop:
+	uv_run(srv->loop, UV_RUN_NOWAIT);
+	uv_walk(srv->loop, close_walk, NULL);
+	uv_run(srv->loop, UV_RUN_DEFAULT);
+	uv_loop_close(srv->loop);
+out_free:
+	free(srv->loop);
+	free(srv->sess_buckets);
+	free(srv);
+	the_srv = NULL;
+	return rc;
+}

@@ -1,0 +1,322 @@
+/*
+ * web.c - websocket and HTTP callbacks for libwebsockets.
+ *
+ * The websocket protocol assembles fragments into one message (bounded by
+ * RUNIT_MAX_FRAME), hands it to rpc_dispatch(), and drains the session's
+ * outbound queue one lws_write() per WRITEABLE callback. The HTTP protocol
+ * answers /healthz and /metrics; everything else is a static file of the UI.
+ */
+#include "web.h"
+#include "srv.h"
+#include "sess.h"
+#include "rpc.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------- websocket ---------- */
+
+struct ws_pss {
+	struct sess *s;
+};
+
+static int check_upgrade(struct lws *wsi, struct srv *srv)
+{
+	char uri[256], origin[256];
+
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+	    (strcmp(uri, "/ws") && strncmp(uri, "/ws?", 4)))
+		return -1;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
+		if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0 ||
+		    !web_origin_allowed(&srv->cfg, origin)) {
+			log_json(LOG_WARN, "websocket refused: origin not allowed",
+				 json_pack("{s:s}", "origin", origin));
+			return -1;
+		}
+	}
+	if ((int)srv->sess_count >= srv->cfg.max_sessions)
+		return -1;
+	return 0;
+}
+
+static int rx_append(struct sess *s, const void *in, size_t len)
+{
+	size_t need = s->rx_len + len;
+
+	if (need > s->srv->cfg.max_frame) {
+		s->rx_oversize = 1;
+		return 0;
+	}
+	if (need + 1 > s->rx_cap) {
+		size_t cap = s->rx_cap ? s->rx_cap : 4096;
+		while (cap < need + 1)
+			cap *= 2;
+		char *p = realloc(s->rx, cap);
+		if (!p)
+			return -1;
+		s->rx = p;
+		s->rx_cap = cap;
+	}
+	memcpy(s->rx + s->rx_len, in, len);
+	s->rx_len = need;
+	return 0;
+}
+
+static void rx_message_done(struct sess *s)
+{
+	metrics.frames_in_total++;
+	metrics.bytes_in_total += s->rx_len;
+	s->last_active_ms = srv_now_ms();
+	if (s->rx_oversize)
+		rpc_reject(s, PROTO_R_TOO_LARGE, "message larger than the frame limit");
+	else if (s->rx_binary)
+		rpc_reject(s, PROTO_R_INVALID_REQUEST, "binary messages are not accepted");
+	else
+		rpc_dispatch(s, s->rx, s->rx_len);
+	s->rx_len = 0;
+	s->rx_oversize = 0;
+	s->rx_binary = 0;
+	/* Do not keep a large buffer around after one large message. */
+	if (s->rx_cap > 65536) {
+		free(s->rx);
+		s->rx = NULL;
+		s->rx_cap = 0;
+	}
+}
+
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		 size_t len)
+{
+	struct srv *srv = the_srv;
+	struct ws_pss *pss = user;
+	struct sess *s = pss ? pss->s : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (!check_upgrade(wsi, srv))
+			return 0;
+		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "websocket refused");
+		return 1;
+
+	case LWS_CALLBACK_ESTABLISHED:
+		pss->s = sess_new(srv, wsi);
+		if (!pss->s)
+			return -1;
+		lws_get_peer_simple(wsi, pss->s->ip, sizeof(pss->s->ip));
+		metrics.ws_opened_total++;
+		metrics.ws_open++;
+		log_json(LOG_DEBUG, "session opened",
+			 json_pack("{s:I, s:s}", "session", (json_int_t)pss->s->id, "ip",
+				   pss->s->ip));
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE:
+		if (!s || s->closing)
+			return 0;
+		if (lws_is_first_fragment(wsi))
+			s->rx_binary = lws_frame_is_binary(wsi);
+		if (rx_append(s, in, len))
+			return -1;
+		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
+			rx_message_done(s);
+		return 0;
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (!s)
+			return 0;
+		return sess_on_writable(s);
+
+	case LWS_CALLBACK_CLOSED:
+		if (s) {
+			metrics.ws_closed_total++;
+			metrics.ws_open--;
+			log_json(LOG_DEBUG, "session closed",
+				 json_pack("{s:I}", "session", (json_int_t)s->id));
+			sess_free(s);
+			pss->s = NULL;
+		}
+		return 0;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---------- HTTP: /healthz, /metrics ---------- */
+
+struct http_pss {
+	unsigned char *body; /* LWS_PRE headroom, then len bytes */
+	size_t len;
+};
+
+static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
+		   const char *text, size_t len)
+{
+	unsigned char hdr[LWS_PRE + 1024], *start = &hdr[LWS_PRE], *p = start,
+					   *end = &hdr[sizeof(hdr) - 1];
+
+	pss->body = malloc(LWS_PRE + len + 1);
+	if (!pss->body)
+		return -1;
+	memcpy(pss->body + LWS_PRE, text, len);
+	pss->len = len;
+	if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)len, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+					 (const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int serve_healthz(struct lws *wsi, struct http_pss *pss, struct srv *srv)
+{
+	struct db_stats st;
+	char body[256];
+	int n;
+
+	db_pool_stats(srv->db, &st);
+	n = snprintf(body, sizeof(body),
+		     "{\"status\":\"%s\",\"database\":\"%s\",\"version\":\"%s\",\"uptime_s\":%lld}",
+		     st.healthy ? "ok" : "unavailable", st.healthy ? "up" : "down", RUNIT_VERSION,
+		     (long long)((srv_now_ms() - srv->started_ms) / 1000));
+	return respond(wsi, pss, st.healthy ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE,
+		       "application/json", body, (size_t)n);
+}
+
+static int serve_metrics(struct lws *wsi, struct http_pss *pss, struct srv *srv)
+{
+	struct db_stats st;
+	char auth[256], want[256];
+	size_t len;
+	char *text;
+	int rc;
+
+	if (srv->cfg.metrics_token) {
+		snprintf(want, sizeof(want), "Bearer %s", srv->cfg.metrics_token);
+		if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) < 0 ||
+		    strcmp(auth, want)) {
+			static const char msg[] = "{\"error\":\"metrics token required\"}";
+			return respond(wsi, pss, HTTP_STATUS_UNAUTHORIZED, "application/json", msg,
+				       sizeof(msg) - 1);
+		}
+	}
+	db_pool_stats(srv->db, &st);
+	text = metrics_render(&st, &len);
+	if (!text)
+		return -1;
+	rc = respond(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", text,
+		     len);
+	free(text);
+	return rc;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		   size_t len)
+{
+	struct srv *srv = the_srv;
+	struct http_pss *pss = user;
+	char uri[128];
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		metrics.http_requests_total++;
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
+			return -1;
+		if (!strcmp(uri, "/healthz"))
+			return serve_healthz(wsi, pss, srv) ? -1 : 0;
+		if (!strcmp(uri, "/metrics"))
+			return serve_metrics(wsi, pss, srv) ? -1 : 0;
+		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+		return -1;
+
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!pss->body)
+			return -1;
+		if (lws_write(wsi, pss->body + LWS_PRE, pss->len, LWS_WRITE_HTTP_FINAL) <
+		    (int)pss->len)
+			return -1;
+		free(pss->body);
+		pss->body = NULL;
+		if (lws_http_transaction_completed(wsi))
+			return -1;
+		return 0;
+
+	case LWS_CALLBACK_CLOSED_HTTP:
+		free(pss->body);
+		pss->body = NULL;
+		return 0;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+const struct lws_protocols web_protocols[] = {
+	/* first: websocket upgrades without a subprotocol land here */
+	{ "runit", cb_ws, sizeof(struct ws_pss), 65536, 0, NULL, 0 },
+	{ "runit-http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+const struct lws_http_mount *web_mounts(const struct config *cfg)
+{
+	static struct lws_http_mount ui, healthz, metrics_m;
+
+	memset(&ui, 0, sizeof(ui));
+	ui.mountpoint = "/";
+	ui.mountpoint_len = 1;
+	ui.origin = cfg->ui_dir;
+	ui.def = "index.html";
+	ui.origin_protocol = LWSMPRO_FILE;
+	ui.cache_max_age = 0;
+
+	memset(&metrics_m, 0, sizeof(metrics_m));
+	metrics_m.mountpoint = "/metrics";
+	metrics_m.mountpoint_len = 8;
+	metrics_m.origin = "runit-http";
+	metrics_m.origin_protocol = LWSMPRO_CALLBACK;
+	metrics_m.mount_next = &ui;
+
+	memset(&healthz, 0, sizeof(healthz));
+	healthz.mountpoint = "/healthz";
+	healthz.mountpoint_len = 8;
+	healthz.origin = "runit-http";
+	healthz.origin_protocol = LWSMPRO_CALLBACK;
+	healthz.mount_next = &metrics_m;
+	return &healthz;
+}
+
+int web_origin_allowed(const struct config *cfg, const char *origin)
+{
+	char def[512];
+	const char *list = cfg->allowed_origins, *p;
+	size_t olen = strlen(origin);
+
+	if (!list) {
+		/* Default: the server's own address, also spelled localhost. */
+		snprintf(def, sizeof(def), "http://%s:%d,http://localhost:%d,http://127.0.0.1:%d",
+			 cfg->listen_host, cfg->listen_port, cfg->listen_port, cfg->listen_port);
+		list = def;
+	}
+	for (p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		while (n && *p == ' ')
+			p++, n--;
+		while (n && p[n - 1] == ' ')
+			n--;
+		if ((n == 1 && *p == '*') || (n == olen && !memcmp(p, origin, n)))
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,162 @@
+"""Fixtures for the integration tests: a real run-it server process on a free
+loopback port, against the real PostgreSQL cluster that scripts/test started
+(RUNIT_TEST_DATABASE_URL), plus small clients."""
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import websockets
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("RUNIT_BIN", os.path.join(ROOT, "build-asan", "server", "run-it"))
+DB_URL = os.environ.get("RUNIT_TEST_DATABASE_URL")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, headers=None, timeout=5):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+class Server:
+    def __init__(self, tmp, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.env = dict(os.environ)
+        self.env.update({
+            "RUNIT_LISTEN": f"127.0.0.1:{self.port}",
+            "RUNIT_DATABASE_URL": DB_URL,
+            "RUNIT_DATA_DIR": str(tmp),
+            "RUNIT_UI_DIR": os.path.join(ROOT, "ui", "dist"),
+            "RUNIT_LOG_LEVEL": "info",
+        })
+        self.env.update({k: str(v) for k, v in env.items()})
+        self.log_path = os.path.join(str(tmp), f"server-{self.port}.log")
+        self.proc = None
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([BIN, "serve"], env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited {self.proc.returncode}: {self.log_text()[-3000:]}")
+            try:
+                code, _, _ = http_get(self.url + "/healthz", timeout=1)
+                if code == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server not healthy in time: " + self.log_text()[-3000:])
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        text = self.log_text()
+        assert "ERROR: AddressSanitizer" not in text, text[-5000:]
+        assert "runtime error:" not in text, text[-5000:]
+        return self.proc.returncode if self.proc else None
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def db_url():
+    if not DB_URL:
+        pytest.fail("RUNIT_TEST_DATABASE_URL is not set: run the tests through scripts/test")
+    return DB_URL
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, db_url):
+    s = Server(tmp_path_factory.mktemp("srv")).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def make_server(tmp_path, db_url):
+    started = []
+
+    def make(**env):
+        s = Server(tmp_path, **env)
+        started.append(s)
+        return s
+    yield make
+    for s in started:
+        if s.proc and s.proc.poll() is None:
+            s.stop()
+
+
+class Client:
+    """A JSON-RPC client on an asyncio websocket."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.next_id = 0
+        self.notes = []
+
+    async def call(self, method, params=None, timeout=10):
+        self.next_id += 1
+        rid = self.next_id
+        await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
+                                       "params": params or {}}))
+        while True:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if msg.get("id") == rid:
+                return msg
+            self.notes.append(msg)
+
+
+async def connect(url, **kw):
+    ws = await websockets.connect(url, max_size=64 * 1024 * 1024, **kw)
+    return Client(ws)
+
+
+def run(coro):
+    return asyncio.run(coro)

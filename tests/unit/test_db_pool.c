@@ -1,0 +1,717 @@
+/*
+ * test_db_pool.c - the libpq pool (server/db_pool.c) and the migrations
+ * (server/migrate.c) against a live PostgreSQL: RUNIT_DATABASE_URL, normally
+ * the private cluster of scripts/lib/pg.sh. Each run works in scratch
+ * databases of its own (the role needs CREATEDB, as pg.sh gives it) and drops
+ * them at the end. The restart test restarts that cluster through pg.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <uv.h>
+
+#include "db.h"
+#include "migrate.h"
+
+static const char *g_url;        /* RUNIT_DATABASE_URL */
+static char g_pool_db[64];       /* scratch database for the pool tests */
+static char g_pool_url[1024];
+static char g_mig_db[64];        /* scratch database for the migrations */
+static char g_mig_url[1024];
+
+/* ------------------------------------------------------------- helpers */
+
+/* base conninfo with dbname replaced, as key='value' pairs. */
+static int conninfo_with_db(const char *base, const char *db, char *out, size_t n)
+{
+	PQconninfoOption *o = PQconninfoParse(base, NULL), *it;
+	size_t off = 0;
+
+	if (!o)
+		return -1;
+	for (it = o; it->keyword; it++) {
+		const char *v = strcmp(it->keyword, "dbname") == 0 ? db : it->val;
+		const char *s;
+
+		if (!v)
+			continue;
+		int w = snprintf(out + off, n - off, "%s%s='", off ? " " : "", it->keyword);
+		if (w < 0 || (size_t)w >= n - off)
+			goto out_overflow;
+		off += (size_t)w;
+		for (s = v; *s; s++) {
+			if (off + 3 >= n)
+				goto out_overflow;
+			if (*s == '\'' || *s == '\\')
+				out[off++] = '\\';
+			out[off++] = *s;
+		}
+		out[off++] = '\'';
+		out[off] = '\0';
+	}
+	PQconninfoFree(o);
+	return 0;
+out_overflow:
+	PQconninfoFree(o);
+	return -1;
+}
+
+/* Blocking statement on a throwaway connection (test set-up only). */
+static void exec_blocking(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("connect: %s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* First value of a blocking query, copied into out. */
+static void query_blocking(const char *conninfo, const char *sql, char *out, size_t n)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+}
+
+struct fix {
+	uv_loop_t loop;
+	struct db_pool *pool;
+};
+
+static void on_deadline(uv_timer_t *t)
+{
+	*(int *)t->data = 1;
+}
+
+/* Runs the loop until *counter >= want or ms pass; 0 if reached. */
+static int run_until(uv_loop_t *loop, const int *counter, int want, unsigned ms)
+{
+	uv_timer_t t;
+	int expired = 0;
+
+	uv_timer_init(loop, &t);
+	t.data = &expired;
+	uv_timer_start(&t, on_deadline, ms, 0);
+	while (*counter < want && !expired)
+		uv_run(loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+	return *counter >= want ? 0 : -1;
+}
+
+/* Runs the loop for ms. */
+static void run_for(uv_loop_t *loop, unsigned ms)
+{
+	int never = 0;
+
+	run_until(loop, &never, 1, ms);
+}
+
+static struct fix *fix_new(const char *conninfo, int size)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	f->pool = db_pool_new(&f->loop, conninfo, size);
+	assert_non_null(f->pool);
+	return f;
+}
+
+/* Frees the pool, lets its handles close, and proves the loop is empty. */
+static void fix_free(struct fix *f)
+{
+	db_pool_free(f->pool);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	free(f);
+}
+
+/* One query's outcome. */
+struct res {
+	int done;
+	int ok;
+	char val[256];
+	int isnull;
+	char sqlstate[6];
+	char constraint[64];
+	char err[256];
+};
+
+static void on_res(void *arg, PGresult *res, const char *err)
+{
+	struct res *r = arg;
+
+	r->done++;
+	r->ok = res != NULL;
+	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", db_last_sqlstate());
+	snprintf(r->constraint, sizeof(r->constraint), "%s", db_last_constraint());
+	snprintf(r->err, sizeof(r->err), "%s", err ? err : "");
+	if (res && PQntuples(res) > 0 && PQnfields(res) > 0) {
+		r->isnull = PQgetisnull(res, 0, 0);
+		snprintf(r->val, sizeof(r->val), "%s", PQgetvalue(res, 0, 0));
+	}
+}
+
+/* Runs one query through the pool and waits for it. */
+static void q(struct fix *f, struct res *r, const char *sql, int n, const char *const *params)
+{
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(db_query(f->pool, sql, n, params, on_res, r), 0);
+	assert_int_equal(run_until(&f->loop, &r->done, 1, 15000), 0);
+}
+
+/* The same on a held connection. */
+static void cq(struct fix *f, struct db_conn *c, struct res *r, const char *sql)
+{
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(db_conn_query(c, sql, 0, NULL, on_res, r), 0);
+	assert_int_equal(run_until(&f->loop, &r->done, 1, 15000), 0);
+	assert_int_equal(r->done, 1);
+}
+
+struct acq {
+	int done;
+	struct db_conn *c;
+};
+
+static void on_acq(void *arg, struct db_conn *c, const char *err)
+{
+	struct acq *a = arg;
+
+	assert_null(err);
+	a->c = c;
+	a->done++;
+}
+
+static struct db_conn *acquire(struct fix *f)
+{
+	struct acq a = { 0 };
+
+	assert_int_equal(db_acquire(f->pool, on_acq, &a), 0);
+	assert_int_equal(a.done, 0); /* never from inside the call */
+	assert_int_equal(run_until(&f->loop, &a.done, 1, 15000), 0);
+	assert_non_null(a.c);
+	return a.c;
+}
+
+/* --------------------------------------------------------------- tests */
+
+struct many {
+	int done;
+	int in_call;
+	int order[100];
+	int bad;
+};
+
+struct one {
+	struct many *m;
+	int i;
+};
+
+static void on_many(void *arg, PGresult *res, const char *err)
+{
+	struct one *o = arg;
+
+	if (o->m->in_call || err || !res || strtol(PQgetvalue(res, 0, 0), NULL, 10) != (long)o->i * 2)
+		o->m->bad++;
+	o->m->order[o->m->done++] = o->i;
+}
+
+static void hundred_queries_on_four_connections_all_complete(void **state)
+{
+	struct fix *f = fix_new(g_pool_url, 4);
+	struct many m = { 0 };
+	struct one ones[100];
+	struct db_stats st;
+	int i, seen[100] = { 0 };
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		char num[16];
+		const char *p[1] = { num };
+
+		snprintf(num, sizeof(num), "%d", i);
+		ones[i].m = &m;
+		ones[i].i = i;
+		m.in_call = 1;
+		assert_int_equal(db_query(f->pool, "SELECT $1::int * 2", 1, p, on_many, &ones[i]), 0);
+		m.in_call = 0;
+	}
+	db_pool_stats(f->pool, &st);
+	assert_int_equal(st.queued, 100);
+	assert_int_equal(run_until(&f->loop, &m.done, 100, 15000), 0);
+	assert_int_equal(m.bad, 0);
+	for (i = 0; i < 100; i++)
+		seen[m.order[i]]++;
+	for (i = 0; i < 100; i++)
+		assert_int_equal(seen[i], 1);
+	db_pool_stats(f->pool, &st);
+	assert_int_equal(st.size, 4);
+	assert_int_equal(st.connected, 4);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.in_use, 0);
+	assert_true(st.queries == 100 && st.errors == 0);
+	fix_free(f);
+}
+
+static void weird_parameters_round_trip(void **state)
+{
+	static const char *const texts[] = {
+		"", "'", "''", "\"", "\\", "\\'; DROP TABLE kv; --", "$1", "$$ $q$",
+		"line1\nline2\r\n\ttab", "<script>alert(1)</script>", "grüße ✓ 🚀",
+		"%s%n%x", "E'\\x41'", "NULL",
+	};
+	struct fix *f = fix_new(g_pool_url, 2);
+	struct res r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		char copy[128];
+		const char *p[1] = { copy };
+
+		snprintf(copy, sizeof(copy), "%s", texts[i]);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(db_query(f->pool, "SELECT $1::text", 1, p, on_res, &r), 0);
+		memset(copy, 'X', sizeof(copy) - 1); /* the pool copied it */
+		assert_int_equal(run_until(&f->loop, &r.done, 1, 15000), 0);
+		assert_true(r.ok);
+		assert_false(r.isnull);
+		assert_string_equal(r.val, texts[i]);
+	}
+	{
+		const char *p[2] = { NULL, "x" };
+
+		q(f, &r, "SELECT $1::text IS NULL AND $2::text = 'x'", 2, p);
+		assert_true(r.ok);
+		assert_string_equal(r.val, "t");
+	}
+	fix_free(f);
+}
+
+static void sql_error_gives_err_and_sqlstate(void **state)
+{
+	struct fix *f = fix_new(g_pool_url, 1);
+	struct res r;
+	const char *p[1] = { "k-dup" };
+
+	(void)state;
+	q(f, &r, "SELECT 1/0", 0, NULL);
+	assert_false(r.ok);
+	assert_string_equal(r.sqlstate, "22012");
+	assert_non_null(strstr(r.err, "division by zero"));
+	q(f, &r, "SELEKT 1", 0, NULL);
+	assert_string_equal(r.sqlstate, "42601");
+	q(f, &r, "INSERT INTO kv (k, v) VALUES ($1, 'a')", 1, p);
+	assert_true(r.ok);
+	q(f, &r, "INSERT INTO kv (k, v) VALUES ($1, 'b')", 1, p);
+	assert_false(r.ok);
+	assert_string_equal(r.sqlstate, "23505");
+	assert_string_equal(r.constraint, "kv_pkey");
+	assert_string_equal(db_last_sqlstate(), ""); /* only during the callback */
+	q(f, &r, "SELECT 'still fine'", 0, NULL);    /* same connection, still usable */
+	assert_true(r.ok);
+	assert_string_equal(r.val, "still fine");
+	assert_string_equal(r.sqlstate, "");
+	fix_free(f);
+}
+
+static void transaction_commit_and_rollback(void **state)
+{
+	struct fix *f = fix_new(g_pool_url, 2);
+	struct db_conn *c;
+	struct res r;
+
+	(void)state;
+	c = acquire(f);
+	cq(f, c, &r, "BEGIN");
+	cq(f, c, &r, "INSERT INTO kv VALUES ('t-commit', '1')");
+	assert_true(r.ok);
+	assert_int_equal(db_conn_query(c, "SELECT 1", 0, NULL, on_res, &r), 0);
+	assert_int_equal(db_conn_query(c, "SELECT 2", 0, NULL, on_res, &r), -1); /* one at a time */
+	r.done = 0;
+	assert_int_equal(run_until(&f->loop, &r.done, 1, 15000), 0);
+	cq(f, c, &r, "COMMIT");
+	assert_true(r.ok);
+	db_release(c);
+
+	c = acquire(f);
+	cq(f, c, &r, "BEGIN");
+	cq(f, c, &r, "INSERT INTO kv VALUES ('t-rollback', '1')");
+	cq(f, c, &r, "ROLLBACK");
+	db_release(c);
+
+	q(f, &r, "SELECT count(*) FROM kv WHERE k = 't-commit'", 0, NULL);
+	assert_string_equal(r.val, "1");
+	q(f, &r, "SELECT count(*) FROM kv WHERE k = 't-rollback'", 0, NULL);
+	assert_string_equal(r.val, "0");
+	fix_free(f);
+}
+
+static void release_inside_transaction_rolls_back(void **state)
+{
+	struct fix *f = fix_new(g_pool_url, 1); /* one connection: reuse is certain */
+	struct db_conn *c;
+	struct res r, r2;
+	char xid[256];
+
+	(void)state;
+	c = acquire(f);
+	cq(f, c, &r, "BEGIN");
+	cq(f, c, &r, "INSERT INTO kv VALUES ('t-released', '1')");
+	db_release(c);
+	q(f, &r, "SELECT count(*)::text || ':' || (pg_current_xact_id_if_assigned() IS NULL)::text"
+		 " FROM kv WHERE k = 't-released'", 0, NULL);
+	assert_true(r.ok);
+	assert_string_equal(r.val, "0:true");
+
+	/* released with a statement in flight: its callback still runs once */
+	c = acquire(f);
+	cq(f, c, &r, "BEGIN");
+	memset(&r2, 0, sizeof(r2));
+	assert_int_equal(db_conn_query(c, "INSERT INTO kv VALUES ('t-inflight', '1')", 0, NULL,
+				       on_res, &r2), 0);
+	db_release(c);
+	q(f, &r, "SELECT count(*) FROM kv WHERE k = 't-inflight'", 0, NULL);
+	assert_int_equal(r2.done, 1);
+	assert_true(r2.ok);
+	assert_string_equal(r.val, "0");
+
+	/* db_query leaving a transaction open is cleaned up too */
+	q(f, &r, "BEGIN", 0, NULL);
+	q(f, &r, "SELECT pg_current_xact_id()::text", 0, NULL);
+	snprintf(xid, sizeof(xid), "%s", r.val);
+	q(f, &r, "SELECT pg_current_xact_id()::text", 0, NULL);
+	assert_true(r.ok);
+	assert_string_not_equal(r.val, xid); /* two transactions, not the BEGIN's one */
+	fix_free(f);
+}
+
+static void held_connection_starves_health_probe(void **state)
+{
+	struct fix *f = fix_new(g_pool_url, 1);
+	struct db_stats st;
+	struct db_conn *c;
+	int healthy = 0, unhealthy = 0;
+
+	(void)state;
+	db_pool_start_health(f->pool, 100);
+	for (int i = 0; i < 50 && !healthy; i++) {
+		run_for(&f->loop, 100);
+		db_pool_stats(f->pool, &st);
+		healthy = st.healthy;
+	}
+	assert_true(healthy);
+	c = acquire(f); /* the probe now waits in the queue */
+	for (int i = 0; i < 40 && !unhealthy; i++) {
+		run_for(&f->loop, 100);
+		db_pool_stats(f->pool, &st);
+		unhealthy = !st.healthy;
+	}
+	assert_true(unhealthy); /* within ~2 s, well before the 5 s queue limit */
+	db_release(c);
+	healthy = 0;
+	for (int i = 0; i < 50 && !healthy; i++) {
+		run_for(&f->loop, 100);
+		db_pool_stats(f->pool, &st);
+		healthy = st.healthy;
+	}
+	assert_true(healthy);
+	fix_free(f);
+}
+
+static void unreachable_database_fails_queued_queries(void **state)
+{
+	struct fix *f = fix_new("postgresql://runit:x@127.0.0.1:1/none?connect_timeout=2", 2);
+	struct res r, r2;
+	uint64_t t0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	t0 = uv_now(&f->loop);
+	assert_int_equal(db_query(f->pool, "SELECT 1", 0, NULL, on_res, &r), 0);
+	assert_int_equal(run_until(&f->loop, &r.done, 1, 8000), 0);
+	assert_true(uv_now(&f->loop) - t0 >= 4900);
+	assert_false(r.ok);
+	assert_string_equal(r.err, "database unavailable");
+	assert_string_equal(r.sqlstate, "08001");
+	/* freeing with requests queued: their callbacks say so */
+	memset(&r2, 0, sizeof(r2));
+	assert_int_equal(db_query(f->pool, "SELECT 1", 0, NULL, on_res, &r2), 0);
+	db_pool_free(f->pool);
+	assert_int_equal(r2.done, 1);
+	assert_string_equal(r2.err, "shutting down");
+	assert_int_equal(db_query(f->pool, "SELECT 1", 0, NULL, on_res, &r2), -1);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	free(f);
+}
+
+struct heard {
+	int notes;
+	int resyncs;
+	char payload[64];
+};
+
+static void on_note(void *arg, const char *channel, const char *payload)
+{
+	struct heard *h = arg;
+
+	assert_string_equal(channel, "runit_Test");
+	if (!payload) {
+		h->resyncs++;
+		return;
+	}
+	h->notes++;
+	snprintf(h->payload, sizeof(h->payload), "%s", payload);
+}
+
+/* NOTIFY until the listener hears it (the LISTEN may still be on its way). */
+static int notify_until_heard(struct fix *f, struct heard *h, const char *payload)
+{
+	const char *p[1] = { payload };
+	struct res r;
+	int i, before = h->notes;
+
+	for (i = 0; i < 100; i++) {
+		memset(&r, 0, sizeof(r));
+		if (db_query(f->pool, "SELECT pg_notify('runit_Test', $1)", 1, p, on_res, &r) < 0)
+			return -1;
+		run_until(&f->loop, &r.done, 1, 6000);
+		if (run_until(&f->loop, &h->notes, before + 1, 100) == 0)
+			return strcmp(h->payload, payload) == 0 ? 0 : -1;
+	}
+	return -1;
+}
+
+static void listen_notify_delivers(void **state)
+{
+	struct fix *f = fix_new(g_pool_url, 1);
+	struct heard h = { 0 };
+
+	(void)state;
+	assert_int_equal(db_listen(f->pool, "bad name", on_note, &h), -1);
+	assert_int_equal(db_listen(f->pool, "runit_Test", on_note, &h), 0);
+	assert_int_equal(notify_until_heard(f, &h, "hello 'there'"), 0);
+	assert_int_equal(h.resyncs, 0);
+	fix_free(f);
+}
+
+/* Restart the cluster through the project's script, like scripts/test. */
+static int restart_postgres(void)
+{
+	char root[1024], cmd[2048];
+	const char *file = __FILE__, *tail = strstr(file, "tests/unit/test_db_pool.c");
+	const char *dir = getenv("RUNIT_DATA_DIR");
+	PQconninfoOption *o = PQconninfoParse(g_url, NULL), *it;
+	const char *port = "5433";
+
+	for (it = o; it && it->keyword; it++)
+		if (strcmp(it->keyword, "port") == 0 && it->val)
+			port = it->val;
+	snprintf(root, sizeof(root), "%.*s", tail ? (int)(tail - file) : 0, file);
+	snprintf(cmd, sizeof(cmd),
+		 "RUNIT_PG_PORT='%s' bash -c '. \"%sscripts/lib/pg.sh\" && pg_restart' >/dev/null",
+		 port, root[0] ? root : "./");
+	PQconninfoFree(o);
+	if (!dir)
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+struct sampler {
+	struct db_pool *pool;
+	int saw_down, saw_up_after;
+};
+
+static void on_sample(uv_timer_t *t)
+{
+	struct sampler *s = t->data;
+	struct db_stats st;
+
+	db_pool_stats(s->pool, &st);
+	if (!st.healthy)
+		s->saw_down = 1;
+	else if (s->saw_down)
+		s->saw_up_after = 1;
+}
+
+static void pool_survives_postgres_restart(void **state)
+{
+	char pgv[1200];
+	const char *dir = getenv("RUNIT_DATA_DIR");
+	struct fix *f;
+	struct sampler s = { 0 };
+	struct heard h = { 0 };
+	uv_timer_t t;
+	struct res r;
+	struct db_stats st;
+	uint64_t t0;
+	int ok = 0;
+
+	(void)state;
+	snprintf(pgv, sizeof(pgv), "%s/pg/PG_VERSION", dir ? dir : "");
+	if (!dir || access(pgv, F_OK) != 0) {
+		printf("SKIP: pool_survives_postgres_restart: RUNIT_DATA_DIR does not hold a "
+		       "scripts/lib/pg.sh cluster to restart\n");
+		skip();
+	}
+	f = fix_new(g_pool_url, 3);
+	db_pool_start_health(f->pool, 100);
+	assert_int_equal(db_listen(f->pool, "runit_Test", on_note, &h), 0);
+	q(f, &r, "SELECT 1", 0, NULL);
+	assert_true(r.ok);
+	assert_int_equal(notify_until_heard(f, &h, "before"), 0);
+	run_for(&f->loop, 300); /* a probe completes */
+	db_pool_stats(f->pool, &st);
+	assert_true(st.healthy);
+
+	s.pool = f->pool;
+	uv_timer_init(&f->loop, &t);
+	t.data = &s;
+	uv_timer_start(&t, on_sample, 5, 5);
+	assert_int_equal(restart_postgres(), 0);
+	t0 = uv_now(&f->loop);
+	/* a query sent before the pool noticed may fail (08006); then retry */
+	while (!ok && uv_now(&f->loop) - t0 < 10000) {
+		q(f, &r, "SELECT 'back'", 0, NULL);
+		if (r.ok)
+			ok = 1;
+		else
+			assert_memory_equal(r.sqlstate, "08", 2); /* connection class */
+		uv_update_time(&f->loop);
+	}
+	assert_true(ok);
+	assert_string_equal(r.val, "back");
+	run_until(&f->loop, &s.saw_up_after, 1, 5000);
+	assert_true(s.saw_down);
+	assert_true(s.saw_up_after);
+	/* the listener came back and LISTENs again */
+	assert_int_equal(notify_until_heard(f, &h, "after"), 0);
+	assert_true(h.resyncs >= 1);
+	db_pool_stats(f->pool, &st);
+	fprintf(stderr, "DEBUG connected=%d\n", st.connected);
+	run_for(&f->loop, 3000);
+	db_pool_stats(f->pool, &st);
+	fprintf(stderr, "DEBUG connected=%d\n", st.connected);
+	assert_int_equal(st.connected, 3);
+	uv_close((uv_handle_t *)&t, NULL);
+	fix_free(f);
+}
+
+static void migrate_twice_is_a_noop(void **state)
+{
+	char v1[64], v2[64], n[64];
+	struct fix *f;
+	struct res r;
+
+	(void)state;
+	assert_int_equal(migrate_run(g_mig_url, 1), 0);
+	query_blocking(g_mig_url, "SELECT count(*) FROM schema_migrations", n, sizeof(n));
+	assert_int_equal(strtol(n, NULL, 10), (long)migrations_count);
+	query_blocking(g_mig_url, "SELECT max(applied_at)::text FROM schema_migrations", v1, sizeof(v1));
+	assert_int_equal(migrate_run(g_mig_url, 0), 0);
+	query_blocking(g_mig_url, "SELECT max(applied_at)::text FROM schema_migrations", v2, sizeof(v2));
+	assert_string_equal(v1, v2);
+	query_blocking(g_mig_url, "SELECT count(*) FROM schema_migrations", n, sizeof(n));
+	assert_int_equal(strtol(n, NULL, 10), (long)migrations_count);
+
+	/* the schema's central rule, seen through the pool as the server sees it */
+	exec_blocking(g_mig_url,
+		      "INSERT INTO users (username, password_hash) VALUES ('alice', 'x');"
+		      "INSERT INTO runtimes (code, name, language, version, image, run_cmd, entry_file)"
+		      " VALUES ('sh', 'Shell', 'sh', '1', 'runit/sh', '[\"sh\", \"main.sh\"]', 'main.sh');"
+		      "INSERT INTO projects (owner_id, name, runtime_id) VALUES (1, 'p', 1)");
+	f = fix_new(g_mig_url, 2);
+	q(f, &r, "INSERT INTO runs (user_id, project_id, runtime_id, instance) VALUES (1, 1, 1, 'i')",
+	  0, NULL);
+	assert_true(r.ok);
+	q(f, &r, "INSERT INTO runs (user_id, project_id, runtime_id, instance) VALUES (1, 1, 1, 'i')",
+	  0, NULL);
+	assert_false(r.ok);
+	assert_string_equal(r.sqlstate, "23505");
+	assert_string_equal(r.constraint, "one_active_run");
+	q(f, &r, "INSERT INTO files (project_id, path, content) VALUES (1, 'a/../../b', '')", 0, NULL);
+	assert_string_equal(r.sqlstate, "23514");
+	fix_free(f);
+
+	/* a database migrated by a newer binary is refused */
+	exec_blocking(g_mig_url, "INSERT INTO schema_migrations (name) VALUES ('999_from_the_future')");
+	assert_int_equal(migrate_run(g_mig_url, 0), -1);
+	assert_int_equal(migrate_run("postgresql://runit:x@127.0.0.1:1/none", 0), -1);
+}
+
+/* ------------------------------------------------------------- set-up */
+
+static int group_setup(void **state)
+{
+	char sql[256];
+
+	(void)state;
+	snprintf(g_pool_db, sizeof(g_pool_db), "runit_test_pool_%ld", (long)getpid());
+	snprintf(g_mig_db, sizeof(g_mig_db), "runit_test_migrate_%ld", (long)getpid());
+	if (conninfo_with_db(g_url, g_pool_db, g_pool_url, sizeof(g_pool_url)) < 0 ||
+	    conninfo_with_db(g_url, g_mig_db, g_mig_url, sizeof(g_mig_url)) < 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", g_pool_db);
+	exec_blocking(g_url, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", g_mig_db);
+	exec_blocking(g_url, sql);
+	exec_blocking(g_pool_url, "CREATE TABLE kv (k text PRIMARY KEY, v text)");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char sql[256];
+
+	(void)state;
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", g_pool_db);
+	exec_blocking(g_url, sql);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", g_mig_db);
+	exec_blocking(g_url, sql);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		//cmocka_unit_test(hundred_queries_on_four_connections_all_complete),
+		cmocka_unit_test(weird_parameters_round_trip),
+		cmocka_unit_test(sql_error_gives_err_and_sqlstate),
+		cmocka_unit_test(transaction_commit_and_rollback),
+		cmocka_unit_test(release_inside_transaction_rolls_back),
+		cmocka_unit_test(held_connection_starves_health_probe),
+		cmocka_unit_test(listen_notify_delivers),
+		cmocka_unit_test(unreachable_database_fails_queued_queries),
+		cmocka_unit_test(migrate_twice_is_a_noop),
+		cmocka_unit_test(pool_survives_postgres_restart),
+	};
+
+	g_url = getenv("RUNIT_DATABASE_URL");
+	if (!g_url || !*g_url) {
+		printf("SKIP: RUNIT_DATABASE_URL not set\n");
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
