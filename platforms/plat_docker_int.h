@@ -128,6 +128,19 @@ json_t *dk_resp_json(struct dk_req *r, struct plat_err *err);
 /* Pick the version to speak from the engine's: 0, or PLAT_E_UNSUPPORTED. */
 int dk_choose_version(const char *server_version, char *out, size_t outsz);
 
+/* Names put in paths unescaped: ids, container and volume names. */
+bool dk_valid_name(const char *s);
+/* Image references: [host[:port]/]path[:tag][@digest]. */
+bool dk_valid_image(const char *s);
+/* Submit r, or free it on failure (then nothing runs); r may be NULL. */
+int dk_send(struct dk_req *r, long timeout_ms);
+/* {"key": "value"...}; NULL for a NULL key or value, or no memory. */
+json_t *dk_labels_json(const struct plat_label *labels, size_t n);
+
+/* plat_create() (plat_docker_create.c). */
+int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb,
+	      void *arg);
+
 /* Attach operations (plat_docker_attach.c). */
 int dk_attach(struct plat *p, const char *id, unsigned flags,
 	      const struct plat_attach_cbs *cbs, void *arg,

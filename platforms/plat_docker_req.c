@@ -13,6 +13,61 @@
 
 #include "plat_docker_int.h"
 
+bool dk_valid_name(const char *s)
+{
+	if (!s || !*s || strlen(s) > 128)
+		return false;
+	for (const char *c = s; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') ||
+			  (c != s && (*c == '_' || *c == '.' || *c == '-'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool dk_valid_image(const char *s)
+{
+	if (!s || !*s || strlen(s) > 512 || *s == '/' || *s == '-')
+		return false;
+	for (const char *c = s; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || strchr("._-/:@", *c);
+		if (!ok)
+			return false;
+	}
+	return !strstr(s, "..");
+}
+
+/* Make and send a request; on failure nothing runs. */
+int dk_send(struct dk_req *r, long timeout_ms)
+{
+	int rc;
+
+	if (!r)
+		return PLAT_E_NOMEM;
+	rc = dk_req_submit(r, timeout_ms);
+	if (rc < 0)
+		dk_req_free(r);
+	return rc;
+}
+
+json_t *dk_labels_json(const struct plat_label *labels, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < n; i++) {
+		if (!labels[i].key || !labels[i].value ||
+		    json_object_set_new(o, labels[i].key,
+					json_string(labels[i].value)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 char *dk_strdup_printf(const char *fmt, ...)
 {
 	va_list ap;

@@ -56,6 +56,11 @@ int db_query(struct db_pool *p, const char *sql, int nparams,
  * Then db_conn_query() any number of times, one at a time, and
  * db_release() when done (commit or roll back before releasing; a
  * connection released inside a transaction is rolled back).
+ * db_conn_query() returns -1 while a statement is still in flight on c, or
+ * once c was lost (its in-flight callback got SQLSTATE 08006): the pool never
+ * reconnects a held connection under the caller, so release it and retry the
+ * whole transaction on a new one. db_release() may be called with a
+ * statement in flight: its callback still runs once, then the rollback.
  */
 typedef void (*db_acquire_cb)(void *arg, struct db_conn *c, const char *err);
 int db_acquire(struct db_pool *p, db_acquire_cb cb, void *arg);

@@ -129,18 +129,27 @@ static void cb_ignore(void *arg, PGresult *res, const char *err)
 	(void)err;
 }
 
-/* Copies src into dst without the trailing newline libpq messages carry. */
+/* prefix + src on one line: libpq's newlines and tabs become spaces, the
+ * trailing ones go. */
 static void copy_msg(char *dst, size_t n, const char *prefix, const char *src)
 {
 	int len = snprintf(dst, n, "%s%s", prefix, src ? src : "unknown error");
+	size_t i, o = 0;
 
 	if (len < 0) {
 		dst[0] = '\0';
 		return;
 	}
-	len = (size_t)len >= n ? (int)n - 1 : len;
-	while (len > 0 && (dst[len - 1] == '\n' || dst[len - 1] == ' '))
-		dst[--len] = '\0';
+	for (i = 0; dst[i]; i++) {
+		char ch = dst[i] == '\n' || dst[i] == '\t' ? ' ' : dst[i];
+
+		if (ch == ' ' && (o == 0 || dst[o - 1] == ' '))
+			continue;
+		dst[o++] = ch;
+	}
+	while (o > 0 && dst[o - 1] == ' ')
+		o--;
+	dst[o] = '\0';
 }
 
 /* ------------------------------------------------------------ requests */
@@ -408,7 +417,7 @@ static void conn_fail(struct db_conn *c, const char *why)
 			fprintf(stderr, "run-it: db: %s; reconnecting\n", msg);
 			p->down_logged = 1;
 		}
-	} else if (c->state == CONN_CONNECTING && p->up == 0 && !p->down_logged &&
+	} else if (c->state != CONN_READY && p->up == 0 && !p->down_logged &&
 		   !c->listener) {
 		fprintf(stderr, "run-it: db: cannot connect to the database: %s; retrying\n",
 			reason);
@@ -670,11 +679,11 @@ static void on_poll(uv_poll_t *h, int status, int events)
 		conn_connect_step(c);
 		return;
 	}
-	if (status < 0) {
+	if (status < 0) { /* POLLERR: libuv stopped the watch */
 		if (!PQconsumeInput(c->pg))
 			conn_fail(c, PQerrorMessage(c->pg));
 		else
-			conn_fail(c, uv_strerror(status));
+			conn_fail(c, "socket error");
 		return;
 	}
 	if ((events & UV_WRITABLE) && c->want_write && conn_flush(c) < 0) {
@@ -973,20 +982,14 @@ void db_pool_start_health(struct db_pool *p, unsigned interval_ms)
 
 /* ------------------------------------------------------ LISTEN/NOTIFY */
 
+/* A channel name we can double-quote safely: [A-Za-z_][A-Za-z0-9_]{0,62}. */
 static int channel_ok(const char *s)
 {
-	size_t i;
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_";
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789";
+	size_t n = s ? strlen(s) : 0;
 
-	if (!s || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return 0;
-	for (i = 0; s[i]; i++) {
-		char ch = s[i];
-
-		if (i >= 63 || !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-				 (ch >= '0' && ch <= '9') || ch == '_'))
-			return 0;
-	}
-	return 1;
+	return n >= 1 && n <= 63 && strchr(alpha, s[0]) && strspn(s, alnum) == n;
 }
 
 static void on_listen_done(void *arg, PGresult *res, const char *err)

@@ -12,5 +12,7 @@
 /* Each module's method table, defined beside its handlers. */
 extern const struct proto_method session_methods[]; /* h_session.c */
 extern const size_t session_methods_count;
+extern const struct proto_method auth_methods[]; /* h_auth.c */
+extern const size_t auth_methods_count;
 
 #endif

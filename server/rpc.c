@@ -32,8 +32,10 @@ void rpc_reply(struct rpc_call *c, json_t *result)
 	struct sess *s = rpc_sess(c);
 	size_t len;
 
+	if (!result)
+		result = json_object();
 	if (s && c->id) {
-		char *f = proto_result(c->id, result ? result : json_object(), &len);
+		char *f = proto_result(c->id, result, &len);
 		sess_send(s, f, len);
 	}
 	json_decref(result);

@@ -13,6 +13,7 @@ static const struct rpc_table {
 	const size_t *count;
 } tables[] = {
 	{ session_methods, &session_methods_count },
+	{ auth_methods, &auth_methods_count },
 };
 
 const struct proto_method *rpc_method_find(const char *name)

@@ -31,10 +31,18 @@ struct sess {
 	int64_t opened_ms;
 	int64_t last_active_ms;
 
-	/* the signed-in user, if any */
+	/* the signed-in user, if any (auth_sess.c) */
 	long long user_id;
 	char username[64];
 	enum proto_role role;
+	long long auth_session_id; /* sessions.id of the login */
+	enum sess_auth {
+		SESS_AUTH_NONE = 0,    /* no token presented */
+		SESS_AUTH_PENDING,     /* token being looked up; reading paused */
+		SESS_AUTH_OK,
+		SESS_AUTH_INVALID,     /* token unknown, expired, revoked or user disabled */
+		SESS_AUTH_UNAVAILABLE, /* database did not answer */
+	} auth_state;
 
 	/* inbound message being assembled from fragments */
 	char *rx;

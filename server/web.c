@@ -10,6 +10,7 @@
 #include "srv.h"
 #include "sess.h"
 #include "rpc.h"
+#include "auth_sess.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -107,6 +108,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (!pss->s)
 			return -1;
 		lws_get_peer_simple(wsi, pss->s->ip, sizeof(pss->s->ip));
+		auth_sess_on_established(pss->s, wsi);
 		metrics.ws_opened_total++;
 		metrics.ws_open++;
 		log_json(LOG_DEBUG, "session opened",
