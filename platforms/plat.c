@@ -10,15 +10,12 @@
 /* The backends, by the name a platform row in the database gives. */
 static const struct {
 	const char *name;
-	int (*make)(uv_loop_t *loop, const struct plat_config *cfg,
-		    struct plat **out);
+	int (*make)(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
 } plat_backends[] = {
-	{"docker", plat_docker_new},
-	{"podman", plat_docker_new}, /* its Docker-compatible socket */
+    {"docker", plat_docker_new}, {"podman", plat_docker_new}, /* its Docker-compatible socket */
 };
 
-int plat_new(uv_loop_t *loop, const struct plat_config *cfg,
-	     struct plat **out)
+int plat_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)
 {
 	const char *name = cfg && cfg->backend ? cfg->backend : "docker";
 	struct plat_config none = {0};
@@ -26,11 +23,9 @@ int plat_new(uv_loop_t *loop, const struct plat_config *cfg,
 	*out = NULL;
 	if (!loop)
 		return PLAT_E_INVAL;
-	for (size_t i = 0; i < sizeof(plat_backends) / sizeof(plat_backends[0]);
-	     i++)
+	for (size_t i = 0; i < sizeof(plat_backends) / sizeof(plat_backends[0]); i++)
 		if (!strcmp(plat_backends[i].name, name))
-			return plat_backends[i].make(loop, cfg ? cfg : &none,
-						     out);
+			return plat_backends[i].make(loop, cfg ? cfg : &none, out);
 	return PLAT_E_UNSUPPORTED;
 }
 

@@ -25,14 +25,13 @@ static int demux_begin_frame(struct plat_demux *d)
 		return PLAT_E_PROTOCOL;
 	}
 	d->stream = h[0];
-	d->left = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 |
-		  (uint32_t)h[6] << 8 | (uint32_t)h[7];
+	d->left =
+	    (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | (uint32_t)h[7];
 	d->hdr_len = 0;
 	return 0;
 }
 
-int plat_demux_feed(struct plat_demux *d, const void *buf, size_t len,
-		    size_t *used)
+int plat_demux_feed(struct plat_demux *d, const void *buf, size_t len, size_t *used)
 {
 	const char *p = buf;
 	size_t pos = 0;

@@ -20,17 +20,16 @@
  * Return 0 to go on, non-zero to make plat_demux_feed() stop right after
  * this piece (backpressure): the caller feeds the rest later.
  */
-typedef int (*plat_demux_emit)(void *arg, int stream, const char *data,
-			       size_t len);
+typedef int (*plat_demux_emit)(void *arg, int stream, const char *data, size_t len);
 
 struct plat_demux {
 	plat_demux_emit emit;
 	void *arg;
 	unsigned char hdr[8]; /* header bytes gathered so far */
 	size_t hdr_len;
-	uint32_t left;        /* payload bytes still due in the current frame */
-	int stream;           /* stream of the current frame */
-	int failed;           /* a bad header was seen: everything fails now */
+	uint32_t left; /* payload bytes still due in the current frame */
+	int stream;    /* stream of the current frame */
+	int failed;    /* a bad header was seen: everything fails now */
 };
 
 void plat_demux_init(struct plat_demux *d, plat_demux_emit emit, void *arg);
@@ -41,8 +40,7 @@ void plat_demux_init(struct plat_demux *d, plat_demux_emit emit, void *arg);
  * with a stream byte other than 0, 1, 2 or non-zero padding (then the
  * demuxer stays failed; *used counts the bytes before the bad header).
  */
-int plat_demux_feed(struct plat_demux *d, const void *buf, size_t len,
-		    size_t *used);
+int plat_demux_feed(struct plat_demux *d, const void *buf, size_t len, size_t *used);
 
 /* 1 if the stream may end here (not inside a header or a payload). */
 int plat_demux_at_boundary(const struct plat_demux *d);

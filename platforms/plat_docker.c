@@ -57,11 +57,11 @@ static void dk_ping_finish(struct dk_req *r, const struct plat_err *err)
 static int dk_ping(struct plat *p, plat_ping_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
-	struct dk_req *r = dk_req_new(d, "GET", "/_ping", NULL, 0,
-				      dk_ping_finish);
+	struct dk_req *r;
 
 	if (!cb)
 		return PLAT_E_INVAL;
+	r = dk_req_new(d, "GET", "/_ping", NULL, 0, dk_ping_finish);
 	if (r) {
 		r->unversioned = true;
 		r->cb.ping = cb;
@@ -91,9 +91,10 @@ static void dk_pull_line(struct dk_req *r, const char *line, size_t len)
 		const char *st = json_string_value(json_object_get(j, "status"));
 		const char *id = json_string_value(json_object_get(j, "id"));
 		struct plat_progress pr = {
-			st ? st : "", id ? id : "",
-			json_is_integer(cur) ? json_integer_value(cur) : -1,
-			json_is_integer(tot) ? json_integer_value(tot) : -1,
+		    st ? st : "",
+		    id ? id : "",
+		    json_is_integer(cur) ? json_integer_value(cur) : -1,
+		    json_is_integer(tot) ? json_integer_value(tot) : -1,
 		};
 		r->progress(r->arg, &pr);
 	}
@@ -131,8 +132,7 @@ static void dk_pull_finish(struct dk_req *r, const struct plat_err *err)
 {
 	struct plat_err e = {PLAT_E_PULL, 0, r->msg};
 
-	if (err && (err->code == PLAT_E_UNAVAILABLE ||
-		    err->code == PLAT_E_CANCELED)) {
+	if (err && (err->code == PLAT_E_UNAVAILABLE || err->code == PLAT_E_CANCELED)) {
 		r->cb.done(r->arg, err);
 		return;
 	}
@@ -150,8 +150,8 @@ static void dk_pull_finish(struct dk_req *r, const struct plat_err *err)
 }
 
 /* POST /images/create for image: name and tag apart, "latest" if none. */
-static int dk_pull(struct plat_docker *d, const char *image,
-		   plat_progress_cb progress, plat_done_cb cb, void *arg)
+static int dk_pull(struct plat_docker *d, const char *image, plat_progress_cb progress,
+		   plat_done_cb cb, void *arg)
 {
 	const char *slash = strrchr(image, '/');
 	const char *colon = strchr(slash ? slash : image, ':');
@@ -159,15 +159,14 @@ static int dk_pull(struct plat_docker *d, const char *image,
 	char *name, *from = NULL, *tag = NULL, *path = NULL;
 	struct dk_req *r;
 
-	name = digest || !colon ? strdup(image)
-				: strndup(image, (size_t)(colon - image));
+	name = digest || !colon ? strdup(image) : strndup(image, (size_t)(colon - image));
 	if (name)
 		from = dk_escape(name);
 	if (!digest)
 		tag = dk_escape(colon ? colon + 1 : "latest");
 	if (from && (tag || digest))
-		path = dk_strdup_printf("/images/create?fromImage=%s%s%s", from,
-					tag ? "&tag=" : "", tag ? tag : "");
+		path = dk_strdup_printf("/images/create?fromImage=%s%s%s", from, tag ? "&tag=" : "",
+					tag ? tag : "");
 	free(name);
 	curl_free(from);
 	curl_free(tag);
@@ -199,9 +198,8 @@ static void dk_image_finish(struct dk_req *r, const struct plat_err *err)
 	r->cb.done(r->arg, err);
 }
 
-static int dk_ensure_image(struct plat *p, const char *image, bool pull,
-			   plat_progress_cb progress, plat_done_cb cb,
-			   void *arg)
+static int dk_ensure_image(struct plat *p, const char *image, bool pull, plat_progress_cb progress,
+			   plat_done_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
 	struct dk_req *r;
@@ -230,9 +228,8 @@ static int dk_ensure_image(struct plat *p, const char *image, bool pull,
 
 /* ---- volumes ---- */
 
-static int dk_ensure_volume(struct plat *p, const char *name,
-			    const struct plat_label *labels, size_t nlabels,
-			    plat_done_cb cb, void *arg)
+static int dk_ensure_volume(struct plat *p, const char *name, const struct plat_label *labels,
+			    size_t nlabels, plat_done_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
 	json_t *body, *lj;
@@ -260,17 +257,14 @@ static int dk_ensure_volume(struct plat *p, const char *name,
 /* Success, or an answer that means the goal is already reached. */
 static void dk_finish_idempotent(struct dk_req *r, const struct plat_err *err)
 {
-	if (err && (err->http_status == 304 ||
-		    (r->flag && err->code == PLAT_E_NOT_FOUND) ||
-		    (r->str && err->code == PLAT_E_CONFLICT &&
-		     strstr(err->message, r->str))))
+	if (err && (err->http_status == 304 || (r->flag && err->code == PLAT_E_NOT_FOUND) ||
+		    (r->str && err->code == PLAT_E_CONFLICT && strstr(err->message, r->str))))
 		err = NULL;
 	r->cb.done(r->arg, err);
 }
 
-static int dk_idempotent(struct plat_docker *d, const char *method,
-			 char *path, bool absent_ok, const char *conflict_ok,
-			 plat_done_cb cb, void *arg, long timeout_ms)
+static int dk_idempotent(struct plat_docker *d, const char *method, char *path, bool absent_ok,
+			 const char *conflict_ok, plat_done_cb cb, void *arg, long timeout_ms)
 {
 	struct dk_req *r;
 
@@ -290,36 +284,34 @@ static int dk_idempotent(struct plat_docker *d, const char *method,
 	return dk_send(r, timeout_ms);
 }
 
-static int dk_remove_volume(struct plat *p, const char *name, plat_done_cb cb,
-			    void *arg)
+static int dk_remove_volume(struct plat *p, const char *name, plat_done_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
 
 	if (!cb || !dk_valid_name(name))
 		return PLAT_E_INVAL;
-	return dk_idempotent(d, "DELETE", dk_strdup_printf("/volumes/%s", name),
-			     true, NULL, cb, arg, (long)d->op_timeout_ms);
+	return dk_idempotent(d, "DELETE", dk_strdup_printf("/volumes/%s", name), true, NULL, cb,
+			     arg, (long)d->op_timeout_ms);
 }
 
 /* ---- files, start, stop ---- */
 
-static int dk_put_files(struct plat *p, const char *id, const char *dir,
-			const void *tar, size_t len, plat_done_cb cb, void *arg)
+static int dk_put_files(struct plat *p, const char *id, const char *dir, const void *tar,
+			size_t len, plat_done_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
-	struct curl_slist *h;
 	struct dk_req *r;
 	char *esc, *path;
 
-	if (!cb || !dk_valid_name(id) || !dir || dir[0] != '/' || !tar ||
-	    len < 1024 || len % 512)
+	if (!cb || !dk_valid_name(id) || !dir || dir[0] != '/' || !tar || len < 1024 || len % 512)
 		return PLAT_E_INVAL;
 	esc = dk_escape(dir);
 	if (!esc)
 		return PLAT_E_NOMEM;
 	/* never turn a directory into a file or back: fail instead */
 	path = dk_strdup_printf("/containers/%s/archive?path=%s"
-				"&noOverwriteDirNonDir=1", id, esc);
+				"&noOverwriteDirNonDir=1",
+				id, esc);
 	curl_free(esc);
 	if (!path)
 		return PLAT_E_NOMEM;
@@ -327,12 +319,10 @@ static int dk_put_files(struct plat *p, const char *id, const char *dir,
 	free(path);
 	if (!r)
 		return PLAT_E_NOMEM;
-	h = curl_slist_append(r->hdrs, "Content-Type: application/x-tar");
-	if (!h) {
+	if (dk_req_header(r, "Content-Type: application/x-tar") < 0) {
 		dk_req_free(r);
 		return PLAT_E_NOMEM;
 	}
-	r->hdrs = h;
 	/* borrowed until the callback, as platform.h says: no copy */
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, tar);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -341,50 +331,39 @@ static int dk_put_files(struct plat *p, const char *id, const char *dir,
 	return dk_send(r, (long)d->op_timeout_ms);
 }
 
-static int dk_start(struct plat *p, const char *id, plat_done_cb cb,
-		    void *arg)
+static int dk_start(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
 
 	if (!cb || !dk_valid_name(id))
 		return PLAT_E_INVAL;
 	/* 304: already started */
-	return dk_idempotent(d, "POST",
-			     dk_strdup_printf("/containers/%s/start", id), false,
-			     NULL, cb, arg, (long)d->op_timeout_ms);
+	return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/start", id), false, NULL,
+			     cb, arg, (long)d->op_timeout_ms);
 }
 
-static int dk_stop(struct plat *p, const char *id, unsigned grace_s,
-		   plat_done_cb cb, void *arg)
+static int dk_stop(struct plat *p, const char *id, unsigned grace_s, plat_done_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
 
 	if (!cb || !dk_valid_name(id) || grace_s > 3600)
 		return PLAT_E_INVAL;
 	if (grace_s == 0) /* 409 "is not running": already stopped */
-		return dk_idempotent(d, "POST",
-				     dk_strdup_printf("/containers/%s/kill", id),
-				     false, "is not running", cb, arg,
-				     (long)d->op_timeout_ms);
-	return dk_idempotent(d, "POST",
-			     dk_strdup_printf("/containers/%s/stop?t=%u", id,
-					      grace_s),
-			     false, NULL, cb, arg,
-			     (long)d->op_timeout_ms + 1000L * grace_s);
+		return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/kill", id), false,
+				     "is not running", cb, arg, (long)d->op_timeout_ms);
+	return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/stop?t=%u", id, grace_s),
+			     false, NULL, cb, arg, (long)d->op_timeout_ms + 1000L * grace_s);
 }
 
-static int dk_remove(struct plat *p, const char *id, plat_done_cb cb,
-		     void *arg)
+static int dk_remove(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
 
 	if (!cb || !dk_valid_name(id))
 		return PLAT_E_INVAL;
 	/* v=1 removes anonymous volumes (the workspace), never named ones */
-	return dk_idempotent(d, "DELETE",
-			     dk_strdup_printf("/containers/%s?force=1&v=1", id),
-			     true, "already in progress", cb, arg,
-			     (long)d->op_timeout_ms);
+	return dk_idempotent(d, "DELETE", dk_strdup_printf("/containers/%s?force=1&v=1", id), true,
+			     "already in progress", cb, arg, (long)d->op_timeout_ms);
 }
 
 /* ---- inspect and wait ---- */
@@ -435,8 +414,7 @@ static void dk_inspect_finish(struct dk_req *r, const struct plat_err *err)
 	json_decref(j);
 }
 
-static int dk_inspect(struct plat *p, const char *id, plat_inspect_cb cb,
-		      void *arg)
+static int dk_inspect(struct plat *p, const char *id, plat_inspect_cb cb, void *arg)
 {
 	struct plat_docker *d = dk(p);
 	struct dk_req *r;
@@ -464,8 +442,7 @@ struct dk_wait {
 	char error[256];
 };
 
-static void dk_wait_inspected(void *arg, const struct plat_state *st,
-			      const struct plat_err *err)
+static void dk_wait_inspected(void *arg, const struct plat_state *st, const struct plat_err *err)
 {
 	struct dk_wait *w = arg;
 	struct plat_exit ex = {w->exit_code, false, w->error};
@@ -508,8 +485,7 @@ static void dk_wait_finish(struct dk_req *r, const struct plat_err *err)
 	w->cb = r->cb.wait;
 	w->arg = r->arg;
 	w->exit_code = (int)json_integer_value(code);
-	snprintf(w->error, sizeof(w->error), "%s",
-		 dk_jstr(json_object_get(j, "Error"), "Message"));
+	snprintf(w->error, sizeof(w->error), "%s", dk_jstr(json_object_get(j, "Error"), "Message"));
 	json_decref(j);
 	/* the OOM verdict is only in the container's state */
 	rc = dk_inspect(&r->d->base, r->str, dk_wait_inspected, w);
@@ -571,8 +547,7 @@ static void dk_list_finish(struct dk_req *r, const struct plat_err *err)
 		return;
 	}
 	n = json_array_size(j);
-	json_array_foreach(j, i, c)
-		nl += json_object_size(json_object_get(c, "Labels"));
+	json_array_foreach(j, i, c) nl += json_object_size(json_object_get(c, "Labels"));
 	v = calloc(n ? n : 1, sizeof(*v));
 	labels = calloc(nl ? nl : 1, sizeof(*labels));
 	if (!v || !labels) {
@@ -581,11 +556,13 @@ static void dk_list_finish(struct dk_req *r, const struct plat_err *err)
 		goto out_free;
 	}
 	k = 0;
-	json_array_foreach(j, i, c) {
+	json_array_foreach(j, i, c)
+	{
 		v[i].id = dk_jstr(c, "Id");
 		v[i].state = dk_jstr(c, "State");
 		v[i].labels = labels + k;
-		json_object_foreach(json_object_get(c, "Labels"), key, val) {
+		json_object_foreach(json_object_get(c, "Labels"), key, val)
+		{
 			labels[k].key = key;
 			labels[k].value = json_is_string(val) ? json_string_value(val) : "";
 			k++;
@@ -599,8 +576,8 @@ out_free:
 	json_decref(j);
 }
 
-static int dk_list(struct plat *p, const struct plat_label *match, size_t n,
-		   plat_list_cb cb, void *arg)
+static int dk_list(struct plat *p, const struct plat_label *match, size_t n, plat_list_cb cb,
+		   void *arg)
 {
 	struct plat_docker *d = dk(p);
 	json_t *f, *arr;
@@ -617,8 +594,7 @@ static int dk_list(struct plat *p, const struct plat_label *match, size_t n,
 			json_decref(arr);
 			return PLAT_E_INVAL;
 		}
-		one = match[i].value ? dk_strdup_printf("%s=%s", match[i].key,
-							match[i].value)
+		one = match[i].value ? dk_strdup_printf("%s=%s", match[i].key, match[i].value)
 				     : strdup(match[i].key);
 		if (!one || json_array_append_new(arr, json_string(one)) < 0) {
 			free(one);
@@ -663,34 +639,32 @@ static void dk_destroy(struct plat *p)
 }
 
 static const struct plat_ops dk_ops = {
-	.version = PLAT_OPS_VERSION,
-	.name = "docker",
-	.destroy = dk_destroy,
-	.ping = dk_ping,
-	.ensure_image = dk_ensure_image,
-	.ensure_volume = dk_ensure_volume,
-	.remove_volume = dk_remove_volume,
-	.create = dk_create,
-	.put_files = dk_put_files,
-	.start = dk_start,
-	.attach = dk_attach,
-	.write_stdin = dk_write_stdin,
-	.close_stdin = dk_close_stdin,
-	.pause = dk_pause,
-	.resume = dk_resume,
-	.detach = dk_detach,
-	.stop = dk_stop,
-	.wait = dk_wait,
-	.inspect = dk_inspect,
-	.remove = dk_remove,
-	.list = dk_list,
+    .version = PLAT_OPS_VERSION,
+    .name = "docker",
+    .destroy = dk_destroy,
+    .ping = dk_ping,
+    .ensure_image = dk_ensure_image,
+    .ensure_volume = dk_ensure_volume,
+    .remove_volume = dk_remove_volume,
+    .create = dk_create,
+    .put_files = dk_put_files,
+    .start = dk_start,
+    .attach = dk_attach,
+    .write_stdin = dk_write_stdin,
+    .close_stdin = dk_close_stdin,
+    .pause = dk_pause,
+    .resume = dk_resume,
+    .detach = dk_detach,
+    .stop = dk_stop,
+    .wait = dk_wait,
+    .inspect = dk_inspect,
+    .remove = dk_remove,
+    .list = dk_list,
 };
 
-int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg,
-		    struct plat **out)
+int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)
 {
-	const char *ep = cfg->endpoint ? cfg->endpoint
-				       : "unix:///var/run/docker.sock";
+	const char *ep = cfg->endpoint ? cfg->endpoint : "unix:///var/run/docker.sock";
 	struct plat_docker *d;
 	int rc;
 
@@ -705,11 +679,9 @@ int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg,
 	d->base.ops = &dk_ops;
 	d->loop = loop;
 	d->op_timeout_ms = cfg->op_timeout_ms ? cfg->op_timeout_ms : 120000;
-	d->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
-						       : 5000;
+	d->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 5000;
 	if (cfg->api_version) {
-		rc = dk_choose_version(cfg->api_version, d->api_version,
-				       sizeof(d->api_version));
+		rc = dk_choose_version(cfg->api_version, d->api_version, sizeof(d->api_version));
 		if (rc < 0) {
 			free(d);
 			return PLAT_E_INVAL;

@@ -50,16 +50,16 @@ struct dk_attach {
 	struct plat_attach_cbs cbs;
 	void *arg;
 	/* output */
-	struct dk_req *out;     /* NULL once it finished */
+	struct dk_req *out; /* NULL once it finished */
 	struct plat_demux demux;
 	bool out_ready;
 	bool demux_failed;
-	bool paused;            /* asked by the user */
-	bool delivering;        /* inside our data callback */
-	size_t skip;            /* bytes of the next chunk already delivered */
+	bool paused;	 /* asked by the user */
+	bool delivering; /* inside our data callback */
+	size_t skip;	 /* bytes of the next chunk already delivered */
 	/* stdin */
 	bool want_stdin;
-	struct dk_req *in;      /* NULL once it finished */
+	struct dk_req *in; /* NULL once it finished */
 	bool in_ready;
 	bool in_read_paused;
 	bool in_closing;
@@ -68,7 +68,7 @@ struct dk_attach {
 	/* ending */
 	bool ready_sent;
 	bool detached;
-	bool silent;            /* failed inside dk_attach(): no callbacks */
+	bool silent; /* failed inside dk_attach(): no callbacks */
 	int err_code;
 	int err_status;
 	char err_msg[512];
@@ -121,8 +121,7 @@ static void att_maybe_end(struct dk_attach *a)
 
 static void att_maybe_ready(struct dk_attach *a)
 {
-	if (a->ready_sent || a->detached || !a->out_ready ||
-	    (a->want_stdin && !a->in_ready))
+	if (a->ready_sent || a->detached || !a->out_ready || (a->want_stdin && !a->in_ready))
 		return;
 	a->ready_sent = true;
 	if (a->cbs.ready)
@@ -274,8 +273,7 @@ static void att_in_finish(struct dk_req *r, const struct plat_err *err)
 	if (!a->ready_sent && !a->detached) {
 		/* stdin could not be attached: the attach as a whole fails */
 		if (!err) {
-			struct plat_err e = {PLAT_E_PROTOCOL, 0,
-					     "stdin attach ended early"};
+			struct plat_err e = {PLAT_E_PROTOCOL, 0, "stdin attach ended early"};
 			att_record(a, &e);
 		}
 		att_record(a, err);
@@ -287,8 +285,8 @@ static void att_in_finish(struct dk_req *r, const struct plat_err *err)
 
 /* ---- operations ---- */
 
-static struct dk_req *att_req(struct dk_attach *a, const char *id,
-			      const char *query, dk_finish finish)
+static struct dk_req *att_req(struct dk_attach *a, const char *id, const char *query,
+			      dk_finish finish)
 {
 	char *path = dk_strdup_printf("/containers/%s/attach?%s", id, query);
 	struct dk_req *r;
@@ -300,15 +298,22 @@ static struct dk_req *att_req(struct dk_attach *a, const char *id,
 	if (!r)
 		return NULL;
 	r->ctx = a;
+	/*
+	 * curl's default POST type, a form, would make the engine read the
+	 * body to parse it: for stdin that body never ends.
+	 */
+	if (dk_req_header(r, "Content-Type: text/plain") < 0) {
+		dk_req_free(r);
+		return NULL;
+	}
 	/* a hijacked connection is never reused, nor do we reuse one */
 	curl_easy_setopt(r->easy, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
 	return r;
 }
 
-int dk_attach(struct plat *p, const char *id, unsigned flags,
-	      const struct plat_attach_cbs *cbs, void *arg,
-	      struct plat_attach **out)
+int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_attach_cbs *cbs,
+	      void *arg, struct plat_attach **out)
 {
 	struct plat_docker *d = (struct plat_docker *)p;
 	struct dk_attach *a;
@@ -342,8 +347,7 @@ int dk_attach(struct plat *p, const char *id, unsigned flags,
 		ri->on_write = att_in_write;
 		ri->on_headers = att_in_headers;
 		curl_easy_setopt(ri->easy, CURLOPT_POSTFIELDS, NULL);
-		curl_easy_setopt(ri->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)1 << 62);
+		curl_easy_setopt(ri->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)1 << 62);
 		curl_easy_setopt(ri->easy, CURLOPT_READFUNCTION, att_in_read);
 		curl_easy_setopt(ri->easy, CURLOPT_READDATA, a);
 	}
@@ -375,8 +379,7 @@ out_nomem:
 	return PLAT_E_NOMEM;
 }
 
-int dk_write_stdin(struct plat_attach *pa, const void *buf, size_t len,
-		   plat_done_cb cb, void *arg)
+int dk_write_stdin(struct plat_attach *pa, const void *buf, size_t len, plat_done_cb cb, void *arg)
 {
 	struct dk_attach *a = dk_att(pa);
 	struct dk_chunk *c;

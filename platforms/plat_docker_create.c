@@ -16,8 +16,7 @@ static bool dk_is_root(const char *user)
 {
 	size_t n = strcspn(user, ":");
 
-	return (n == 4 && !strncmp(user, "root", 4)) ||
-	       (n == 1 && user[0] == '0') || n == 0;
+	return (n == 4 && !strncmp(user, "root", 4)) || (n == 1 && user[0] == '0') || n == 0;
 }
 
 /* 1 if a and b are the same directory or one is inside the other. */
@@ -37,8 +36,8 @@ static bool dk_paths_overlap(const char *a, const char *b)
 
 static int dk_check_spec(const struct plat_spec *s)
 {
-	if (!s->image || !dk_valid_image(s->image) || !s->argv ||
-	    !s->argv[0] || !s->user || dk_is_root(s->user))
+	if (!s->image || !dk_valid_image(s->image) || !s->argv || !s->argv[0] || !s->user ||
+	    dk_is_root(s->user))
 		return PLAT_E_INVAL;
 	if (s->name && !dk_valid_name(s->name))
 		return PLAT_E_INVAL;
@@ -47,12 +46,10 @@ static int dk_check_spec(const struct plat_spec *s)
 	if (s->volume && (!dk_valid_name(s->volume) || !s->volume_path ||
 			  s->volume_path[0] != '/' || !s->volume_path[1]))
 		return PLAT_E_INVAL;
-	if (s->volume && s->workspace &&
-	    dk_paths_overlap(s->workspace, s->volume_path))
+	if (s->volume && s->workspace && dk_paths_overlap(s->workspace, s->volume_path))
 		return PLAT_E_INVAL;
-	if (s->memory_bytes > INT64_MAX || s->nano_cpus > INT64_MAX ||
-	    s->tmp_bytes > INT64_MAX || s->pids_limit < 0 || s->nofile < 0 ||
-	    s->fsize_bytes < 0 || (s->nlabels && !s->labels))
+	if (s->memory_bytes > INT64_MAX || s->nano_cpus > INT64_MAX || s->tmp_bytes > INT64_MAX ||
+	    s->pids_limit < 0 || s->nofile < 0 || s->fsize_bytes < 0 || (s->nlabels && !s->labels))
 		return PLAT_E_INVAL;
 	return 0;
 }
@@ -71,8 +68,8 @@ static json_t *dk_strv(const char *const *v)
 
 static json_t *dk_ulimit(const char *name, int64_t v)
 {
-	return json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)v,
-			 "Hard", (json_int_t)v);
+	return json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)v, "Hard",
+			 (json_int_t)v);
 }
 
 /* The HostConfig: the hardening of DESIGN.md section 3, point 4. */
@@ -83,12 +80,9 @@ static json_t *dk_host_config(const struct plat_spec *s)
 
 	hc = json_pack("{s:s, s:b, s:[s], s:[s], s:s, s:b, s:b, s:b,"
 		       " s:{s:s, s:{}}}",
-		       "NetworkMode", s->network ? "default" : "none",
-		       "ReadonlyRootfs", s->readonly_rootfs,
-		       "CapDrop", "ALL",
-		       "SecurityOpt", "no-new-privileges",
-		       "IpcMode", "private",
-		       "Privileged", 0, "AutoRemove", 0, "Init", s->init,
+		       "NetworkMode", s->network ? "default" : "none", "ReadonlyRootfs",
+		       s->readonly_rootfs, "CapDrop", "ALL", "SecurityOpt", "no-new-privileges",
+		       "IpcMode", "private", "Privileged", 0, "AutoRemove", 0, "Init", s->init,
 		       /* attach reads the pipes, not logs: keep nothing */
 		       "LogConfig", "Type", "none", "Config");
 	mounts = json_array();
@@ -96,19 +90,16 @@ static json_t *dk_host_config(const struct plat_spec *s)
 	if (!hc || !mounts || !ul)
 		goto out_fail;
 	if (s->workspace)
-		bad |= json_array_append_new(mounts,
-			json_pack("{s:s, s:s}", "Type", "volume",
-				  "Target", s->workspace));
+		bad |= json_array_append_new(
+		    mounts, json_pack("{s:s, s:s}", "Type", "volume", "Target", s->workspace));
 	if (s->volume)
-		bad |= json_array_append_new(mounts,
-			json_pack("{s:s, s:s, s:s}", "Type", "volume",
-				  "Source", s->volume,
-				  "Target", s->volume_path));
+		bad |= json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "volume",
+							       "Source", s->volume, "Target",
+							       s->volume_path));
 	if (s->nofile)
 		bad |= json_array_append_new(ul, dk_ulimit("nofile", s->nofile));
 	if (s->fsize_bytes)
-		bad |= json_array_append_new(ul, dk_ulimit("fsize",
-							   s->fsize_bytes));
+		bad |= json_array_append_new(ul, dk_ulimit("fsize", s->fsize_bytes));
 	if (s->tmp_bytes) {
 		char opt[96];
 
@@ -118,17 +109,14 @@ static json_t *dk_host_config(const struct plat_spec *s)
 		bad |= json_object_set_new(hc, "Tmpfs", tmpfs);
 	}
 	if (s->memory_bytes) {
-		bad |= json_object_set_new(hc, "Memory",
-					   json_integer((json_int_t)s->memory_bytes));
+		bad |= json_object_set_new(hc, "Memory", json_integer((json_int_t)s->memory_bytes));
 		bad |= json_object_set_new(hc, "MemorySwap",
 					   json_integer((json_int_t)s->memory_bytes));
 	}
 	if (s->nano_cpus)
-		bad |= json_object_set_new(hc, "NanoCpus",
-					   json_integer((json_int_t)s->nano_cpus));
+		bad |= json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)s->nano_cpus));
 	if (s->pids_limit)
-		bad |= json_object_set_new(hc, "PidsLimit",
-					   json_integer(s->pids_limit));
+		bad |= json_object_set_new(hc, "PidsLimit", json_integer(s->pids_limit));
 	if (s->runtime)
 		bad |= json_object_set_new(hc, "Runtime", json_string(s->runtime));
 	bad |= json_object_set_new(hc, "Mounts", mounts);
@@ -151,15 +139,10 @@ static json_t *dk_create_body(const struct plat_spec *s)
 	json_t *body, *hc;
 	int bad = 0;
 
-	body = json_pack("{s:s, s:[s], s:b, s:b, s:b, s:b, s:b, s:b, s:s}",
-			 "Image", s->image,
-			 "Entrypoint", s->argv[0],
-			 "Tty", 0,
-			 "OpenStdin", s->open_stdin,
-			 "StdinOnce", s->open_stdin,
-			 "AttachStdin", s->open_stdin,
-			 "AttachStdout", 1, "AttachStderr", 1,
-			 "User", s->user);
+	body = json_pack("{s:s, s:[s], s:b, s:b, s:b, s:b, s:b, s:b, s:s}", "Image", s->image,
+			 "Entrypoint", s->argv[0], "Tty", 0, "OpenStdin", s->open_stdin,
+			 "StdinOnce", s->open_stdin, "AttachStdin", s->open_stdin, "AttachStdout",
+			 1, "AttachStderr", 1, "User", s->user);
 	hc = dk_host_config(s);
 	if (!body || !hc) {
 		json_decref(body);
@@ -169,11 +152,9 @@ static json_t *dk_create_body(const struct plat_spec *s)
 	bad |= json_object_set_new(body, "HostConfig", hc);
 	bad |= json_object_set_new(body, "Cmd", dk_strv(s->argv + 1));
 	bad |= json_object_set_new(body, "Env", dk_strv(s->env));
-	bad |= json_object_set_new(body, "Labels",
-				   dk_labels_json(s->labels, s->nlabels));
+	bad |= json_object_set_new(body, "Labels", dk_labels_json(s->labels, s->nlabels));
 	if (s->workdir)
-		bad |= json_object_set_new(body, "WorkingDir",
-					   json_string(s->workdir));
+		bad |= json_object_set_new(body, "WorkingDir", json_string(s->workdir));
 	if (bad) {
 		json_decref(body);
 		return NULL;
@@ -201,8 +182,7 @@ static void dk_create_finish(struct dk_req *r, const struct plat_err *err)
 	json_decref(j);
 }
 
-int dk_create(struct plat *p, const struct plat_spec *spec,
-		     plat_create_cb cb, void *arg)
+int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, void *arg)
 {
 	struct plat_docker *d = (struct plat_docker *)p;
 	struct dk_req *r;
@@ -215,11 +195,9 @@ int dk_create(struct plat *p, const struct plat_spec *spec,
 	body = dk_create_body(spec);
 	if (!body)
 		return PLAT_E_INVAL; /* a NULL string or a bad label */
-	path = spec->name ? dk_strdup_printf("/containers/create?name=%s",
-					     spec->name)
+	path = spec->name ? dk_strdup_printf("/containers/create?name=%s", spec->name)
 			  : strdup("/containers/create");
-	r = path ? dk_req_new_json(d, "POST", path, body, dk_create_finish)
-		 : NULL;
+	r = path ? dk_req_new_json(d, "POST", path, body, dk_create_finish) : NULL;
 	free(path);
 	json_decref(body);
 	if (r) {

@@ -30,11 +30,11 @@ struct plat_docker {
 	uv_loop_t *loop;
 	struct plat_http *http;
 	char *socket_path;
-	char api_version[16];  /* negotiated or pinned; "" = not yet */
+	char api_version[16]; /* negotiated or pinned; "" = not yet */
 	bool pinned;
 	unsigned op_timeout_ms;
 	unsigned connect_timeout_ms;
-	struct dk_req *nego;   /* negotiation in flight */
+	struct dk_req *nego;		      /* negotiation in flight */
 	struct dk_req *wait_head, *wait_tail; /* waiting for the version */
 	bool destroying;
 };
@@ -46,17 +46,17 @@ struct dk_req {
 	struct plat_docker *d;
 	CURL *easy;
 	struct curl_slist *hdrs;
-	char *path;            /* path and query, without the version; owned */
-	bool unversioned;      /* /_ping */
-	char *body;            /* owned request body, or NULL */
+	char *path;	  /* path and query, without the version; owned */
+	bool unversioned; /* /_ping */
+	char *body;	  /* owned request body, or NULL */
 	/* response */
 	long status;
 	bool headers_done;
-	char *resp;            /* body, NUL-terminated when finished */
+	char *resp; /* body, NUL-terminated when finished */
 	size_t resp_len, resp_cap;
 	bool resp_too_large;
-	char api_version[16];  /* API-Version header */
-	char server[96];       /* Server header */
+	char api_version[16]; /* API-Version header */
+	char server[96];      /* Server header */
 	/* hooks for streaming responses (attach, pull); NULL: buffer */
 	size_t (*on_write)(struct dk_req *r, const char *buf, size_t len);
 	void (*on_headers)(struct dk_req *r);
@@ -71,15 +71,15 @@ struct dk_req {
 		plat_list_cb list;
 	} cb;
 	void *arg;
-	void *ctx;             /* operation's own state, borrowed */
-	char *str;             /* operation's own string, owned */
-	bool flag;             /* operation's own flag */
-	bool stream_error;     /* a streamed response reported an error */
+	void *ctx;	   /* operation's own state, borrowed */
+	char *str;	   /* operation's own string, owned */
+	bool flag;	   /* operation's own flag */
+	bool stream_error; /* a streamed response reported an error */
 	plat_progress_cb progress;
 	struct plat_http_xfer *xfer; /* while with the transport */
 	bool canceled;
-	long timeout_ms;       /* kept while waiting for the version */
-	struct dk_req *next;   /* in the negotiation FIFO */
+	long timeout_ms;     /* kept while waiting for the version */
+	struct dk_req *next; /* in the negotiation FIFO */
 	char errbuf[CURL_ERROR_SIZE];
 	char msg[512];
 };
@@ -90,14 +90,15 @@ struct dk_req {
  * body is not NULL; a POST always sends a body (empty if NULL). NULL when
  * out of memory.
  */
-struct dk_req *dk_req_new(struct plat_docker *d, const char *method,
-			  const char *path, const char *body, size_t body_len,
-			  dk_finish finish);
+struct dk_req *dk_req_new(struct plat_docker *d, const char *method, const char *path,
+			  const char *body, size_t body_len, dk_finish finish);
 
 /* The same, with a JSON body (not consumed) sent as application/json. */
-struct dk_req *dk_req_new_json(struct plat_docker *d, const char *method,
-			       const char *path, json_t *body,
-			       dk_finish finish);
+struct dk_req *dk_req_new_json(struct plat_docker *d, const char *method, const char *path,
+			       json_t *body, dk_finish finish);
+
+/* Add a request header line ("Name: value"); 0 or PLAT_E_NOMEM. */
+int dk_req_header(struct dk_req *r, const char *line);
 
 /* Free a request that was never submitted. */
 void dk_req_free(struct dk_req *r);
@@ -119,8 +120,7 @@ void dk_http_error(struct dk_req *r, struct plat_err *err, int code);
 char *dk_escape(const char *s);
 
 /* "%s" formatting into a new string; NULL when out of memory. */
-char *dk_strdup_printf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+char *dk_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse r's response as JSON; NULL (and *err set) if it is not. */
 json_t *dk_resp_json(struct dk_req *r, struct plat_err *err);
@@ -138,22 +138,18 @@ int dk_send(struct dk_req *r, long timeout_ms);
 json_t *dk_labels_json(const struct plat_label *labels, size_t n);
 
 /* plat_create() (plat_docker_create.c). */
-int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb,
-	      void *arg);
+int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, void *arg);
 
 /* Attach operations (plat_docker_attach.c). */
-int dk_attach(struct plat *p, const char *id, unsigned flags,
-	      const struct plat_attach_cbs *cbs, void *arg,
-	      struct plat_attach **out);
-int dk_write_stdin(struct plat_attach *a, const void *buf, size_t len,
-		   plat_done_cb cb, void *arg);
+int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_attach_cbs *cbs,
+	      void *arg, struct plat_attach **out);
+int dk_write_stdin(struct plat_attach *a, const void *buf, size_t len, plat_done_cb cb, void *arg);
 int dk_close_stdin(struct plat_attach *a);
 void dk_pause(struct plat_attach *a);
 void dk_resume(struct plat_attach *a);
 void dk_detach(struct plat_attach *a);
 
 /* The backend's constructor (plat_docker.c). */
-int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg,
-		    struct plat **out);
+int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
 
 #endif

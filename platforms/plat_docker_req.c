@@ -59,8 +59,7 @@ json_t *dk_labels_json(const struct plat_label *labels, size_t n)
 
 	for (size_t i = 0; o && i < n; i++) {
 		if (!labels[i].key || !labels[i].value ||
-		    json_object_set_new(o, labels[i].key,
-					json_string(labels[i].value)) < 0) {
+		    json_object_set_new(o, labels[i].key, json_string(labels[i].value)) < 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -134,8 +133,7 @@ static size_t dk_header_cb(char *buf, size_t size, size_t nitems, void *ud)
 		return n;
 	}
 	if (n > 12 && !strncasecmp(buf, "API-Version:", 12))
-		dk_header_value(buf + 12, n - 12, r->api_version,
-				sizeof(r->api_version));
+		dk_header_value(buf + 12, n - 12, r->api_version, sizeof(r->api_version));
 	else if (n > 7 && !strncasecmp(buf, "Server:", 7))
 		dk_header_value(buf + 7, n - 7, r->server, sizeof(r->server));
 	return n;
@@ -179,9 +177,8 @@ static size_t dk_write_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	return dk_resp_append(r, buf, n) < 0 ? 0 : n;
 }
 
-struct dk_req *dk_req_new(struct plat_docker *d, const char *method,
-			  const char *path, const char *body, size_t body_len,
-			  dk_finish finish)
+struct dk_req *dk_req_new(struct plat_docker *d, const char *method, const char *path,
+			  const char *body, size_t body_len, dk_finish finish)
 {
 	struct dk_req *r = calloc(1, sizeof(*r));
 	struct curl_slist *h;
@@ -215,8 +212,7 @@ struct dk_req *dk_req_new(struct plat_docker *d, const char *method,
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, dk_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)d->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)d->connect_timeout_ms);
 	if (!strcmp(method, "POST") || !strcmp(method, "PUT")) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
@@ -235,26 +231,30 @@ out_free:
 	return NULL;
 }
 
-struct dk_req *dk_req_new_json(struct plat_docker *d, const char *method,
-			       const char *path, json_t *body,
-			       dk_finish finish)
+int dk_req_header(struct dk_req *r, const char *line)
+{
+	struct curl_slist *h = curl_slist_append(r->hdrs, line);
+
+	if (!h)
+		return PLAT_E_NOMEM;
+	r->hdrs = h;
+	return 0;
+}
+
+struct dk_req *dk_req_new_json(struct plat_docker *d, const char *method, const char *path,
+			       json_t *body, dk_finish finish)
 {
 	char *s = json_dumps(body, JSON_COMPACT);
 	struct dk_req *r;
-	struct curl_slist *h;
 
 	if (!s)
 		return NULL;
 	r = dk_req_new(d, method, path, s, strlen(s), finish);
 	free(s);
-	if (!r)
-		return NULL;
-	h = curl_slist_append(r->hdrs, "Content-Type: application/json");
-	if (!h) {
+	if (r && dk_req_header(r, "Content-Type: application/json") < 0) {
 		dk_req_free(r);
 		return NULL;
 	}
-	r->hdrs = h;
 	return r;
 }
 
@@ -278,8 +278,7 @@ json_t *dk_resp_json(struct dk_req *r, struct plat_err *err)
 	json_t *j = json_loadb(r->resp ? r->resp : "", r->resp_len, 0, &je);
 
 	if (!j) {
-		snprintf(r->msg, sizeof(r->msg), "bad JSON from the engine: %s",
-			 je.text);
+		snprintf(r->msg, sizeof(r->msg), "bad JSON from the engine: %s", je.text);
 		err->code = PLAT_E_PROTOCOL;
 		err->http_status = (int)r->status;
 		err->message = r->msg;
@@ -302,8 +301,7 @@ void dk_http_error(struct dk_req *r, struct plat_err *err, int code)
 		snprintf(r->msg, sizeof(r->msg), "%.*s",
 			 (int)(r->resp_len > 400 ? 400 : r->resp_len), r->resp);
 	else
-		snprintf(r->msg, sizeof(r->msg), "engine answered HTTP %ld",
-			 r->status);
+		snprintf(r->msg, sizeof(r->msg), "engine answered HTTP %ld", r->status);
 	/* drop a trailing newline the engine may send */
 	size_t n = strlen(r->msg);
 	while (n && (r->msg[n - 1] == '\n' || r->msg[n - 1] == '\r'))
@@ -334,6 +332,7 @@ static int dk_curl_code(CURLcode rc)
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE: /* cut mid-answer: a wait when it died */
 		return PLAT_E_UNAVAILABLE;
 	case CURLE_OPERATION_TIMEDOUT:
 		return PLAT_E_TIMEOUT;
@@ -361,15 +360,13 @@ static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 
 	r->xfer = NULL;
 	if (rc == CURLE_WRITE_ERROR && r->resp_too_large) {
-		snprintf(r->msg, sizeof(r->msg), "response over %u bytes",
-			 DK_RESP_MAX);
+		snprintf(r->msg, sizeof(r->msg), "response over %u bytes", DK_RESP_MAX);
 		err.code = PLAT_E_PROTOCOL;
 		err.message = r->msg;
 	} else if (rc != CURLE_OK) {
 		err.code = dk_curl_code(rc);
 		snprintf(r->msg, sizeof(r->msg), "%s at %s: %s",
-			 err.code == PLAT_E_UNAVAILABLE ? "no engine" : "error",
-			 d->socket_path,
+			 err.code == PLAT_E_UNAVAILABLE ? "no engine" : "error", d->socket_path,
 			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 		if (err.code == PLAT_E_CANCELED)
 			snprintf(r->msg, sizeof(r->msg), "canceled");
@@ -394,8 +391,7 @@ static int dk_req_start(struct dk_req *r, long timeout_ms)
 	if (r->unversioned)
 		url = dk_strdup_printf("http://docker%s", r->path);
 	else
-		url = dk_strdup_printf("http://docker/v%s%s", d->api_version,
-				       r->path);
+		url = dk_strdup_printf("http://docker/v%s%s", d->api_version, r->path);
 	if (!url)
 		return PLAT_E_NOMEM;
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
@@ -417,8 +413,7 @@ int dk_choose_version(const char *v, char *out, size_t outsz)
 	minor = strtol(v, &end, 10);
 	if (end == v || *end)
 		return PLAT_E_PROTOCOL;
-	if (major < DK_MIN_MAJOR ||
-	    (major == DK_MIN_MAJOR && minor < DK_MIN_MINOR))
+	if (major < DK_MIN_MAJOR || (major == DK_MIN_MAJOR && minor < DK_MIN_MINOR))
 		return PLAT_E_UNSUPPORTED;
 	/*
 	 * Speak the engine's own version: what we use has not changed since
@@ -430,8 +425,7 @@ int dk_choose_version(const char *v, char *out, size_t outsz)
 }
 
 /* The waiting requests go out (err NULL) or fail with err. */
-static void dk_release_waiting(struct plat_docker *d,
-			       const struct plat_err *err)
+static void dk_release_waiting(struct plat_docker *d, const struct plat_err *err)
 {
 	struct dk_req *q = d->wait_head, *next;
 	struct plat_err cancel = {PLAT_E_CANCELED, 0, "canceled"};
@@ -458,10 +452,9 @@ static void dk_nego_finish(struct dk_req *r, const struct plat_err *err)
 
 	d->nego = NULL;
 	if (!err) {
-		rc = r->api_version[0] ? dk_choose_version(r->api_version,
-							   d->api_version,
-							   sizeof(d->api_version))
-				       : PLAT_E_PROTOCOL;
+		rc = r->api_version[0]
+			 ? dk_choose_version(r->api_version, d->api_version, sizeof(d->api_version))
+			 : PLAT_E_PROTOCOL;
 		if (rc < 0) {
 			d->api_version[0] = '\0';
 			snprintf(r->msg, sizeof(r->msg),
@@ -483,8 +476,7 @@ int dk_req_submit(struct dk_req *r, long timeout_ms)
 	if (r->unversioned || d->api_version[0])
 		return dk_req_start(r, timeout_ms);
 	if (!d->nego) {
-		struct dk_req *n = dk_req_new(d, "GET", "/_ping", NULL, 0,
-					      dk_nego_finish);
+		struct dk_req *n = dk_req_new(d, "GET", "/_ping", NULL, 0, dk_nego_finish);
 
 		if (!n)
 			return PLAT_E_NOMEM;

@@ -22,7 +22,7 @@ struct plat_http_xfer {
 	CURL *easy;
 	plat_http_done done;
 	void *arg;
-	bool active;       /* in the multi handle */
+	bool active; /* in the multi handle */
 	bool want_cancel;
 	bool want_unpause;
 	struct plat_http_xfer *prev, *next;
@@ -31,11 +31,11 @@ struct plat_http_xfer {
 struct plat_http {
 	uv_loop_t *loop;
 	CURLM *multi;
-	uv_timer_t timer;  /* curl's timeout */
-	uv_idle_t kick;    /* deferred adds, cancels, unpauses */
+	uv_timer_t timer; /* curl's timeout */
+	uv_idle_t kick;	  /* deferred adds, cancels, unpauses */
 	struct plat_http_xfer *head, *tail;
 	struct http_sock *socks;
-	int nhandles;      /* uv handles not yet closed */
+	int nhandles; /* uv handles not yet closed */
 	bool freeing;
 };
 
@@ -47,7 +47,7 @@ static void http_maybe_release(struct plat_http *h)
 	}
 }
 
-static void http_closed_timer(uv_handle_t *hd)
+static void http_closed_handle(uv_handle_t *hd)
 {
 	struct plat_http *h = hd->data;
 
@@ -144,8 +144,7 @@ static void http_poll_cb(uv_poll_t *p, int status, int events)
 	http_check_done(h);
 }
 
-static int http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-			  void *socketp)
+static int http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	struct plat_http *h = userp;
 	struct http_sock *k = socketp;
@@ -203,8 +202,7 @@ static int http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	if (timeout_ms < 0)
 		uv_timer_stop(&h->timer);
 	else
-		uv_timer_start(&h->timer, http_on_timeout, (uint64_t)timeout_ms,
-			       0);
+		uv_timer_start(&h->timer, http_on_timeout, (uint64_t)timeout_ms, 0);
 	return 0;
 }
 
@@ -306,12 +304,12 @@ void plat_http_free(struct plat_http *h)
 	h->multi = NULL;
 	uv_timer_stop(&h->timer);
 	uv_idle_stop(&h->kick);
-	uv_close((uv_handle_t *)&h->timer, http_closed_timer);
-	uv_close((uv_handle_t *)&h->kick, http_closed_timer);
+	uv_close((uv_handle_t *)&h->timer, http_closed_handle);
+	uv_close((uv_handle_t *)&h->kick, http_closed_handle);
 }
 
-int plat_http_submit(struct plat_http *h, CURL *easy, plat_http_done done,
-		     void *arg, struct plat_http_xfer **out)
+int plat_http_submit(struct plat_http *h, CURL *easy, plat_http_done done, void *arg,
+		     struct plat_http_xfer **out)
 {
 	struct plat_http_xfer *x;
 

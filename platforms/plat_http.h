@@ -46,8 +46,8 @@ void plat_http_free(struct plat_http *h);
  * exactly once, later. *out (optional) identifies the transfer for cancel
  * and unpause until done has run. Returns 0 or PLAT_E_NOMEM.
  */
-int plat_http_submit(struct plat_http *h, CURL *easy, plat_http_done done,
-		     void *arg, struct plat_http_xfer **out);
+int plat_http_submit(struct plat_http *h, CURL *easy, plat_http_done done, void *arg,
+		     struct plat_http_xfer **out);
 
 /* Abort the transfer soon: done runs with CURLE_ABORTED_BY_CALLBACK. */
 void plat_http_cancel(struct plat_http_xfer *x);

@@ -14,8 +14,7 @@
 #define TAR_NAME_LEN 100
 #define TAR_PREFIX_LEN 155
 
-void plat_tar_init(struct plat_tar *t, unsigned uid, unsigned gid,
-		   int64_t mtime)
+void plat_tar_init(struct plat_tar *t, unsigned uid, unsigned gid, int64_t mtime)
 {
 	memset(t, 0, sizeof(*t));
 	t->uid = uid;
@@ -75,8 +74,10 @@ int plat_tar_check_path(const char *path)
 			return PLAT_E_INVAL;
 		comp++;
 	}
-	if (tar_split(path, len) < 0)
-		return PLAT_E_TOO_LONG;
+	/* the path and each parent directory written before it must fit */
+	for (size_t i = 1; i <= len; i++)
+		if ((i == len || path[i] == '/') && tar_split(path, i) < 0)
+			return PLAT_E_TOO_LONG;
 	return 0;
 }
 
@@ -96,8 +97,7 @@ static size_t tar_slot(const struct plat_tar *t, const char *path, size_t n)
 {
 	size_t i = (size_t)tar_hash(path, n) & (t->nslots - 1);
 
-	while (t->paths[i] &&
-	       !(strlen(t->paths[i]) == n && !memcmp(t->paths[i], path, n)))
+	while (t->paths[i] && !(strlen(t->paths[i]) == n && !memcmp(t->paths[i], path, n)))
 		i = (i + 1) & (t->nslots - 1);
 	return i;
 }
@@ -140,8 +140,7 @@ static int tar_grow_set(struct plat_tar *t)
 	return 0;
 }
 
-static int tar_remember(struct plat_tar *t, const char *path, size_t n,
-			bool dir)
+static int tar_remember(struct plat_tar *t, const char *path, size_t n, bool dir)
 {
 	size_t i;
 	int rc;
@@ -181,15 +180,14 @@ static int tar_reserve(struct plat_tar *t, size_t add)
 
 static int tar_octal(char *field, size_t width, uint64_t v)
 {
-	int n = snprintf(field, width, "%0*llo", (int)width - 1,
-			 (unsigned long long)v);
+	int n = snprintf(field, width, "%0*llo", (int)width - 1, (unsigned long long)v);
 
 	return n == (int)width - 1 ? 0 : PLAT_E_TOO_LONG;
 }
 
 /* Append one header block for path[0..n) (a directory gets a '/'). */
-static int tar_header(struct plat_tar *t, const char *path, size_t n,
-		      bool dir, unsigned mode, uint64_t size)
+static int tar_header(struct plat_tar *t, const char *path, size_t n, bool dir, unsigned mode,
+		      uint64_t size)
 {
 	char name[PLAT_TAR_MAX_PATH + 2];
 	unsigned char *h;
@@ -222,8 +220,7 @@ static int tar_header(struct plat_tar *t, const char *path, size_t n,
 	}
 	if (tar_octal((char *)h + 100, 8, mode & 0777) < 0 ||
 	    tar_octal((char *)h + 108, 8, t->uid) < 0 ||
-	    tar_octal((char *)h + 116, 8, t->gid) < 0 ||
-	    tar_octal((char *)h + 124, 12, size) < 0 ||
+	    tar_octal((char *)h + 116, 8, t->gid) < 0 || tar_octal((char *)h + 124, 12, size) < 0 ||
 	    tar_octal((char *)h + 136, 12, (uint64_t)t->mtime) < 0)
 		return PLAT_E_TOO_LONG;
 	h[156] = dir ? '5' : '0';
@@ -280,8 +277,8 @@ int plat_tar_add_dir(struct plat_tar *t, const char *path, unsigned mode)
 	return tar_remember(t, path, n, true);
 }
 
-int plat_tar_add_file(struct plat_tar *t, const char *path, const void *data,
-		      size_t len, unsigned mode)
+int plat_tar_add_file(struct plat_tar *t, const char *path, const void *data, size_t len,
+		      unsigned mode)
 {
 	size_t n, pad;
 	int rc;

@@ -11,7 +11,8 @@
  * exist: no links of any kind. Paths are checked (plat_tar_check_path):
  * relative, no "." or ".." or empty component, no control character, at
  * most 255 bytes and splittable into ustar's 155-byte prefix and 100-byte
- * name. Pure: no I/O.
+ * name, and so is each of its parent directories (so no component is over
+ * 100 bytes). Pure: no I/O.
  */
 #ifndef RUNIT_PLAT_TAR_H
 #define RUNIT_PLAT_TAR_H
@@ -25,14 +26,14 @@
 #define PLAT_TAR_MAX_FILE 077777777777ULL
 
 struct plat_tar {
-	char *data;           /* the archive so far; owned */
+	char *data; /* the archive so far; owned */
 	size_t len;
 	size_t cap;
 	unsigned uid;
 	unsigned gid;
 	int64_t mtime;
 	/* paths already written, for duplicates and implicit parents */
-	char **paths;         /* owned, open-addressed hash set */
+	char **paths; /* owned, open-addressed hash set */
 	unsigned char *is_dir;
 	size_t nslots;
 	size_t nused;
@@ -40,8 +41,7 @@ struct plat_tar {
 };
 
 /* An empty archive whose entries will belong to uid:gid, dated mtime. */
-void plat_tar_init(struct plat_tar *t, unsigned uid, unsigned gid,
-		   int64_t mtime);
+void plat_tar_init(struct plat_tar *t, unsigned uid, unsigned gid, int64_t mtime);
 
 /* Frees what the archive holds; t may be initialised again. */
 void plat_tar_release(struct plat_tar *t);
@@ -64,8 +64,8 @@ int plat_tar_add_dir(struct plat_tar *t, const char *path, unsigned mode);
  * parent of it as a file, is already in the archive; PLAT_E_TOO_LONG for a
  * path that does not fit or a file over PLAT_TAR_MAX_FILE.
  */
-int plat_tar_add_file(struct plat_tar *t, const char *path, const void *data,
-		      size_t len, unsigned mode);
+int plat_tar_add_file(struct plat_tar *t, const char *path, const void *data, size_t len,
+		      unsigned mode);
 
 /*
  * End the archive (two zero blocks). After it t->data and t->len are the

@@ -43,7 +43,9 @@
  * file is capped by spec.fsize_bytes; it is freed with the container).
  * The image's workspace directory is copied into the fresh volume, owner and
  * mode included, so runtime images must have an empty workspace directory
- * owned by the run user (uid 1000).
+ * owned by the run user (uid 1000). The same holds for a named volume the
+ * first time it is mounted: the run user can write to it only if the image
+ * has that directory owned by uid 1000.
  *
  * Ownership: strings and arrays passed in are borrowed for the duration of
  * the call only (the backend copies what it keeps), except the tar buffer of
@@ -67,23 +69,23 @@
 
 /* Error codes: negative, returned by calls and carried in struct plat_err. */
 enum plat_errno {
-	PLAT_E_INVAL = -1,       /* bad argument or spec */
+	PLAT_E_INVAL = -1, /* bad argument or spec */
 	PLAT_E_NOMEM = -2,
 	PLAT_E_UNAVAILABLE = -3, /* engine not reachable (down, socket missing) */
-	PLAT_E_NOT_FOUND = -4,   /* no such container, image or volume */
-	PLAT_E_CONFLICT = -5,    /* name in use, volume in use, ... */
-	PLAT_E_REJECTED = -6,    /* engine refused the request (other 4xx) */
-	PLAT_E_ENGINE = -7,      /* engine failed (5xx) */
-	PLAT_E_PROTOCOL = -8,    /* a response we cannot understand */
+	PLAT_E_NOT_FOUND = -4,	 /* no such container, image or volume */
+	PLAT_E_CONFLICT = -5,	 /* name in use, volume in use, ... */
+	PLAT_E_REJECTED = -6,	 /* engine refused the request (other 4xx) */
+	PLAT_E_ENGINE = -7,	 /* engine failed (5xx) */
+	PLAT_E_PROTOCOL = -8,	 /* a response we cannot understand */
 	PLAT_E_TIMEOUT = -9,
-	PLAT_E_CANCELED = -10,   /* plat_detach() or plat_free() */
-	PLAT_E_PULL = -11,       /* image missing and could not be pulled */
-	PLAT_E_UNSUPPORTED = -12,/* engine too old, or operation not offered */
-	PLAT_E_TOO_LONG = -13,   /* a path or size over a limit */
-	PLAT_E_EXISTS = -14,     /* the same path twice in an archive */
-	PLAT_E_AGAIN = -15,      /* stdin queue full: wait for a write callback */
-	PLAT_E_CLOSED = -16,     /* stdin closed or not attached */
-	PLAT_E_IO = -17,         /* another transport failure */
+	PLAT_E_CANCELED = -10,	  /* plat_detach() or plat_free() */
+	PLAT_E_PULL = -11,	  /* image missing and could not be pulled */
+	PLAT_E_UNSUPPORTED = -12, /* engine too old, or operation not offered */
+	PLAT_E_TOO_LONG = -13,	  /* a path or size over a limit */
+	PLAT_E_EXISTS = -14,	  /* the same path twice in an archive */
+	PLAT_E_AGAIN = -15,	  /* stdin queue full: wait for a write callback */
+	PLAT_E_CLOSED = -16,	  /* stdin closed or not attached */
+	PLAT_E_IO = -17,	  /* another transport failure */
 };
 
 /* A static English description of a PLAT_E_* code. */
@@ -95,7 +97,7 @@ const char *plat_strerror(int err);
  * x"), else the transport's.
  */
 struct plat_err {
-	int code;            /* PLAT_E_*, negative */
+	int code;	     /* PLAT_E_*, negative */
 	int http_status;     /* the engine's HTTP status, 0 if none */
 	const char *message; /* never NULL */
 };
@@ -111,66 +113,70 @@ struct plat_label {
  * fills every limit. Borrowed for the duration of plat_create().
  */
 struct plat_spec {
-	const char *name;          /* container name, optional (unique per engine) */
-	const char *image;         /* required */
-	const char *const *argv;   /* required, NULL-terminated: the whole command,
-				    * the image's entrypoint is not used */
-	const char *const *env;    /* "KEY=value", NULL-terminated, optional:
-				    * these and the image's own defaults
-				    * (its PATH...), nothing from the host */
-	const char *workdir;       /* optional */
-	const char *user;          /* "1000:1000"; required (never root) */
-	const char *workspace;     /* fresh empty private dir for the code
-				    * (e.g. "/workspace"); NULL for none */
-	const char *volume;        /* named volume kept between runs, optional */
-	const char *volume_path;   /* where it is mounted: absolute, not on or
-				    * over/under the workspace */
-	bool network;              /* false: no network at all, loopback only */
+	const char *name;	 /* container name, optional (unique per engine) */
+	const char *image;	 /* required */
+	const char *const *argv; /* required, NULL-terminated: the whole command,
+				  * the image's entrypoint is not used */
+	const char *const *env;	 /* "KEY=value", NULL-terminated, optional:
+				  * these and the image's own defaults
+				  * (its PATH...), nothing from the host */
+	const char *workdir;	 /* optional */
+	const char *user;	 /* "1000:1000"; required (never root) */
+	const char *workspace;	 /* fresh empty private dir for the code
+				  * (e.g. "/workspace"); NULL for none */
+	const char *volume;	 /* named volume kept between runs, optional */
+	const char *volume_path; /* where it is mounted: absolute, not on or
+				  * over/under the workspace */
+	bool network;		 /* false: no network at all, loopback only */
 	bool readonly_rootfs;
-	bool init;                 /* a tiny init as PID 1 (reaps, forwards
-				    * signals); recommended */
-	bool open_stdin;           /* keep stdin open for plat_write_stdin() */
-	uint64_t tmp_bytes;        /* tmpfs on /tmp of this size; 0 = none */
-	uint64_t memory_bytes;     /* memory = memory+swap; 0 = unlimited */
-	uint64_t nano_cpus;        /* 1e9 = one CPU; 0 = unlimited */
-	int64_t pids_limit;        /* 0 = unlimited */
-	int64_t nofile;            /* open files (soft = hard); 0 = default */
-	int64_t fsize_bytes;       /* largest file it may write; 0 = unlimited */
+	bool init;	       /* a tiny init as PID 1 (reaps, forwards
+				* signals); recommended */
+	bool open_stdin;       /* keep stdin open for plat_write_stdin() */
+	uint64_t tmp_bytes;    /* tmpfs on /tmp of this size; 0 = none */
+	uint64_t memory_bytes; /* memory = memory+swap; 0 = unlimited */
+	uint64_t nano_cpus;    /* 1e9 = one CPU; 0 = unlimited */
+	int64_t pids_limit;    /* 0 = unlimited. Under gVisor it counts
+				* the sandbox's own host threads (64 is
+				* too few: use 256 or more); the user's
+				* processes are not host processes
+				* there and memory bounds them */
+	int64_t nofile;	       /* open files (soft = hard); 0 = default */
+	int64_t fsize_bytes;   /* largest file it may write; 0 = unlimited */
 	const struct plat_label *labels;
 	size_t nlabels;
-	const char *runtime;       /* OCI runtime ("runsc"), NULL for default */
+	const char *runtime; /* OCI runtime ("runsc"), NULL for default */
 };
 
 /* Result of plat_ping(): the backend and what it negotiated. */
 struct plat_info {
-	const char *backend;     /* "docker" */
+	const char *backend;	 /* "docker" */
 	const char *api_version; /* "1.41" */
-	const char *server;      /* "Docker/20.10.24 (linux)", or "" */
+	const char *server;	 /* "Docker/20.10.24 (linux)", or "" */
 };
 
 /* Result of plat_wait(). */
 struct plat_exit {
-	int exit_code;    /* 137 for SIGKILL, as the engine reports */
-	bool oom_killed;  /* the kernel's OOM killer ended it */
-	const char *error;/* the engine's message if it could not run, or "" */
+	int exit_code;	   /* 137 for SIGKILL, as the engine reports */
+	bool oom_killed;   /* the kernel's OOM killer ended it */
+	const char *error; /* the engine's message if it could not run, or "" */
 };
 
 /* Result of plat_inspect(). */
 struct plat_state {
-	const char *status;      /* "created", "running", "exited", ... */
+	const char *status; /* "created", "running", "exited", ... */
 	bool running;
 	int exit_code;
 	bool oom_killed;
-	int pid;                 /* host pid of its init, 0 if not running */
-	const char *started_at;  /* RFC 3339 or "" */
+	int pid;		 /* host pid of its init, 0 if not running */
+	const char *started_at;	 /* RFC 3339 or "" */
 	const char *finished_at; /* RFC 3339 or "" */
-	const char *error;       /* or "" */
+	const char *error;	 /* or "" */
 };
 
 /* One entry of plat_list(). */
 struct plat_container {
 	const char *id;
-	const char *state;            /* as plat_state.status */
+	const char *state; /* as plat_state.status */
 	const struct plat_label *labels;
 	size_t nlabels;
 };
@@ -178,22 +184,18 @@ struct plat_container {
 /* A line of image pull progress. current/total are bytes, -1 if unknown. */
 struct plat_progress {
 	const char *status; /* "Downloading", "Pull complete", ... */
-	const char *id;     /* layer id or "" */
+	const char *id;	    /* layer id or "" */
 	int64_t current;
 	int64_t total;
 };
 
 typedef void (*plat_done_cb)(void *arg, const struct plat_err *err);
-typedef void (*plat_ping_cb)(void *arg, const struct plat_info *info,
+typedef void (*plat_ping_cb)(void *arg, const struct plat_info *info, const struct plat_err *err);
+typedef void (*plat_create_cb)(void *arg, const char *id, const struct plat_err *err);
+typedef void (*plat_wait_cb)(void *arg, const struct plat_exit *ex, const struct plat_err *err);
+typedef void (*plat_inspect_cb)(void *arg, const struct plat_state *st, const struct plat_err *err);
+typedef void (*plat_list_cb)(void *arg, const struct plat_container *list, size_t n,
 			     const struct plat_err *err);
-typedef void (*plat_create_cb)(void *arg, const char *id,
-			       const struct plat_err *err);
-typedef void (*plat_wait_cb)(void *arg, const struct plat_exit *ex,
-			     const struct plat_err *err);
-typedef void (*plat_inspect_cb)(void *arg, const struct plat_state *st,
-				const struct plat_err *err);
-typedef void (*plat_list_cb)(void *arg, const struct plat_container *list,
-			     size_t n, const struct plat_err *err);
 /* Called zero or more times before the done callback; may be NULL. */
 typedef void (*plat_progress_cb)(void *arg, const struct plat_progress *p);
 
@@ -211,17 +213,21 @@ enum plat_stream {
  * Callbacks of one attach. For each successful plat_attach(): end runs
  * exactly once. Before it: ready at most once, when output is flowing to us
  * (start the container then, not before: nothing is missed); data zero or
- * more times, only after ready, in the order the program wrote, stdout and
- * stderr kept apart, bytes exact (a chunk may end anywhere, even inside a
- * UTF-8 character). end's err is NULL when the output closed normally (the
- * program exited), PLAT_E_CANCELED after plat_detach(), else the failure;
- * if ready never ran, the attach failed. The handle is valid until end
- * returns. ready and data may run from inside the backend's I/O processing.
+ * more times, only after ready, stdout and stderr kept apart, each stream's
+ * bytes exact and in order (a chunk may end anywhere, even inside a UTF-8
+ * character). Across the two streams the order is the engine's: Docker
+ * reads stdout and stderr from two pipes, so writes to both within a few
+ * milliseconds may arrive in either order (a TTY would merge them, losing
+ * which is which). end's err is NULL when the output closed normally (the
+ * program exited; or the engine went away: plat_wait() tells),
+ * PLAT_E_CANCELED after plat_detach(), else the failure; if ready never
+ * ran, the attach failed. The handle is valid until end returns. ready,
+ * data and plat_write_stdin() callbacks may run from inside the backend's
+ * I/O processing (which is why every call here only records and defers).
  */
 struct plat_attach_cbs {
 	void (*ready)(void *arg);
-	void (*data)(void *arg, enum plat_stream stream, const char *buf,
-		     size_t len);
+	void (*data)(void *arg, enum plat_stream stream, const char *buf, size_t len);
 	void (*end)(void *arg, const struct plat_err *err);
 };
 
@@ -234,37 +240,29 @@ struct plat_ops {
 	const char *name;
 	void (*destroy)(struct plat *p);
 	int (*ping)(struct plat *p, plat_ping_cb cb, void *arg);
-	int (*ensure_image)(struct plat *p, const char *image, bool pull,
-			    plat_progress_cb progress, plat_done_cb cb,
-			    void *arg);
-	int (*ensure_volume)(struct plat *p, const char *name,
-			     const struct plat_label *labels, size_t nlabels,
-			     plat_done_cb cb, void *arg);
-	int (*remove_volume)(struct plat *p, const char *name, plat_done_cb cb,
-			     void *arg);
-	int (*create)(struct plat *p, const struct plat_spec *spec,
-		      plat_create_cb cb, void *arg);
-	int (*put_files)(struct plat *p, const char *id, const char *dir,
-			 const void *tar, size_t len, plat_done_cb cb,
-			 void *arg);
+	int (*ensure_image)(struct plat *p, const char *image, bool pull, plat_progress_cb progress,
+			    plat_done_cb cb, void *arg);
+	int (*ensure_volume)(struct plat *p, const char *name, const struct plat_label *labels,
+			     size_t nlabels, plat_done_cb cb, void *arg);
+	int (*remove_volume)(struct plat *p, const char *name, plat_done_cb cb, void *arg);
+	int (*create)(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, void *arg);
+	int (*put_files)(struct plat *p, const char *id, const char *dir, const void *tar,
+			 size_t len, plat_done_cb cb, void *arg);
 	int (*start)(struct plat *p, const char *id, plat_done_cb cb, void *arg);
 	int (*attach)(struct plat *p, const char *id, unsigned flags,
-		      const struct plat_attach_cbs *cbs, void *arg,
-		      struct plat_attach **out);
-	int (*write_stdin)(struct plat_attach *a, const void *buf, size_t len,
-			   plat_done_cb cb, void *arg);
+		      const struct plat_attach_cbs *cbs, void *arg, struct plat_attach **out);
+	int (*write_stdin)(struct plat_attach *a, const void *buf, size_t len, plat_done_cb cb,
+			   void *arg);
 	int (*close_stdin)(struct plat_attach *a);
 	void (*pause)(struct plat_attach *a);
 	void (*resume)(struct plat_attach *a);
 	void (*detach)(struct plat_attach *a);
-	int (*stop)(struct plat *p, const char *id, unsigned grace_s,
-		    plat_done_cb cb, void *arg);
+	int (*stop)(struct plat *p, const char *id, unsigned grace_s, plat_done_cb cb, void *arg);
 	int (*wait)(struct plat *p, const char *id, plat_wait_cb cb, void *arg);
-	int (*inspect)(struct plat *p, const char *id, plat_inspect_cb cb,
-		       void *arg);
+	int (*inspect)(struct plat *p, const char *id, plat_inspect_cb cb, void *arg);
 	int (*remove)(struct plat *p, const char *id, plat_done_cb cb, void *arg);
-	int (*list)(struct plat *p, const struct plat_label *match, size_t n,
-		    plat_list_cb cb, void *arg);
+	int (*list)(struct plat *p, const struct plat_label *match, size_t n, plat_list_cb cb,
+		    void *arg);
 };
 
 /* Every backend's state starts with this. */
@@ -279,12 +277,12 @@ struct plat_attach {
 
 /* How to reach a platform. */
 struct plat_config {
-	const char *backend;          /* "docker" (the default when NULL) */
-	const char *endpoint;         /* "unix:///var/run/docker.sock" or a
-				       * bare socket path; NULL: that default */
-	const char *api_version;      /* pin ("1.41"); NULL: negotiate */
-	unsigned op_timeout_ms;       /* short operations; 0: 120000 */
-	unsigned connect_timeout_ms;  /* 0: 5000 */
+	const char *backend;	     /* "docker" (the default when NULL) */
+	const char *endpoint;	     /* "unix:///var/run/docker.sock" or a
+				      * bare socket path; NULL: that default */
+	const char *api_version;     /* pin ("1.41"); NULL: negotiate */
+	unsigned op_timeout_ms;	     /* short operations; 0: 120000 */
+	unsigned connect_timeout_ms; /* 0: 5000 */
 };
 
 /*
@@ -292,8 +290,7 @@ struct plat_config {
  * is reported by the first operation (PLAT_E_UNAVAILABLE), and operations
  * work again once it is back. *out is NULL on failure.
  */
-int plat_new(uv_loop_t *loop, const struct plat_config *cfg,
-	     struct plat **out);
+int plat_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
 
 /*
  * Cancel everything (pending callbacks run now with PLAT_E_CANCELED; attach
@@ -317,24 +314,22 @@ static inline int plat_ping(struct plat *p, plat_ping_cb cb, void *arg)
  * lines go to progress, which may be NULL); failure to pull is PLAT_E_PULL
  * with the engine's reason. If absent and pull is false: PLAT_E_NOT_FOUND.
  */
-static inline int plat_ensure_image(struct plat *p, const char *image,
-				    bool pull, plat_progress_cb progress,
-				    plat_done_cb cb, void *arg)
+static inline int plat_ensure_image(struct plat *p, const char *image, bool pull,
+				    plat_progress_cb progress, plat_done_cb cb, void *arg)
 {
 	return p->ops->ensure_image(p, image, pull, progress, cb, arg);
 }
 
 /* Create the named volume unless it exists (labels used on creation). */
 static inline int plat_ensure_volume(struct plat *p, const char *name,
-				     const struct plat_label *labels,
-				     size_t nlabels, plat_done_cb cb, void *arg)
+				     const struct plat_label *labels, size_t nlabels,
+				     plat_done_cb cb, void *arg)
 {
 	return p->ops->ensure_volume(p, name, labels, nlabels, cb, arg);
 }
 
 /* Remove a named volume. Absent is success; in use is PLAT_E_CONFLICT. */
-static inline int plat_remove_volume(struct plat *p, const char *name,
-				     plat_done_cb cb, void *arg)
+static inline int plat_remove_volume(struct plat *p, const char *name, plat_done_cb cb, void *arg)
 {
 	return p->ops->remove_volume(p, name, cb, arg);
 }
@@ -345,8 +340,8 @@ static inline int plat_remove_volume(struct plat *p, const char *name,
  * cannot fill the disk. cb gets the container id. PLAT_E_INVAL for a bad
  * spec (root user, missing image or argv, volume over the workspace).
  */
-static inline int plat_create(struct plat *p, const struct plat_spec *spec,
-			      plat_create_cb cb, void *arg)
+static inline int plat_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb,
+			      void *arg)
 {
 	return p->ops->create(p, spec, cb, arg);
 }
@@ -356,16 +351,14 @@ static inline int plat_create(struct plat *p, const struct plat_spec *spec,
  * container, before plat_start(); dir is spec.workspace. The archive's
  * owners and modes are kept. tar is borrowed until cb runs.
  */
-static inline int plat_put_files(struct plat *p, const char *id,
-				 const char *dir, const void *tar, size_t len,
-				 plat_done_cb cb, void *arg)
+static inline int plat_put_files(struct plat *p, const char *id, const char *dir, const void *tar,
+				 size_t len, plat_done_cb cb, void *arg)
 {
 	return p->ops->put_files(p, id, dir, tar, len, cb, arg);
 }
 
 /* Start a created container; call it from the attach's ready callback. */
-static inline int plat_start(struct plat *p, const char *id, plat_done_cb cb,
-			     void *arg)
+static inline int plat_start(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 {
 	return p->ops->start(p, id, cb, arg);
 }
@@ -388,8 +381,8 @@ static inline int plat_attach(struct plat *p, const char *id, unsigned flags,
  * 1 MiB may wait: past that PLAT_E_AGAIN. PLAT_E_CLOSED if the attach has
  * no stdin or it was closed.
  */
-static inline int plat_write_stdin(struct plat_attach *a, const void *buf,
-				   size_t len, plat_done_cb cb, void *arg)
+static inline int plat_write_stdin(struct plat_attach *a, const void *buf, size_t len,
+				   plat_done_cb cb, void *arg)
 {
 	return a->plat->ops->write_stdin(a, buf, len, cb, arg);
 }
@@ -424,10 +417,10 @@ static inline void plat_detach(struct plat_attach *a)
 /*
  * Stop a container: grace_s 0 kills it at once (SIGKILL); otherwise SIGTERM,
  * then SIGKILL after grace_s seconds. A container that is not running is
- * success.
+ * success; one that does not exist is PLAT_E_NOT_FOUND.
  */
-static inline int plat_stop(struct plat *p, const char *id, unsigned grace_s,
-			    plat_done_cb cb, void *arg)
+static inline int plat_stop(struct plat *p, const char *id, unsigned grace_s, plat_done_cb cb,
+			    void *arg)
 {
 	return p->ops->stop(p, id, grace_s, cb, arg);
 }
@@ -436,14 +429,12 @@ static inline int plat_stop(struct plat *p, const char *id, unsigned grace_s,
  * Wait until a started container is no longer running; cb gets its exit
  * code and whether the OOM killer ended it. Call after plat_start().
  */
-static inline int plat_wait(struct plat *p, const char *id, plat_wait_cb cb,
-			    void *arg)
+static inline int plat_wait(struct plat *p, const char *id, plat_wait_cb cb, void *arg)
 {
 	return p->ops->wait(p, id, cb, arg);
 }
 
-static inline int plat_inspect(struct plat *p, const char *id,
-			       plat_inspect_cb cb, void *arg)
+static inline int plat_inspect(struct plat *p, const char *id, plat_inspect_cb cb, void *arg)
 {
 	return p->ops->inspect(p, id, cb, arg);
 }
@@ -452,8 +443,7 @@ static inline int plat_inspect(struct plat *p, const char *id,
  * Remove a container, running or not, with its private workspace; named
  * volumes are kept. An absent container is success.
  */
-static inline int plat_remove(struct plat *p, const char *id, plat_done_cb cb,
-			      void *arg)
+static inline int plat_remove(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 {
 	return p->ops->remove(p, id, cb, arg);
 }
@@ -462,8 +452,8 @@ static inline int plat_remove(struct plat *p, const char *id, plat_done_cb cb,
  * Containers (running or not) carrying every label in match; a label with a
  * NULL value matches on the key alone.
  */
-static inline int plat_list(struct plat *p, const struct plat_label *match,
-			    size_t n, plat_list_cb cb, void *arg)
+static inline int plat_list(struct plat *p, const struct plat_label *match, size_t n,
+			    plat_list_cb cb, void *arg)
 {
 	return p->ops->list(p, match, n, cb, arg);
 }

@@ -4,13 +4,16 @@
  * BLAKE2b-256 of it, so a leaked table cannot be replayed.
  */
 #include "auth_sess.h"
+#include "auth_totp.h"
 #include "db.h"
+#include "secret.h"
 #include "log.h"
 #include "sess.h"
 #include "srv.h"
 
 #include <libwebsockets.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,8 +64,9 @@ int auth_session_create(struct srv *srv, long long user_id, const char *ip,
 			const char *user_agent, auth_session_cb cb, void *arg)
 {
 	struct create_req *r = calloc(1, sizeof(*r));
-	char hash[65], uid[24];
+	char hash[65], uid[24], ua[513];
 	const char *p[4];
+	size_t n;
 
 	if (!r)
 		return -1;
@@ -73,7 +77,12 @@ int auth_session_create(struct srv *srv, long long user_id, const char *ip,
 	p[0] = uid;
 	p[1] = hash;
 	p[2] = ip && *ip ? ip : NULL;
-	p[3] = user_agent && *user_agent ? user_agent : NULL;
+	/* a header is bytes: keep the longest valid UTF-8 prefix, up to 512 bytes */
+	n = user_agent ? strlen(user_agent) : 0;
+	n = proto_utf8_valid_prefix(user_agent ? user_agent : "", n > 512 ? 512 : n);
+	memcpy(ua, user_agent ? user_agent : "", n);
+	ua[n] = '\0';
+	p[3] = n ? ua : NULL;
 	if (db_query(srv->db,
 		     "INSERT INTO sessions (user_id, token_hash, expires_at, ip, user_agent) "
 		     "SELECT $1, decode($2, 'hex'), now() + make_interval(secs => "
@@ -149,6 +158,8 @@ void auth_sess_on_established(struct sess *s, struct lws *wsi)
 	const char *p[1] = { hash };
 	uint64_t *sid;
 
+	if (lws_hdr_copy(wsi, s->user_agent, sizeof(s->user_agent), WSI_TOKEN_HTTP_USER_AGENT) < 0)
+		s->user_agent[0] = '\0';
 	if (token_from_request(wsi, token, sizeof(token)))
 		return;
 	if (auth_token_hash(token, hash)) {
@@ -175,4 +186,227 @@ void auth_sess_on_established(struct sess *s, struct lws *wsi)
 	}
 	s->auth_state = SESS_AUTH_PENDING;
 	lws_rx_flow_control(wsi, 0);
+}
+
+/* ---------- ending sessions: here, and elsewhere through NOTIFY ---------- */
+
+#define AUTH_CHANNEL "runit_auth"
+#define AUTH_SWEEP_MS 30000
+
+static uv_timer_t sweep_timer;
+
+struct end_match {
+	long long session_id; /* > 0: this login session */
+	long long user_id;    /* > 0: every login session of this user ... */
+	long long keep;       /* ... but this one */
+	const char *reason;
+};
+
+static void end_one(struct sess *s, void *arg)
+{
+	const struct end_match *m = arg;
+	int code;
+
+	if (s->auth_state != SESS_AUTH_OK || s->closing)
+		return;
+	if (m->session_id > 0 ? s->auth_session_id != m->session_id
+			      : (s->user_id != m->user_id || s->auth_session_id == m->keep))
+		return;
+	code = !strcmp(m->reason, AUTH_END_ACCOUNT_DISABLED) ? AUTH_CLOSE_DISABLED
+							      : AUTH_CLOSE_SIGNED_OUT;
+	log_json(LOG_INFO, "closing signed-out session",
+		 json_pack("{s:I, s:I, s:s}", "session", (json_int_t)s->id, "user_id",
+			   (json_int_t)s->user_id, "reason", m->reason));
+	sess_notify(s, "session/ended", json_pack("{s:s}", "reason", m->reason));
+	auth_sess_sign_out(s);
+	sess_close(s, code,
+		   code == AUTH_CLOSE_DISABLED ? "account disabled" : "signed out");
+}
+
+static void end_local(struct srv *srv, const struct end_match *m)
+{
+	sess_foreach(srv, end_one, (void *)m);
+}
+
+static void notified(void *arg, PGresult *res, const char *err)
+{
+	if (!res)
+		log_json(LOG_WARN, "cannot tell other instances about a session end",
+			 json_pack("{s:s}", "error", err));
+}
+
+static void end_everywhere(struct srv *srv, const struct end_match *m)
+{
+	json_t *j;
+	char *payload;
+	const char *p[1];
+
+	end_local(srv, m);
+	j = json_pack("{s:I, s:I, s:I, s:s}", "s", (json_int_t)m->session_id, "u",
+		      (json_int_t)m->user_id, "k", (json_int_t)m->keep, "r", m->reason);
+	payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!payload)
+		return;
+	p[0] = payload;
+	db_query(srv->db, "SELECT pg_notify('" AUTH_CHANNEL "', $1)", 1, p, notified, NULL);
+	free(payload);
+}
+
+void auth_sess_end_session(struct srv *srv, long long session_id, const char *reason)
+{
+	struct end_match m = { session_id, 0, 0, reason };
+
+	if (session_id > 0)
+		end_everywhere(srv, &m);
+}
+
+void auth_sess_end_user(struct srv *srv, long long user_id, long long keep_session_id,
+			const char *reason)
+{
+	struct end_match m = { 0, user_id, keep_session_id, reason };
+
+	if (user_id > 0)
+		end_everywhere(srv, &m);
+}
+
+static const char *known_reason(const char *r)
+{
+	static const char *const all[] = { AUTH_END_LOGGED_OUT, AUTH_END_REVOKED,
+					   AUTH_END_PASSWORD_CHANGED, AUTH_END_EXPIRED,
+					   AUTH_END_ACCOUNT_DISABLED };
+
+	for (size_t i = 0; r && i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(r, all[i]))
+			return all[i];
+	return NULL;
+}
+
+static void sweep(struct srv *srv);
+
+/* A NOTIFY from any instance (this one included: ending twice is harmless). */
+static void on_notify(void *arg, const char *channel, const char *payload)
+{
+	struct srv *srv = arg;
+	struct end_match m = { 0 };
+	json_int_t s = 0, u = 0, k = 0;
+	const char *r = NULL;
+	json_t *j;
+
+	if (!payload) { /* the LISTEN connection was re-established: resynchronise */
+		sweep(srv);
+		return;
+	}
+	j = json_loads(payload, 0, NULL);
+	if (!j || json_unpack(j, "{s:I, s:I, s:I, s:s}", "s", &s, "u", &u, "k", &k, "r", &r) ||
+	    !(m.reason = known_reason(r))) {
+		json_decref(j);
+		return;
+	}
+	m.session_id = s;
+	m.user_id = u;
+	m.keep = k;
+	if (m.session_id > 0 || m.user_id > 0)
+		end_local(srv, &m);
+	json_decref(j);
+}
+
+/* Sweep: every signed-in websocket's login session still valid? */
+struct id_list {
+	char *buf;
+	size_t len, cap;
+	int n;
+};
+
+static void collect(struct sess *s, void *arg)
+{
+	struct id_list *l = arg;
+	char one[24];
+	int w;
+
+	if (s->auth_state != SESS_AUTH_OK || s->closing || s->auth_session_id <= 0 || !l->buf)
+		return;
+	w = snprintf(one, sizeof(one), "%s%lld", l->n ? "," : "", s->auth_session_id);
+	if (l->len + (size_t)w + 2 > l->cap) {
+		char *nb = realloc(l->buf, l->cap * 2);
+		if (!nb) {
+			free(l->buf);
+			l->buf = NULL;
+			return;
+		}
+		l->buf = nb;
+		l->cap *= 2;
+	}
+	memcpy(l->buf + l->len, one, (size_t)w);
+	l->len += (size_t)w;
+	l->n++;
+}
+
+static void swept(void *arg, PGresult *res, const char *err)
+{
+	struct srv *srv = the_srv;
+
+	if (!res) {
+		log_json(LOG_WARN, "session sweep failed", json_pack("{s:s}", "error", err));
+		return;
+	}
+	for (int i = 0; srv && i < PQntuples(res); i++) {
+		struct end_match m = { strtoll(PQgetvalue(res, i, 0), NULL, 10), 0, 0,
+				       known_reason(PQgetvalue(res, i, 1)) };
+		if (m.reason)
+			end_local(srv, &m);
+	}
+}
+
+static void sweep(struct srv *srv)
+{
+	struct id_list l = { malloc(256), 1, 256, 0 };
+	const char *p[1];
+
+	if (!l.buf)
+		return;
+	l.buf[0] = '{';
+	sess_foreach(srv, collect, &l);
+	if (!l.buf || !l.n) {
+		free(l.buf);
+		return;
+	}
+	l.buf[l.len++] = '}';
+	l.buf[l.len] = '\0';
+	p[0] = l.buf;
+	db_query(srv->db,
+		 "WITH q AS (SELECT DISTINCT unnest($1::bigint[]) AS id), "
+		 "live AS (UPDATE sessions s SET last_seen_at = now() FROM q, users u "
+		 "  WHERE s.id = q.id AND u.id = s.user_id AND s.revoked_at IS NULL "
+		 "  AND s.expires_at > now() AND NOT u.disabled RETURNING s.id) "
+		 "SELECT q.id, CASE WHEN u.disabled THEN 'account_disabled' "
+		 "  WHEN s.revoked_at IS NOT NULL THEN 'revoked' ELSE 'expired' END "
+		 "FROM q LEFT JOIN sessions s ON s.id = q.id LEFT JOIN users u ON u.id = s.user_id "
+		 "WHERE q.id NOT IN (SELECT id FROM live)",
+		 1, p, swept, NULL);
+	free(l.buf);
+}
+
+static void on_sweep_timer(uv_timer_t *t)
+{
+	sweep(t->data);
+}
+
+int auth_init(struct srv *srv)
+{
+	if (secret_init(&srv->cfg))
+		return -1;
+	if (auth_totp_init()) {
+		fprintf(stderr, "run-it: liboath: cannot initialise\n");
+		return -1;
+	}
+	if (db_listen(srv->db, AUTH_CHANNEL, on_notify, srv)) {
+		fprintf(stderr, "run-it: cannot LISTEN on " AUTH_CHANNEL "\n");
+		return -1;
+	}
+	uv_timer_init(srv->loop, &sweep_timer);
+	sweep_timer.data = srv;
+	uv_timer_start(&sweep_timer, on_sweep_timer, AUTH_SWEEP_MS, AUTH_SWEEP_MS);
+	uv_unref((uv_handle_t *)&sweep_timer);
+	return 0;
 }

@@ -43,4 +43,37 @@ void auth_sess_sign_in(struct sess *s, long long user_id, const char *username,
 		       const char *role, long long session_id);
 void auth_sess_sign_out(struct sess *s);
 
+/*
+ * Start-up of the accounts side, before the loop runs: the server key
+ * (secret.c), liboath, the LISTEN channel that carries session endings
+ * between server instances, and the sweep that closes websockets whose
+ * login session expired, was revoked or whose user was disabled elsewhere
+ * (and keeps last_seen_at of live sessions fresh). 0, or -1 after one line
+ * on stderr.
+ */
+int auth_init(struct srv *srv);
+
+/*
+ * Reasons a login session ends, sent in the session/ended notification
+ * just before the websocket closes (code 4010 for account_disabled, 4011
+ * for the others).
+ */
+#define AUTH_END_LOGGED_OUT "logged_out"
+#define AUTH_END_REVOKED "revoked"
+#define AUTH_END_PASSWORD_CHANGED "password_changed"
+#define AUTH_END_EXPIRED "expired"
+#define AUTH_END_ACCOUNT_DISABLED "account_disabled"
+#define AUTH_CLOSE_DISABLED 4010
+#define AUTH_CLOSE_SIGNED_OUT 4011
+
+/*
+ * Close the websockets signed in with login session session_id (or, for
+ * _user, every login session of user_id but keep_session_id), on this
+ * instance at once and on the others through NOTIFY. Call after the rows
+ * are revoked in the database. reason: one of AUTH_END_*.
+ */
+void auth_sess_end_session(struct srv *srv, long long session_id, const char *reason);
+void auth_sess_end_user(struct srv *srv, long long user_id, long long keep_session_id,
+			const char *reason);
+
 #endif

@@ -7,5 +7,7 @@
 
 /* run-it user add [--admin] [--password-stdin] NAME */
 int cli_user_add(int argc, char **argv);
+/* run-it seed [FILE]: runtimes from images/recipes.json, a default platform (seed.c) */
+int cli_seed(int argc, char **argv);
 
 #endif

@@ -163,6 +163,24 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_PING_INTERVAL", 30, 1, 3600, &n))
 		return -1;
 	c->ping_interval = (int)n;
+	if (env_num("RUNIT_LOGIN_LOCK_AFTER", 5, 1, 1000, &n))
+		return -1;
+	c->login_lock_after = (int)n;
+	if (env_num("RUNIT_LOGIN_LOCK_BASE_MS", 1000, 1, 3600000, &n))
+		return -1;
+	c->login_lock_base_ms = n;
+	if (env_num("RUNIT_LOGIN_LOCK_MAX_MS", 900000, 1, 86400000, &n))
+		return -1;
+	c->login_lock_max_ms = n;
+	if (env_num("RUNIT_LOGIN_ADDR_MAX", 20, 1, 1000000000, &n))
+		return -1;
+	c->login_addr_max = (int)n;
+	if (env_num("RUNIT_LOGIN_ADDR_WINDOW_S", 600, 1, 86400, &n))
+		return -1;
+	c->login_addr_window_s = (int)n;
+	if (env_num("RUNIT_SIGNUP_ADDR_MAX", 10, 1, 1000000000, &n))
+		return -1;
+	c->signup_addr_max = (int)n;
 
 	v = env_or("RUNIT_LOG_LEVEL", "info");
 	c->log_level = parse_level(v);

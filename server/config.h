@@ -24,6 +24,13 @@ struct config {
 	int max_sessions;            /* RUNIT_MAX_SESSIONS */
 	int log_level;               /* RUNIT_LOG_LEVEL: debug|info|warn|error */
 	int ping_interval;           /* RUNIT_PING_INTERVAL seconds */
+	/* abuse limits of logins and sign-ups (auth_limit.c) */
+	int login_lock_after;         /* RUNIT_LOGIN_LOCK_AFTER failures before a name locks */
+	long long login_lock_base_ms; /* RUNIT_LOGIN_LOCK_BASE_MS first lock, doubled per failure */
+	long long login_lock_max_ms;  /* RUNIT_LOGIN_LOCK_MAX_MS longest lock */
+	int login_addr_max;           /* RUNIT_LOGIN_ADDR_MAX failed logins per address per window */
+	int login_addr_window_s;      /* RUNIT_LOGIN_ADDR_WINDOW_S */
+	int signup_addr_max;          /* RUNIT_SIGNUP_ADDR_MAX sign-up attempts per address per hour */
 };
 
 /* Fill *c from the environment. need_db: RUNIT_DATABASE_URL must be set.

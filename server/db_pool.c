@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DB_QUEUE_TIMEOUT_MS   5000
+#define DB_QUEUE_TIMEOUT_MS 5000
 #define DB_CONNECT_TIMEOUT_MS 10000
-#define DB_BACKOFF_MIN_MS     100
-#define DB_BACKOFF_MAX_MS     5000
-#define DB_PROBE_LIMIT_MS     2000
-#define DB_MAX_PARAMS         65535
+#define DB_BACKOFF_MIN_MS 100
+#define DB_BACKOFF_MAX_MS 5000
+#define DB_PROBE_LIMIT_MS 2000
+#define DB_MAX_PARAMS 65535
 
 enum req_kind { REQ_QUERY, REQ_ACQUIRE };
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_READY };
@@ -38,8 +38,8 @@ enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_READY };
 struct db_req {
 	struct db_req *next;
 	enum req_kind kind;
-	int internal;   /* pool's own (probe, ROLLBACK, LISTEN): not counted */
-	int simple;     /* PQsendQuery (several statements, no parameters) */
+	int internal; /* pool's own (probe, ROLLBACK, LISTEN): not counted */
+	int simple;   /* PQsendQuery (several statements, no parameters) */
 	const char *sql;
 	int nparams;
 	const char **params;
@@ -61,17 +61,17 @@ struct db_conn {
 	struct db_pool *pool;
 	PGconn *pg;
 	struct db_watch *watch;
-	uv_timer_t timer;       /* back-off before reconnecting; connect timeout */
+	uv_timer_t timer; /* back-off before reconnecting; connect timeout */
 	unsigned backoff_ms;
 	enum conn_state state;
-	int want_write;         /* PQflush has more to send */
-	int held;               /* given out by db_acquire() */
-	int broken;             /* lost while held: reconnect on db_release() */
-	int listener;           /* the LISTEN connection, not in the pool */
-	int was_up;             /* has been connected before */
-	int reconnected;        /* listener: tell subscribers after re-LISTEN */
-	struct db_req *cur;     /* in flight */
-	PGresult *res;          /* result collected for cur */
+	int want_write;	    /* PQflush has more to send */
+	int held;	    /* given out by db_acquire() */
+	int broken;	    /* lost while held: reconnect on db_release() */
+	int listener;	    /* the LISTEN connection, not in the pool */
+	int was_up;	    /* has been connected before */
+	int reconnected;    /* listener: tell subscribers after re-LISTEN */
+	struct db_req *cur; /* in flight */
+	PGresult *res;	    /* result collected for cur */
 };
 
 struct db_sub {
@@ -88,7 +88,7 @@ struct db_pool {
 	struct db_conn **conns;
 	struct db_conn *listener;
 	struct db_sub *subs;
-	int listen_dirty;       /* a channel was added while LISTEN was in flight */
+	int listen_dirty; /* a channel was added while LISTEN was in flight */
 	struct db_req *qhead, *qtail;
 	int queued;
 	uv_idle_t kick;
@@ -99,8 +99,8 @@ struct db_pool {
 	int probe_pending;
 	uint64_t probe_started;
 	int healthy;
-	int up;                 /* pool connections in CONN_READY */
-	int down_logged;        /* an outage was reported; report recovery */
+	int up;		 /* pool connections in CONN_READY */
+	int down_logged; /* an outage was reported; report recovery */
 	unsigned long long queries, errors;
 	int open_handles;
 	int closing;
@@ -189,9 +189,8 @@ static struct db_req *req_new(enum req_kind kind, const char *sql, int nparams,
 }
 
 /* Runs the request's callback once and frees it. res is borrowed. */
-static void req_deliver(struct db_pool *p, struct db_req *r, struct db_conn *c,
-			PGresult *res, const char *err, const char *sqlstate,
-			const char *constraint)
+static void req_deliver(struct db_pool *p, struct db_req *r, struct db_conn *c, PGresult *res,
+			const char *err, const char *sqlstate, const char *constraint)
 {
 	if (!r->internal) {
 		p->queries++;
@@ -390,8 +389,8 @@ static void conn_schedule_reconnect(struct db_conn *c)
 
 	if (c->pool->closing)
 		return;
-	c->backoff_ms = c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS
-							      : c->backoff_ms * 2;
+	c->backoff_ms =
+	    c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
 	uv_timer_start(&c->timer, on_conn_timer, delay, 0);
 }
 
@@ -417,8 +416,7 @@ static void conn_fail(struct db_conn *c, const char *why)
 			fprintf(stderr, "run-it: db: %s; reconnecting\n", msg);
 			p->down_logged = 1;
 		}
-	} else if (c->state != CONN_READY && p->up == 0 && !p->down_logged &&
-		   !c->listener) {
+	} else if (c->state != CONN_READY && p->up == 0 && !p->down_logged && !c->listener) {
 		fprintf(stderr, "run-it: db: cannot connect to the database: %s; retrying\n",
 			reason);
 		p->down_logged = 1;
@@ -822,8 +820,8 @@ static int params_ok(const char *sql, int nparams, const char *const *params)
 	return sql && nparams >= 0 && nparams <= DB_MAX_PARAMS && (nparams == 0 || params);
 }
 
-int db_query(struct db_pool *p, const char *sql, int nparams,
-	     const char *const *params, db_cb cb, void *arg)
+int db_query(struct db_pool *p, const char *sql, int nparams, const char *const *params, db_cb cb,
+	     void *arg)
 {
 	struct db_req *r;
 
@@ -853,13 +851,13 @@ int db_acquire(struct db_pool *p, db_acquire_cb cb, void *arg)
 	return 0;
 }
 
-int db_conn_query(struct db_conn *c, const char *sql, int nparams,
-		  const char *const *params, db_cb cb, void *arg)
+int db_conn_query(struct db_conn *c, const char *sql, int nparams, const char *const *params,
+		  db_cb cb, void *arg)
 {
 	struct db_req *r;
 
-	if (!c || c->pool->closing || !c->held || c->broken || c->cur ||
-	    c->state != CONN_READY || !cb || !params_ok(sql, nparams, params))
+	if (!c || c->pool->closing || !c->held || c->broken || c->cur || c->state != CONN_READY ||
+	    !cb || !params_ok(sql, nparams, params))
 		return -1;
 	r = req_new(REQ_QUERY, sql, nparams, params);
 	if (!r)
@@ -937,8 +935,7 @@ static void on_probe_done(void *arg, PGresult *res, const char *err)
 	if (p->closing)
 		return;
 	uv_timer_stop(&p->probe_timer);
-	p->healthy = !err && res &&
-		     uv_now(p->loop) - p->probe_started <= DB_PROBE_LIMIT_MS;
+	p->healthy = !err && res && uv_now(p->loop) - p->probe_started <= DB_PROBE_LIMIT_MS;
 }
 
 static void on_probe_timer(uv_timer_t *t)
@@ -986,7 +983,8 @@ void db_pool_start_health(struct db_pool *p, unsigned interval_ms)
 static int channel_ok(const char *s)
 {
 	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_";
-	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789";
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789";
 	size_t n = s ? strlen(s) : 0;
 
 	return n >= 1 && n <= 63 && strchr(alpha, s[0]) && strspn(s, alnum) == n;

@@ -1,11 +1,15 @@
 /*
- * h_auth.c - auth/signup, auth/login, auth/logout over the websocket.
- * Passwords are hashed and verified on worker threads (auth_hash.c); a
- * successful login returns a session token and signs this websocket in.
- * Wrong user name and wrong password get the same answer.
+ * h_auth.c - the account methods over the websocket: auth/signup,
+ * auth/login, auth/logout, auth/password, auth/sessions and
+ * auth/session/revoke. Login and sign-up themselves live in auth_login.c
+ * (shared with the HTTP endpoints); a successful one returns a session
+ * token and signs this websocket in. TOTP methods are in h_auth_totp.c.
  */
 #include "handlers.h"
+#include "audit.h"
 #include "auth_hash.h"
+#include "auth_limit.h"
+#include "auth_login.h"
 #include "auth_rules.h"
 #include "auth_sess.h"
 #include "db.h"
@@ -18,259 +22,377 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct auth_req {
-	struct rpc_call *c;
-	char username[AUTH_USERNAME_MAX + 1];
-	char *password;
-	char totp[16];
-	long long user_id;
-	char role[8];
-	int disabled;
-	int totp_enabled;
-};
-
-static void req_free(struct auth_req *r)
+static void fail_outcome(struct rpc_call *c, const struct auth_outcome *o)
 {
-	if (r->password) {
-		sodium_memzero(r->password, strlen(r->password));
-		free(r->password);
-	}
-	free(r);
+	rpc_fail(c, o->reason, o->message, auth_outcome_data(o));
 }
 
-/* Read username/password params into a new request; NULL after failing the call. */
-static struct auth_req *req_new(struct rpc_call *c, json_t *params)
+/* Signed in: this websocket becomes the user; the token goes back once. */
+static void outcome(void *arg, const struct auth_outcome *o)
 {
-	struct proto_error err;
-	const char *user, *pw, *totp = NULL;
-	struct auth_req *r;
+	struct rpc_call *c = arg;
+	struct sess *s = rpc_sess(c);
 
-	if (proto_get_str(params, "username", 1, 256, &user, &err) ||
-	    proto_get_str(params, "password", 1, 4096, &pw, &err) ||
-	    proto_get_str(params, "totp", 0, 64, &totp, &err)) {
-		rpc_fail_err(c, &err);
-		return NULL;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->password = strdup(pw))) {
-		free(r);
-		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
-		return NULL;
-	}
-	r->c = c;
-	snprintf(r->username, sizeof(r->username), "%s", user);
-	if (totp)
-		snprintf(r->totp, sizeof(r->totp), "%s", totp);
-	if (strlen(user) > AUTH_USERNAME_MAX)
-		r->username[0] = '\0'; /* cannot exist; still do the work of a login */
-	return r;
-}
-
-static json_t *user_json(long long id, const char *username, const char *role)
-{
-	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "username", username, "role",
-			 role);
-}
-
-/* Last step of signup and login: a session row, a token, this socket signed in. */
-static void session_made(void *arg, const char *token, long long session_id,
-			 long long expires_unix, const char *err)
-{
-	struct auth_req *r = arg;
-	struct sess *s = rpc_sess(r->c);
-
-	if (!token) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "could not create a session, try again", NULL);
-		req_free(r);
+	if (o->reason != PROTO_R_NONE) {
+		fail_outcome(c, o);
 		return;
 	}
 	if (s)
-		auth_sess_sign_in(s, r->user_id, r->username, r->role, session_id);
-	log_json(LOG_INFO, "signed in",
-		 json_pack("{s:s, s:I, s:s}", "method", r->c->method, "user_id",
-			   (json_int_t)r->user_id, "ip", r->c->ip));
-	rpc_reply(r->c, json_pack("{s:o, s:s, s:I}", "user",
-				  user_json(r->user_id, r->username, r->role), "token", token,
-				  "expires_at", (json_int_t)expires_unix));
-	req_free(r);
+		auth_sess_sign_in(s, o->user_id, o->username, o->role, o->session_id);
+	rpc_reply(c, json_pack("{s:{s:I, s:s, s:s}, s:s, s:I}", "user", "id",
+			       (json_int_t)o->user_id, "username", o->username, "role", o->role,
+			       "token", o->token, "expires_at", (json_int_t)o->expires_at));
 }
 
-static void make_session(struct auth_req *r)
+static void login_or_signup(struct rpc_call *c, json_t *params, int signup)
 {
-	if (auth_session_create(r->c->srv, r->user_id, r->c->ip, NULL, session_made, r)) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-		req_free(r);
-	}
-}
+	struct proto_error err;
+	struct auth_login_in in = { 0 };
+	struct auth_outcome now;
+	struct sess *s = rpc_sess(c);
+	int rc;
 
-/* ---- auth/login ---- */
-
-static void login_verified(void *arg, int match)
-{
-	struct auth_req *r = arg;
-
-	if (!match || !r->user_id) {
-		rpc_fail(r->c, PROTO_R_UNAUTHENTICATED, "wrong user name or password", NULL);
-		req_free(r);
+	if (proto_get_str(params, "username", 1, 256, &in.username, &err) ||
+	    proto_get_str(params, "password", 1, 4096, &in.password, &err) ||
+	    (!signup && (proto_get_str(params, "totp", 0, 15, &in.totp, &err) ||
+			 proto_get_str(params, "recovery_code", 0, 63, &in.recovery_code, &err)))) {
+		rpc_fail_err(c, &err);
 		return;
 	}
-	if (r->disabled) {
-		rpc_fail(r->c, PROTO_R_FORBIDDEN, "this account is disabled", NULL);
-		req_free(r);
-		return;
-	}
-	if (r->totp_enabled) {
-		/* TOTP verification lives in auth_totp.c (issue 3); until then refuse. */
-		rpc_fail(r->c, PROTO_R_MFA_REQUIRED, "a one-time code is required", NULL);
-		req_free(r);
-		return;
-	}
-	make_session(r);
-}
-
-static void login_user_found(void *arg, PGresult *res, const char *err)
-{
-	struct auth_req *r = arg;
-	const char *stored = NULL;
-
-	if (!res) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-		req_free(r);
-		return;
-	}
-	if (PQntuples(res) == 1) {
-		r->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		stored = PQgetvalue(res, 0, 1);
-		snprintf(r->role, sizeof(r->role), "%s", PQgetvalue(res, 0, 2));
-		r->disabled = PQgetvalue(res, 0, 3)[0] == 't';
-		r->totp_enabled = PQgetvalue(res, 0, 4)[0] == 't';
-		snprintf(r->username, sizeof(r->username), "%s", PQgetvalue(res, 0, 5));
-	}
-	if (auth_verify_password(r->c->srv->loop, stored, r->password, login_verified, r)) {
-		rpc_fail(r->c, PROTO_R_INTERNAL, "cannot verify now", NULL);
-		req_free(r);
-	}
-}
-
-static void h_login(void *ctx, struct proto_msg *msg)
-{
-	struct auth_req *r = req_new(ctx, msg->params);
-	const char *p[1];
-
-	if (!r)
-		return;
-	p[0] = r->username;
-	if (db_query(r->c->srv->db,
-		     "SELECT id, password_hash, role, disabled, totp_enabled, username "
-		     "FROM users WHERE lower(username) = lower($1)",
-		     1, p, login_user_found, r)) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-		req_free(r);
-	}
-}
-
-/* ---- auth/signup ---- */
-
-static void signup_inserted(void *arg, PGresult *res, const char *err)
-{
-	struct auth_req *r = arg;
-	const char *state = db_last_sqlstate();
-
-	if (!res) {
-		if (!strcmp(state, "23505"))
-			rpc_fail(r->c, PROTO_R_CONFLICT, "that user name is taken", NULL);
-		else if (!strcmp(state, "P0001"))
-			rpc_fail(r->c, PROTO_R_FORBIDDEN, "sign-up is turned off", NULL);
-		else
-			rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-		req_free(r);
-		return;
-	}
-	if (PQntuples(res) != 1) {
-		rpc_fail(r->c, PROTO_R_FORBIDDEN, "sign-up is turned off", NULL);
-		req_free(r);
-		return;
-	}
-	r->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	snprintf(r->role, sizeof(r->role), "%s", PQgetvalue(res, 0, 1));
-	make_session(r);
-}
-
-static void signup_hashed(void *arg, const char *hash)
-{
-	struct auth_req *r = arg;
-	const char *p[2] = { r->username, hash };
-
-	if (!hash) {
-		rpc_fail(r->c, PROTO_R_INTERNAL, "cannot hash the password now", NULL);
-		req_free(r);
-		return;
-	}
-	/* Inserted only while sign-up is on: one statement, no race with the setting. */
-	if (db_query(r->c->srv->db,
-		     "INSERT INTO users (username, password_hash) SELECT $1, $2 "
-		     "WHERE (SELECT value = 'true' FROM settings WHERE key = 'signup_enabled') "
-		     "RETURNING id, role",
-		     2, p, signup_inserted, r)) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-		req_free(r);
-	}
+	in.ip = c->ip;
+	in.user_agent = s ? s->user_agent : NULL;
+	rc = signup ? auth_signup(c->srv, &in, outcome, c, &now)
+		    : auth_login(c->srv, &in, outcome, c, &now);
+	if (rc)
+		fail_outcome(c, &now);
 }
 
 static void h_signup(void *ctx, struct proto_msg *msg)
 {
-	struct auth_req *r = req_new(ctx, msg->params);
-	const char *why;
+	login_or_signup(ctx, msg->params, 1);
+}
 
-	if (!r)
-		return;
-	const char *user = NULL;
-	proto_get_str(msg->params, "username", 1, 256, &user, &(struct proto_error){ 0 });
-	if ((why = auth_username_invalid(user)) || (why = auth_password_invalid(r->password))) {
-		rpc_fail(r->c, PROTO_R_INVALID_PARAMS, why, NULL);
-		req_free(r);
-		return;
-	}
-	if (auth_hash_password(r->c->srv->loop, r->password, signup_hashed, r)) {
-		rpc_fail(r->c, PROTO_R_INTERNAL, "cannot hash the password now", NULL);
-		req_free(r);
-	}
+static void h_login(void *ctx, struct proto_msg *msg)
+{
+	login_or_signup(ctx, msg->params, 0);
 }
 
 /* ---- auth/logout ---- */
 
+struct revoke_req {
+	struct rpc_call *c;
+	long long session_id;
+	const char *reason;
+};
+
 static void logged_out(void *arg, PGresult *res, const char *err)
 {
-	struct rpc_call *c = arg;
+	struct revoke_req *r = arg;
 
 	if (!res) {
-		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	} else if (PQntuples(res) == 0 && strcmp(r->reason, AUTH_END_LOGGED_OUT)) {
+		rpc_fail(r->c, PROTO_R_NOT_FOUND, "no such session of yours", NULL);
+	} else {
+		/* other websockets of the same login (other tabs) close too */
+		auth_sess_end_session(r->c->srv, r->session_id, r->reason);
+		rpc_reply(r->c, NULL);
+	}
+	free(r);
+}
+
+/* Revoke login session id of the caller; if it is this websocket's own,
+ * this websocket is signed out first (it stays open, anonymous). */
+static void revoke_session(struct rpc_call *c, long long id, const char *reason)
+{
+	struct revoke_req *r = calloc(1, sizeof(*r));
+	struct sess *s = rpc_sess(c);
+	char sid[24], uid[24];
+	const char *p[2] = { sid, uid };
+
+	if (!r || !s) {
+		free(r);
+		rpc_fail(c, PROTO_R_INTERNAL, s ? "out of memory" : "session gone", NULL);
 		return;
 	}
-	rpc_reply(c, NULL);
+	r->c = c;
+	r->session_id = id;
+	r->reason = reason;
+	if (s->auth_session_id == id)
+		auth_sess_sign_out(s);
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(uid, sizeof(uid), "%lld", c->user_id);
+	if (db_query(c->srv->db,
+		     "UPDATE sessions SET revoked_at = now() "
+		     "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id",
+		     2, p, logged_out, r)) {
+		free(r);
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	}
 }
 
 static void h_logout(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
 	struct sess *s = rpc_sess(c);
-	char sid[24];
-	const char *p[1] = { sid };
 
 	if (!s) {
 		rpc_fail(c, PROTO_R_INTERNAL, "session gone", NULL);
 		return;
 	}
-	snprintf(sid, sizeof(sid), "%lld", s->auth_session_id);
-	auth_sess_sign_out(s);
-	if (db_query(c->srv->db, "UPDATE sessions SET revoked_at = now() WHERE id = $1", 1, p,
-		     logged_out, c))
+	revoke_session(c, s->auth_session_id, AUTH_END_LOGGED_OUT);
+}
+
+/* ---- auth/session/revoke ---- */
+
+static void h_session_revoke(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	long long id;
+
+	if (proto_get_int(msg->params, "id", 1, 1, PROTO_MAX_SAFE_INT, &id, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	revoke_session(c, id, AUTH_END_REVOKED);
+}
+
+/* ---- auth/sessions ---- */
+
+struct list_req {
+	struct rpc_call *c;
+	long long current;
+};
+
+static void listed(void *arg, PGresult *res, const char *err)
+{
+	struct list_req *r = arg;
+	json_t *arr;
+
+	if (!res) {
+		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(r);
+		return;
+	}
+	arr = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		json_array_append_new(
+			arr, json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:b}", "id", (json_int_t)id,
+				       "created_at", (json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10),
+				       "last_seen_at",
+				       (json_int_t)strtoll(PQgetvalue(res, i, 2), NULL, 10),
+				       "expires_at", (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10),
+				       "ip",
+				       PQgetisnull(res, i, 4) ? json_null()
+							      : json_string(PQgetvalue(res, i, 4)),
+				       "user_agent",
+				       PQgetisnull(res, i, 5) ? json_null()
+							      : json_string(PQgetvalue(res, i, 5)),
+				       "current", id == r->current));
+	}
+	rpc_reply(r->c, json_pack("{s:o}", "sessions", arr));
+	free(r);
+}
+
+static void h_sessions(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct sess *s = rpc_sess(c);
+	struct list_req *r = calloc(1, sizeof(*r));
+	char uid[24];
+	const char *p[1] = { uid };
+
+	if (!r || !s) {
+		free(r);
+		rpc_fail(c, PROTO_R_INTERNAL, s ? "out of memory" : "session gone", NULL);
+		return;
+	}
+	r->c = c;
+	r->current = s->auth_session_id;
+	snprintf(uid, sizeof(uid), "%lld", c->user_id);
+	/* the live ones: not revoked, not expired, not idle too long */
+	if (db_query(c->srv->db,
+		     "SELECT id, extract(epoch FROM created_at)::bigint, "
+		     "  extract(epoch FROM last_seen_at)::bigint, extract(epoch FROM expires_at)::bigint, "
+		     "  ip, user_agent FROM sessions "
+		     "WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() "
+		     "  AND last_seen_at > now() - make_interval(secs => "
+		     "    (SELECT value::bigint FROM settings WHERE key = 'session_idle_s')) "
+		     "ORDER BY last_seen_at DESC, id DESC LIMIT 1000",
+		     1, p, listed, r)) {
+		free(r);
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	}
+}
+
+/* ---- auth/password ---- */
+
+struct pw_req {
+	struct rpc_call *c;
+	char username[64]; /* as struct sess has it */
+	long long keep_session;
+	char *old_pw, *new_pw;
+	int failures;
+};
+
+static void pw_free(struct pw_req *r)
+{
+	if (r->old_pw) {
+		sodium_memzero(r->old_pw, strlen(r->old_pw));
+		free(r->old_pw);
+	}
+	if (r->new_pw) {
+		sodium_memzero(r->new_pw, strlen(r->new_pw));
+		free(r->new_pw);
+	}
+	free(r);
+}
+
+static void pw_fail(struct pw_req *r, enum proto_reason reason, const char *msg, json_t *data)
+{
+	rpc_fail(r->c, reason, msg, data);
+	pw_free(r);
+}
+
+static void pw_changed(void *arg, PGresult *res, const char *err)
+{
+	struct pw_req *r = arg;
+	int n;
+
+	if (!res || PQntuples(res) != 1) {
+		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		return;
+	}
+	n = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	auth_sess_end_user(r->c->srv, r->c->user_id, r->keep_session, AUTH_END_PASSWORD_CHANGED);
+	audit(r->c->srv, r->c->user_id, "user.password_change", NULL,
+	      json_pack("{s:i}", "sessions_ended", n), r->c->ip);
+	rpc_reply(r->c, json_pack("{s:i}", "sessions_ended", n));
+	pw_free(r);
+}
+
+static void pw_hashed(void *arg, const char *hash)
+{
+	struct pw_req *r = arg;
+	char uid[24], keep[24];
+	const char *p[3] = { uid, hash, keep };
+
+	if (!hash) {
+		pw_fail(r, PROTO_R_INTERNAL, "cannot hash the password now", NULL);
+		return;
+	}
+	snprintf(uid, sizeof(uid), "%lld", r->c->user_id);
+	snprintf(keep, sizeof(keep), "%lld", r->keep_session);
+	/* New hash and the end of every other login session, in one statement. */
+	if (db_query(r->c->srv->db,
+		     "WITH u AS (UPDATE users SET password_hash = $2, updated_at = now() "
+		     "  WHERE id = $1 RETURNING id), "
+		     "r AS (UPDATE sessions SET revoked_at = now() "
+		     "  WHERE user_id IN (SELECT id FROM u) AND id <> $3 AND revoked_at IS NULL "
+		     "  RETURNING id) "
+		     "SELECT count(*) FROM r",
+		     3, p, pw_changed, r))
+		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+}
+
+static void pw_failure_recorded(void *arg, long long wait_ms, int failures, const char *err)
+{
+	pw_fail(arg, PROTO_R_FORBIDDEN, "the current password is wrong", NULL);
+}
+
+static void pw_verified(void *arg, int match)
+{
+	struct pw_req *r = arg;
+
+	if (!match) {
+		if (auth_limit_login_failed(r->c->srv, r->username, r->c->ip, r->failures,
+					    pw_failure_recorded, r))
+			pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		return;
+	}
+	if (auth_hash_password(r->c->srv->loop, r->new_pw, pw_hashed, r))
+		pw_fail(r, PROTO_R_INTERNAL, "cannot hash the password now", NULL);
+}
+
+static void pw_user_found(void *arg, PGresult *res, const char *err)
+{
+	struct pw_req *r = arg;
+
+	if (!res) {
+		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		return;
+	}
+	if (auth_verify_password(r->c->srv->loop, PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL,
+				 r->old_pw, pw_verified, r))
+		pw_fail(r, PROTO_R_INTERNAL, "cannot verify now", NULL);
+}
+
+static void pw_limits_checked(void *arg, long long wait_ms, int failures, const char *err)
+{
+	struct pw_req *r = arg;
+	char uid[24];
+	const char *p[1] = { uid };
+
+	if (err) {
+		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		return;
+	}
+	if (wait_ms > 0) {
+		pw_fail(r, PROTO_R_RATE_LIMITED, "too many failed attempts; wait and try again",
+			json_pack("{s:I}", "retry_after_s", (json_int_t)auth_limit_retry_s(wait_ms)));
+		return;
+	}
+	r->failures = failures;
+	snprintf(uid, sizeof(uid), "%lld", r->c->user_id);
+	if (db_query(r->c->srv->db, "SELECT password_hash FROM users WHERE id = $1", 1, p,
+		     pw_user_found, r))
+		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+}
+
+static void h_password(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct sess *s = rpc_sess(c);
+	struct proto_error err;
+	const char *old_pw, *new_pw, *why;
+	struct pw_req *r;
+
+	if (proto_get_str(msg->params, "old", 1, 4096, &old_pw, &err) ||
+	    proto_get_str(msg->params, "new", 1, 4096, &new_pw, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	if ((why = auth_password_invalid(new_pw))) {
+		rpc_fail(c, PROTO_R_INVALID_PARAMS, why, NULL);
+		return;
+	}
+	if (!s) {
+		rpc_fail(c, PROTO_R_INTERNAL, "session gone", NULL);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->old_pw = strdup(old_pw)) || !(r->new_pw = strdup(new_pw))) {
+		if (r)
+			pw_free(r);
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		return;
+	}
+	r->c = c;
+	r->keep_session = s->auth_session_id;
+	snprintf(r->username, sizeof(r->username), "%s", s->username);
+	/* a wrong current password counts against the account like a failed login */
+	if (auth_limit_login_check(c->srv, r->username, c->ip, pw_limits_checked, r))
+		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 }
 
 const struct proto_method auth_methods[] = {
 	{ "auth/signup", PROTO_ROLE_ANON, h_signup },
 	{ "auth/login", PROTO_ROLE_ANON, h_login },
 	{ "auth/logout", PROTO_ROLE_USER, h_logout },
+	{ "auth/password", PROTO_ROLE_USER, h_password },
+	{ "auth/sessions", PROTO_ROLE_USER, h_sessions },
+	{ "auth/session/revoke", PROTO_ROLE_USER, h_session_revoke },
 };
 const size_t auth_methods_count = sizeof(auth_methods) / sizeof(auth_methods[0]);

@@ -12,7 +12,23 @@
 /* Each module's method table, defined beside its handlers. */
 extern const struct proto_method session_methods[]; /* h_session.c */
 extern const size_t session_methods_count;
+extern const struct proto_method run_methods[]; /* h_run.c */
+extern const size_t run_methods_count;
 extern const struct proto_method auth_methods[]; /* h_auth.c */
 extern const size_t auth_methods_count;
+extern const struct proto_method auth_totp_methods[]; /* h_auth_totp.c */
+extern const size_t auth_totp_methods_count;
+extern const struct proto_method admin_user_methods[]; /* h_admin_users.c */
+extern const size_t admin_user_methods_count;
+extern const struct proto_method project_methods[]; /* h_project.c */
+extern const size_t project_methods_count;
+extern const struct proto_method file_methods[]; /* h_file.c */
+extern const size_t file_methods_count;
+extern const struct proto_method env_methods[]; /* h_env.c */
+extern const size_t env_methods_count;
+extern const struct proto_method runtime_methods[]; /* h_runtime.c */
+extern const size_t runtime_methods_count;
+extern const struct proto_method admin_config_methods[]; /* h_admin_config.c */
+extern const size_t admin_config_methods_count;
 
 #endif

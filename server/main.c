@@ -20,6 +20,8 @@ static void usage(FILE *f)
 		   "  user add [--admin] [--password-stdin] NAME\n"
 		   "                              create an account (prints a generated password\n"
 		   "                              unless --password-stdin is given)\n"
+		   "  seed [FILE]                 install runtimes from images/recipes.json (or FILE)\n"
+		   "                              and a default platform; idempotent\n"
 		   "  --help                      this text\n"
 		   "  --version                   print the version\n"
 		   "\n"
@@ -65,6 +67,8 @@ int main(int argc, char **argv)
 		return cmd_serve();
 	if (!strcmp(argv[1], "migrate") && argc == 2)
 		return cmd_migrate();
+	if (!strcmp(argv[1], "seed") && argc <= 3)
+		return cli_seed(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "user") && argc >= 3 && !strcmp(argv[2], "add"))
 		return cli_user_add(argc - 3, argv + 3);
 	fprintf(stderr, "run-it: unknown command or arguments: %s (see run-it --help)\n", argv[1]);

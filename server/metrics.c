@@ -12,6 +12,17 @@
 
 struct metrics metrics;
 
+const char *const metrics_run_reasons[8] = { "exited", "stopped",      "replaced", "timeout",
+					     "oom",    "output_limit", "error",    "cancelled" };
+
+void metrics_run_finished(const char *reason)
+{
+	metrics.runs_active--;
+	for (int i = 0; i < 8; i++)
+		if (!strcmp(reason, metrics_run_reasons[i]))
+			metrics.runs_finished_total[i]++;
+}
+
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -90,6 +101,13 @@ char *metrics_render(const struct db_stats *db, size_t *len)
 	for (int r = 1; r < PROTO_R_COUNT; r++)
 		bprintf(&b, "runit_rpc_errors_total{reason=\"%s\"} %llu\n",
 			proto_reason_str((enum proto_reason)r), metrics.errors_total[r]);
+	gauge(&b, "runit_runs_active", "Runs of this server not yet finished.", metrics.runs_active);
+	counter(&b, "runit_runs_started_total", "Runs started.", metrics.runs_started_total);
+	bprintf(&b, "# HELP runit_runs_finished_total Runs finished, by reason.\n"
+		    "# TYPE runit_runs_finished_total counter\n");
+	for (int i = 0; i < 8; i++)
+		bprintf(&b, "runit_runs_finished_total{reason=\"%s\"} %llu\n", metrics_run_reasons[i],
+			metrics.runs_finished_total[i]);
 	if (db) {
 		gauge(&b, "runit_db_pool_size", "Configured database connections.", db->size);
 		gauge(&b, "runit_db_pool_connected", "Database connections up.", db->connected);

@@ -21,7 +21,14 @@ struct metrics {
 	unsigned long long slow_consumer_closes_total;
 	unsigned long long http_requests_total;
 	unsigned long long errors_total[PROTO_R_COUNT];
+	unsigned long long runs_started_total;
+	unsigned long long runs_finished_total[8]; /* by metrics_run_reasons[] */
+	long long runs_active;
 };
+
+/* The reasons a run ends, in the order of runs_finished_total. */
+extern const char *const metrics_run_reasons[8];
+void metrics_run_finished(const char *reason);
 
 extern struct metrics metrics;
 

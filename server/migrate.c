@@ -92,7 +92,7 @@ static int known(const char *name)
 /* Applies one migration: its SQL and its schema_migrations row, atomically. */
 static int apply_one(PGconn *c, const struct migration *m)
 {
-	const char *params[1] = { m->name };
+	const char *params[1] = {m->name};
 	char what[128];
 	PGresult *r;
 
@@ -105,7 +105,8 @@ static int apply_one(PGconn *c, const struct migration *m)
 		int line = line_of(m->sql, pos);
 
 		if (line > 0)
-			snprintf(what, sizeof(what), "migration %s failed (line %d)", m->name, line);
+			snprintf(what, sizeof(what), "migration %s failed (line %d)", m->name,
+				 line);
 		else
 			snprintf(what, sizeof(what), "migration %s failed", m->name);
 		report(what, res_msg(r, c));
@@ -167,9 +168,10 @@ static int migrate_locked(PGconn *c, int verbose)
 	size_t i;
 	int n = 0;
 
-	if (exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		       " name text PRIMARY KEY,"
-		       " applied_at timestamptz NOT NULL DEFAULT now())",
+	if (exec_ok(c,
+		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    " name text PRIMARY KEY,"
+		    " applied_at timestamptz NOT NULL DEFAULT now())",
 		    0, NULL, "migrate: cannot create schema_migrations") < 0)
 		return -1;
 	if (check_applied(c, &applied) < 0)

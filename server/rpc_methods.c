@@ -14,6 +14,14 @@ static const struct rpc_table {
 } tables[] = {
 	{ session_methods, &session_methods_count },
 	{ auth_methods, &auth_methods_count },
+	{ run_methods, &run_methods_count },
+	{ auth_totp_methods, &auth_totp_methods_count },
+	{ admin_user_methods, &admin_user_methods_count },
+	{ project_methods, &project_methods_count },
+	{ file_methods, &file_methods_count },
+	{ env_methods, &env_methods_count },
+	{ runtime_methods, &runtime_methods_count },
+	{ admin_config_methods, &admin_config_methods_count },
 };
 
 const struct proto_method *rpc_method_find(const char *name)

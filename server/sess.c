@@ -6,10 +6,15 @@
 #include "srv.h"
 #include "log.h"
 #include "metrics.h"
+#include "room.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <libwebsockets.h>
+
+/* lws's own opcode for a close frame (LWS_WRITE_CLOSE in its private
+ * roles/ws header; lws-write.h names it but leaves it to lws_close_reason). */
+#define SESS_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 static size_t bucket_of(const struct srv *srv, uint64_t id)
 {
@@ -60,6 +65,7 @@ void sess_free(struct sess *s)
 			break;
 		}
 	}
+	room_leave_all(s);
 	queue_clear(s);
 	free(s->rx);
 	free(s);
@@ -99,6 +105,7 @@ static void slow_consumer(struct sess *s)
 	queue_clear(s);
 	s->closing = 1;
 	s->close_code = 4008;
+	s->close_sent = 1; /* no close frame: it would never be read */
 	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
@@ -162,15 +169,30 @@ int sess_on_writable(struct sess *s)
 		s->q_bytes -= m->len;
 		s->q_count--;
 		free(m);
-		if (s->q_head) {
+		if (s->q_head || s->closing) { /* one lws_write per callback */
 			lws_callback_on_writable(s->wsi);
 			return 0;
 		}
 	}
-	if (s->closing && s->close_code) {
-		lws_close_reason(s->wsi, (enum lws_close_status)s->close_code,
-				 (unsigned char *)s->close_reason, strlen(s->close_reason));
-		return -1;
+	if (s->closing && s->close_code && !s->close_sent) {
+		/*
+		 * The close frame (code and reason) is written here. Debian's
+		 * lws 4.1.6 is built with _DEBUG, and on libuv its "uv repeat
+		 * test" closes a wsi twice in a row, which turns the polite
+		 * close of lws_close_reason() + return -1 into a bare TCP close
+		 * (the client sees 1006). web.c ends the connection when the
+		 * client answers our close; the timeout does if it never does.
+		 */
+		unsigned char buf[LWS_PRE + 2 + sizeof(s->close_reason)];
+		size_t len = strlen(s->close_reason);
+
+		buf[LWS_PRE] = (unsigned char)(s->close_code >> 8);
+		buf[LWS_PRE + 1] = (unsigned char)(s->close_code & 0xff);
+		memcpy(buf + LWS_PRE + 2, s->close_reason, len);
+		s->close_sent = 1;
+		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, 3);
+		if (lws_write(s->wsi, buf + LWS_PRE, len + 2, SESS_LWS_WRITE_CLOSE) < (int)(len + 2))
+			return -1;
 	}
 	return 0;
 }

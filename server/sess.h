@@ -36,6 +36,7 @@ struct sess {
 	char username[64];
 	enum proto_role role;
 	long long auth_session_id; /* sessions.id of the login */
+	char user_agent[160];      /* of the upgrade request, for new login sessions */
 	enum sess_auth {
 		SESS_AUTH_NONE = 0,    /* no token presented */
 		SESS_AUTH_PENDING,     /* token being looked up; reading paused */
@@ -58,6 +59,7 @@ struct sess {
 	int closing;       /* set once: close requested, nothing more is queued */
 	int close_code;
 	char close_reason[96];
+	int close_sent;    /* the close frame went out; waiting for the client's */
 };
 
 struct sess *sess_new(struct srv *srv, struct lws *wsi);

@@ -4,10 +4,14 @@
  * live in ws.c and http.c.
  */
 #include "srv.h"
+#include "auth_sess.h"
 #include "db.h"
 #include "log.h"
 #include "sess.h"
+#include "settings.h"
 #include "web.h"
+#include "run.h"
+#include "run_plat.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -82,6 +86,32 @@ static int start_lws(struct srv *srv)
 	return 0;
 }
 
+/* On shutdown: end every run (containers killed and removed, rows
+ * finished), giving it up to 10 s while the loop keeps turning. */
+static void drain_tick(uv_timer_t *t)
+{
+	struct srv *srv = t->data;
+
+	if (!run_engine_busy(srv) || srv_now_ms() - srv->stop_ms > 10000)
+		uv_stop(srv->loop);
+}
+
+static void drain_runs(struct srv *srv)
+{
+	uv_timer_t t;
+
+	if (!run_engine_busy(srv))
+		return;
+	srv->stop_ms = srv_now_ms();
+	run_engine_shutdown(srv);
+	uv_timer_init(srv->loop, &t);
+	t.data = srv;
+	uv_timer_start(&t, drain_tick, 50, 50);
+	uv_run(srv->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(srv->loop, UV_RUN_NOWAIT);
+}
+
 static void close_walk(uv_handle_t *h, void *arg)
 {
 	(void)arg;
@@ -114,6 +144,11 @@ int srv_run(const struct config *cfg)
 		goto out_loop;
 	}
 	db_pool_start_health(srv->db, 1000);
+	settings_start(srv);
+	if (run_engine_init(srv))
+		goto out_db;
+	if (auth_init(srv))
+		goto out_db;
 
 	if (start_lws(srv))
 		goto out_db;
@@ -134,6 +169,7 @@ int srv_run(const struct config *cfg)
 
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	rc = 0;
+	drain_runs(srv);
 
 	uv_signal_stop(&srv->sigint);
 	uv_signal_stop(&srv->sigterm);
@@ -142,6 +178,9 @@ int srv_run(const struct config *cfg)
 	lws_context_destroy(srv->lws);
 	srv->lws = NULL;
 out_db:
+	run_plat_free_all(srv);
+	free(srv->runs);
+	srv->runs = NULL;
 	db_pool_free(srv->db);
 	srv->db = NULL;
 out_loop:

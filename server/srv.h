@@ -14,12 +14,14 @@
 
 struct db_pool;
 struct sess;
+struct run_engine;
 
 struct srv {
 	struct config cfg;
 	uv_loop_t *loop;
 	struct lws_context *lws;
 	struct db_pool *db;
+	struct run_engine *runs;
 	struct proto_limits limits;
 	uint64_t next_sess_id;
 	/* live sessions, by id (open hashing) */
@@ -29,6 +31,7 @@ struct srv {
 	uv_signal_t sigint, sigterm;
 	int stopping;
 	int64_t started_ms;
+	int64_t stop_ms;
 };
 
 extern struct srv *the_srv;

@@ -12,6 +12,7 @@
 #include "rpc.h"
 #include "auth_sess.h"
 #include "db.h"
+#include "http_auth.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -131,6 +132,10 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (!s)
 			return 0;
 		return sess_on_writable(s);
+
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* the answer to our close frame (sess.c): the connection is done */
+		return (s && s->close_sent) ? -1 : 0;
 
 	case LWS_CALLBACK_CLOSED:
 		if (s) {
@@ -264,12 +269,13 @@ const struct lws_protocols web_protocols[] = {
 	/* first: websocket upgrades without a subprotocol land here */
 	{ "runit", cb_ws, sizeof(struct ws_pss), 65536, 0, NULL, 0 },
 	{ "runit-http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0 },
+	{ HTTP_AUTH_PROTOCOL, http_auth_callback, sizeof(struct http_auth_pss), 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 const struct lws_http_mount *web_mounts(const struct config *cfg)
 {
-	static struct lws_http_mount ui, healthz, metrics_m;
+	static struct lws_http_mount ui, healthz, metrics_m, auth;
 
 	memset(&ui, 0, sizeof(ui));
 	ui.mountpoint = "/";
@@ -279,12 +285,20 @@ const struct lws_http_mount *web_mounts(const struct config *cfg)
 	ui.origin_protocol = LWSMPRO_FILE;
 	ui.cache_max_age = 0;
 
+	/* POST /auth/signup, /auth/login, /auth/logout (http_auth.c) */
+	memset(&auth, 0, sizeof(auth));
+	auth.mountpoint = "/auth";
+	auth.mountpoint_len = 5;
+	auth.origin = HTTP_AUTH_PROTOCOL;
+	auth.origin_protocol = LWSMPRO_CALLBACK;
+	auth.mount_next = &ui;
+
 	memset(&metrics_m, 0, sizeof(metrics_m));
 	metrics_m.mountpoint = "/metrics";
 	metrics_m.mountpoint_len = 8;
 	metrics_m.origin = "runit-http";
 	metrics_m.origin_protocol = LWSMPRO_CALLBACK;
-	metrics_m.mount_next = &ui;
+	metrics_m.mount_next = &auth;
 
 	memset(&healthz, 0, sizeof(healthz));
 	healthz.mountpoint = "/healthz";

@@ -1,6 +1,7 @@
+# shellcheck shell=bash disable=SC2034
 # images/go: Debian bookworm minbase + golang-go (Go 1.19).
 KIND=debian
-ESTIMATE="~2 min"
+ESTIMATE="~35 s"
 PACKAGES="golang-go"
 # Root fs is read-only: build cache and GOPATH live on the /tmp tmpfs.
 # No C toolchain in the image, so cgo is off; no network, so no module proxy.

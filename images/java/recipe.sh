@@ -1,6 +1,7 @@
+# shellcheck shell=bash disable=SC2034
 # images/java: Debian bookworm minbase + openjdk-17-jdk-headless.
 KIND=debian
-ESTIMATE="~3 min"
+ESTIMATE="~30 s"
 PACKAGES="openjdk-17-jdk-headless"
 IMAGE_ENV=(JAVA_HOME=/usr/lib/jvm/java-17-openjdk-@ARCH@)
 VERSION_CMD='java -XshowSettings:properties -version 2>&1 | sed -n "s/^ *java.version = //p"'

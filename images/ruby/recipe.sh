@@ -1,6 +1,7 @@
+# shellcheck shell=bash disable=SC2034,SC2016
 # images/ruby: Debian bookworm minbase + ruby (Ruby 3.1).
 KIND=debian
-ESTIMATE="~1 min"
+ESTIMATE="~25 s"
 PACKAGES="ruby"
 # Gems a program might install go under /tmp (the root fs is read-only).
 # RUBYOPT loads runit_sync.rb: $stdout is a pipe, and Ruby would otherwise

@@ -47,7 +47,7 @@ _docker_our_pid() {
   pid=$(<"$data/dockerd.pid")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   # The pid must still be a dockerd (not a recycled pid of something else).
-  [[ -r /proc/$pid/comm && $(</proc/$pid/comm) == dockerd ]] || return 1
+  [[ -r /proc/$pid/comm && $(<"/proc/$pid/comm") == dockerd ]] || return 1
   echo "$pid"
 }
 

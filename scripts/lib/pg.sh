@@ -35,6 +35,10 @@ _pg_vars() {
 	export RUNIT_PG_PORT
 	PG_DATA=$RUNIT_DATA_DIR/pg
 	PG_SOCKDIR=$RUNIT_DATA_DIR/pg/sock
+	# a unix socket path has at most 107 bytes: a deep data dir gets a short one
+	if [ $((${#PG_SOCKDIR} + 17)) -gt 107 ]; then
+		PG_SOCKDIR=/tmp/runit-pg-$(printf '%s' "$PG_DATA" | md5sum | cut -c1-12)
+	fi
 	PG_PWFILE=$RUNIT_DATA_DIR/pg-password
 	PG_LOGFILE=$RUNIT_DATA_DIR/log/postgres.log
 }
@@ -47,18 +51,24 @@ _pg_psql() {
 		-U postgres -d postgres "$@"
 }
 
+_pg_apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15 \
+		>>"$RUNIT_DATA_DIR/log/apt.log" 2>&1
+}
+
 # _pg_install: postgresql-15 from Debian when its binaries are missing.
 _pg_install() {
 	[ -x "$PG_BINDIR/initdb" ] && id postgres >/dev/null 2>&1 && return 0
 	[ "$(id -u)" -eq 0 ] || { _pg_err "postgresql-15 is missing; run as root to install it"; return 1; }
 	_pg_say "installing postgresql-15 (apt-get)"
 	mkdir -p "$RUNIT_DATA_DIR/log"
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15 \
-		>>"$RUNIT_DATA_DIR/log/apt.log" 2>&1; then
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$RUNIT_DATA_DIR/log/apt.log" 2>&1 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15 \
-				>>"$RUNIT_DATA_DIR/log/apt.log" 2>&1 ||
-			{ _pg_err "apt-get install postgresql-15 failed (see $RUNIT_DATA_DIR/log/apt.log)"; return 1; }
+	# try without an update first (fast when the lists are fresh)
+	if ! _pg_apt_install; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$RUNIT_DATA_DIR/log/apt.log" 2>&1
+		if ! _pg_apt_install; then
+			_pg_err "apt-get install postgresql-15 failed (see $RUNIT_DATA_DIR/log/apt.log)"
+			return 1
+		fi
 	fi
 	[ -x "$PG_BINDIR/initdb" ] || { _pg_err "$PG_BINDIR/initdb still missing after install"; return 1; }
 }

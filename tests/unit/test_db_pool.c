@@ -23,10 +23,10 @@
 #include "db.h"
 #include "migrate.h"
 
-static const char *g_url;        /* RUNIT_DATABASE_URL */
-static char g_pool_db[64];       /* scratch database for the pool tests */
+static const char *g_url;  /* RUNIT_DATABASE_URL */
+static char g_pool_db[64]; /* scratch database for the pool tests */
 static char g_pool_url[1024];
-static char g_mig_db[64];        /* scratch database for the migrations */
+static char g_mig_db[64]; /* scratch database for the migrations */
 static char g_mig_url[1024];
 
 /* ------------------------------------------------------------- helpers */
@@ -207,7 +207,7 @@ static void on_acq(void *arg, struct db_conn *c, const char *err)
 
 static struct db_conn *acquire(struct fix *f)
 {
-	struct acq a = { 0 };
+	struct acq a = {0};
 
 	assert_int_equal(db_acquire(f->pool, on_acq, &a), 0);
 	assert_int_equal(a.done, 0); /* never from inside the call */
@@ -234,7 +234,8 @@ static void on_many(void *arg, PGresult *res, const char *err)
 {
 	struct one *o = arg;
 
-	if (o->m->in_call || err || !res || strtol(PQgetvalue(res, 0, 0), NULL, 10) != (long)o->i * 2)
+	if (o->m->in_call || err || !res ||
+	    strtol(PQgetvalue(res, 0, 0), NULL, 10) != (long)o->i * 2)
 		o->m->bad++;
 	o->m->order[o->m->done++] = o->i;
 }
@@ -242,21 +243,22 @@ static void on_many(void *arg, PGresult *res, const char *err)
 static void hundred_queries_on_four_connections_all_complete(void **state)
 {
 	struct fix *f = fix_new(g_pool_url, 4);
-	struct many m = { 0 };
+	struct many m = {0};
 	struct one ones[100];
 	struct db_stats st;
-	int i, seen[100] = { 0 };
+	int i, seen[100] = {0};
 
 	(void)state;
 	for (i = 0; i < 100; i++) {
 		char num[16];
-		const char *p[1] = { num };
+		const char *p[1] = {num};
 
 		snprintf(num, sizeof(num), "%d", i);
 		ones[i].m = &m;
 		ones[i].i = i;
 		m.in_call = 1;
-		assert_int_equal(db_query(f->pool, "SELECT $1::int * 2", 1, p, on_many, &ones[i]), 0);
+		assert_int_equal(db_query(f->pool, "SELECT $1::int * 2", 1, p, on_many, &ones[i]),
+				 0);
 		m.in_call = 0;
 	}
 	db_pool_stats(f->pool, &st);
@@ -274,14 +276,42 @@ static void hundred_queries_on_four_connections_all_complete(void **state)
 	assert_int_equal(st.in_use, 0);
 	assert_true(st.queries == 100 && st.errors == 0);
 	fix_free(f);
+
+	/* one connection: the FIFO shows as callbacks in submission order */
+	f = fix_new(g_pool_url, 1);
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < 100; i++) {
+		char num[16];
+		const char *p[1] = {num};
+
+		snprintf(num, sizeof(num), "%d", i);
+		assert_int_equal(db_query(f->pool, "SELECT $1::int * 2", 1, p, on_many, &ones[i]),
+				 0);
+	}
+	assert_int_equal(run_until(&f->loop, &m.done, 100, 15000), 0);
+	assert_int_equal(m.bad, 0);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(m.order[i], i);
+	fix_free(f);
 }
 
 static void weird_parameters_round_trip(void **state)
 {
 	static const char *const texts[] = {
-		"", "'", "''", "\"", "\\", "\\'; DROP TABLE kv; --", "$1", "$$ $q$",
-		"line1\nline2\r\n\ttab", "<script>alert(1)</script>", "grüße ✓ 🚀",
-		"%s%n%x", "E'\\x41'", "NULL",
+	    "",
+	    "'",
+	    "''",
+	    "\"",
+	    "\\",
+	    "\\'; DROP TABLE kv; --",
+	    "$1",
+	    "$$ $q$",
+	    "line1\nline2\r\n\ttab",
+	    "<script>alert(1)</script>",
+	    "grüße ✓ 🚀",
+	    "%s%n%x",
+	    "E'\\x41'",
+	    "NULL",
 	};
 	struct fix *f = fix_new(g_pool_url, 2);
 	struct res r;
@@ -290,7 +320,7 @@ static void weird_parameters_round_trip(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		char copy[128];
-		const char *p[1] = { copy };
+		const char *p[1] = {copy};
 
 		snprintf(copy, sizeof(copy), "%s", texts[i]);
 		memset(&r, 0, sizeof(r));
@@ -302,7 +332,7 @@ static void weird_parameters_round_trip(void **state)
 		assert_string_equal(r.val, texts[i]);
 	}
 	{
-		const char *p[2] = { NULL, "x" };
+		const char *p[2] = {NULL, "x"};
 
 		q(f, &r, "SELECT $1::text IS NULL AND $2::text = 'x'", 2, p);
 		assert_true(r.ok);
@@ -311,11 +341,64 @@ static void weird_parameters_round_trip(void **state)
 	fix_free(f);
 }
 
+static void large_parameter_is_flushed_in_pieces(void **state)
+{
+	size_t n = 8u << 20; /* far more than a socket buffer: PQflush returns 1 */
+	char *big = malloc(n + 1);
+	struct fix *f = fix_new(g_pool_url, 1);
+	const char *p[1] = {big};
+	struct res r;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	big[n / 2] = '\'';
+	q(f, &r, "SELECT length($1)::text || ' ' || md5($1)", 1, p);
+	free(big);
+	assert_true(r.ok);
+	assert_non_null(strstr(r.val, "8388608 "));
+	fix_free(f);
+}
+
+struct freer {
+	struct fix *f;
+	int done;
+};
+
+static void on_free_pool(void *arg, PGresult *res, const char *err)
+{
+	struct freer *fr = arg;
+
+	assert_non_null(res);
+	assert_null(err);
+	fr->done++;
+	db_pool_free(fr->f->pool); /* from inside a callback */
+}
+
+static void pool_freed_from_inside_a_callback(void **state)
+{
+	struct fix *f = fix_new(g_pool_url, 1);
+	struct freer fr = {f, 0};
+	struct res later;
+
+	(void)state;
+	memset(&later, 0, sizeof(later));
+	assert_int_equal(db_query(f->pool, "SELECT 1", 0, NULL, on_free_pool, &fr), 0);
+	assert_int_equal(db_query(f->pool, "SELECT 2", 0, NULL, on_res, &later), 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT); /* ends once the pool's handles closed */
+	assert_int_equal(fr.done, 1);
+	assert_int_equal(later.done, 1);
+	assert_string_equal(later.err, "shutting down");
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	free(f);
+}
+
 static void sql_error_gives_err_and_sqlstate(void **state)
 {
 	struct fix *f = fix_new(g_pool_url, 1);
 	struct res r;
-	const char *p[1] = { "k-dup" };
+	const char *p[1] = {"k-dup"};
 
 	(void)state;
 	q(f, &r, "SELECT 1/0", 0, NULL);
@@ -382,8 +465,10 @@ static void release_inside_transaction_rolls_back(void **state)
 	cq(f, c, &r, "BEGIN");
 	cq(f, c, &r, "INSERT INTO kv VALUES ('t-released', '1')");
 	db_release(c);
-	q(f, &r, "SELECT count(*)::text || ':' || (pg_current_xact_id_if_assigned() IS NULL)::text"
-		 " FROM kv WHERE k = 't-released'", 0, NULL);
+	q(f, &r,
+	  "SELECT count(*)::text || ':' || (pg_current_xact_id_if_assigned() IS NULL)::text"
+	  " FROM kv WHERE k = 't-released'",
+	  0, NULL);
 	assert_true(r.ok);
 	assert_string_equal(r.val, "0:true");
 
@@ -391,8 +476,8 @@ static void release_inside_transaction_rolls_back(void **state)
 	c = acquire(f);
 	cq(f, c, &r, "BEGIN");
 	memset(&r2, 0, sizeof(r2));
-	assert_int_equal(db_conn_query(c, "INSERT INTO kv VALUES ('t-inflight', '1')", 0, NULL,
-				       on_res, &r2), 0);
+	assert_int_equal(
+	    db_conn_query(c, "INSERT INTO kv VALUES ('t-inflight', '1')", 0, NULL, on_res, &r2), 0);
 	db_release(c);
 	q(f, &r, "SELECT count(*) FROM kv WHERE k = 't-inflight'", 0, NULL);
 	assert_int_equal(r2.done, 1);
@@ -449,6 +534,8 @@ static void unreachable_database_fails_queued_queries(void **state)
 	uint64_t t0;
 
 	(void)state;
+	assert_null(db_pool_new(&f->loop, "host='unterminated", 1));
+	assert_null(db_pool_new(&f->loop, g_url, 0));
 	memset(&r, 0, sizeof(r));
 	t0 = uv_now(&f->loop);
 	assert_int_equal(db_query(f->pool, "SELECT 1", 0, NULL, on_res, &r), 0);
@@ -491,7 +578,7 @@ static void on_note(void *arg, const char *channel, const char *payload)
 /* NOTIFY until the listener hears it (the LISTEN may still be on its way). */
 static int notify_until_heard(struct fix *f, struct heard *h, const char *payload)
 {
-	const char *p[1] = { payload };
+	const char *p[1] = {payload};
 	struct res r;
 	int i, before = h->notes;
 
@@ -509,7 +596,7 @@ static int notify_until_heard(struct fix *f, struct heard *h, const char *payloa
 static void listen_notify_delivers(void **state)
 {
 	struct fix *f = fix_new(g_pool_url, 1);
-	struct heard h = { 0 };
+	struct heard h = {0};
 
 	(void)state;
 	assert_int_equal(db_listen(f->pool, "bad name", on_note, &h), -1);
@@ -563,8 +650,8 @@ static void pool_survives_postgres_restart(void **state)
 	char pgv[1200];
 	const char *dir = getenv("RUNIT_DATA_DIR");
 	struct fix *f;
-	struct sampler s = { 0 };
-	struct heard h = { 0 };
+	struct sampler s = {0};
+	struct heard h = {0};
 	uv_timer_t t;
 	struct res r;
 	struct db_stats st;
@@ -632,34 +719,41 @@ static void migrate_twice_is_a_noop(void **state)
 	assert_int_equal(migrate_run(g_mig_url, 1), 0);
 	query_blocking(g_mig_url, "SELECT count(*) FROM schema_migrations", n, sizeof(n));
 	assert_int_equal(strtol(n, NULL, 10), (long)migrations_count);
-	query_blocking(g_mig_url, "SELECT max(applied_at)::text FROM schema_migrations", v1, sizeof(v1));
+	query_blocking(g_mig_url, "SELECT max(applied_at)::text FROM schema_migrations", v1,
+		       sizeof(v1));
 	assert_int_equal(migrate_run(g_mig_url, 0), 0);
-	query_blocking(g_mig_url, "SELECT max(applied_at)::text FROM schema_migrations", v2, sizeof(v2));
+	query_blocking(g_mig_url, "SELECT max(applied_at)::text FROM schema_migrations", v2,
+		       sizeof(v2));
 	assert_string_equal(v1, v2);
 	query_blocking(g_mig_url, "SELECT count(*) FROM schema_migrations", n, sizeof(n));
 	assert_int_equal(strtol(n, NULL, 10), (long)migrations_count);
 
 	/* the schema's central rule, seen through the pool as the server sees it */
-	exec_blocking(g_mig_url,
-		      "INSERT INTO users (username, password_hash) VALUES ('alice', 'x');"
-		      "INSERT INTO runtimes (code, name, language, version, image, run_cmd, entry_file)"
-		      " VALUES ('sh', 'Shell', 'sh', '1', 'runit/sh', '[\"sh\", \"main.sh\"]', 'main.sh');"
-		      "INSERT INTO projects (owner_id, name, runtime_id) VALUES (1, 'p', 1)");
+	exec_blocking(
+	    g_mig_url,
+	    "INSERT INTO users (username, password_hash) VALUES ('alice', 'x');"
+	    "INSERT INTO runtimes (code, name, language, version, image, run_cmd, entry_file)"
+	    " VALUES ('sh', 'Shell', 'sh', '1', 'runit/sh', '[\"sh\", \"main.sh\"]', 'main.sh');"
+	    "INSERT INTO projects (owner_id, name, runtime_id) VALUES (1, 'p', 1)");
 	f = fix_new(g_mig_url, 2);
-	q(f, &r, "INSERT INTO runs (user_id, project_id, runtime_id, instance) VALUES (1, 1, 1, 'i')",
-	  0, NULL);
+	q(f, &r,
+	  "INSERT INTO runs (user_id, project_id, runtime_id, instance) VALUES (1, 1, 1, 'i')", 0,
+	  NULL);
 	assert_true(r.ok);
-	q(f, &r, "INSERT INTO runs (user_id, project_id, runtime_id, instance) VALUES (1, 1, 1, 'i')",
-	  0, NULL);
+	q(f, &r,
+	  "INSERT INTO runs (user_id, project_id, runtime_id, instance) VALUES (1, 1, 1, 'i')", 0,
+	  NULL);
 	assert_false(r.ok);
 	assert_string_equal(r.sqlstate, "23505");
 	assert_string_equal(r.constraint, "one_active_run");
-	q(f, &r, "INSERT INTO files (project_id, path, content) VALUES (1, 'a/../../b', '')", 0, NULL);
+	q(f, &r, "INSERT INTO files (project_id, path, content) VALUES (1, 'a/../../b', '')", 0,
+	  NULL);
 	assert_string_equal(r.sqlstate, "23514");
 	fix_free(f);
 
 	/* a database migrated by a newer binary is refused */
-	exec_blocking(g_mig_url, "INSERT INTO schema_migrations (name) VALUES ('999_from_the_future')");
+	exec_blocking(g_mig_url,
+		      "INSERT INTO schema_migrations (name) VALUES ('999_from_the_future')");
 	assert_int_equal(migrate_run(g_mig_url, 0), -1);
 	assert_int_equal(migrate_run("postgresql://runit:x@127.0.0.1:1/none", 0), -1);
 }
@@ -670,8 +764,9 @@ static void migrate_twice_is_a_noop(void **state)
 static void drop_stale_scratch(void)
 {
 	PGconn *c = PQconnectdb(g_url);
-	PGresult *r = PQexec(c, "SELECT datname, substring(datname from '[0-9]+$')"
-				" FROM pg_database WHERE datname ~ '^runit_test_(pool|migrate)_[0-9]+$'");
+	PGresult *r =
+	    PQexec(c, "SELECT datname, substring(datname from '[0-9]+$')"
+		      " FROM pg_database WHERE datname ~ '^runit_test_(pool|migrate)_[0-9]+$'");
 	char sql[256];
 	int i;
 
@@ -722,16 +817,18 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(hundred_queries_on_four_connections_all_complete),
-		cmocka_unit_test(weird_parameters_round_trip),
-		cmocka_unit_test(sql_error_gives_err_and_sqlstate),
-		cmocka_unit_test(transaction_commit_and_rollback),
-		cmocka_unit_test(release_inside_transaction_rolls_back),
-		cmocka_unit_test(held_connection_starves_health_probe),
-		cmocka_unit_test(listen_notify_delivers),
-		cmocka_unit_test(unreachable_database_fails_queued_queries),
-		cmocka_unit_test(migrate_twice_is_a_noop),
-		cmocka_unit_test(pool_survives_postgres_restart),
+	    cmocka_unit_test(hundred_queries_on_four_connections_all_complete),
+	    cmocka_unit_test(weird_parameters_round_trip),
+	    cmocka_unit_test(large_parameter_is_flushed_in_pieces),
+	    cmocka_unit_test(pool_freed_from_inside_a_callback),
+	    cmocka_unit_test(sql_error_gives_err_and_sqlstate),
+	    cmocka_unit_test(transaction_commit_and_rollback),
+	    cmocka_unit_test(release_inside_transaction_rolls_back),
+	    cmocka_unit_test(held_connection_starves_health_probe),
+	    cmocka_unit_test(listen_notify_delivers),
+	    cmocka_unit_test(unreachable_database_fails_queued_queries),
+	    cmocka_unit_test(migrate_twice_is_a_noop),
+	    cmocka_unit_test(pool_survives_postgres_restart),
 	};
 
 	g_url = getenv("RUNIT_DATABASE_URL");

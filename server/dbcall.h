@@ -1,0 +1,38 @@
+/*
+ * dbcall.h - run one SQL statement that answers a request in one jsonb
+ * value, {"ok": result} or {"error": "REASON", "message": "...", "data": {}},
+ * the shape of the runit_* functions in sql/002_projects.sql, and turn it
+ * into the JSON-RPC answer. Failures of the statement itself (database
+ * down, a CHECK violated) become UNAVAILABLE, INVALID_PARAMS, CONFLICT or
+ * INTERNAL.
+ */
+#ifndef RUNIT_DBCALL_H
+#define RUNIT_DBCALL_H
+
+#include <jansson.h>
+#include "proto.h"
+
+struct rpc_call;
+
+/*
+ * Runs exactly once. ok non-NULL (borrowed): the statement answered ok and
+ * the callback must end c (rpc_reply or rpc_fail). ok NULL: c has already
+ * been answered with the error and freed; only clean up arg.
+ */
+typedef void (*dbcall_fn)(void *arg, struct rpc_call *c, json_t *ok);
+
+/*
+ * Send sql with params (copied). done NULL: reply with the ok value as the
+ * result. On -1 (nothing sent) c has been failed with UNAVAILABLE and done
+ * does not run.
+ */
+int dbcall(struct rpc_call *c, const char *sql, int nparams, const char *const *params,
+	   dbcall_fn done, void *arg);
+
+/* The reason whose wire name is s ("NOT_FOUND"), or PROTO_R_INTERNAL. */
+enum proto_reason dbcall_reason(const char *s);
+
+/* A statement failure (SQLSTATE from db_last_sqlstate()) as a reason. */
+enum proto_reason dbcall_sqlstate_reason(const char *sqlstate);
+
+#endif

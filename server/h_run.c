@@ -1,0 +1,398 @@
+/*
+ * h_run.c - the run methods: run/start, run/stop, run/stdin, run/attach,
+ * run/history, run/logs, run/get, and the admins' admin/run/list and
+ * admin/run/cancel. The engine is run.c; this file checks params and access.
+ */
+#include "handlers.h"
+#include "audit.h"
+#include "db.h"
+#include "rpc.h"
+#include "run_int.h"
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STDIN_MAX (64 * 1024)
+
+/* Who may see a run: its user, the project's owner and members, admins. */
+#define RUN_JOIN "FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = $2 "
+#define RUN_WHERE                                                                                  \
+	"WHERE r.id = $1 AND (r.user_id = $2 OR p.owner_id = $2 OR u.role = 'admin' OR "          \
+	"EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $2)) "
+#define RUN_VISIBLE RUN_JOIN RUN_WHERE
+
+static int get_id(struct rpc_call *c, json_t *params, const char *key, long long *out)
+{
+	struct proto_error err;
+
+	if (proto_get_int(params, key, 1, 1, PROTO_MAX_SAFE_INT, out, &err)) {
+		rpc_fail_err(c, &err);
+		return -1;
+	}
+	return 0;
+}
+
+static void h_start(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	long long project;
+	json_t *files = NULL;
+
+	if (get_id(c, msg->params, "project", &project))
+		return;
+	if (proto_get_obj(msg->params, "files", 0, &files, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	run_start(c, project, files);
+}
+
+/* The live run if the caller may act on it (its user or an admin). */
+static struct run *own_run(struct rpc_call *c, json_t *params)
+{
+	long long id;
+	struct run *r;
+
+	if (get_id(c, params, "run", &id))
+		return NULL;
+	r = run_find(c->srv, id);
+	if (!r || (r->user_id != c->user_id && c->role != PROTO_ROLE_ADMIN)) {
+		rpc_fail(c, PROTO_R_NOT_FOUND, "no such active run", NULL);
+		return NULL;
+	}
+	return r;
+}
+
+static void h_stop(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct run *r = own_run(c, msg->params);
+
+	if (!r)
+		return;
+	run_cancel(r, "stopped", "stopped");
+	rpc_reply(c, NULL);
+}
+
+static void stdin_done(void *arg, const struct plat_err *err)
+{
+	(void)arg;
+	(void)err;
+}
+
+static void h_stdin(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	const char *data = "";
+	int eof = 0, rc = 0;
+	struct run *r;
+
+	if (proto_get_str(msg->params, "data", 0, STDIN_MAX, &data, &err) ||
+	    proto_get_bool(msg->params, "eof", 0, &eof, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	r = own_run(c, msg->params);
+	if (!r)
+		return;
+	if (!r->att || r->ending) {
+		rpc_fail(c, PROTO_R_CONFLICT, "the program is not running", NULL);
+		return;
+	}
+	if (*data)
+		rc = plat_write_stdin(r->att, data, strlen(data), stdin_done, NULL);
+	if (!rc && eof)
+		rc = plat_close_stdin(r->att);
+	if (rc == PLAT_E_AGAIN)
+		rpc_fail(c, PROTO_R_RATE_LIMITED, "the program is not reading its input", NULL);
+	else if (rc)
+		rpc_fail(c, PROTO_R_CONFLICT, "the program's input is closed", NULL);
+	else
+		rpc_reply(c, NULL);
+}
+
+/* ---- reads that check visibility in SQL first ---- */
+
+struct visible_req {
+	struct rpc_call *c;
+	long long run, from, limit;
+};
+
+static int query_visible(struct rpc_call *c, const char *sql, long long run, db_cb cb,
+			 struct visible_req *v)
+{
+	char rid[24], uid[24], a[24], b[24];
+	const char *p[4] = { rid, uid, a, b };
+
+	snprintf(rid, sizeof(rid), "%lld", run);
+	snprintf(uid, sizeof(uid), "%lld", c->user_id);
+	snprintf(a, sizeof(a), "%lld", v->from);
+	snprintf(b, sizeof(b), "%lld", v->limit);
+	return db_query(c->srv->db, sql, strstr(sql, "$4") ? 4 : strstr(sql, "$3") ? 3 : 2, p, cb,
+			v);
+}
+
+static struct visible_req *vreq(struct rpc_call *c, long long run, long long from,
+				long long limit)
+{
+	struct visible_req *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		return NULL;
+	}
+	v->c = c;
+	v->run = run;
+	v->from = from;
+	v->limit = limit;
+	return v;
+}
+
+static void attach_checked(void *arg, PGresult *res, const char *err)
+{
+	struct visible_req *v = arg;
+
+	if (!res)
+		rpc_fail(v->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	else if (PQntuples(res) != 1)
+		rpc_fail(v->c, PROTO_R_NOT_FOUND, "no such run", NULL);
+	else
+		run_replay(v->c->srv, v->c, v->run, v->from);
+	free(v);
+}
+
+static void h_attach(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	long long id, from = 1;
+	struct visible_req *v;
+
+	if (get_id(c, msg->params, "run", &id))
+		return;
+	if (proto_get_int(msg->params, "from_seq", 0, 0, PROTO_MAX_SAFE_INT, &from, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	if (!(v = vreq(c, id, from, 0)))
+		return;
+	if (query_visible(c, "SELECT r.id " RUN_VISIBLE, id, attach_checked, v)) {
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(v);
+	}
+}
+
+static void logs_read(void *arg, PGresult *res, const char *err)
+{
+	struct visible_req *v = arg;
+	json_t *chunks;
+	int n;
+
+	if (!res) {
+		rpc_fail(v->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(v);
+		return;
+	}
+	n = PQntuples(res);
+	if (n == 0 || PQgetisnull(res, 0, 0)) {
+		rpc_fail(v->c, PROTO_R_NOT_FOUND, "no such run", NULL);
+		free(v);
+		return;
+	}
+	chunks = json_array();
+	for (int i = 0; i < n; i++) {
+		if (PQgetisnull(res, i, 1))
+			continue; /* the visibility row of a run without logs */
+		if (i >= v->limit)
+			break;
+		json_array_append_new(chunks,
+				      json_pack("{s:I, s:s, s:s}", "seq",
+						(json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10),
+						"stream", PQgetvalue(res, i, 2), "data",
+						PQgetvalue(res, i, 3)));
+	}
+	json_t *next = n > v->limit ? json_integer(strtoll(PQgetvalue(res, (int)v->limit, 1), NULL, 10))
+				    : json_null();
+	rpc_reply(v->c, json_pack("{s:I, s:o, s:o}", "run", (json_int_t)v->run, "chunks", chunks,
+				  "next", next));
+	free(v);
+}
+
+static void h_logs(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	long long id, from = 1, limit = 500;
+	struct visible_req *v;
+
+	if (get_id(c, msg->params, "run", &id))
+		return;
+	if (proto_get_int(msg->params, "from", 0, 0, PROTO_MAX_SAFE_INT, &from, &err) ||
+	    proto_get_int(msg->params, "limit", 0, 1, 5000, &limit, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	if (!(v = vreq(c, id, from, limit)))
+		return;
+	/* one row per chunk (limit + 1 to know the next), or one null row when visible and empty */
+	if (query_visible(c,
+			  "SELECT r.id, l.seq, l.stream, l.data " RUN_JOIN
+			  "LEFT JOIN LATERAL (SELECT seq, stream, data FROM run_logs WHERE run_id = "
+			  "r.id AND seq >= $3 ORDER BY seq LIMIT $4::int + 1) l ON true " RUN_WHERE
+			  "ORDER BY l.seq",
+			  id, logs_read, v)) {
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(v);
+	}
+}
+
+static void got_run(void *arg, PGresult *res, const char *err)
+{
+	struct visible_req *v = arg;
+	json_t *snap, *o;
+
+	if (!res) {
+		rpc_fail(v->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(v);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		rpc_fail(v->c, PROTO_R_NOT_FOUND, "no such run", NULL);
+		free(v);
+		return;
+	}
+	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (v->limit) { /* run/get: with the code */
+		snap = PQgetisnull(res, 0, 1) ? json_object()
+					      : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+		json_object_set_new(o, "files", snap ? snap : json_object());
+	}
+	rpc_reply(v->c, o);
+	free(v);
+}
+
+#define RUN_ROW_JSON                                                                               \
+	"json_build_object('run', r.id, 'project', r.project_id, 'user', r.user_id, "              \
+	"'username', (SELECT username FROM users WHERE id = r.user_id), 'state', r.state, "       \
+	"'reason', r.reason, 'exit_code', r.exit_code, 'created_at', "                            \
+	"extract(epoch FROM r.created_at)::bigint, 'duration_ms', r.duration_ms, "                \
+	"'first_byte_ms', r.first_byte_ms, 'output_bytes', r.output_bytes, 'last_seq', "           \
+	"r.last_seq, 'error', r.error_message, 'runtime', (SELECT code FROM runtimes WHERE id = "  \
+	"r.runtime_id))"
+
+static void h_get(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	long long id;
+	struct visible_req *v;
+
+	if (get_id(c, msg->params, "run", &id))
+		return;
+	if (!(v = vreq(c, id, 0, 1)))
+		return;
+	if (query_visible(c, "SELECT " RUN_ROW_JSON ", r.code_snapshot " RUN_VISIBLE, id, got_run,
+			  v)) {
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(v);
+	}
+}
+
+static void history_read(void *arg, PGresult *res, const char *err)
+{
+	struct visible_req *v = arg;
+
+	if (!res) {
+		rpc_fail(v->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	} else if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		rpc_fail(v->c, PROTO_R_NOT_FOUND, "no such project", NULL);
+	} else {
+		json_t *runs = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+		rpc_reply(v->c, json_pack("{s:I, s:o}", "project", (json_int_t)v->run, "runs",
+					  runs ? runs : json_array()));
+	}
+	free(v);
+}
+
+static void h_history(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	long long project, limit = 20;
+	struct visible_req *v;
+
+	if (get_id(c, msg->params, "project", &project))
+		return;
+	if (proto_get_int(msg->params, "limit", 0, 1, 100, &limit, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	if (!(v = vreq(c, project, limit, limit)))
+		return;
+	/* NULL when the project is not visible; else the newest runs first */
+	if (query_visible(c,
+			  "SELECT CASE WHEN EXISTS (SELECT 1 FROM projects p JOIN users u ON u.id = $2 "
+			  "WHERE p.id = $1 AND (p.owner_id = $2 OR u.role = 'admin' OR EXISTS "
+			  "(SELECT 1 FROM project_members m WHERE m.project_id = p.id AND "
+			  "m.user_id = $2))) THEN (SELECT coalesce(json_agg(x.j ORDER BY x.id DESC), "
+			  "'[]') FROM (SELECT r.id, " RUN_ROW_JSON " AS j FROM runs r WHERE "
+			  "r.project_id = $1 ORDER BY r.id DESC LIMIT $3) x) END",
+			  project, history_read, v)) {
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(v);
+	}
+}
+
+/* ---- admins ---- */
+
+static void describe_into(struct run *r, void *arg)
+{
+	json_array_append_new(arg, run_describe(r));
+}
+
+static void h_admin_list(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	json_t *list = json_array();
+
+	run_foreach(c->srv, describe_into, list);
+	rpc_reply(c, json_pack("{s:o}", "runs", list));
+}
+
+static void h_admin_cancel(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	long long id;
+	struct run *r;
+	char target[32];
+
+	if (get_id(c, msg->params, "run", &id))
+		return;
+	r = run_find(c->srv, id);
+	if (!r) {
+		rpc_fail(c, PROTO_R_NOT_FOUND, "no such active run", NULL);
+		return;
+	}
+	snprintf(target, sizeof(target), "run:%lld", id);
+	audit(c->srv, c->user_id, "run.cancel", target,
+	      json_pack("{s:I, s:I}", "user", (json_int_t)r->user_id, "project",
+			(json_int_t)r->project_id),
+	      c->ip);
+	run_cancel(r, "cancelled", "cancelled by an admin");
+	rpc_reply(c, NULL);
+}
+
+const struct proto_method run_methods[] = {
+	{ "run/start", PROTO_ROLE_USER, h_start },
+	{ "run/stop", PROTO_ROLE_USER, h_stop },
+	{ "run/stdin", PROTO_ROLE_USER, h_stdin },
+	{ "run/attach", PROTO_ROLE_USER, h_attach },
+	{ "run/logs", PROTO_ROLE_USER, h_logs },
+	{ "run/get", PROTO_ROLE_USER, h_get },
+	{ "run/history", PROTO_ROLE_USER, h_history },
+	{ "admin/run/list", PROTO_ROLE_ADMIN, h_admin_list },
+	{ "admin/run/cancel", PROTO_ROLE_ADMIN, h_admin_cancel },
+};
+const size_t run_methods_count = sizeof(run_methods) / sizeof(run_methods[0]);

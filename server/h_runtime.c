@@ -1,0 +1,64 @@
+/*
+ * h_runtime.c - what users see of runtimes: runtime/list (the enabled
+ * runtimes with their template files) and faq/get (the global FAQ from the
+ * in-memory settings and a runtime's own FAQ).
+ */
+#include "handlers.h"
+#include "dbcall.h"
+#include "rpc.h"
+#include "settings.h"
+#include "validate.h"
+
+#include <stdlib.h>
+
+static void h_runtime_list(void *ctx, struct proto_msg *msg)
+{
+	dbcall(ctx,
+	       "SELECT runit_ok(coalesce(jsonb_agg(jsonb_build_object('code', code, 'name', name,"
+	       " 'language', language, 'version', version, 'os', os, 'arch', arch,"
+	       " 'description', description, 'entry', entry_file, 'template', template,"
+	       " 'network_allowed', network_allowed) ORDER BY language, code), '[]'::jsonb))"
+	       " FROM runtimes WHERE enabled",
+	       0, NULL, NULL, NULL);
+}
+
+static json_t *global_faq(void)
+{
+	const struct settings *st = settings_get();
+
+	return st->global_faq ? json_deep_copy(st->global_faq) : json_array();
+}
+
+/* The runtime's FAQ arrived: add the global one. */
+static void faq_done(void *arg, struct rpc_call *c, json_t *ok)
+{
+	if (!ok)
+		return;
+	rpc_reply(c, json_pack("{s:o, s:O}", "global", global_faq(), "runtime", ok));
+}
+
+static void h_faq_get(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	const char *code = NULL;
+
+	if (proto_get_str(msg->params, "runtime", 0, 64, &code, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	if (!code) {
+		rpc_reply(c, json_pack("{s:o, s:[]}", "global", global_faq(), "runtime"));
+		return;
+	}
+	dbcall(c,
+	       "SELECT coalesce((SELECT runit_ok(faq) FROM runtimes WHERE code = $1),"
+	       " runit_err('NOT_FOUND', 'no such runtime', jsonb_build_object('runtime', $1::text)))",
+	       1, &code, faq_done, NULL);
+}
+
+const struct proto_method runtime_methods[] = {
+	{ "runtime/list", PROTO_ROLE_ANON, h_runtime_list },
+	{ "faq/get", PROTO_ROLE_ANON, h_faq_get },
+};
+const size_t runtime_methods_count = sizeof(runtime_methods) / sizeof(runtime_methods[0]);

@@ -1,0 +1,267 @@
+/*
+ * room.c - project rooms (see room.h): two small hash tables, rooms by
+ * project id and, for room_leave_all(), the projects of each session.
+ * Both hold plain ids; the tables are freed when they become empty.
+ */
+#include "room.h"
+#include "sess.h"
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 1024
+
+struct room {
+	struct room *next;
+	long long project_id;
+	uint64_t *members;
+	size_t n, cap;
+};
+
+struct sess_rooms {
+	struct sess_rooms *next;
+	uint64_t sess_id;
+	long long projects[ROOM_MAX_PER_SESS];
+	size_t n;
+};
+
+static struct room **rooms;          /* by project id */
+static struct sess_rooms **by_sess;  /* by session id */
+static size_t nrooms, nsess;
+
+static size_t hash64(uint64_t v)
+{
+	return (size_t)((v * 0x9E3779B97F4A7C15ULL) >> 40) % NBUCKETS;
+}
+
+static struct room *room_find(long long pid, struct room ***link)
+{
+	struct room **pp;
+
+	if (!rooms)
+		return NULL;
+	for (pp = &rooms[hash64((uint64_t)pid)]; *pp; pp = &(*pp)->next)
+		if ((*pp)->project_id == pid) {
+			if (link)
+				*link = pp;
+			return *pp;
+		}
+	return NULL;
+}
+
+static struct sess_rooms *sr_find(uint64_t sid, struct sess_rooms ***link)
+{
+	struct sess_rooms **pp;
+
+	if (!by_sess)
+		return NULL;
+	for (pp = &by_sess[hash64(sid)]; *pp; pp = &(*pp)->next)
+		if ((*pp)->sess_id == sid) {
+			if (link)
+				*link = pp;
+			return *pp;
+		}
+	return NULL;
+}
+
+static void tables_maybe_free(void)
+{
+	if (nrooms == 0 && rooms) {
+		free(rooms);
+		rooms = NULL;
+	}
+	if (nsess == 0 && by_sess) {
+		free(by_sess);
+		by_sess = NULL;
+	}
+}
+
+/* Remove sid from the member list of project pid; frees an empty room. */
+static void room_remove_member(long long pid, uint64_t sid)
+{
+	struct room **link, *r = room_find(pid, &link);
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->members[i] == sid) {
+			r->members[i] = r->members[--r->n];
+			break;
+		}
+	}
+	if (r->n == 0) {
+		*link = r->next;
+		free(r->members);
+		free(r);
+		nrooms--;
+	}
+}
+
+/* Remove pid from the session's list; frees an empty entry. */
+static void sr_remove_project(uint64_t sid, long long pid)
+{
+	struct sess_rooms **link, *e = sr_find(sid, &link);
+
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->projects[i] == pid) {
+			e->projects[i] = e->projects[--e->n];
+			break;
+		}
+	}
+	if (e->n == 0) {
+		*link = e->next;
+		free(e);
+		nsess--;
+	}
+}
+
+int room_join(struct srv *srv, long long pid, struct sess *s)
+{
+	struct room *r, *new_r = NULL;
+	struct sess_rooms *e, *new_e = NULL;
+
+	(void)srv;
+	if (!rooms && !(rooms = calloc(NBUCKETS, sizeof(*rooms))))
+		goto out_nomem;
+	if (!by_sess && !(by_sess = calloc(NBUCKETS, sizeof(*by_sess))))
+		goto out_nomem;
+	e = sr_find(s->id, NULL);
+	if (e) {
+		for (size_t i = 0; i < e->n; i++)
+			if (e->projects[i] == pid)
+				return 0;
+		if (e->n >= ROOM_MAX_PER_SESS)
+			return -2;
+	}
+	r = room_find(pid, NULL);
+	if (!r) {
+		if (!(new_r = calloc(1, sizeof(*new_r))))
+			goto out_nomem;
+		new_r->project_id = pid;
+		r = new_r;
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4;
+		uint64_t *m = realloc(r->members, cap * sizeof(*m));
+		if (!m)
+			goto out_free_new;
+		r->members = m;
+		r->cap = cap;
+	}
+	if (!e) {
+		if (!(new_e = calloc(1, sizeof(*new_e))))
+			goto out_free_new;
+		new_e->sess_id = s->id;
+		new_e->next = by_sess[hash64(s->id)];
+		by_sess[hash64(s->id)] = new_e;
+		nsess++;
+		e = new_e;
+	}
+	if (new_r) {
+		new_r->next = rooms[hash64((uint64_t)pid)];
+		rooms[hash64((uint64_t)pid)] = new_r;
+		nrooms++;
+	}
+	r->members[r->n++] = s->id;
+	e->projects[e->n++] = pid;
+	return 0;
+
+out_free_new:
+	if (new_r) {
+		free(new_r->members);
+		free(new_r);
+	}
+out_nomem:
+	tables_maybe_free();
+	return -1;
+}
+
+void room_leave(struct srv *srv, long long pid, uint64_t sid)
+{
+	(void)srv;
+	room_remove_member(pid, sid);
+	sr_remove_project(sid, pid);
+	tables_maybe_free();
+}
+
+void room_leave_all(struct sess *s)
+{
+	struct sess_rooms **link, *e = sr_find(s->id, &link);
+
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		room_remove_member(e->projects[i], s->id);
+	*link = e->next;
+	free(e);
+	nsess--;
+	tables_maybe_free();
+}
+
+void room_drop(struct srv *srv, long long pid)
+{
+	struct room *r = room_find(pid, NULL);
+
+	(void)srv;
+	while (r && r->n > 0) {
+		uint64_t sid = r->members[r->n - 1];
+		int last = r->n == 1;
+
+		room_remove_member(pid, sid); /* frees r with the last member */
+		sr_remove_project(sid, pid);
+		if (last)
+			break;
+	}
+	tables_maybe_free();
+}
+
+void room_broadcast(struct srv *srv, long long pid, const char *method, json_t *params,
+		    uint64_t except)
+{
+	struct room *r = room_find(pid, NULL);
+	size_t len, i = 0;
+	char *frame;
+
+	if (!r)
+		return;
+	frame = proto_notify(method, params, &len);
+	if (!frame)
+		return;
+	while (r && i < r->n) {
+		uint64_t sid = r->members[i];
+		struct sess *s = sess_find(srv, sid);
+		char *copy;
+
+		if (!s) { /* gone without sess_free (cannot happen today): prune */
+			int last = r->n == 1;
+			room_leave(srv, pid, sid);
+			if (last)
+				break;
+			continue; /* the last member moved into slot i */
+		}
+		i++;
+		if (sid == except || s->closing)
+			continue;
+		copy = malloc(len + 1);
+		if (!copy)
+			continue;
+		memcpy(copy, frame, len + 1);
+		sess_send(s, copy, len);
+	}
+	free(frame);
+}
+
+size_t room_members(struct srv *srv, long long pid, uint64_t *out, size_t max)
+{
+	struct room *r = room_find(pid, NULL);
+
+	(void)srv;
+	if (!r)
+		return 0;
+	for (size_t i = 0; i < r->n && i < max; i++)
+		out[i] = r->members[i];
+	return r->n;
+}

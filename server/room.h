@@ -1,0 +1,48 @@
+/*
+ * room.h - rooms: which sessions are watching which project. A session
+ * joins with project/open (after its read access was checked) and leaves
+ * with project/close or when it closes (sess_free calls room_leave_all).
+ * Everyone in a room gets the project's events: file/changed and
+ * project/changed from the file and project handlers, run/status and
+ * run/log from the run engine.
+ *
+ * Members are kept by session id, never by pointer; a member that has gone
+ * is skipped and pruned. Loop thread only. Rooms are per server process:
+ * events from other instances are not relayed (yet).
+ */
+#ifndef RUNIT_ROOM_H
+#define RUNIT_ROOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct srv;
+struct sess;
+
+#define ROOM_MAX_PER_SESS 32 /* projects one session may watch at once */
+
+/* Add s to the project's room (joining twice is one membership).
+ * 0, -1 out of memory, -2 the session already watches ROOM_MAX_PER_SESS. */
+int room_join(struct srv *srv, long long project_id, struct sess *s);
+/* Remove one session from one room (no-op when not a member). */
+void room_leave(struct srv *srv, long long project_id, uint64_t sess_id);
+/* Remove the session from every room; called from sess_free(). */
+void room_leave_all(struct sess *s);
+/* Empty the room (the project was deleted). */
+void room_drop(struct srv *srv, long long project_id);
+
+/*
+ * Send the notification {method, params} to every member except
+ * except_sess_id (0: nobody is excepted). params is borrowed. The frame is
+ * encoded once; a member whose queue is full is closed as a slow consumer
+ * by sess_send, as anywhere else.
+ */
+void room_broadcast(struct srv *srv, long long project_id, const char *method, json_t *params,
+		    uint64_t except_sess_id);
+
+/* Session ids of up to max members into out; returns how many members the
+ * room has (which may be more than max). */
+size_t room_members(struct srv *srv, long long project_id, uint64_t *out, size_t max);
+
+#endif

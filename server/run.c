@@ -1,0 +1,575 @@
+/*
+ * run.c - the run lifecycle (run.h): claim the (user, project) slot, insert
+ * the run row, create a hardened container, put the saved files into its
+ * fresh workspace, attach, start, stream output, enforce the wall clock and
+ * output limits, and always end with the container removed, the row
+ * finished and one run/exit sent. Output plumbing is in run_stream.c, the
+ * start request (loading, saving, slot claiming) in run_start.c.
+ */
+#include "run_int.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "plat_tar.h"
+#include "room.h"
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *state_names[] = { "queued",   "starting", "building",
+				      "running",  "stopping", "finished" };
+
+const char *run_state_name(enum run_state s)
+{
+	return state_names[s];
+}
+
+long long run_id(const struct run *r)
+{
+	return r->id;
+}
+long long run_user(const struct run *r)
+{
+	return r->user_id;
+}
+long long run_project(const struct run *r)
+{
+	return r->project_id;
+}
+
+struct run *run_find(struct srv *srv, long long id)
+{
+	struct run *r;
+
+	if (!srv->runs)
+		return NULL;
+	for (r = srv->runs->runs; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg)
+{
+	struct run *r, *n;
+
+	if (!srv->runs)
+		return;
+	for (r = srv->runs->runs; r; r = n) {
+		n = r->next;
+		fn(r, arg);
+	}
+}
+
+json_t *run_describe(const struct run *r)
+{
+	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I}", "run", (json_int_t)r->id, "user",
+			 (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "state",
+			 state_names[r->state], "runtime", r->runtime_code, "output_bytes",
+			 (json_int_t)r->out_bytes, "age_ms",
+			 (json_int_t)(srv_now_ms() - r->t_created));
+}
+
+static void set_state(struct run *r, enum run_state s)
+{
+	if (r->state == s || r->state == RS_FINISHED)
+		return;
+	r->state = s;
+	run_emit_status(r);
+	if (s != RS_FINISHED && s != RS_STOPPING) {
+		char id[24];
+		const char *p[2] = { state_names[s], id };
+		snprintf(id, sizeof(id), "%lld", r->id);
+		db_query(r->eng->srv->db,
+			 "UPDATE runs SET state = $1, started_at = CASE WHEN $1 = 'running' "
+			 "THEN coalesce(started_at, now()) ELSE started_at END "
+			 "WHERE id = $2 AND state <> 'finished'",
+			 2, p, run_db_ignore, NULL);
+	}
+}
+
+void run_set_running(struct run *r)
+{
+	if (!r->ending)
+		set_state(r, RS_RUNNING);
+}
+
+/* ---------- ending ---------- */
+
+static void finalize(struct run *r);
+
+static void maybe_finalize(struct run *r)
+{
+	if (r->ending && !r->pending && !r->finalized)
+		finalize(r);
+}
+
+static void op_done(struct run *r)
+{
+	r->pending--;
+	maybe_finalize(r);
+}
+
+static void killed(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	if (err && err->code != PLAT_E_NOT_FOUND)
+		log_json(LOG_WARN, "stopping a container failed",
+			 json_pack("{s:I, s:s}", "run", (json_int_t)r->id, "error", err->message));
+	/* if the container was never started, wait will not come: detach */
+	if (!r->started && r->att && !r->attach_ended)
+		plat_detach(r->att);
+	op_done(r);
+}
+
+/*
+ * Begin the end of a run with this reason (the first reason wins). The
+ * container is killed if it exists; finalize() runs once nothing is pending.
+ */
+void run_end(struct run *r, const char *reason, const char *message)
+{
+	if (r->ending) {
+		maybe_finalize(r);
+		return;
+	}
+	r->ending = 1;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	if (message)
+		snprintf(r->message, sizeof(r->message), "%s", message);
+	uv_timer_stop(&r->wall);
+	if (r->state != RS_QUEUED)
+		set_state(r, RS_STOPPING);
+	if (r->cid[0] && !r->exited) {
+		r->pending++;
+		if (plat_stop(r->plat, r->cid, 0, killed, r))
+			r->pending--;
+	}
+	maybe_finalize(r);
+}
+
+void run_cancel(struct run *r, const char *reason, const char *message)
+{
+	run_end(r, reason, message);
+}
+
+static void close_timer_cb(uv_handle_t *h)
+{
+	struct run *r = h->data;
+
+	if (--r->handles_open == 0) {
+		runout_release(&r->out);
+		run_ring_clear(r);
+		json_decref(r->run_cmd);
+		json_decref(r->build_cmd);
+		json_decref(r->env);
+		json_decref(r->snapshot);
+		free(r->watchers);
+		free(r);
+	}
+}
+
+static void removed(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	if (err)
+		log_json(LOG_WARN, "removing a container failed",
+			 json_pack("{s:I, s:s, s:s}", "run", (json_int_t)r->id, "container",
+				   r->cid, "error", err->message));
+	r->removed = 1;
+	run_finish_db(r);
+}
+
+static void unlink_run(struct run *r)
+{
+	struct run **pp = &r->eng->runs;
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			return;
+		}
+	}
+}
+
+/* Everything has stopped: flush, remove the container, then the row. */
+static void finalize(struct run *r)
+{
+	r->finalized = 1;
+	runout_flush(&r->out, 1);
+	if (r->cid[0] && plat_remove(r->plat, r->cid, removed, r) == 0)
+		return;
+	run_finish_db(r);
+}
+
+/* Called by run_stream.c once the row is finished: run/exit out, slot freed, memory freed. */
+void run_release(struct run *r)
+{
+	struct run_engine *eng = r->eng;
+
+	run_emit_exit(r);
+	unlink_run(r);
+	run_slot_released(eng, r);
+	uv_timer_stop(&r->flush);
+	uv_close((uv_handle_t *)&r->wall, close_timer_cb);
+	uv_close((uv_handle_t *)&r->flush, close_timer_cb);
+}
+
+/* ---------- the container ---------- */
+
+static void on_wall(uv_timer_t *t)
+{
+	struct run *r = t->data;
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "timed out after %.1f s", (double)r->wall_ms / 1000.0);
+	run_end(r, "timeout", msg);
+}
+
+static void waited(void *arg, const struct plat_exit *ex, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	r->exited = 1;
+	if (err) {
+		run_end(r, "error", err->message);
+	} else {
+		r->exit_code = ex->exit_code;
+		r->have_exit = 1;
+		if (ex->oom_killed)
+			run_end(r, "oom", "out of memory");
+		else
+			run_end(r, "exited", NULL);
+	}
+	op_done(r);
+}
+
+static void started(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	if (err) {
+		run_end(r, "error", err->message);
+		op_done(r);
+		return;
+	}
+	r->started = 1;
+	r->t_started = srv_now_ms();
+	if (!r->ending) {
+		set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
+		uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
+	}
+	r->pending++;
+	if (plat_wait(r->plat, r->cid, waited, r)) {
+		r->pending--;
+		run_end(r, "error", "cannot wait for the container");
+	}
+	op_done(r);
+}
+
+static void att_ready(void *arg)
+{
+	struct run *r = arg;
+
+	if (r->ending)
+		return;
+	r->pending++;
+	if (plat_start(r->plat, r->cid, started, r)) {
+		r->pending--;
+		run_end(r, "error", "cannot start the container");
+	}
+}
+
+static void att_end(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	r->attach_ended = 1;
+	r->att = NULL;
+	if (err && err->code != PLAT_E_CANCELED && !r->ending)
+		run_end(r, "error", err->message);
+	op_done(r);
+}
+
+static void files_put(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+	static const struct plat_attach_cbs cbs = { att_ready, run_on_output, att_end };
+
+	free(r->tar);
+	r->tar = NULL;
+	if (err) {
+		run_end(r, "error", err->message);
+	} else if (!r->ending) {
+		r->pending++;
+		if (plat_attach(r->plat, r->cid, PLAT_ATTACH_STDIN, &cbs, r, &r->att)) {
+			r->pending--;
+			run_end(r, "error", "cannot attach to the container");
+		}
+	}
+	op_done(r);
+}
+
+static int build_tar(struct run *r, void **out, size_t *len)
+{
+	struct plat_tar t;
+	const char *path;
+	json_t *v;
+	int rc = 0;
+
+	plat_tar_init(&t, PLAT_RUN_UID, PLAT_RUN_GID, 0);
+	json_object_foreach(r->snapshot, path, v)
+	{
+		const char *s = json_string_value(v);
+		if (plat_tar_add_file(&t, path, s, json_string_length(v), 0644)) {
+			rc = -1;
+			break;
+		}
+	}
+	if (!rc && plat_tar_finish(&t) == 0) {
+		*out = t.data;
+		*len = t.len;
+		t.data = NULL;
+	} else {
+		rc = -1;
+	}
+	plat_tar_release(&t);
+	return rc;
+}
+
+static void created(void *arg, const char *id, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	if (err) {
+		run_end(r, err->code == PLAT_E_UNAVAILABLE ? "error" : "error", err->message);
+		op_done(r);
+		return;
+	}
+	snprintf(r->cid, sizeof(r->cid), "%s", id);
+	run_db_set_container(r);
+	if (r->ending) { /* cancelled while being created: remove it */
+		op_done(r);
+		return;
+	}
+	if (build_tar(r, &r->tar, &r->tar_len)) {
+		run_end(r, "error", "cannot pack the project's files");
+		op_done(r);
+		return;
+	}
+	r->pending++;
+	if (plat_put_files(r->plat, r->cid, "/workspace", r->tar, r->tar_len, files_put, r)) {
+		r->pending--;
+		free(r->tar);
+		r->tar = NULL;
+		run_end(r, "error", "cannot copy the files into the container");
+	}
+	op_done(r);
+}
+
+/* argv for the container: the run command, or build then run through a
+ * fixed sh script that takes both as arguments (nothing is interpolated). */
+static int make_argv(struct run *r, const char **argv, size_t max)
+{
+	static const char script[] =
+		"n=$1; m=$2; shift 2; c=''; i=1; while [ $i -le $n ]; do c=\"$c \\\"\\${$i}\\\"\"; "
+		"i=$((i+1)); done; eval \"$c\" || exit $?; shift $n; printf '%s\\n' \"$m\"; "
+		"exec \"$@\"";
+	size_t n = 0, i;
+	static char nbuf[16];
+
+	if (r->build_cmd) {
+		snprintf(nbuf, sizeof(nbuf), "%zu", json_array_size(r->build_cmd));
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = script;
+		argv[n++] = "run-it-build";
+		argv[n++] = nbuf;
+		argv[n++] = r->marker;
+		for (i = 0; i < json_array_size(r->build_cmd) && n < max - 1; i++)
+			argv[n++] = json_string_value(json_array_get(r->build_cmd, i));
+	}
+	for (i = 0; i < json_array_size(r->run_cmd) && n < max - 1; i++)
+		argv[n++] = json_string_value(json_array_get(r->run_cmd, i));
+	argv[n] = NULL;
+	return n > 0 ? 0 : -1;
+}
+
+/* Start the container side of a run whose row exists. */
+void run_launch(struct run *r)
+{
+	struct plat_spec spec = { 0 };
+	const char *argv[600];
+	const char *envv[130];
+	struct plat_label labels[4];
+	char name[128], uid[24], pid[24], rid[24];
+	const char *k;
+	json_t *v;
+	size_t ne = 0;
+	static char envbuf[128][512];
+
+	set_state(r, RS_STARTING);
+	if (make_argv(r, argv, sizeof(argv) / sizeof(argv[0]))) {
+		run_end(r, "error", "the runtime has no run command");
+		return;
+	}
+	envv[ne++] = "HOME=/tmp";
+	envv[ne++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	envv[ne++] = "LANG=C.UTF-8";
+	json_object_foreach(r->env, k, v)
+	{
+		if (ne >= 128)
+			break;
+		/* env var values are the user's secrets: never logged */
+		snprintf(envbuf[ne], sizeof(envbuf[ne]), "%s=%s", k, json_string_value(v));
+		envv[ne] = envbuf[ne];
+		ne++;
+	}
+	envv[ne] = NULL;
+	snprintf(uid, sizeof(uid), "%lld", r->user_id);
+	snprintf(pid, sizeof(pid), "%lld", r->project_id);
+	snprintf(rid, sizeof(rid), "%lld", r->id);
+	labels[0] = (struct plat_label){ "run-it.instance", r->eng->srv->cfg.instance };
+	labels[1] = (struct plat_label){ "run-it.run", rid };
+	labels[2] = (struct plat_label){ "run-it.user", uid };
+	labels[3] = (struct plat_label){ "run-it.project", pid };
+	snprintf(name, sizeof(name), "runit-%s-run-%lld", r->eng->srv->cfg.instance, r->id);
+
+	spec.name = name;
+	spec.image = r->image;
+	spec.argv = argv;
+	spec.env = envv;
+	spec.workdir = "/workspace";
+	spec.user = "1000:1000";
+	spec.workspace = "/workspace";
+	spec.network = r->network;
+	spec.readonly_rootfs = true;
+	spec.init = true;
+	spec.open_stdin = true;
+	spec.tmp_bytes = 64ULL << 20;
+	spec.memory_bytes = (uint64_t)r->memory_bytes;
+	spec.nano_cpus = (uint64_t)r->nano_cpus;
+	spec.pids_limit = r->pids;
+	spec.nofile = 256;
+	spec.fsize_bytes = 64LL << 20;
+	spec.labels = labels;
+	spec.nlabels = 4;
+	spec.runtime = r->oci_runtime[0] ? r->oci_runtime : NULL;
+
+	r->pending++;
+	if (plat_create(r->plat, &spec, created, r)) {
+		r->pending--;
+		run_end(r, "error", "cannot create the container");
+	}
+}
+
+/* ---------- engine ---------- */
+
+struct run *run_new(struct run_engine *eng)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->eng = eng;
+	r->t_created = srv_now_ms();
+	r->t_first_byte = -1;
+	uv_timer_init(eng->srv->loop, &r->wall);
+	uv_timer_init(eng->srv->loop, &r->flush);
+	r->wall.data = r->flush.data = r;
+	r->handles_open = 2;
+	runout_init(&r->out, 16384, run_on_chunk, r);
+	randombytes_buf(r->marker_raw, sizeof(r->marker_raw));
+	snprintf(r->marker, sizeof(r->marker), "\x1e" "run-it-build-done-%08x%08x",
+		 r->marker_raw[0], r->marker_raw[1]);
+	r->next = eng->runs;
+	eng->runs = r;
+	return r;
+}
+
+static void cancel_notified(void *arg, const char *channel, const char *payload)
+{
+	struct srv *srv = arg;
+	struct run *r;
+
+	if (!payload)
+		return; /* the listener reconnected: nothing to resynchronise here */
+	r = run_find(srv, strtoll(payload, NULL, 10));
+	if (r)
+		run_cancel(r, "replaced", "replaced by a newer run (from another server)");
+}
+
+static void reconciled_rows(void *arg, PGresult *res, const char *err)
+{
+	if (res && PQntuples(res) > 0)
+		log_json(LOG_WARN, "runs left active by an earlier server process were ended",
+			 json_pack("{s:i}", "runs", PQntuples(res)));
+}
+
+static void leftover_removed(void *arg, const struct plat_err *err)
+{
+	(void)arg;
+	(void)err;
+}
+
+static void leftovers_listed(void *arg, const struct plat_container *list, size_t n,
+			     const struct plat_err *err)
+{
+	struct plat *p = arg;
+
+	if (err) {
+		log_json(LOG_WARN, "cannot list leftover containers",
+			 json_pack("{s:s}", "error", err->message));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		log_json(LOG_INFO, "removing a leftover container",
+			 json_pack("{s:s}", "container", list[i].id));
+		plat_remove(p, list[i].id, leftover_removed, NULL);
+	}
+}
+
+int run_engine_init(struct srv *srv)
+{
+	struct run_engine *eng = calloc(1, sizeof(*eng));
+	struct plat_label match[1];
+	const char *p[1];
+	struct plat *plat;
+
+	if (!eng)
+		return -1;
+	eng->srv = srv;
+	srv->runs = eng;
+	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
+	/* Reconcile: what this instance left behind when it last stopped. */
+	p[0] = srv->cfg.instance;
+	db_query(srv->db,
+		 "UPDATE runs SET state = 'finished', reason = 'error', finished_at = now(), "
+		 "error_message = 'the server stopped during the run' "
+		 "WHERE instance = $1 AND state <> 'finished' RETURNING id",
+		 1, p, reconciled_rows, NULL);
+	plat = run_plat_get(srv, "docker", srv->cfg.docker_host);
+	match[0] = (struct plat_label){ "run-it.instance", srv->cfg.instance };
+	if (plat)
+		plat_list(plat, match, 1, leftovers_listed, plat);
+	return 0;
+}
+
+int run_engine_busy(struct srv *srv)
+{
+	return srv->runs && srv->runs->runs;
+}
+
+void run_engine_shutdown(struct srv *srv)
+{
+	struct run *r, *n;
+
+	if (!srv->runs)
+		return;
+	for (r = srv->runs->runs; r; r = n) {
+		n = r->next;
+		run_end(r, "error", "the server is shutting down");
+	}
+}

@@ -1,0 +1,50 @@
+/*
+ * run.h - the run engine: one execution of a project's saved code in a fresh
+ * container, from run/start to run/exit (DESIGN.md section 3).
+ *
+ * At most one active run per (user, project): a new start cancels the
+ * active one (reason "replaced") and begins only once its container is gone;
+ * the database's one_active_run index holds the same rule across server
+ * instances (a start that meets another instance's run asks it to cancel
+ * through NOTIFY runit_run_cancel). Output is coalesced (run_out.h), given a
+ * per-run sequence number, sent to every session watching the project, kept
+ * in a bounded ring for run/attach and stored in run_logs for history.
+ * Nothing above platforms/ knows which container engine runs the code.
+ */
+#ifndef RUNIT_RUN_H
+#define RUNIT_RUN_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct srv;
+struct rpc_call;
+struct run;
+struct run_engine;
+
+/* Set up platforms, LISTEN for cross-instance cancels, reconcile leftovers. */
+int run_engine_init(struct srv *srv);
+/* Cancel every run and free (containers are removed asynchronously; the
+ * caller runs the loop a little longer). */
+void run_engine_shutdown(struct srv *srv);
+/* 1 while runs are alive. */
+int run_engine_busy(struct srv *srv);
+
+/* A run of this server by id, or NULL. */
+struct run *run_find(struct srv *srv, long long run_id);
+long long run_id(const struct run *r);
+long long run_user(const struct run *r);
+long long run_project(const struct run *r);
+
+/* Ask a run to end: reason is "stopped", "replaced", "cancelled", "timeout"... */
+void run_cancel(struct run *r, const char *reason, const char *message);
+
+/* Visit active runs (admin dashboard). */
+void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg);
+json_t *run_describe(const struct run *r);
+
+/* Methods (h_run.c uses these). */
+void run_start(struct rpc_call *c, long long project_id, json_t *files);
+int run_stdin(struct run *r, const char *data, size_t len, int eof);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * run_int.h - what run.c, run_start.c, run_stream.c and h_run.c share about
+ * a run. Not for use outside the run engine.
+ */
+#ifndef RUNIT_RUN_INT_H
+#define RUNIT_RUN_INT_H
+
+#include "run.h"
+#include "run_out.h"
+#include "run_plat.h"
+
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <uv.h>
+
+enum run_state { RS_QUEUED, RS_STARTING, RS_BUILDING, RS_RUNNING, RS_STOPPING, RS_FINISHED };
+
+/* One event kept for run/attach: a notification, already encoded. */
+struct ring_item {
+	struct ring_item *next;
+	long long seq;
+	char *method;
+	json_t *params;
+	size_t bytes;
+};
+
+/* A session watching a run, and where its output was skipped (run/gap). */
+struct watcher {
+	uint64_t sess;
+	long long gap_from; /* 0: no gap open */
+};
+
+struct run_slot;
+
+struct run {
+	struct run *next;
+	struct run_engine *eng;
+	struct run_slot *slot;
+	long long id, user_id, project_id, runtime_id, platform_id;
+	char runtime_code[72];
+	enum run_state state;
+
+	/* what to run (owned) */
+	char image[256];
+	json_t *build_cmd; /* NULL when none */
+	json_t *run_cmd;
+	json_t *env;      /* {NAME: value} */
+	json_t *snapshot; /* {path: content} */
+	long long wall_ms, memory_bytes, nano_cpus, pids, output_limit;
+	int network;
+	struct plat *plat;
+	char oci_runtime[64];
+	char marker[64]; /* printed by the build wrapper when the build is done */
+	uint32_t marker_raw[2];
+	int build_done;
+
+	/* the container */
+	char cid[96];
+	struct plat_attach *att;
+	void *tar;
+	size_t tar_len;
+	int started, exited, attach_ended, removed;
+	int exit_code, have_exit;
+
+	/* timing */
+	int64_t t_created, t_started, t_first_byte;
+	uv_timer_t wall, flush;
+	int handles_open;
+
+	/* output */
+	struct runout out;
+	long long seq;         /* last sequence number used */
+	long long out_bytes;   /* program output counted against the limit */
+	struct ring_item *ring_head, *ring_tail;
+	size_t ring_bytes;
+	struct watcher *watchers;
+	size_t nwatchers, capwatchers;
+	char *marker_scan;     /* bytes of stdout held while looking for the marker */
+	size_t marker_len;
+
+	/* ending */
+	int ending, finalized, pending;
+	char reason[16];
+	char message[256];
+};
+
+struct run_engine {
+	struct srv *srv;
+	struct run *runs;
+	struct run_slot *slots;
+};
+
+/* run.c */
+struct run *run_new(struct run_engine *eng);
+void run_launch(struct run *r);
+void run_end(struct run *r, const char *reason, const char *message);
+void run_release(struct run *r);
+const char *run_state_name(enum run_state s);
+void run_set_running(struct run *r);
+
+/* run_stream.c */
+void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t len);
+void run_on_chunk(void *arg, int stream, const char *utf8, size_t len);
+void run_emit_status(struct run *r);
+void run_emit_exit(struct run *r);
+void run_ring_clear(struct run *r);
+int run_watch(struct run *r, uint64_t sess_id);
+void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long from_seq);
+json_t *run_row_note(long long run_id, long long seq, const char *stream, const char *data,
+		     const char **method);
+void run_finish_db(struct run *r);
+void run_db_set_container(struct run *r);
+void run_db_ignore(void *arg, PGresult *res, const char *err);
+
+/* run_start.c */
+void run_slot_released(struct run_engine *eng, struct run *r);
+
+#endif

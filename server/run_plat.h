@@ -1,0 +1,29 @@
+/*
+ * run_plat.h - which platform a run goes to. Platforms are rows in the
+ * database, edited by admins; the default enabled one is read for every
+ * run, so a change takes effect without a restart. Connections to the same
+ * endpoint are shared. Falls back to RUNIT_DOCKER_HOST when no row exists.
+ */
+#ifndef RUNIT_RUN_PLAT_H
+#define RUNIT_RUN_PLAT_H
+
+#include "platform.h"
+
+struct srv;
+
+struct run_platform {
+	long long id;          /* platforms.id, 0 for the built-in fallback */
+	struct plat *plat;     /* shared, owned by the registry */
+	char oci_runtime[64];  /* "" for the engine's default */
+	char name[64];
+};
+
+typedef void (*run_plat_cb)(void *arg, const struct run_platform *rp, const char *err);
+/* Resolve the default platform and check it answers (ping). err is a
+ * reason for the user when it does not. */
+int run_plat_pick(struct srv *srv, run_plat_cb cb, void *arg);
+/* The platform of an endpoint, created on first use. NULL on failure. */
+struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint);
+void run_plat_free_all(struct srv *srv);
+
+#endif

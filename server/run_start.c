@@ -1,0 +1,548 @@
+/*
+ * run_start.c - run/start from request to launched run: check access, the
+ * runtime, the quota and the platform; save unsaved buffers; claim the
+ * (user, project) slot; snapshot the files and env; insert the run row.
+ *
+ * The slot is how "one active run per (user, project)" holds inside one
+ * server: a start that finds the slot busy cancels the active run
+ * ("replaced") and waits; only the newest waiting start goes on (an older
+ * one is answered CONFLICT, superseded). Across servers the database's
+ * one_active_run index refuses the second row; the start then asks the
+ * other server to cancel through NOTIFY runit_run_cancel and tries again.
+ */
+#include "run_int.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "paths.h"
+#include "room.h"
+#include "rpc.h"
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define START_MAX_FILES 200
+#define CONFLICT_RETRY_MS 250
+#define CONFLICT_RETRIES 40
+
+struct start_req;
+
+struct run_slot {
+	struct run_slot *next;
+	long long user_id, project_id;
+	struct start_req *latest;  /* the newest start for this slot */
+	struct start_req *waiting; /* a start waiting for the slot */
+	int busy;                  /* a start holds the slot (or its run is alive) */
+	struct run *active;
+};
+
+struct start_req {
+	struct rpc_call *c;
+	struct run_engine *eng;
+	struct run_slot *slot;
+	long long user_id, project_id;
+	json_t *files; /* unsaved buffers, or NULL */
+	long long runtime_id;
+	char runtime_code[72];
+	char image[256];
+	json_t *build_cmd, *run_cmd;
+	long long wall_ms, memory, cpus, pids, output, max_file_bytes;
+	int network;
+	struct run_platform rp;
+	json_t *snapshot, *env;
+	int attempts;
+	uv_timer_t retry;
+	int holds_slot;
+};
+
+static void gate(struct start_req *q);
+static void insert_row(struct start_req *q);
+
+/* ---------- slots ---------- */
+
+static struct run_slot *slot_get(struct run_engine *eng, long long user, long long project)
+{
+	struct run_slot *s;
+
+	for (s = eng->slots; s; s = s->next)
+		if (s->user_id == user && s->project_id == project)
+			return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->user_id = user;
+	s->project_id = project;
+	s->next = eng->slots;
+	eng->slots = s;
+	return s;
+}
+
+static void slot_maybe_free(struct run_engine *eng, struct run_slot *slot)
+{
+	struct run_slot **pp;
+
+	if (slot->busy || slot->waiting || slot->latest || slot->active)
+		return;
+	for (pp = &eng->slots; *pp; pp = &(*pp)->next) {
+		if (*pp == slot) {
+			*pp = slot->next;
+			free(slot);
+			return;
+		}
+	}
+}
+
+static void req_free_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* The request is done (answered): let go of it and of the slot if it held it. */
+static void req_done(struct start_req *q)
+{
+	struct run_slot *slot = q->slot;
+	struct start_req *next = NULL;
+
+	if (slot->latest == q)
+		slot->latest = NULL;
+	if (slot->waiting == q)
+		slot->waiting = NULL;
+	if (q->holds_slot && !slot->active) {
+		slot->busy = 0;
+		next = slot->waiting;
+		slot->waiting = NULL;
+	}
+	json_decref(q->files);
+	json_decref(q->build_cmd);
+	json_decref(q->run_cmd);
+	json_decref(q->snapshot);
+	json_decref(q->env);
+	uv_close((uv_handle_t *)&q->retry, req_free_cb);
+	if (next)
+		gate(next);
+	else
+		slot_maybe_free(q->eng, slot);
+}
+
+static void fail(struct start_req *q, enum proto_reason reason, const char *msg)
+{
+	rpc_fail(q->c, reason, msg, NULL);
+	req_done(q);
+}
+
+void run_slot_released(struct run_engine *eng, struct run *r)
+{
+	struct run_slot *slot = r->slot;
+	struct start_req *next;
+
+	if (!slot)
+		return;
+	slot->active = NULL;
+	slot->busy = 0;
+	next = slot->waiting;
+	slot->waiting = NULL;
+	if (next)
+		gate(next);
+	else
+		slot_maybe_free(eng, slot);
+}
+
+/* ---------- steps ---------- */
+
+static void run_created(struct start_req *q, long long id)
+{
+	struct run *r = run_new(q->eng);
+
+	if (!r) {
+		fail(q, PROTO_R_INTERNAL, "out of memory");
+		return;
+	}
+	r->id = id;
+	r->user_id = q->user_id;
+	r->project_id = q->project_id;
+	r->runtime_id = q->runtime_id;
+	r->platform_id = q->rp.id;
+	r->plat = q->rp.plat;
+	snprintf(r->oci_runtime, sizeof(r->oci_runtime), "%s", q->rp.oci_runtime);
+	snprintf(r->runtime_code, sizeof(r->runtime_code), "%s", q->runtime_code);
+	snprintf(r->image, sizeof(r->image), "%s", q->image);
+	r->build_cmd = q->build_cmd;
+	r->run_cmd = q->run_cmd;
+	r->env = q->env;
+	r->snapshot = q->snapshot;
+	q->build_cmd = q->run_cmd = q->env = q->snapshot = NULL;
+	r->wall_ms = q->wall_ms;
+	r->memory_bytes = q->memory;
+	r->nano_cpus = q->cpus;
+	r->pids = q->pids;
+	r->output_limit = q->output;
+	r->network = q->network;
+	r->slot = q->slot;
+	q->slot->active = r;
+	metrics.runs_started_total++;
+	metrics.runs_active++;
+	log_json(LOG_INFO, "run started",
+		 json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user_id",
+			   (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
+			   r->runtime_code));
+
+	/* the starter watches its run even if it has not opened the project */
+	run_watch(r, q->c->sess_id);
+	rpc_reply(q->c, json_pack("{s:I, s:I, s:s}", "run", (json_int_t)id, "project",
+				  (json_int_t)r->project_id, "state", "queued"));
+	q->c = NULL;
+	run_emit_status(r);
+	run_launch(r);
+	if (q->slot->waiting) /* a newer start arrived meanwhile */
+		run_cancel(r, "replaced", "replaced by a newer run");
+	req_done(q);
+}
+
+static void retry_insert(uv_timer_t *t)
+{
+	insert_row(t->data);
+}
+
+static void stale_finished(void *arg, PGresult *res, const char *err)
+{
+	struct start_req *q = arg;
+
+	if (!res) {
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	insert_row(q);
+}
+
+/* Another row is active for this (user, project): whose is it? */
+static void conflict_read(void *arg, PGresult *res, const char *err)
+{
+	struct start_req *q = arg;
+	const char *p[1];
+
+	if (!res) {
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	if (PQntuples(res) == 0) { /* it ended meanwhile */
+		insert_row(q);
+		return;
+	}
+	p[0] = PQgetvalue(res, 0, 0);
+	if (!strcmp(PQgetvalue(res, 0, 1), q->eng->srv->cfg.instance) &&
+	    !run_find(q->eng->srv, strtoll(p[0], NULL, 10))) {
+		/* ours, but this process does not know it: left over, end it */
+		if (db_query(q->eng->srv->db,
+			     "UPDATE runs SET state = 'finished', reason = 'error', finished_at = now(), "
+			     "error_message = 'lost by the server' WHERE id = $1 AND state <> 'finished'",
+			     1, p, stale_finished, q))
+			fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	if (++q->attempts > CONFLICT_RETRIES) {
+		fail(q, PROTO_R_CONFLICT, "another server's run of this project did not end");
+		return;
+	}
+	db_query(q->eng->srv->db, "SELECT pg_notify('runit_run_cancel', $1)", 1, p, run_db_ignore,
+		 NULL);
+	uv_timer_start(&q->retry, retry_insert, CONFLICT_RETRY_MS, 0);
+}
+
+static void row_inserted(void *arg, PGresult *res, const char *err)
+{
+	struct start_req *q = arg;
+	char uid[24], pid[24];
+	const char *p[2] = { uid, pid };
+
+	if (res) {
+		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+		return;
+	}
+	if (strcmp(db_last_sqlstate(), "23505")) {
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	snprintf(uid, sizeof(uid), "%lld", q->user_id);
+	snprintf(pid, sizeof(pid), "%lld", q->project_id);
+	if (db_query(q->eng->srv->db,
+		     "SELECT id, instance FROM runs WHERE user_id = $1 AND project_id = $2 "
+		     "AND state <> 'finished'",
+		     2, p, conflict_read, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+}
+
+static void insert_row(struct start_req *q)
+{
+	char uid[24], pid[24], rt[24], pl[24];
+	char *snap = json_dumps(q->snapshot, JSON_COMPACT);
+	const char *p[6] = { uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, snap };
+
+	if (!snap) {
+		fail(q, PROTO_R_INTERNAL, "out of memory");
+		return;
+	}
+	snprintf(uid, sizeof(uid), "%lld", q->user_id);
+	snprintf(pid, sizeof(pid), "%lld", q->project_id);
+	snprintf(rt, sizeof(rt), "%lld", q->runtime_id);
+	snprintf(pl, sizeof(pl), "%lld", q->rp.id);
+	if (db_query(q->eng->srv->db,
+		     "INSERT INTO runs (user_id, project_id, runtime_id, platform_id, instance, "
+		     "code_snapshot) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id",
+		     6, p, row_inserted, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+	free(snap);
+}
+
+static void snapshot_read(void *arg, PGresult *res, const char *err)
+{
+	struct start_req *q = arg;
+
+	if (!res) {
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	q->snapshot = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	q->env = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	if (!json_is_object(q->snapshot) || !json_is_object(q->env)) {
+		fail(q, PROTO_R_INTERNAL, "cannot read the project's files");
+		return;
+	}
+	insert_row(q);
+}
+
+/* The slot is ours: read the saved files as they are now. */
+static void take_snapshot(struct start_req *q)
+{
+	char pid[24];
+	const char *p[1] = { pid };
+
+	snprintf(pid, sizeof(pid), "%lld", q->project_id);
+	if (db_query(q->eng->srv->db,
+		     "SELECT (SELECT coalesce(jsonb_object_agg(path, content), '{}'::jsonb) "
+		     "FROM files WHERE project_id = $1), "
+		     "(SELECT coalesce(jsonb_object_agg(name, value), '{}'::jsonb) "
+		     "FROM env_vars WHERE project_id = $1)",
+		     1, p, snapshot_read, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+}
+
+/* Claim the slot, or cancel its run and wait, or give way to a newer start. */
+static void gate(struct start_req *q)
+{
+	struct run_slot *slot = q->slot;
+
+	if (slot->latest != q) {
+		fail(q, PROTO_R_CONFLICT, "superseded by a newer run/start");
+		return;
+	}
+	if (slot->busy) {
+		if (slot->waiting && slot->waiting != q) {
+			struct start_req *old = slot->waiting;
+			slot->waiting = NULL;
+			fail(old, PROTO_R_CONFLICT, "superseded by a newer run/start");
+		}
+		slot->waiting = q;
+		if (slot->active)
+			run_cancel(slot->active, "replaced", "replaced by a newer run");
+		return;
+	}
+	slot->busy = 1;
+	q->holds_slot = 1;
+	take_snapshot(q);
+}
+
+static void saved(void *arg, PGresult *res, const char *err)
+{
+	struct start_req *q = arg;
+
+	if (!res) {
+		const char *st = db_last_sqlstate();
+		fail(q, st[0] == '2' && st[1] == '3' ? PROTO_R_INVALID_PATH : PROTO_R_UNAVAILABLE,
+		     st[0] == '2' && st[1] == '3' ? "a file could not be saved: invalid path"
+						  : "database unavailable");
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *n = json_pack("{s:I, s:s, s:s, s:I, s:I}", "project",
+				      (json_int_t)q->project_id, "path", PQgetvalue(res, i, 0),
+				      "op", "save", "version",
+				      (json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10), "by",
+				      (json_int_t)q->user_id);
+		room_broadcast(q->eng->srv, q->project_id, "file/changed", n, 0);
+		json_decref(n);
+	}
+	gate(q);
+}
+
+/* Unsaved buffers are saved first, in one statement: a run never loses code. */
+static void save_buffers(struct start_req *q)
+{
+	char pid[24], uid[24], *files;
+	const char *p[3] = { pid, NULL, uid };
+	const char *path;
+	json_t *v;
+
+	if (!q->files || !json_object_size(q->files)) {
+		gate(q);
+		return;
+	}
+	if (json_object_size(q->files) > START_MAX_FILES) {
+		fail(q, PROTO_R_TOO_LARGE, "too many files");
+		return;
+	}
+	json_object_foreach(q->files, path, v)
+	{
+		const char *why = paths_invalid(path, strlen(path));
+		if (why) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "invalid path: %s", why);
+			fail(q, PROTO_R_INVALID_PATH, msg);
+			return;
+		}
+		if (!json_is_string(v)) {
+			fail(q, PROTO_R_INVALID_PARAMS, "files maps paths to strings");
+			return;
+		}
+		if ((long long)json_string_length(v) > q->max_file_bytes) {
+			fail(q, PROTO_R_TOO_LARGE, "a file is larger than the file size limit");
+			return;
+		}
+	}
+	files = json_dumps(q->files, JSON_COMPACT);
+	if (!files) {
+		fail(q, PROTO_R_INTERNAL, "out of memory");
+		return;
+	}
+	snprintf(pid, sizeof(pid), "%lld", q->project_id);
+	snprintf(uid, sizeof(uid), "%lld", q->user_id);
+	p[1] = files;
+	if (db_query(q->eng->srv->db,
+		     "INSERT INTO files (project_id, path, content, updated_by) "
+		     "SELECT $1, key, value, $3 FROM jsonb_each_text($2::jsonb) "
+		     "ON CONFLICT (project_id, path) DO UPDATE SET content = EXCLUDED.content, "
+		     "version = files.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by "
+		     "WHERE files.content IS DISTINCT FROM EXCLUDED.content RETURNING path, version",
+		     3, p, saved, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+	free(files);
+}
+
+static void platform_picked(void *arg, const struct run_platform *rp, const char *err)
+{
+	struct start_req *q = arg;
+
+	if (!rp) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "the container platform is unavailable: %s", err);
+		fail(q, PROTO_R_PLATFORM_UNAVAILABLE, msg);
+		return;
+	}
+	q->rp = *rp;
+	save_buffers(q);
+}
+
+static long long col_ll(PGresult *res, int c)
+{
+	return strtoll(PQgetvalue(res, 0, c), NULL, 10);
+}
+
+static void loaded(void *arg, PGresult *res, const char *err)
+{
+	struct start_req *q = arg;
+
+	if (!res) {
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		fail(q, PROTO_R_NOT_FOUND, "no such project");
+		return;
+	}
+	if (PQgetvalue(res, 0, 15)[0] != 't') {
+		fail(q, PROTO_R_FORBIDDEN, "only the owner and editors run a project: fork it to run it");
+		return;
+	}
+	if (PQgetvalue(res, 0, 2)[0] != 't') {
+		fail(q, PROTO_R_RUNTIME_DISABLED, "this project's runtime is disabled by an admin");
+		return;
+	}
+	if (col_ll(res, 13) >= col_ll(res, 12)) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "you already have %lld active runs (the limit is %lld)",
+			 col_ll(res, 13), col_ll(res, 12));
+		rpc_fail(q->c, PROTO_R_RUN_QUOTA, msg,
+			 json_pack("{s:I}", "limit", (json_int_t)col_ll(res, 12)));
+		req_done(q);
+		return;
+	}
+	q->runtime_id = col_ll(res, 0);
+	snprintf(q->runtime_code, sizeof(q->runtime_code), "%s", PQgetvalue(res, 0, 1));
+	snprintf(q->image, sizeof(q->image), "%s", PQgetvalue(res, 0, 3));
+	q->build_cmd = PQgetisnull(res, 0, 4) ? NULL : json_loads(PQgetvalue(res, 0, 4), 0, NULL);
+	q->run_cmd = json_loads(PQgetvalue(res, 0, 5), 0, NULL);
+	q->wall_ms = col_ll(res, 6);
+	q->memory = col_ll(res, 7);
+	q->cpus = col_ll(res, 8);
+	q->pids = col_ll(res, 9);
+	q->output = col_ll(res, 10);
+	q->network = PQgetvalue(res, 0, 11)[0] == 't';
+	q->max_file_bytes = col_ll(res, 14);
+	if (!json_is_array(q->run_cmd)) {
+		fail(q, PROTO_R_INTERNAL, "the runtime's run command is unreadable");
+		return;
+	}
+	if (run_plat_pick(q->eng->srv, platform_picked, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+}
+
+#define SETTING(k) "(SELECT value::bigint FROM settings WHERE key = '" k "')"
+
+void run_start(struct rpc_call *c, long long project_id, json_t *files)
+{
+	struct run_engine *eng = c->srv->runs;
+	struct start_req *q = calloc(1, sizeof(*q));
+	char pid[24], uid[24];
+	const char *p[2] = { pid, uid };
+
+	if (!q) {
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		return;
+	}
+	q->c = c;
+	q->eng = eng;
+	q->user_id = c->user_id;
+	q->project_id = project_id;
+	q->files = files ? json_incref(files) : NULL;
+	q->slot = slot_get(eng, c->user_id, project_id);
+	uv_timer_init(c->srv->loop, &q->retry);
+	q->retry.data = q;
+	if (!q->slot) {
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		json_decref(q->files);
+		uv_close((uv_handle_t *)&q->retry, req_free_cb);
+		return;
+	}
+	q->slot->latest = q;
+	snprintf(pid, sizeof(pid), "%lld", project_id);
+	snprintf(uid, sizeof(uid), "%lld", c->user_id);
+	if (db_query(c->srv->db,
+		     "SELECT rt.id, rt.code, rt.enabled, rt.image, rt.build_cmd, rt.run_cmd, "
+		     "coalesce(rt.wall_ms, " SETTING("default_wall_ms") "), "
+		     "coalesce(rt.memory_bytes, " SETTING("default_memory_bytes") "), "
+		     "coalesce(rt.nano_cpus, " SETTING("default_nano_cpus") "), "
+		     "coalesce(rt.pids, " SETTING("default_pids") "), "
+		     "coalesce(rt.output_bytes, " SETTING("default_output_bytes") "), "
+		     "rt.network_allowed, "
+		     "coalesce(u.max_active_runs, " SETTING("max_active_runs_per_user") "), "
+		     "(SELECT count(*) FROM runs WHERE user_id = $2 AND state <> 'finished' "
+		     "AND project_id <> $1), " SETTING("max_file_bytes") ", "
+		     "(p.owner_id = $2 OR u.role = 'admin' OR EXISTS (SELECT 1 FROM project_members m "
+		     "WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')) "
+		     "FROM projects p JOIN runtimes rt ON rt.id = p.runtime_id JOIN users u ON u.id = $2 "
+		     "WHERE p.id = $1 AND (p.is_public OR p.owner_id = $2 OR u.role = 'admin' OR "
+		     "EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id "
+		     "AND m.user_id = $2))",
+		     2, p, loaded, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+}

@@ -1,0 +1,489 @@
+/*
+ * run_stream.c - a run's events on their way out: output chunks, status
+ * changes and the exit, each with the run's next sequence number, sent to
+ * every session watching (the project's room and run/attach callers), kept
+ * in a bounded ring for run/attach and stored in run_logs for history.
+ *
+ * A watcher whose outbound queue is more than half full is skipped rather
+ * than buffered: when it has room again it gets run/gap {from, to} for what
+ * it missed (readable with run/logs), so a slow client never grows memory.
+ */
+#include "run_int.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "room.h"
+#include "rpc.h"
+#include "sess.h"
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_MAX_BYTES (512 * 1024)
+#define FLUSH_MS 5
+#define MAX_RECIPIENTS 256
+
+void run_db_ignore(void *arg, PGresult *res, const char *err)
+{
+	if (!res)
+		log_json(LOG_WARN, "run bookkeeping query failed", json_pack("{s:s}", "error", err));
+}
+
+/* ---------- watchers ---------- */
+
+static struct watcher *watcher_get(struct run *r, uint64_t sess, int add)
+{
+	for (size_t i = 0; i < r->nwatchers; i++)
+		if (r->watchers[i].sess == sess)
+			return &r->watchers[i];
+	if (!add)
+		return NULL;
+	if (r->nwatchers == r->capwatchers) {
+		size_t cap = r->capwatchers ? r->capwatchers * 2 : 4;
+		struct watcher *w = realloc(r->watchers, cap * sizeof(*w));
+		if (!w)
+			return NULL;
+		r->watchers = w;
+		r->capwatchers = cap;
+	}
+	r->watchers[r->nwatchers] = (struct watcher){ sess, 0 };
+	return &r->watchers[r->nwatchers++];
+}
+
+int run_watch(struct run *r, uint64_t sess_id)
+{
+	return watcher_get(r, sess_id, 1) ? 0 : -1;
+}
+
+static void send_one(struct run *r, struct sess *s, const char *frame, size_t len, long long seq)
+{
+	struct watcher *w = watcher_get(r, s->id, 0);
+	size_t limit = s->srv->cfg.out_queue_bytes / 2;
+	char *copy;
+
+	if (s->q_bytes + len > limit) {
+		w = w ? w : watcher_get(r, s->id, 1);
+		if (w && !w->gap_from)
+			w->gap_from = seq;
+		return;
+	}
+	if (w && w->gap_from) {
+		sess_notify(s, "run/gap",
+			    json_pack("{s:I, s:I, s:I}", "run", (json_int_t)r->id, "from",
+				      (json_int_t)w->gap_from, "to", (json_int_t)(seq - 1)));
+		w->gap_from = 0;
+	}
+	copy = malloc(len + 1);
+	if (!copy)
+		return;
+	memcpy(copy, frame, len + 1);
+	sess_send(s, copy, len);
+}
+
+/* Send a notification to the room and the run's own watchers, once each. */
+static void broadcast(struct run *r, const char *method, json_t *params, long long seq)
+{
+	struct srv *srv = r->eng->srv;
+	uint64_t ids[MAX_RECIPIENTS];
+	size_t n, len;
+	char *frame = proto_notify(method, params, &len);
+
+	if (!frame)
+		return;
+	n = room_members(srv, r->project_id, ids, MAX_RECIPIENTS);
+	if (n > MAX_RECIPIENTS)
+		n = MAX_RECIPIENTS;
+	for (size_t i = 0; i < r->nwatchers && n < MAX_RECIPIENTS; i++) {
+		size_t j;
+		for (j = 0; j < n && ids[j] != r->watchers[i].sess; j++)
+			;
+		if (j == n)
+			ids[n++] = r->watchers[i].sess;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sess *s = sess_find(srv, ids[i]);
+		if (s && !s->closing)
+			send_one(r, s, frame, len, seq);
+	}
+	free(frame);
+}
+
+/* ---------- ring ---------- */
+
+static void ring_push(struct run *r, const char *method, json_t *params, long long seq,
+		      size_t bytes)
+{
+	struct ring_item *it = calloc(1, sizeof(*it));
+
+	if (!it || !(it->method = strdup(method))) {
+		free(it);
+		return;
+	}
+	it->seq = seq;
+	it->params = json_incref(params);
+	it->bytes = bytes + 64;
+	if (r->ring_tail)
+		r->ring_tail->next = it;
+	else
+		r->ring_head = it;
+	r->ring_tail = it;
+	r->ring_bytes += it->bytes;
+	while (r->ring_bytes > RING_MAX_BYTES && r->ring_head != r->ring_tail) {
+		struct ring_item *h = r->ring_head;
+		r->ring_head = h->next;
+		r->ring_bytes -= h->bytes;
+		json_decref(h->params);
+		free(h->method);
+		free(h);
+	}
+}
+
+void run_ring_clear(struct run *r)
+{
+	struct ring_item *it = r->ring_head, *n;
+
+	for (; it; it = n) {
+		n = it->next;
+		json_decref(it->params);
+		free(it->method);
+		free(it);
+	}
+	r->ring_head = r->ring_tail = NULL;
+	r->ring_bytes = 0;
+}
+
+/* ---------- events ---------- */
+
+static void persist(struct run *r, long long seq, const char *stream, const char *data)
+{
+	char rid[24], sq[24];
+	const char *p[4] = { rid, sq, stream, data };
+
+	snprintf(rid, sizeof(rid), "%lld", r->id);
+	snprintf(sq, sizeof(sq), "%lld", seq);
+	db_query(r->eng->srv->db,
+		 "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)", 4, p,
+		 run_db_ignore, NULL);
+}
+
+static void event(struct run *r, const char *method, json_t *params, const char *stream,
+		  const char *data, size_t bytes)
+{
+	long long seq = json_integer_value(json_object_get(params, "seq"));
+
+	ring_push(r, method, params, seq, bytes);
+	broadcast(r, method, params, seq);
+	persist(r, seq, stream, data);
+	json_decref(params);
+}
+
+void run_on_chunk(void *arg, int stream, const char *utf8, size_t len)
+{
+	struct run *r = arg;
+	const char *name = stream == 2 ? "stderr" : "stdout";
+	json_t *params;
+	char *data = strndup(utf8, len);
+
+	if (!data)
+		return;
+	params = json_pack("{s:I, s:I, s:s, s:s%}", "run", (json_int_t)r->id, "seq",
+			   (json_int_t)++r->seq, "stream", name, "data", utf8, len);
+	if (params)
+		event(r, "run/log", params, name, data, len);
+	free(data);
+}
+
+void run_emit_status(struct run *r)
+{
+	const char *state = run_state_name(r->state);
+
+	event(r, "run/status",
+	      json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)r->id, "seq",
+			(json_int_t)++r->seq, "project", (json_int_t)r->project_id, "state", state),
+	      "status", state, 16);
+}
+
+static long long duration_ms(const struct run *r)
+{
+	return r->t_started ? srv_now_ms() - r->t_started : 0;
+}
+
+static json_t *exit_params(struct run *r, long long seq)
+{
+	json_t *p = json_pack("{s:I, s:I, s:I, s:s, s:I}", "run", (json_int_t)r->id, "seq",
+			      (json_int_t)seq, "project", (json_int_t)r->project_id, "reason",
+			      r->reason, "duration_ms", (json_int_t)duration_ms(r));
+
+	json_object_set_new(p, "exit_code", r->have_exit ? json_integer(r->exit_code) : json_null());
+	json_object_set_new(p, "first_byte_ms", r->t_first_byte >= 0 ? json_integer(r->t_first_byte)
+								  : json_null());
+	if (r->message[0])
+		json_object_set_new(p, "message", json_string(r->message));
+	return p;
+}
+
+void run_emit_exit(struct run *r)
+{
+	json_t *p = exit_params(r, r->seq);
+	char *data = json_dumps(p, JSON_COMPACT);
+
+	r->state = RS_FINISHED;
+	event(r, "run/exit", p, "meta", data ? data : "{}", 256);
+	free(data);
+	metrics_run_finished(r->reason);
+}
+
+/* ---------- output from the platform ---------- */
+
+static void on_flush(uv_timer_t *t)
+{
+	struct run *r = t->data;
+
+	runout_flush(&r->out, 0);
+}
+
+static void feed(struct run *r, int stream, const char *buf, size_t len)
+{
+	long long room = r->output_limit - r->out_bytes;
+
+	if (r->ending && !strcmp(r->reason, "output_limit"))
+		return;
+	if ((long long)len > room) {
+		len = room > 0 ? (size_t)room : 0;
+		if (len)
+			runout_feed(&r->out, stream, buf, len);
+		r->out_bytes += (long long)len;
+		runout_flush(&r->out, 1);
+		char msg[96];
+		snprintf(msg, sizeof(msg), "output limit of %lld bytes reached", r->output_limit);
+		run_end(r, "output_limit", msg);
+		return;
+	}
+	r->out_bytes += (long long)len;
+	runout_feed(&r->out, stream, buf, len);
+	if (runout_pending(&r->out) && !uv_is_active((uv_handle_t *)&r->flush))
+		uv_timer_start(&r->flush, on_flush, FLUSH_MS, 0);
+}
+
+/* While building, stdout is searched for the wrapper's marker line: what
+ * comes before it is build output, what comes after is the program's. */
+static void scan_marker(struct run *r, const char *buf, size_t len)
+{
+	size_t ml = strlen(r->marker), keep;
+	char *p = realloc(r->marker_scan, r->marker_len + len + 1);
+	char *hit;
+
+	if (!p)
+		return;
+	r->marker_scan = p;
+	memcpy(p + r->marker_len, buf, len);
+	r->marker_len += len;
+	p[r->marker_len] = '\0';
+	hit = memmem(p, r->marker_len, r->marker, ml);
+	if (hit && (size_t)(hit - p) + ml < r->marker_len && hit[ml] == '\n') {
+		size_t before = (size_t)(hit - p), after = before + ml + 1;
+		feed(r, 1, p, before);
+		runout_flush(&r->out, 0);
+		r->build_done = 1;
+		run_set_running(r);
+		feed(r, 1, p + after, r->marker_len - after);
+		free(r->marker_scan);
+		r->marker_scan = NULL;
+		r->marker_len = 0;
+		return;
+	}
+	keep = r->marker_len < ml + 1 ? r->marker_len : ml + 1;
+	feed(r, 1, p, r->marker_len - keep);
+	memmove(p, p + r->marker_len - keep, keep);
+	r->marker_len = keep;
+}
+
+void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t len)
+{
+	struct run *r = arg;
+
+	if (!len || r->finalized)
+		return;
+	if (r->t_first_byte < 0)
+		r->t_first_byte = srv_now_ms() - r->t_created;
+	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
+		scan_marker(r, buf, len);
+		return;
+	}
+	feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
+}
+
+/* ---------- the row ---------- */
+
+static void pruned(void *arg, PGresult *res, const char *err)
+{
+	run_db_ignore(arg, res, err);
+}
+
+static void row_finished(void *arg, PGresult *res, const char *err)
+{
+	struct run *r = arg;
+	char pid[24];
+	const char *p[1] = { pid };
+
+	if (!res)
+		log_json(LOG_ERROR, "cannot record the end of a run",
+			 json_pack("{s:I, s:s}", "run", (json_int_t)r->id, "error", err));
+	snprintf(pid, sizeof(pid), "%lld", r->project_id);
+	/* history: keep the last run_history_per_project finished runs */
+	db_query(r->eng->srv->db,
+		 "DELETE FROM runs WHERE project_id = $1 AND state = 'finished' AND id NOT IN "
+		 "(SELECT id FROM runs WHERE project_id = $1 AND state = 'finished' "
+		 "ORDER BY id DESC LIMIT (SELECT value::int FROM settings "
+		 "WHERE key = 'run_history_per_project'))",
+		 1, p, pruned, NULL);
+	run_release(r);
+}
+
+void run_finish_db(struct run *r)
+{
+	char id[24], code[24], dur[24], fb[24], ob[24], seq[24];
+	const char *p[8];
+
+	r->seq++; /* the run/exit's number, stored as last_seq */
+	snprintf(id, sizeof(id), "%lld", r->id);
+	snprintf(code, sizeof(code), "%d", r->exit_code);
+	snprintf(dur, sizeof(dur), "%lld", duration_ms(r));
+	snprintf(fb, sizeof(fb), "%lld", (long long)r->t_first_byte);
+	snprintf(ob, sizeof(ob), "%lld", r->out_bytes);
+	snprintf(seq, sizeof(seq), "%lld", r->seq);
+	p[0] = id;
+	p[1] = r->reason;
+	p[2] = r->have_exit ? code : NULL;
+	p[3] = dur;
+	p[4] = r->t_first_byte >= 0 ? fb : NULL;
+	p[5] = ob;
+	p[6] = seq;
+	p[7] = r->message[0] ? r->message : NULL;
+	if (db_query(r->eng->srv->db,
+		     "UPDATE runs SET state = 'finished', reason = $2, exit_code = $3, "
+		     "finished_at = now(), duration_ms = $4, first_byte_ms = $5, output_bytes = $6, "
+		     "last_seq = $7, error_message = left($8, 4096) WHERE id = $1",
+		     8, p, row_finished, r))
+		row_finished(r, NULL, "database unavailable");
+}
+
+void run_db_set_container(struct run *r)
+{
+	char id[24];
+	const char *p[2] = { r->cid, id };
+
+	snprintf(id, sizeof(id), "%lld", r->id);
+	db_query(r->eng->srv->db, "UPDATE runs SET container_id = $1 WHERE id = $2", 2, p,
+		 run_db_ignore, NULL);
+}
+
+/* ---------- run/attach ---------- */
+
+/* A stored run_logs row as the notification it was. NULL when unknown. */
+json_t *run_row_note(long long run_id, long long seq, const char *stream, const char *data,
+		     const char **method)
+{
+	json_t *p;
+
+	if (!strcmp(stream, "stdout") || !strcmp(stream, "stderr")) {
+		*method = "run/log";
+		return json_pack("{s:I, s:I, s:s, s:s}", "run", (json_int_t)run_id, "seq",
+				 (json_int_t)seq, "stream", stream, "data", data);
+	}
+	if (!strcmp(stream, "status")) {
+		*method = "run/status";
+		return json_pack("{s:I, s:I, s:s}", "run", (json_int_t)run_id, "seq",
+				 (json_int_t)seq, "state", data);
+	}
+	*method = "run/exit";
+	p = json_loads(data, 0, NULL);
+	return json_is_object(p) ? p : (json_decref(p), NULL);
+}
+
+struct replay {
+	struct rpc_call *c;
+	long long run_id, from, upto;
+};
+
+static void replay_rows(void *arg, PGresult *res, const char *err)
+{
+	struct replay *rp = arg;
+	struct sess *s = rpc_sess(rp->c);
+	struct run *r = run_find(rp->c->srv, rp->run_id);
+	long long expect = rp->from;
+	struct ring_item *it;
+
+	if (!res) {
+		rpc_fail(rp->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		free(rp);
+		return;
+	}
+	if (!s) {
+		rpc_fail(rp->c, PROTO_R_INTERNAL, "session gone", NULL);
+		free(rp);
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		long long seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		const char *method;
+		json_t *note = run_row_note(rp->run_id, seq, PQgetvalue(res, i, 1),
+					    PQgetvalue(res, i, 2), &method);
+		if (seq > expect)
+			sess_notify(s, "run/gap",
+				    json_pack("{s:I, s:I, s:I}", "run", (json_int_t)rp->run_id,
+					      "from", (json_int_t)expect, "to", (json_int_t)(seq - 1)));
+		if (note)
+			sess_notify(s, method, note);
+		expect = seq + 1;
+	}
+	if (r) {
+		for (it = r->ring_head; it; it = it->next) {
+			if (it->seq < expect)
+				continue;
+			if (it->seq > expect)
+				sess_notify(s, "run/gap",
+					    json_pack("{s:I, s:I, s:I}", "run", (json_int_t)r->id,
+						      "from", (json_int_t)expect, "to",
+						      (json_int_t)(it->seq - 1)));
+			sess_notify(s, it->method, json_incref(it->params));
+			expect = it->seq + 1;
+		}
+		run_watch(r, s->id);
+	}
+	rpc_reply(rp->c, json_pack("{s:I, s:s, s:I, s:b}", "run", (json_int_t)rp->run_id, "state",
+				   r ? run_state_name(r->state) : "finished", "last_seq",
+				   (json_int_t)(expect - 1), "live", r != NULL));
+	free(rp);
+}
+
+/*
+ * Send what the caller missed from from_seq on (stored rows, then the ring),
+ * marking holes with run/gap, then keep it watching if the run is live.
+ * Sessions that are also in the project's room may see a few events twice:
+ * clients ignore a seq they already have.
+ */
+void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long from_seq)
+{
+	struct replay *rp = calloc(1, sizeof(*rp));
+	char rid[24], from[24];
+	const char *p[2] = { rid, from };
+
+	if (!rp) {
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		return;
+	}
+	rp->c = c;
+	rp->run_id = run_id;
+	rp->from = from_seq < 1 ? 1 : from_seq;
+	snprintf(rid, sizeof(rid), "%lld", run_id);
+	snprintf(from, sizeof(from), "%lld", rp->from);
+	if (db_query(srv->db,
+		     "SELECT seq, stream, data FROM run_logs WHERE run_id = $1 AND seq >= $2 "
+		     "ORDER BY seq LIMIT 5000",
+		     2, p, replay_rows, rp)) {
+		free(rp);
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	}
+}

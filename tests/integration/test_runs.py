@@ -1,0 +1,616 @@
+"""Issue 5: run, stop, run again on the real Docker engine, through the real
+server and websocket. Runtimes for the tests are rows made here (on the
+locally built images runit/shell and runit/python), so limits can be small."""
+import asyncio
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import BIN, Server, connect, run
+
+SHELL_IMAGE = "runit/shell:latest"
+PYTHON_IMAGE = "runit/python:latest"
+
+
+def sql(db_url, query, *args):
+    """Run one statement with psql; args are passed as psql variables (:'v1', ...)."""
+    cmd = ["psql", db_url, "-X", "-At", "-v", "ON_ERROR_STOP=1"]
+    for i, a in enumerate(args, 1):
+        cmd += ["-v", f"v{i}={a}"]
+    r = subprocess.run(cmd, input=query, capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def docker(*args):
+    return subprocess.run(["docker", *args], capture_output=True, text=True)
+
+
+def image_present(image):
+    return docker("image", "inspect", image).returncode == 0
+
+
+def make_runtime(db_url, code, image, run_cmd, build_cmd=None, **limits):
+    cols = {"wall_ms": 10000, "memory_bytes": 128 << 20, "pids": 64, "output_bytes": 1 << 20}
+    cols.update(limits)
+    sql(db_url,
+        "INSERT INTO runtimes (code, name, language, version, image, run_cmd, build_cmd, entry_file,"
+        " template, wall_ms, memory_bytes, pids, output_bytes)"
+        " VALUES (:'v1', :'v1', 'test', '1', :'v2', :'v3'::jsonb, nullif(:'v4', '')::jsonb, 'main',"
+        " '{}', :'v5', :'v6', :'v7', :'v8')"
+        " ON CONFLICT (code) DO UPDATE SET image = EXCLUDED.image, run_cmd = EXCLUDED.run_cmd,"
+        " build_cmd = EXCLUDED.build_cmd, wall_ms = EXCLUDED.wall_ms, enabled = true,"
+        " memory_bytes = EXCLUDED.memory_bytes, pids = EXCLUDED.pids,"
+        " output_bytes = EXCLUDED.output_bytes",
+        code, image, json.dumps(run_cmd), json.dumps(build_cmd) if build_cmd else "",
+        cols["wall_ms"], cols["memory_bytes"], cols["pids"], cols["output_bytes"])
+    return code
+
+
+# Many users sign up from 127.0.0.1 here: lift the per-address sign-up limit.
+ROOMY = {"RUNIT_SIGNUP_ADDR_MAX": 1000000, "RUNIT_LOGIN_ADDR_MAX": 1000000}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, db_url):
+    s = Server(tmp_path_factory.mktemp("runs"), **ROOMY).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def runtimes(db_url):
+    if not image_present(SHELL_IMAGE):
+        pytest.fail(f"{SHELL_IMAGE} is missing: scripts/test builds it with images/build")
+    sql(db_url, "INSERT INTO platforms (name, kind, endpoint, is_default) SELECT 'local-docker',"
+        " 'docker', 'unix:///var/run/docker.sock', true WHERE NOT EXISTS (SELECT 1 FROM platforms)")
+    rt = {
+        "sh": make_runtime(db_url, "t-sh", SHELL_IMAGE, ["sh", "main.sh"]),
+        "sh_short": make_runtime(db_url, "t-sh-short", SHELL_IMAGE, ["sh", "main.sh"], wall_ms=2000),
+        "sh_small_out": make_runtime(db_url, "t-sh-out", SHELL_IMAGE, ["sh", "main.sh"],
+                                     output_bytes=256 << 10),
+        "sh_big_out": make_runtime(db_url, "t-sh-big", SHELL_IMAGE, ["sh", "main.sh"],
+                                   output_bytes=512 << 20),
+        "sh_build": make_runtime(db_url, "t-sh-build", SHELL_IMAGE, ["sh", "/tmp/run.sh"],
+                                 build_cmd=["sh", "build.sh"]),
+    }
+    if image_present(PYTHON_IMAGE):
+        rt["py"] = make_runtime(db_url, "t-py", PYTHON_IMAGE, ["python3", "-u", "main.py"],
+                                memory_bytes=96 << 20)
+    return rt
+
+
+class User:
+    """A signed-in websocket client with helpers for projects and runs."""
+
+    def __init__(self, client, name, uid):
+        self.c, self.name, self.uid = client, name, uid
+
+    @classmethod
+    async def new(cls, server, prefix="u"):
+        c = await connect(server.ws_url)
+        name = f"{prefix}{uuid.uuid4().hex[:10]}"
+        r = await c.call("auth/signup", {"username": name, "password": "password123"})
+        assert "result" in r, r
+        return cls(c, name, r["result"]["user"]["id"])
+
+    async def project(self, runtime, files):
+        r = await self.c.call("project/create", {"name": "p " + uuid.uuid4().hex[:6], "runtime": runtime})
+        assert "result" in r, r
+        res = r["result"]
+        pid = res["project"]["id"] if isinstance(res.get("project"), dict) else res.get("id")
+        assert isinstance(pid, int), res
+        # replace the template with exactly these files
+        listing = await self.c.call("file/list", {"project": pid})
+        for f in listing["result"].get("files", []):
+            await self.c.call("file/delete", {"project": pid, "path": f["path"]})
+        for path, content in files.items():
+            r = await self.c.call("file/create", {"project": pid, "path": path, "content": content})
+            assert "result" in r, r
+        return pid
+
+    async def start(self, pid, files=None):
+        p = {"project": pid}
+        if files is not None:
+            p["files"] = files
+        r = await self.c.call("run/start", p)
+        assert "result" in r, r
+        return r["result"]["run"]
+
+    async def wait_exit(self, run_id, timeout=30):
+        """Collect this run's notifications until run/exit."""
+        events = [n for n in self.c.notes if n.get("params", {}).get("run") == run_id]
+        self.c.notes = [n for n in self.c.notes if n.get("params", {}).get("run") != run_id]
+        deadline = time.monotonic() + timeout
+        while not any(e["method"] == "run/exit" for e in events):
+            left = deadline - time.monotonic()
+            assert left > 0, f"no run/exit for run {run_id} in {timeout} s: {events[-5:]}"
+            msg = json.loads(await asyncio.wait_for(self.c.ws.recv(), left))
+            if msg.get("params", {}).get("run") == run_id:
+                events.append(msg)
+            else:
+                self.c.notes.append(msg)
+        return Outcome(events)
+
+    async def collect(self, seconds):
+        """Read notifications for a while (they land in self.c.notes)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                self.c.notes.append(json.loads(await asyncio.wait_for(self.c.ws.recv(), left)))
+            except asyncio.TimeoutError:
+                break
+
+    async def run_code(self, runtime, files, timeout=30):
+        pid = await self.project(runtime, files)
+        rid = await self.start(pid)
+        return pid, rid, await self.wait_exit(rid, timeout)
+
+
+class Outcome:
+    def __init__(self, events):
+        self.events = events
+        self.logs = [e["params"] for e in events if e["method"] == "run/log"]
+        self.exit = next(e["params"] for e in events if e["method"] == "run/exit")
+        self.states = [e["params"]["state"] for e in events if e["method"] == "run/status"]
+        seqs = [e["params"]["seq"] for e in events if "seq" in e.get("params", {})]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)), seqs
+
+    def text(self, stream="stdout"):
+        return "".join(l["data"] for l in self.logs if l["stream"] == stream)
+
+
+def containers_of(project_id):
+    r = docker("ps", "-aq", "--filter", f"label=run-it.project={project_id}")
+    return [x for x in r.stdout.split() if x]
+
+
+def test_hello_world_in_shell_and_python(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        _, _, out = await u.run_code(runtimes["sh"], {"main.sh": "echo 'Hello, world!'\n"})
+        assert out.exit["reason"] == "exited" and out.exit["exit_code"] == 0, out.exit
+        assert out.text() == "Hello, world!\n"
+        assert out.states[:2] == ["queued", "starting"] and "running" in out.states
+        assert out.exit["first_byte_ms"] is not None and out.exit["duration_ms"] >= 0
+        if "py" in runtimes:
+            _, _, out = await u.run_code(runtimes["py"], {"main.py": "print('Hello, world!')\n"})
+            assert out.text() == "Hello, world!\n" and out.exit["exit_code"] == 0, out.events
+    run(go())
+
+
+def test_seeded_runtimes_templates_really_run(server, runtimes, db_url):
+    """Every seeded runtime whose image is built here runs its own template."""
+    rows = sql(db_url, "SELECT code, image FROM runtimes WHERE enabled AND code NOT LIKE 't-%'")
+    todo = [l.split("|") for l in rows.splitlines() if l]
+    todo = [(code, img) for code, img in todo if image_present(img)]
+    if not todo:
+        pytest.fail("no seeded runtime has its image: run-it seed and images/build must run first")
+
+    async def go():
+        u = await User.new(server)
+        results = {}
+        for code, _ in todo:
+            r = await u.c.call("project/create", {"name": "tpl " + code, "runtime": code})
+            res = r["result"]
+            pid = res["project"]["id"] if isinstance(res.get("project"), dict) else res["id"]
+            rid = await u.start(pid)
+            out = await u.wait_exit(rid, timeout=120)
+            results[code] = (out.exit, out.text())
+        return results
+    for code, (ex, text) in run(go()).items():
+        print(f"template {code}: {ex['reason']} {ex['exit_code']} {text!r}")
+        assert ex["reason"] == "exited" and ex["exit_code"] == 0, (code, ex, text)
+        assert "Hello, world!" in text, (code, text)
+
+
+def test_multi_file_python_project_imports_its_own_module(server, runtimes):
+    if "py" not in runtimes:
+        pytest.fail("runit/python is missing")
+
+    async def go():
+        u = await User.new(server)
+        return await u.run_code(runtimes["py"], {
+            "main.py": "from lib.util import greet\nprint(greet('files'))\n",
+            "lib/__init__.py": "",
+            "lib/util.py": "def greet(x):\n    return f'hello from {x}'\n"})
+    _, _, out = run(go())
+    assert out.text() == "hello from files\n", out.events
+
+
+def test_stdout_and_stderr_interleave_in_order(server, runtimes):
+    script = "".join(f"echo out{i}\nsleep 0.15\necho err{i} >&2\nsleep 0.15\n" for i in range(5))
+
+    async def go():
+        u = await User.new(server)
+        return await u.run_code(runtimes["sh"], {"main.sh": script})
+    _, _, out = run(go())
+    seq = [(l["stream"], line) for l in out.logs for line in l["data"].splitlines()]
+    expect = []
+    for i in range(5):
+        expect += [("stdout", f"out{i}"), ("stderr", f"err{i}")]
+    assert seq == expect
+
+
+def test_ten_thousand_blank_lines_arrive_exactly(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        return await u.run_code(runtimes["sh"], {"main.sh": "i=0; while [ $i -lt 10000 ]; do echo; i=$((i+1)); done\necho end\n"})
+    _, _, out = run(go())
+    assert out.text() == "\n" * 10000 + "end\n"
+    assert len(out.logs) < 100  # coalesced, not one frame per line
+
+
+def test_unicode_output_is_never_split(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        # printf one byte at a time: a character's bytes arrive in separate writes
+        return await u.run_code(runtimes["sh"], {"main.sh": "for b in '\\303' '\\251' '\\342' '\\202' '\\254' '\\360' '\\237' '\\230' '\\200'; do printf \"$b\"; sleep 0.01; done; printf '\\377\\n'\n"})
+    _, _, out = run(go())
+    assert out.text() == "é€😀\ufffd\n"
+
+
+def test_endless_output_ends_with_output_limit_and_memory_stays_flat(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        rss0 = server.rss_kb()
+        _, _, out = await u.run_code(runtimes["sh_small_out"], {"main.sh": "yes 'spam spam spam'\n"})
+        return rss0, server.rss_kb(), out
+    rss0, rss1, out = run(go())
+    print(f"endless output: server RSS {rss0} kB -> {rss1} kB, received {len(out.text())} bytes")
+    assert out.exit["reason"] == "output_limit"
+    assert 0 < len(out.text()) <= 256 << 10
+    assert rss1 - rss0 < 64 * 1024
+
+
+def test_sleep_forever_ends_with_timeout_on_time(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        t0 = time.monotonic()
+        _, _, out = await u.run_code(runtimes["sh_short"], {"main.sh": "echo start\nsleep 1000\n"})
+        return time.monotonic() - t0, out
+    took, out = run(go())
+    print(f"timeout run took {took:.2f} s for a 2 s limit")
+    assert out.exit["reason"] == "timeout"
+    assert out.text() == "start\n"
+    assert 2.0 <= took < 6.0
+
+
+def test_memory_bomb_ends_with_oom(server, runtimes):
+    if "py" not in runtimes:
+        pytest.fail("runit/python is missing")
+
+    async def go():
+        u = await User.new(server)
+        return await u.run_code(runtimes["py"], {"main.py": "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n"})
+    _, _, out = run(go())
+    assert out.exit["reason"] == "oom", out.exit
+
+
+def test_fork_bomb_is_contained_and_others_still_run(server, runtimes):
+    async def go():
+        bomber, other = await User.new(server), await User.new(server)
+        pid = await bomber.project(runtimes["sh_short"], {"main.sh": "b() { b | b & }; b\n"})
+        rid = await bomber.start(pid)
+        await asyncio.sleep(0.5)
+        _, _, ok = await other.run_code(runtimes["sh"], {"main.sh": "echo still fine\n"})
+        bomb = await bomber.wait_exit(rid)
+        return bomb, ok
+    bomb, ok = run(go())
+    assert ok.text() == "still fine\n" and ok.exit["exit_code"] == 0
+    assert bomb.exit["reason"] in ("timeout", "exited")
+
+
+def test_isolation_seen_from_inside(server, runtimes):
+    script = """
+echo "uid=$(id -u)"
+echo "ifaces=$(ls /sys/class/net | tr '\\n' ' ')"
+echo "routes=$(tail -n +2 /proc/net/route | wc -l)"
+test -e /var/run/docker.sock && echo docker=present || echo docker=absent
+touch /etc/x 2>/dev/null && echo etc=writable || echo etc=readonly
+touch /x 2>/dev/null && echo root=writable || echo root=readonly
+touch /workspace/ok && echo workspace=writable
+touch /tmp/ok && echo tmp=writable
+cat /etc/shadow >/dev/null 2>&1 && echo shadow=readable || echo shadow=unreadable
+nc -z -w 1 127.0.0.1 %d 2>/dev/null && echo server=reachable || echo server=unreachable
+echo "home=$HOME"
+""" % server.port
+
+    async def go():
+        u = await User.new(server)
+        return await u.run_code(runtimes["sh"], {"main.sh": script})
+    _, _, out = run(go())
+    facts = dict(line.split("=", 1) for line in out.text().splitlines())
+    print("inside the container:", facts)
+    assert facts["uid"] == "1000"
+    assert facts["ifaces"].split() == ["lo"]
+    assert facts["routes"] == "0"
+    assert facts["docker"] == "absent"
+    assert facts["etc"] == "readonly" and facts["root"] == "readonly"
+    assert facts["workspace"] == "writable" and facts["tmp"] == "writable"
+    assert facts["shadow"] == "unreadable"
+    assert facts["server"] == "unreachable"
+    assert facts["home"] == "/tmp"
+
+
+def test_symlink_planted_by_one_run_cannot_touch_a_host_file(server, runtimes, tmp_path):
+    canary = tmp_path / "canary.txt"
+    canary.write_text("untouched\n")
+    os.chmod(tmp_path, 0o755)
+    os.chmod(canary, 0o666)  # even a world-writable host file
+
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": f"ln -s {canary} /workspace/data.txt; ls -l /workspace\n"})
+        first = await u.wait_exit(await u.start(pid))
+        # save data.txt and run code that writes through that path
+        second = await u.wait_exit(await u.start(pid, files={
+            "data.txt": "saved\n",
+            "main.sh": "cat data.txt; echo pwned > data.txt; echo pwned >> data.txt; ls -l\n"}))
+        return first, second
+    first, second = run(go())
+    assert second.exit["exit_code"] == 0, second.events
+    assert second.text().startswith("saved\n")
+    assert canary.read_text() == "untouched\n"
+
+
+def test_files_deleted_in_the_editor_are_gone_in_the_next_run(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "ls\n", "old.txt": "x"})
+        a = await u.wait_exit(await u.start(pid))
+        await u.c.call("file/delete", {"project": pid, "path": "old.txt"})
+        b = await u.wait_exit(await u.start(pid))
+        return a, b
+    a, b = run(go())
+    assert a.text().split() == ["main.sh", "old.txt"]
+    assert b.text().split() == ["main.sh"]
+
+
+def test_stop_during_heavy_output(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh_big_out"], {"main.sh": "yes\n"})
+        rid = await u.start(pid)
+        await u.collect(0.5)
+        t0 = time.monotonic()
+        r = await u.c.call("run/stop", {"run": rid})
+        assert "result" in r, r
+        out = await u.wait_exit(rid)
+        return time.monotonic() - t0, out, pid
+    took, out, pid = run(go())
+    print(f"stop during heavy output: run/exit {took * 1000:.0f} ms after run/stop")
+    assert out.exit["reason"] == "stopped"
+    assert containers_of(pid) == []
+
+
+def test_run_twice_within_50ms_replaces_the_first(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "echo started; sleep 30\n"})
+        rid1 = await u.start(pid)
+        await asyncio.sleep(0.03)
+        rid2 = await u.start(pid, files={"main.sh": "echo second; sleep 2; echo done\n"})
+        first = await u.wait_exit(rid1)
+        seen = containers_of(pid)
+        second = await u.wait_exit(rid2)
+        return pid, first, second, seen
+    pid, first, second, seen = run(go())
+    assert first.exit["reason"] == "replaced"
+    assert len(seen) <= 1, seen
+    assert second.exit["reason"] == "exited" and second.text() == "second\ndone\n"
+    assert containers_of(pid) == []
+
+
+def test_burst_of_raw_starts_leaves_one_container(server, runtimes, db_url):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "sleep 5\n"})
+        ids = []
+        for i in range(5):  # without waiting for answers
+            u.c.next_id += 1
+            ids.append(u.c.next_id)
+            await u.c.ws.send(json.dumps({"jsonrpc": "2.0", "id": u.c.next_id, "method": "run/start",
+                                          "params": {"project": pid}}))
+        answers = {}
+        while len(answers) < 5:
+            m = json.loads(await asyncio.wait_for(u.c.ws.recv(), 20))
+            if m.get("id") in ids:
+                answers[m["id"]] = m
+            else:
+                u.c.notes.append(m)
+        await asyncio.sleep(1.0)
+        seen = containers_of(pid)
+        active = sql(db_url, "SELECT count(*) FROM runs WHERE project_id = :'v1' AND state <> 'finished'", pid)
+        started = [a["result"]["run"] for a in answers.values() if "result" in a]
+        for rid in started:
+            await u.c.call("run/stop", {"run": rid})
+        return seen, active, answers, started
+    seen, active, answers, started = run(go())
+    assert len(seen) == 1, seen
+    assert active == "1"
+    assert started, answers
+
+
+def test_stdin_reaches_the_program(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "read name; echo \"hello $name\"\n"})
+        rid = await u.start(pid)
+        for _ in range(50):
+            r = await u.c.call("run/stdin", {"run": rid, "data": "world\n"})
+            if "result" in r:
+                break
+            await asyncio.sleep(0.05)
+        assert "result" in r, r
+        return await u.wait_exit(rid)
+    out = run(go())
+    assert out.text() == "hello world\n"
+
+
+def test_build_step_then_run(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        return await u.run_code(runtimes["sh_build"], {
+            "build.sh": "echo compiling\necho 'echo built ok' > /tmp/run.sh\n"})
+    _, _, out = run(go())
+    assert out.states[:4] == ["queued", "starting", "building", "running"], out.states
+    assert out.text() == "compiling\nbuilt ok\n"
+
+
+def test_history_logs_paging_get_and_attach(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "i=0; while [ $i -lt 50 ]; do echo line$i; sleep 0.01; i=$((i+1)); done\n"})
+        rid = await u.start(pid)
+        out = await u.wait_exit(rid)
+        hist = await u.c.call("run/history", {"project": pid})
+        pages, frm = [], 1
+        while frm is not None:
+            r = await u.c.call("run/logs", {"run": rid, "from": frm, "limit": 3})
+            pages.append(r["result"]["chunks"])
+            frm = r["result"]["next"]
+        got = await u.c.call("run/get", {"run": rid})
+        # a second client attaches from the start of the finished run
+        v = await connect(server.ws_url)
+        await v.call("auth/login", {"username": u.name, "password": "password123"})
+        att = await v.call("run/attach", {"run": rid, "from_seq": 1})
+        replay = [n for n in v.notes if n["method"] == "run/log"]
+        return rid, out, hist, pages, got, att, replay
+    rid, out, hist, pages, got, att, replay = run(go())
+    print(hist, got, att)
+    assert hist["result"]["runs"][0]["run"] == rid and hist["result"]["runs"][0]["reason"] == "exited"
+    text = "".join(c["data"] for p in pages for c in p if c["stream"] == "stdout")
+    assert text == "".join(f"line{i}\n" for i in range(50)) == out.text()
+    assert all(len(p) <= 3 for p in pages)
+    assert "main.sh" in got["result"]["files"]
+    assert att["result"]["live"] is False
+    assert "".join(n["params"]["data"] for n in replay) == out.text()
+
+
+def test_attach_resumes_a_live_run_after_reconnect(server, runtimes):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "i=0; while [ $i -lt 30 ]; do echo tick$i; sleep 0.05; i=$((i+1)); done\n"})
+        rid = await u.start(pid)
+        await u.collect(0.6)
+        seen = [n["params"] for n in u.c.notes if n["method"] == "run/log"]
+        last = max([n["params"]["seq"] for n in u.c.notes if n.get("params", {}).get("run") == rid])
+        await u.c.ws.close()
+        await asyncio.sleep(0.3)
+        c2 = await connect(server.ws_url)
+        await c2.call("auth/login", {"username": u.name, "password": "password123"})
+        att = await c2.call("run/attach", {"run": rid, "from_seq": last + 1})
+        u2 = User(c2, u.name, u.uid)
+        rest = await u2.wait_exit(rid)
+        return seen, rest, att
+    seen, rest, att = run(go())
+    assert att["result"]["live"] is True
+    text = "".join(p["data"] for p in seen) + rest.text()
+    assert text == "".join(f"tick{i}\n" for i in range(30))
+
+
+def test_quota_of_active_runs(server, runtimes, db_url):
+    async def go():
+        u = await User.new(server)
+        sql(db_url, "UPDATE users SET max_active_runs = 1 WHERE id = :'v1'", u.uid)
+        p1 = await u.project(runtimes["sh"], {"main.sh": "sleep 5\n"})
+        p2 = await u.project(runtimes["sh"], {"main.sh": "echo hi\n"})
+        rid = await u.start(p1)
+        r = await u.c.call("run/start", {"project": p2})
+        await u.c.call("run/stop", {"run": rid})
+        return r
+    r = run(go())
+    assert r["error"]["data"]["reason"] == "RUN_QUOTA"
+
+
+def test_disabled_runtime_refuses_new_runs(server, runtimes, db_url):
+    code = make_runtime(db_url, "t-sh-off", SHELL_IMAGE, ["sh", "main.sh"])
+
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(code, {"main.sh": "echo hi\n"})
+        sql(db_url, "UPDATE runtimes SET enabled = false WHERE code = :'v1'", code)
+        r = await u.c.call("run/start", {"project": pid})
+        readable = await u.c.call("file/read", {"project": pid, "path": "main.sh"})
+        return r, readable
+    r, readable = run(go())
+    assert r["error"]["data"]["reason"] == "RUNTIME_DISABLED"
+    assert "result" in readable
+
+
+def test_another_user_cannot_run_or_watch_a_private_project(server, runtimes):
+    async def go():
+        owner, other = await User.new(server), await User.new(server)
+        pid, rid, _ = await owner.run_code(runtimes["sh"], {"main.sh": "echo secret\n"})
+        a = await other.c.call("run/start", {"project": pid})
+        b = await other.c.call("run/logs", {"run": rid})
+        c = await other.c.call("run/attach", {"run": rid, "from_seq": 1})
+        d = await other.c.call("run/history", {"project": pid})
+        e = await other.c.call("run/stop", {"run": rid})
+        return [x["error"]["data"]["reason"] for x in (a, b, c, d, e)]
+    assert run(go()) == ["NOT_FOUND"] * 5
+
+
+def test_twenty_users_at_once(server, runtimes):
+    async def one(i):
+        u = await User.new(server, prefix=f"crowd{i}x")
+        _, _, out = await u.run_code(runtimes["sh"], {"main.sh": f"echo user {i}\n"}, timeout=90)
+        return out
+
+    async def go():
+        return await asyncio.gather(*(one(i) for i in range(20)))
+    outs = run(go())
+    for o in outs:
+        if o.exit["exit_code"] != 0:
+            print("failed run:", o.exit, o.text("stderr"))
+    assert [o.text() for o in outs] == [f"user {i}\n" for i in range(20)]
+    assert all(o.exit["exit_code"] == 0 for o in outs)
+
+
+def test_platform_unavailable_then_back(server, runtimes, db_url):
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "echo back\n"})
+        old = sql(db_url, "SELECT endpoint FROM platforms WHERE is_default")
+        sql(db_url, "UPDATE platforms SET endpoint = 'unix:///tmp/runit-no-such.sock' WHERE is_default")
+        try:
+            down = await u.c.call("run/start", {"project": pid})
+            hello = await u.c.call("session/hello", {})
+        finally:
+            sql(db_url, "UPDATE platforms SET endpoint = :'v1' WHERE is_default", old)
+        rid = await u.start(pid)
+        return down, hello, await u.wait_exit(rid)
+    down, hello, out = run(go())
+    assert down["error"]["data"]["reason"] == "PLATFORM_UNAVAILABLE"
+    assert "result" in hello
+    assert out.text() == "back\n"
+
+
+def test_server_killed_mid_run_leaves_nothing_behind(make_server, runtimes, db_url):
+    srv = make_server(RUNIT_INSTANCE="killtest", **ROOMY).start()
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(runtimes["sh"], {"main.sh": "echo up; sleep 60\n"})
+        rid = await u.start(pid)
+        for _ in range(100):
+            if containers_of(pid):
+                break
+            await asyncio.sleep(0.05)
+        return pid, rid
+    pid, rid = run(go())
+    assert len(containers_of(pid)) == 1
+    srv.kill()
+    srv2 = make_server(RUNIT_INSTANCE="killtest", **ROOMY).start()
+    for _ in range(100):
+        if not containers_of(pid):
+            break
+        time.sleep(0.1)
+    assert containers_of(pid) == []
+    row = sql(db_url, "SELECT state || ' ' || reason FROM runs WHERE id = :'v1'", rid)
+    assert row == "finished error"
+    srv2.stop()

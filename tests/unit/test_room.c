@@ -1,0 +1,132 @@
+/*
+ * test_room.c - room bookkeeping (server/room.c) without a network: joins
+ * are idempotent, leaving one room keeps the others, room_leave_all (what
+ * sess_free calls) empties every room of a session, room_drop empties a
+ * room, and the per-session cap holds. Sessions are bare structs: rooms
+ * only look at their id. LeakSanitizer checks that empty rooms are freed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "room.h"
+#include "sess.h"
+
+static struct sess mk(uint64_t id)
+{
+	struct sess s;
+
+	memset(&s, 0, sizeof(s));
+	s.id = id;
+	return s;
+}
+
+static int has(long long pid, uint64_t sid)
+{
+	uint64_t m[64];
+	size_t n = room_members(NULL, pid, m, 64);
+
+	for (size_t i = 0; i < n; i++)
+		if (m[i] == sid)
+			return 1;
+	return 0;
+}
+
+static void join_is_idempotent_and_leave_is_per_room(void **state)
+{
+	struct sess a = mk(1), b = mk(2);
+
+	assert_int_equal(room_join(NULL, 10, &a), 0);
+	assert_int_equal(room_join(NULL, 10, &a), 0);
+	assert_int_equal(room_join(NULL, 10, &b), 0);
+	assert_int_equal(room_join(NULL, 11, &a), 0);
+	assert_int_equal(room_members(NULL, 10, NULL, 0), 2);
+	assert_int_equal(room_members(NULL, 11, NULL, 0), 1);
+	room_leave(NULL, 10, a.id);
+	assert_false(has(10, a.id));
+	assert_true(has(10, b.id));
+	assert_true(has(11, a.id));
+	room_leave(NULL, 10, 999); /* not a member: no-op */
+	room_leave_all(&a);
+	room_leave_all(&b);
+	assert_int_equal(room_members(NULL, 10, NULL, 0), 0);
+	assert_int_equal(room_members(NULL, 11, NULL, 0), 0);
+}
+
+static void leave_all_empties_every_room_of_the_session(void **state)
+{
+	struct sess a = mk(7), b = mk(8);
+
+	for (long long p = 100; p < 110; p++) {
+		assert_int_equal(room_join(NULL, p, &a), 0);
+		assert_int_equal(room_join(NULL, p, &b), 0);
+	}
+	room_leave_all(&a);
+	for (long long p = 100; p < 110; p++) {
+		assert_false(has(p, a.id));
+		assert_true(has(p, b.id));
+	}
+	room_leave_all(&b);
+	for (long long p = 100; p < 110; p++)
+		assert_int_equal(room_members(NULL, p, NULL, 0), 0);
+	room_leave_all(&b); /* twice: nothing left, no crash */
+}
+
+static void drop_empties_a_room_and_forgets_it_per_session(void **state)
+{
+	struct sess s[5];
+
+	for (int i = 0; i < 5; i++) {
+		s[i] = mk(50 + i);
+		assert_int_equal(room_join(NULL, 5, &s[i]), 0);
+		assert_int_equal(room_join(NULL, 6, &s[i]), 0);
+	}
+	room_drop(NULL, 5);
+	assert_int_equal(room_members(NULL, 5, NULL, 0), 0);
+	assert_int_equal(room_members(NULL, 6, NULL, 0), 5);
+	for (int i = 0; i < 5; i++)
+		room_leave_all(&s[i]);
+	assert_int_equal(room_members(NULL, 6, NULL, 0), 0);
+}
+
+static void a_session_watches_at_most_the_cap(void **state)
+{
+	struct sess a = mk(77);
+
+	for (long long p = 1; p <= ROOM_MAX_PER_SESS; p++)
+		assert_int_equal(room_join(NULL, p, &a), 0);
+	assert_int_equal(room_join(NULL, ROOM_MAX_PER_SESS + 1, &a), -2);
+	assert_int_equal(room_join(NULL, 1, &a), 0); /* already a member */
+	room_leave(NULL, 1, a.id);
+	assert_int_equal(room_join(NULL, ROOM_MAX_PER_SESS + 1, &a), 0);
+	room_leave_all(&a);
+}
+
+static void members_reports_the_total_beyond_max(void **state)
+{
+	struct sess s[10];
+	uint64_t out[3];
+
+	for (int i = 0; i < 10; i++) {
+		s[i] = mk(200 + i);
+		room_join(NULL, 42, &s[i]);
+	}
+	assert_int_equal(room_members(NULL, 42, out, 3), 10);
+	for (int i = 0; i < 10; i++)
+		room_leave_all(&s[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(join_is_idempotent_and_leave_is_per_room),
+		cmocka_unit_test(leave_all_empties_every_room_of_the_session),
+		cmocka_unit_test(drop_empties_a_room_and_forgets_it_per_session),
+		cmocka_unit_test(a_session_watches_at_most_the_cap),
+		cmocka_unit_test(members_reports_the_total_beyond_max),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
