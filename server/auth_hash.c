@@ -8,6 +8,11 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define AUTH_HASH_NICE 10
 
 struct hash_job {
 	uv_work_t work;
@@ -35,10 +40,29 @@ static void make_dummy(void)
 		dummy_hash[0] = '\0';
 }
 
+/*
+ * Hashing is CPU-bound and runs on libuv's pool threads (only argon2 uses
+ * them here). Each pool thread lowers its own scheduling priority once, so
+ * that with every core hashing the loop thread still gets the CPU at once
+ * when a frame arrives.
+ */
+static void lower_priority_once(void)
+{
+	static _Thread_local int done;
+
+	if (!done) {
+		done = 1;
+		if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUTH_HASH_NICE))
+			done = 2; /* not fatal: only latency under load */
+	}
+}
+
 static void work(uv_work_t *w)
 {
 	struct hash_job *j = w->data;
 	size_t n = strlen(j->password);
+
+	lower_priority_once();
 
 	if (!j->verify) {
 		j->result = crypto_pwhash_str(j->stored, j->password, n, AUTH_PWHASH_OPSLIMIT,

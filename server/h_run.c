@@ -14,6 +14,8 @@
 #include <string.h>
 
 #define STDIN_MAX (64 * 1024)
+/* A run/logs page stops after about this much data (then "next" says where to go on). */
+#define LOGS_PAGE_BYTES (1024 * 1024)
 
 /* Who may see a run: its user, the project's owner and members, admins. */
 #define RUN_JOIN "FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = $2 "
@@ -203,19 +205,23 @@ static void logs_read(void *arg, PGresult *res, const char *err)
 		return;
 	}
 	chunks = json_array();
-	for (int i = 0; i < n; i++) {
+	size_t bytes = 0;
+	int i;
+	for (i = 0; i < n; i++) {
 		if (PQgetisnull(res, i, 1))
 			continue; /* the visibility row of a run without logs */
-		if (i >= v->limit)
+		if (i >= v->limit || bytes > LOGS_PAGE_BYTES)
 			break;
+		bytes += (size_t)PQgetlength(res, i, 3);
 		json_array_append_new(chunks,
 				      json_pack("{s:I, s:s, s:s}", "seq",
 						(json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10),
 						"stream", PQgetvalue(res, i, 2), "data",
 						PQgetvalue(res, i, 3)));
 	}
-	json_t *next = n > v->limit ? json_integer(strtoll(PQgetvalue(res, (int)v->limit, 1), NULL, 10))
-				    : json_null();
+	json_t *next = i < n && !PQgetisnull(res, i, 1)
+			       ? json_integer(strtoll(PQgetvalue(res, i, 1), NULL, 10))
+			       : json_null();
 	rpc_reply(v->c, json_pack("{s:I, s:o, s:o}", "run", (json_int_t)v->run, "chunks", chunks,
 				  "next", next));
 	free(v);

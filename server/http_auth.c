@@ -251,13 +251,15 @@ static int refuse(struct http_auth_req *r, unsigned status, enum proto_reason re
 static void token_of(struct lws *wsi, char *out, size_t outsz)
 {
 	char auth[128];
-	size_t max = outsz;
+	size_t max = outsz, n;
 
 	out[0] = '\0';
 	if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
-	    !strncmp(auth, "Bearer ", 7))
-		snprintf(out, outsz, "%s", auth + 7);
-	else if (lws_http_cookie_get(wsi, AUTH_COOKIE, out, &max))
+	    !strncmp(auth, "Bearer ", 7)) {
+		n = strlen(auth + 7);
+		if (n < outsz) /* longer cannot be a token of ours */
+			memcpy(out, auth + 7, n + 1);
+	} else if (lws_http_cookie_get(wsi, AUTH_COOKIE, out, &max))
 		out[0] = '\0';
 	sodium_memzero(auth, sizeof(auth));
 }

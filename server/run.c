@@ -105,7 +105,7 @@ static void maybe_finalize(struct run *r)
 		finalize(r);
 }
 
-static void op_done(struct run *r)
+void run_op_done(struct run *r)
 {
 	r->pending--;
 	maybe_finalize(r);
@@ -121,7 +121,7 @@ static void killed(void *arg, const struct plat_err *err)
 	/* if the container was never started, wait will not come: detach */
 	if (!r->started && r->att && !r->attach_ended)
 		plat_detach(r->att);
-	op_done(r);
+	run_op_done(r);
 }
 
 /*
@@ -243,7 +243,7 @@ static void waited(void *arg, const struct plat_exit *ex, const struct plat_err 
 		else
 			run_end(r, "exited", NULL);
 	}
-	op_done(r);
+	run_op_done(r);
 }
 
 static void started(void *arg, const struct plat_err *err)
@@ -252,7 +252,7 @@ static void started(void *arg, const struct plat_err *err)
 
 	if (err) {
 		run_end(r, "error", err->message);
-		op_done(r);
+		run_op_done(r);
 		return;
 	}
 	r->started = 1;
@@ -266,7 +266,7 @@ static void started(void *arg, const struct plat_err *err)
 		r->pending--;
 		run_end(r, "error", "cannot wait for the container");
 	}
-	op_done(r);
+	run_op_done(r);
 }
 
 static void att_ready(void *arg)
@@ -290,7 +290,7 @@ static void att_end(void *arg, const struct plat_err *err)
 	r->att = NULL;
 	if (err && err->code != PLAT_E_CANCELED && !r->ending)
 		run_end(r, "error", err->message);
-	op_done(r);
+	run_op_done(r);
 }
 
 static void files_put(void *arg, const struct plat_err *err)
@@ -309,7 +309,7 @@ static void files_put(void *arg, const struct plat_err *err)
 			run_end(r, "error", "cannot attach to the container");
 		}
 	}
-	op_done(r);
+	run_op_done(r);
 }
 
 static int build_tar(struct run *r, void **out, size_t *len)
@@ -345,18 +345,18 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 
 	if (err) {
 		run_end(r, err->code == PLAT_E_UNAVAILABLE ? "error" : "error", err->message);
-		op_done(r);
+		run_op_done(r);
 		return;
 	}
 	snprintf(r->cid, sizeof(r->cid), "%s", id);
 	run_db_set_container(r);
 	if (r->ending) { /* cancelled while being created: remove it */
-		op_done(r);
+		run_op_done(r);
 		return;
 	}
 	if (build_tar(r, &r->tar, &r->tar_len)) {
 		run_end(r, "error", "cannot pack the project's files");
-		op_done(r);
+		run_op_done(r);
 		return;
 	}
 	r->pending++;
@@ -366,7 +366,7 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 		r->tar = NULL;
 		run_end(r, "error", "cannot copy the files into the container");
 	}
-	op_done(r);
+	run_op_done(r);
 }
 
 /* argv for the container: the run command, or build then run through a

@@ -71,6 +71,7 @@ struct run {
 	struct runout out;
 	long long seq;         /* last sequence number used */
 	long long out_bytes;   /* program output counted against the limit */
+	long long stored_bytes; /* output written to run_logs (capped) */
 	struct ring_item *ring_head, *ring_tail;
 	size_t ring_bytes;
 	struct watcher *watchers;
@@ -94,6 +95,8 @@ struct run_engine {
 struct run *run_new(struct run_engine *eng);
 void run_launch(struct run *r);
 void run_end(struct run *r, const char *reason, const char *message);
+/* One of the run's pending operations finished (may finalize it). */
+void run_op_done(struct run *r);
 void run_release(struct run *r);
 const char *run_state_name(enum run_state s);
 void run_set_running(struct run *r);

@@ -21,6 +21,8 @@
 #include <string.h>
 
 #define RING_MAX_BYTES (512 * 1024)
+/* Output kept in run_logs per run: history is capped, live output is not. */
+#define STORE_MAX_BYTES (8LL << 20)
 #define FLUSH_MS 5
 #define MAX_RECIPIENTS 256
 
@@ -155,16 +157,40 @@ void run_ring_clear(struct run *r)
 
 /* ---------- events ---------- */
 
-static void persist(struct run *r, long long seq, const char *stream, const char *data)
+static void persisted(void *arg, PGresult *res, const char *err)
+{
+	run_db_ignore(NULL, res, err);
+	run_op_done(arg);
+}
+
+/*
+ * Store one event. Until the run is finalized the insert counts as pending,
+ * so the row is finished (and run/exit sent) only after every event before
+ * it is readable with run/logs. Output past STORE_MAX_BYTES is not stored.
+ */
+static void persist(struct run *r, long long seq, const char *stream, const char *data,
+		    size_t len)
 {
 	char rid[24], sq[24];
 	const char *p[4] = { rid, sq, stream, data };
-
+	if (!strcmp(stream, "stdout") || !strcmp(stream, "stderr")) {
+		if (r->stored_bytes >= STORE_MAX_BYTES)
+			return;
+		r->stored_bytes += (long long)len;
+	}
 	snprintf(rid, sizeof(rid), "%lld", r->id);
 	snprintf(sq, sizeof(sq), "%lld", seq);
-	db_query(r->eng->srv->db,
-		 "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)", 4, p,
-		 run_db_ignore, NULL);
+	if (r->finalized) {
+		db_query(r->eng->srv->db,
+			 "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)",
+			 4, p, run_db_ignore, NULL);
+		return;
+	}
+	r->pending++;
+	if (db_query(r->eng->srv->db,
+		     "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)", 4,
+		     p, persisted, r))
+		r->pending--;
 }
 
 static void event(struct run *r, const char *method, json_t *params, const char *stream,
@@ -174,7 +200,7 @@ static void event(struct run *r, const char *method, json_t *params, const char 
 
 	ring_push(r, method, params, seq, bytes);
 	broadcast(r, method, params, seq);
-	persist(r, seq, stream, data);
+	persist(r, seq, stream, data, bytes);
 	json_decref(params);
 }
 

@@ -169,6 +169,31 @@ import itertools as _itertools
 
 _name_seq = _itertools.count()
 TEST_PASSWORD = "correct horse battery staple"
+_opened = []  # clients made by the helpers below; run_closing() closes them
+
+
+async def connect_tracked(url, **kw):
+    """connect(), and closed by run_closing() at the end."""
+    c = await connect(url, **kw)
+    _opened.append(c)
+    return c
+
+
+def run_closing(coro):
+    """run(coro), then close every client the helpers opened, in the same
+    loop: a websocket left open makes the loop's shutdown wait seconds."""
+    async def wrapper():
+        try:
+            return await coro
+        finally:
+            clients = list(_opened)
+            _opened.clear()
+            for c in clients:
+                try:
+                    await asyncio.wait_for(c.ws.close(), 2)
+                except Exception:
+                    pass
+    return asyncio.run(wrapper())
 
 
 def unique_name(prefix="u"):
@@ -180,7 +205,7 @@ async def signed_in(server, name=None, password=TEST_PASSWORD):
     """A Client signed in through auth/signup as a new user; .user is the
     user object, .token the session token. The server must allow enough
     sign-ups per address (RUNIT_SIGNUP_ADDR_MAX)."""
-    c = await connect(server.ws_url)
+    c = await connect_tracked(server.ws_url)
     name = name or unique_name()
     r = await c.call("auth/signup", {"username": name, "password": password})
     assert "result" in r, r
@@ -200,7 +225,7 @@ def add_admin(name=None, password=TEST_PASSWORD):
 
 async def logged_in(server, name, password=TEST_PASSWORD):
     """A Client signed in through auth/login."""
-    c = await connect(server.ws_url)
+    c = await connect_tracked(server.ws_url)
     r = await c.call("auth/login", {"username": name, "password": password})
     assert "result" in r, r
     c.user = r["result"]["user"]

@@ -1,0 +1,106 @@
+"""Benchmark: run-to-first-byte and the full hello-world round trip through the
+websocket (run/start -> run/exit), against `docker run --rm` of the same image,
+command and limits, measured in the same run. Prints figures; asserts nothing.
+
+Needs a running server (RUNIT_BENCH_URL, ws://...) and a user token or
+credentials; bench/run sets all of that up."""
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import websockets
+
+N = int(os.environ.get("RUNIT_BENCH_RUNS", "50"))
+WS = os.environ["RUNIT_BENCH_WS"]
+
+CASES = [
+    # runtime code, file name, code, image, docker command
+    ("bench-sh", "main.sh", "echo 'Hello, world!'\n", "runit/shell:latest", ["sh", "-c", "echo 'Hello, world!'"]),
+    ("python-3.11", "main.py", "print('Hello, world!')\n", "runit/python:latest", ["python3", "-u", "-c", "print('Hello, world!')"]),
+]
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+async def call(ws, state, method, params):
+    state["id"] += 1
+    rid = state["id"]
+    await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
+    while True:
+        m = json.loads(await ws.recv())
+        if m.get("id") == rid:
+            if "error" in m:
+                raise RuntimeError(f"{method}: {m['error']}")
+            return m["result"]
+
+
+async def bench_server(code, fname, src):
+    ws = await websockets.connect(WS, max_size=1 << 26, close_timeout=1)
+    st = {"id": 0}
+    name = "bench" + uuid.uuid4().hex[:8]
+    await call(ws, st, "auth/signup", {"username": name, "password": "benchmark-pass"})
+    res = await call(ws, st, "project/create", {"name": "bench " + code, "runtime": code})
+    pid = res["project"]["id"] if isinstance(res.get("project"), dict) else res["id"]
+    first, total = [], []
+    for i in range(N + 2):  # two warm-up runs
+        t0 = time.perf_counter()
+        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 10_000 + i, "method": "run/start",
+                                  "params": {"project": pid, "files": {fname: src}}}))
+        t_first = None
+        out = ""
+        while True:
+            m = json.loads(await ws.recv())
+            if m.get("method") == "run/log" and t_first is None:
+                t_first = time.perf_counter()
+            if m.get("method") == "run/log":
+                out += m["params"]["data"]
+            if m.get("method") == "run/exit":
+                t_end = time.perf_counter()
+                break
+        assert out == "Hello, world!\n", out
+        if i >= 2:
+            first.append((t_first - t0) * 1000)
+            total.append((t_end - t0) * 1000)
+    await ws.close()
+    return first, total
+
+
+def bench_docker(image, cmd):
+    base = ["docker", "run", "--rm", "--network", "none", "--read-only", "--user", "1000:1000",
+            "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--memory", "256m",
+            "--memory-swap", "256m", "--cpus", "1", "--pids-limit", "128",
+            "--tmpfs", "/tmp:rw,exec,size=64m", "--log-driver", "none", "--init", image] + cmd
+    total = []
+    for i in range(N + 2):
+        t0 = time.perf_counter()
+        r = subprocess.run(base, capture_output=True, text=True)
+        dt = (time.perf_counter() - t0) * 1000
+        assert r.stdout == "Hello, world!\n", (r.stdout, r.stderr)
+        if i >= 2:
+            total.append(dt)
+    return total
+
+
+def main():
+    print(f"run-it benchmark: {N} runs per case (after 2 warm-up runs), times in ms")
+    print(f"{'case':<14} {'what':<34} {'median':>8} {'p90':>8}")
+    for code, fname, src, image, cmd in CASES:
+        first, total = asyncio.run(bench_server(code, fname, src))
+        dock = bench_docker(image, cmd)
+        print(f"{code:<14} {'run-it: run/start -> first byte':<34} {statistics.median(first):8.1f} {pct(first, 90):8.1f}")
+        print(f"{code:<14} {'run-it: run/start -> run/exit':<34} {statistics.median(total):8.1f} {pct(total, 90):8.1f}")
+        print(f"{code:<14} {'docker run --rm (same limits)':<34} {statistics.median(dock):8.1f} {pct(dock, 90):8.1f}")
+        print(f"{code:<14} {'ratio run-it / docker run (median)':<34} {statistics.median(total) / statistics.median(dock):8.2f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
