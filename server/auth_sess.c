@@ -10,6 +10,7 @@
 #include "log.h"
 #include "sess.h"
 #include "srv.h"
+#include "admin_bus.h"
 
 #include <libwebsockets.h>
 #include <sodium.h>
@@ -104,6 +105,9 @@ void auth_sess_sign_in(struct sess *s, long long user_id, const char *username,
 	s->role = !strcmp(role, "admin") ? PROTO_ROLE_ADMIN : PROTO_ROLE_USER;
 	s->auth_session_id = session_id;
 	s->auth_state = SESS_AUTH_OK;
+	bus_publish(s->srv, "session", "signed_in",
+		    json_pack("{s:I, s:I, s:s}", "session", (json_int_t)s->id, "user",
+			      (json_int_t)user_id, "username", s->username));
 }
 
 void auth_sess_sign_out(struct sess *s)

@@ -13,6 +13,7 @@
 #include "plat_tar.h"
 #include "room.h"
 #include "srv.h"
+#include "admin_bus.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,14 @@ void run_set_running(struct run *r)
 {
 	if (!r->ending)
 		set_state(r, RS_RUNNING);
+}
+
+static void publish_started(struct run *r)
+{
+	bus_publish(r->eng->srv, "run", "started",
+		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)r->id, "user",
+			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
+			      r->runtime_code));
 }
 
 /* ---------- ending ---------- */
@@ -210,6 +219,12 @@ void run_release(struct run *r)
 	struct run_engine *eng = r->eng;
 
 	run_emit_exit(r);
+	bus_publish(eng->srv, "run", "ended",
+		    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run", (json_int_t)r->id, "user",
+			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
+			      r->runtime_code, "reason", r->reason, "exit_code",
+			      r->have_exit ? json_integer(r->exit_code) : json_null(), "output_bytes",
+			      (json_int_t)r->out_bytes));
 	unlink_run(r);
 	run_slot_released(eng, r);
 	uv_timer_stop(&r->flush);
@@ -258,6 +273,7 @@ static void started(void *arg, const struct plat_err *err)
 	r->started = 1;
 	r->t_started = srv_now_ms();
 	if (!r->ending) {
+		publish_started(r);
 		set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
 		uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
 	}
@@ -543,6 +559,7 @@ int run_engine_init(struct srv *srv)
 	eng->srv = srv;
 	srv->runs = eng;
 	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
+	run_plat_start_health(srv, 5000);
 	/* Reconcile: what this instance left behind when it last stopped. */
 	p[0] = srv->cfg.instance;
 	db_query(srv->db,
@@ -555,6 +572,16 @@ int run_engine_init(struct srv *srv)
 	if (plat)
 		plat_list(plat, match, 1, leftovers_listed, plat);
 	return 0;
+}
+
+size_t run_count_on_platform(struct srv *srv, long long platform_id)
+{
+	size_t n = 0;
+
+	if (srv->runs)
+		for (struct run *r = srv->runs->runs; r; r = r->next)
+			n += r->platform_id == platform_id;
+	return n;
 }
 
 int run_engine_busy(struct srv *srv)

@@ -27,6 +27,9 @@ int run_engine_init(struct srv *srv);
 /* Cancel every run and free (containers are removed asynchronously; the
  * caller runs the loop a little longer). */
 void run_engine_shutdown(struct srv *srv);
+/* Active runs of this server on a platform (platforms.id). */
+#include <stddef.h>
+size_t run_count_on_platform(struct srv *srv, long long platform_id);
 /* 1 while runs are alive. */
 int run_engine_busy(struct srv *srv);
 

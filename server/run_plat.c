@@ -5,6 +5,7 @@
 #include "db.h"
 #include "log.h"
 #include "srv.h"
+#include "admin_bus.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,17 @@ struct plat_entry {
 };
 
 static struct plat_entry *entries;
+
+/* health by platforms.id, filled by the health probe */
+struct health {
+	long long id;
+	int up; /* 1 up, 0 down */
+	char name[64];
+};
+static struct health healths[64];
+static size_t nhealths;
+static uv_timer_t health_timer;
+static int health_started;
 
 struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint)
 {
@@ -44,6 +56,11 @@ struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoin
 
 void run_plat_free_all(struct srv *srv)
 {
+	if (health_started) {
+		uv_timer_stop(&health_timer);
+		uv_close((uv_handle_t *)&health_timer, NULL);
+		health_started = 0;
+	}
 	struct plat_entry *e = entries, *n;
 
 	for (; e; e = n) {
@@ -123,4 +140,95 @@ int run_plat_pick(struct srv *srv, run_plat_cb cb, void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+const char *run_plat_health(long long platform_id)
+{
+	for (size_t i = 0; i < nhealths; i++)
+		if (healths[i].id == platform_id)
+			return healths[i].up ? "up" : "down";
+	return "unknown";
+}
+
+struct probe {
+	struct srv *srv;
+	long long id;
+	char name[64];
+};
+
+static void set_health(struct srv *srv, long long id, const char *name, int up, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < nhealths && healths[i].id != id; i++)
+		;
+	if (i == nhealths) {
+		if (nhealths == sizeof(healths) / sizeof(healths[0]))
+			return;
+		nhealths++;
+		healths[i].id = id;
+		healths[i].up = -1;
+	}
+	snprintf(healths[i].name, sizeof(healths[i].name), "%s", name);
+	if (healths[i].up == up)
+		return;
+	healths[i].up = up;
+	log_json(up ? LOG_INFO : LOG_WARN, up ? "platform up" : "platform down",
+		 json_pack("{s:I, s:s, s:s}", "platform", (json_int_t)id, "name", name, "error",
+			   why ? why : ""));
+	bus_publish(srv, "platform", up ? "up" : "down",
+		    json_pack("{s:I, s:s, s:s}", "platform", (json_int_t)id, "name", name, "error",
+			      why ? why : ""));
+}
+
+static void probed(void *arg, const struct plat_info *info, const struct plat_err *err)
+{
+	struct probe *pr = arg;
+
+	if (err && err->code == PLAT_E_CANCELED) {
+		free(pr);
+		return;
+	}
+	set_health(pr->srv, pr->id, pr->name, err == NULL, err ? err->message : NULL);
+	free(pr);
+}
+
+static void rows_for_health(void *arg, PGresult *res, const char *err)
+{
+	struct srv *srv = arg;
+
+	if (!res)
+		return;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct probe *pr = calloc(1, sizeof(*pr));
+		struct plat *p = run_plat_get(srv, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		if (!pr)
+			return;
+		pr->srv = srv;
+		pr->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		snprintf(pr->name, sizeof(pr->name), "%s", PQgetvalue(res, i, 3));
+		if (!p) {
+			set_health(srv, pr->id, pr->name, 0, "this kind of platform is not supported yet");
+			free(pr);
+		} else if (plat_ping(p, probed, pr)) {
+			set_health(srv, pr->id, pr->name, 0, "cannot ping");
+			free(pr);
+		}
+	}
+}
+
+static void health_tick(uv_timer_t *t)
+{
+	struct srv *srv = t->data;
+
+	db_query(srv->db, "SELECT id, kind, endpoint, name FROM platforms WHERE enabled ORDER BY id",
+		 0, NULL, rows_for_health, srv);
+}
+
+void run_plat_start_health(struct srv *srv, unsigned interval_ms)
+{
+	uv_timer_init(srv->loop, &health_timer);
+	health_timer.data = srv;
+	uv_timer_start(&health_timer, health_tick, 200, interval_ms);
+	health_started = 1;
 }

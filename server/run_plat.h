@@ -26,4 +26,10 @@ int run_plat_pick(struct srv *srv, run_plat_cb cb, void *arg);
 struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint);
 void run_plat_free_all(struct srv *srv);
 
+/* Ping every enabled platform every interval_ms; a change of health is an
+ * admin event (topic "platform", kind "up"/"down"). */
+void run_plat_start_health(struct srv *srv, unsigned interval_ms);
+/* "up", "down" or "unknown" (not probed yet). */
+const char *run_plat_health(long long platform_id);
+
 #endif

@@ -18,6 +18,7 @@
 #include "room.h"
 #include "rpc.h"
 #include "srv.h"
+#include "admin_bus.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,10 @@ static void run_created(struct start_req *q, long long id)
 	q->slot->active = r;
 	metrics.runs_started_total++;
 	metrics.runs_active++;
+	bus_publish(q->eng->srv, "run", "queued",
+		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user",
+			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
+			      r->runtime_code));
 	log_json(LOG_INFO, "run started",
 		 json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user_id",
 			   (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",

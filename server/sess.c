@@ -6,6 +6,7 @@
 #include "srv.h"
 #include "log.h"
 #include "metrics.h"
+#include "admin_bus.h"
 #include "room.h"
 
 #include <stdlib.h>
@@ -66,6 +67,10 @@ void sess_free(struct sess *s)
 		}
 	}
 	room_leave_all(s);
+	bus_unsubscribe(s->id);
+	bus_publish(srv, "session", "closed",
+		    json_pack("{s:I, s:o}", "session", (json_int_t)s->id, "user",
+			      s->user_id ? json_integer(s->user_id) : json_null()));
 	queue_clear(s);
 	free(s->rx);
 	free(s);
@@ -207,4 +212,10 @@ void sess_close(struct sess *s, int code, const char *reason)
 	snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
 	s->closing = 1;
 	lws_callback_on_writable(s->wsi);
+}
+
+void sess_announce(struct sess *s)
+{
+	bus_publish(s->srv, "session", "opened",
+		    json_pack("{s:I, s:s}", "session", (json_int_t)s->id, "ip", s->ip));
 }

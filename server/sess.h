@@ -80,6 +80,9 @@ int sess_on_writable(struct sess *s);
 /* Ask to close after what is queued is sent, with a 4000-4999 code and reason. */
 void sess_close(struct sess *s, int code, const char *reason);
 
+/* Tell the admins' live view that s opened (once its address is known). */
+void sess_announce(struct sess *s);
+
 /* Visit every live session. */
 void sess_foreach(struct srv *srv, void (*fn)(struct sess *, void *), void *arg);
 

@@ -109,6 +109,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (!pss->s)
 			return -1;
 		lws_get_peer_simple(wsi, pss->s->ip, sizeof(pss->s->ip));
+		sess_announce(pss->s);
 		auth_sess_on_established(pss->s, wsi);
 		metrics.ws_opened_total++;
 		metrics.ws_open++;

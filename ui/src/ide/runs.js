@@ -1,0 +1,82 @@
+// runs.js - what a run's events mean for the page: the words of the status
+// line and a tracker that drops events whose seq has been seen already.
+import { fmtSeconds } from '../lib/dom.js';
+
+export const ACTIVE_STATES = new Set(['queued', 'starting', 'building', 'running', 'stopping']);
+
+export function stateText(state) {
+  return (
+    {
+      queued: 'Queued…',
+      starting: 'Starting…',
+      building: 'Building…',
+      running: 'Running…',
+      stopping: 'Stopping…',
+    }[state] || state
+  );
+}
+
+// The end of a run in words: "Exited with code 0 in 0.3 s", "Timed out
+// after 10 s", "Stopped", "Replaced by a newer run", ...
+export function exitText(x) {
+  const dur = x.duration_ms;
+  switch (x.reason) {
+    case 'exited':
+      return `Exited with code ${x.exit_code ?? '?'} in ${fmtSeconds(dur || 0)}`;
+    case 'timeout': {
+      const m = /after ([\d.]+) s/.exec(x.message || '');
+      const secs = m ? Number(m[1]) : (dur || 0) / 1000;
+      return `Timed out after ${Number.isInteger(secs) ? secs : secs < 10 ? secs.toFixed(1) : Math.round(secs)} s`;
+    }
+    case 'stopped':
+      return 'Stopped';
+    case 'replaced':
+      return 'Replaced by a newer run';
+    case 'oom':
+      return 'Out of memory';
+    case 'output_limit':
+      return 'Output limit reached';
+    case 'cancelled':
+      return 'Cancelled by an admin';
+    case 'error':
+      return `Error${x.message ? `: ${x.message}` : ''}`;
+    default:
+      return x.reason ? `Ended: ${x.reason}` : 'Ended';
+  }
+}
+
+// ok | warn | error: for the colour of the status.
+export function exitKind(x) {
+  if (x.reason === 'exited') return x.exit_code === 0 ? 'ok' : 'error';
+  if (x.reason === 'stopped' || x.reason === 'replaced') return 'neutral';
+  return 'error';
+}
+
+// A history row as an exit: the stored run has the same fields.
+export function historyText(run) {
+  if (run.state && run.state !== 'finished') return stateText(run.state);
+  return exitText(run);
+}
+
+// Per-run sequence bookkeeping. accept(run, seq) is false for an event
+// already applied (a seq at or below the last one seen).
+export class SeqTracker {
+  constructor() {
+    this.last = new Map();
+  }
+
+  lastSeq(run) {
+    return this.last.get(run) || 0;
+  }
+
+  accept(run, seq) {
+    if (typeof seq !== 'number') return true;
+    if (seq <= this.lastSeq(run)) return false;
+    this.last.set(run, seq);
+    return true;
+  }
+
+  skipTo(run, seq) {
+    if (seq > this.lastSeq(run)) this.last.set(run, seq);
+  }
+}
