@@ -12,6 +12,8 @@
  */
 #include "run_int.h"
 #include "db.h"
+#include "dbcall.h"
+#include "sess.h"
 #include "log.h"
 #include "metrics.h"
 #include "paths.h"
@@ -360,31 +362,48 @@ static void gate(struct start_req *q)
 static void saved(void *arg, PGresult *res, const char *err)
 {
 	struct start_req *q = arg;
+	json_t *ans, *files, *f, *e;
+	struct sess *s;
+	size_t i;
 
 	if (!res) {
-		const char *st = db_last_sqlstate();
-		fail(q, st[0] == '2' && st[1] == '3' ? PROTO_R_INVALID_PATH : PROTO_R_UNAVAILABLE,
-		     st[0] == '2' && st[1] == '3' ? "a file could not be saved: invalid path"
-						  : "database unavailable");
+		fail(q, dbcall_sqlstate_reason(db_last_sqlstate()), "the files could not be saved");
 		return;
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		json_t *n = json_pack("{s:I, s:s, s:s, s:I, s:I}", "project",
-				      (json_int_t)q->project_id, "path", PQgetvalue(res, i, 0),
-				      "op", "save", "version",
-				      (json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10), "by",
-				      (json_int_t)q->user_id);
+	ans = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if ((e = json_object_get(ans, "error"))) {
+		json_t *data = json_object_get(ans, "data");
+		rpc_fail(q->c, dbcall_reason(json_string_value(e)),
+			 json_string_value(json_object_get(ans, "message")),
+			 data ? json_incref(data) : NULL);
+		json_decref(ans);
+		req_done(q);
+		return;
+	}
+	s = rpc_sess(q->c);
+	files = json_object_get(json_object_get(ans, "ok"), "files");
+	json_array_foreach(files, i, f)
+	{
+		json_t *n = json_pack("{s:I, s:O, s:O, s:O, s:{s:I, s:s}}", "project",
+				      (json_int_t)q->project_id, "path", json_object_get(f, "path"),
+				      "op", json_object_get(f, "op"), "version",
+				      json_object_get(f, "version"), "by", "id",
+				      (json_int_t)q->user_id, "username", s ? s->username : "");
 		room_broadcast(q->eng->srv, q->project_id, "file/changed", n, 0);
 		json_decref(n);
 	}
+	json_decref(ans);
 	gate(q);
 }
 
-/* Unsaved buffers are saved first, in one statement: a run never loses code. */
+/*
+ * Unsaved buffers are saved first, with file/save's limits and history
+ * (runit_files_put), in one transaction: a run never loses code.
+ */
 static void save_buffers(struct start_req *q)
 {
 	char pid[24], uid[24], *files;
-	const char *p[3] = { pid, NULL, uid };
+	const char *p[4] = { uid, q->c->role == PROTO_ROLE_ADMIN ? "true" : "false", pid, NULL };
 	const char *path;
 	json_t *v;
 
@@ -409,10 +428,6 @@ static void save_buffers(struct start_req *q)
 			fail(q, PROTO_R_INVALID_PARAMS, "files maps paths to strings");
 			return;
 		}
-		if ((long long)json_string_length(v) > q->max_file_bytes) {
-			fail(q, PROTO_R_TOO_LARGE, "a file is larger than the file size limit");
-			return;
-		}
 	}
 	files = json_dumps(q->files, JSON_COMPACT);
 	if (!files) {
@@ -421,14 +436,10 @@ static void save_buffers(struct start_req *q)
 	}
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(uid, sizeof(uid), "%lld", q->user_id);
-	p[1] = files;
+	p[3] = files;
 	if (db_query(q->eng->srv->db,
-		     "INSERT INTO files (project_id, path, content, updated_by) "
-		     "SELECT $1, key, value, $3 FROM jsonb_each_text($2::jsonb) "
-		     "ON CONFLICT (project_id, path) DO UPDATE SET content = EXCLUDED.content, "
-		     "version = files.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by "
-		     "WHERE files.content IS DISTINCT FROM EXCLUDED.content RETURNING path, version",
-		     3, p, saved, q))
+		     "SELECT runit_files_put($1::bigint, $2::boolean, $3::bigint, $4::jsonb)", 4, p,
+		     saved, q))
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 	free(files);
 }
