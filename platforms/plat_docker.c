@@ -680,6 +680,7 @@ int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat 
 	d->loop = loop;
 	d->op_timeout_ms = cfg->op_timeout_ms ? cfg->op_timeout_ms : 120000;
 	d->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 5000;
+	d->stats = cfg->stats;
 	if (cfg->api_version) {
 		rc = dk_choose_version(cfg->api_version, d->api_version, sizeof(d->api_version));
 		if (rc < 0) {

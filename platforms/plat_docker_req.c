@@ -345,6 +345,22 @@ static int dk_curl_code(CURLcode rc)
 	}
 }
 
+/* Tell the platform's stats hook (plat_config.stats) how a request went. */
+static void dk_report(struct dk_req *r, const struct plat_err *err)
+{
+	struct plat_api_stat st = {0, 0, 0};
+	curl_off_t first = 0, total = 0;
+
+	if (!r->d->stats || (err && err->code == PLAT_E_CANCELED))
+		return;
+	curl_easy_getinfo(r->easy, CURLINFO_STARTTRANSFER_TIME_T, &first);
+	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total);
+	st.seconds = (double)(first > 0 ? first : total) / 1e6;
+	st.code = err ? err->code : 0;
+	st.http_status = r->status > 0 && r->status < 1000 ? (int)r->status : 0;
+	r->d->stats(&st);
+}
+
 static void dk_finish_now(struct dk_req *r, const struct plat_err *err)
 {
 	r->finish(r, err);
@@ -379,6 +395,7 @@ static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 	}
 	if (r->resp == NULL)
 		dk_resp_append(r, "", 0);
+	dk_report(r, err.code ? &err : NULL);
 	dk_finish_now(r, err.code ? &err : NULL);
 }
 

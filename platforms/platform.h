@@ -275,6 +275,21 @@ struct plat_attach {
 	struct plat *plat;
 };
 
+/*
+ * One finished request to the platform's API, for metrics (the server's
+ * /metrics shows latency and errors without knowing the engine). seconds is
+ * the time until the engine's answer began: for a stream (attach, wait,
+ * pull) that is when it opened, not when it ended. code is 0 or the
+ * request's PLAT_E_* outcome. Requests canceled by the caller (detach,
+ * plat_free) are not reported.
+ */
+struct plat_api_stat {
+	double seconds;
+	int code;
+	int http_status; /* 0 if the engine did not answer */
+};
+typedef void (*plat_stats_cb)(const struct plat_api_stat *st);
+
 /* How to reach a platform. */
 struct plat_config {
 	const char *backend;	     /* "docker" (the default when NULL) */
@@ -283,6 +298,8 @@ struct plat_config {
 	const char *api_version;     /* pin ("1.41"); NULL: negotiate */
 	unsigned op_timeout_ms;	     /* short operations; 0: 120000 */
 	unsigned connect_timeout_ms; /* 0: 5000 */
+	plat_stats_cb stats;	     /* optional: called on the loop thread once
+				      * per finished API request */
 };
 
 /*

@@ -26,9 +26,8 @@ void auth_factor_secret_from_row(struct auth_factor_secret *fs, long long user_i
 
 	memset(fs, 0, sizeof(*fs));
 	fs->user_id = user_id;
-	fs->last_step = PQgetisnull(res, row, col + 2)
-				? -1
-				: strtoll(PQgetvalue(res, row, col + 2), NULL, 10);
+	fs->last_step =
+	    PQgetisnull(res, row, col + 2) ? -1 : strtoll(PQgetvalue(res, row, col + 2), NULL, 10);
 	if (PQgetisnull(res, row, col) || PQgetisnull(res, row, col + 1))
 		return;
 	if (sodium_hex2bin(fs->box, sizeof(fs->box), box, strlen(box), NULL, &blen, NULL) ||
@@ -78,7 +77,7 @@ static int check_totp(struct srv *srv, const struct auth_factor_secret *fs, cons
 {
 	unsigned char secret[AUTH_TOTP_SECRET_LEN];
 	char uid[24], step_s[24];
-	const char *p[2] = { uid, step_s };
+	const char *p[2] = {uid, step_s};
 	long long step = 0;
 	int rc;
 
@@ -103,7 +102,7 @@ static int check_recovery(struct srv *srv, long long user_id, const char *code,
 			  struct factor_req *r)
 {
 	char norm[AUTH_RECOVERY_CHARS + 1], hash[65], uid[24];
-	const char *p[2] = { uid, hash };
+	const char *p[2] = {uid, hash};
 
 	if (auth_recovery_normalize(code, norm))
 		return AUTH_FACTOR_WRONG;

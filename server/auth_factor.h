@@ -14,7 +14,7 @@
 struct srv;
 
 /* The users columns auth_factor_secret_from_row() reads, in this order. */
-#define AUTH_FACTOR_SECRET_COLS \
+#define AUTH_FACTOR_SECRET_COLS                                                                    \
 	"encode(totp_secret_enc, 'hex'), encode(totp_nonce, 'hex'), totp_last_step"
 
 struct auth_factor_secret {
@@ -34,7 +34,7 @@ int auth_factor_open(const struct auth_factor_secret *fs,
 
 enum {
 	AUTH_FACTOR_OK = 0,
-	AUTH_FACTOR_WRONG = -1,       /* wrong, malformed or already used */
+	AUTH_FACTOR_WRONG = -1,	      /* wrong, malformed or already used */
 	AUTH_FACTOR_UNAVAILABLE = -2, /* the database did not answer */
 };
 typedef void (*auth_factor_cb)(void *arg, int rc);

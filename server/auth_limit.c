@@ -70,7 +70,8 @@ static void addr_key(const char *prefix, const char *ip, char out[KEY_MAX])
 static void cleaned(void *arg, PGresult *res, const char *err)
 {
 	if (!res)
-		log_json(LOG_WARN, "login_attempts cleanup failed", json_pack("{s:s}", "error", err));
+		log_json(LOG_WARN, "login_attempts cleanup failed",
+			 json_pack("{s:s}", "error", err));
 }
 
 static void maybe_cleanup(struct srv *srv)
@@ -81,8 +82,8 @@ static void maybe_cleanup(struct srv *srv)
 	if (last && now - last < CLEANUP_EVERY_MS)
 		return;
 	last = now;
-	db_query(srv->db, "DELETE FROM login_attempts WHERE at < now() - interval '1 day'", 0,
-		 NULL, cleaned, NULL);
+	db_query(srv->db, "DELETE FROM login_attempts WHERE at < now() - interval '1 day'", 0, NULL,
+		 cleaned, NULL);
 }
 
 static struct lim_req *lim_new(struct srv *srv, auth_limit_cb cb, void *arg)
@@ -125,7 +126,7 @@ int auth_limit_login_check(struct srv *srv, const char *name, const char *ip, au
 {
 	struct lim_req *r = lim_new(srv, cb, arg);
 	char ukey[KEY_MAX], akey[KEY_MAX], win[16], max[16];
-	const char *p[4] = { ukey, akey, win, max };
+	const char *p[4] = {ukey, akey, win, max};
 
 	if (!r)
 		return -1;
@@ -144,8 +145,10 @@ int auth_limit_login_check(struct srv *srv, const char *name, const char *ip, au
 		     "addr AS (SELECT at FROM login_attempts WHERE key = $2 AND NOT success "
 		     "  AND at > now() - make_interval(secs => $3::int) "
 		     "  ORDER BY at DESC OFFSET $4::int - 1 LIMIT 1) "
-		     "SELECT acct.n, coalesce(floor(extract(epoch FROM now() - acct.last) * 1000), 0)::bigint, "
-		     "  (SELECT ceil(extract(epoch FROM at + make_interval(secs => $3::int) - now()) * 1000)::bigint "
+		     "SELECT acct.n, coalesce(floor(extract(epoch FROM now() - acct.last) * 1000), "
+		     "0)::bigint, "
+		     "  (SELECT ceil(extract(epoch FROM at + make_interval(secs => $3::int) - "
+		     "now()) * 1000)::bigint "
 		     "   FROM addr) "
 		     "FROM acct",
 		     4, p, checked, r)) {
@@ -170,7 +173,7 @@ int auth_limit_login_failed(struct srv *srv, const char *name, const char *ip, i
 {
 	struct lim_req *r = lim_new(srv, cb, arg);
 	char ukey[KEY_MAX], akey[KEY_MAX], lock[24];
-	const char *p[4] = { ukey, akey, name, lock };
+	const char *p[4] = {ukey, akey, name, lock};
 
 	if (!r)
 		return -1;
@@ -197,17 +200,18 @@ int auth_limit_login_ok(struct srv *srv, const char *name, long long user_id, au
 {
 	struct lim_req *r = lim_new(srv, cb, arg);
 	char ukey[KEY_MAX], uid[24];
-	const char *p[2] = { ukey, uid };
+	const char *p[2] = {ukey, uid};
 
 	if (!r)
 		return -1;
 	name_key(name, ukey);
 	snprintf(uid, sizeof(uid), "%lld", user_id);
-	if (db_query(srv->db,
-		     "WITH a AS (INSERT INTO login_attempts (key, success) VALUES ($1, true)) "
-		     "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now() "
-		     "WHERE id = $2",
-		     2, p, recorded, r)) {
+	if (db_query(
+		srv->db,
+		"WITH a AS (INSERT INTO login_attempts (key, success) VALUES ($1, true)) "
+		"UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now() "
+		"WHERE id = $2",
+		2, p, recorded, r)) {
 		free(r);
 		return -1;
 	}
@@ -217,7 +221,7 @@ int auth_limit_login_ok(struct srv *srv, const char *name, long long user_id, au
 void auth_limit_login_forget(struct srv *srv, const char *name)
 {
 	char ukey[KEY_MAX];
-	const char *p[1] = { ukey };
+	const char *p[1] = {ukey};
 
 	name_key(name, ukey);
 	db_query(srv->db, "DELETE FROM login_attempts WHERE key = $1 AND NOT success", 1, p,
@@ -241,7 +245,7 @@ int auth_limit_signup(struct srv *srv, const char *ip, auth_signup_limit_cb cb, 
 {
 	struct lim_req *r = lim_new(srv, NULL, arg);
 	char key[KEY_MAX], max[16];
-	const char *p[2] = { key, max };
+	const char *p[2] = {key, max};
 
 	if (!r)
 		return -1;
@@ -255,11 +259,13 @@ int auth_limit_signup(struct srv *srv, const char *ip, auth_signup_limit_cb cb, 
 		     "c AS (SELECT count(*) AS n FROM login_attempts "
 		     "  WHERE key = $1 AND at > now() - interval '1 hour'), "
 		     "w AS (SELECT at FROM login_attempts WHERE key = $1 "
-		     "  AND at > now() - interval '1 hour' ORDER BY at DESC OFFSET $2::int - 1 LIMIT 1), "
+		     "  AND at > now() - interval '1 hour' ORDER BY at DESC OFFSET $2::int - 1 "
+		     "LIMIT 1), "
 		     "ins AS (INSERT INTO login_attempts (key) SELECT $1 FROM enabled, c "
 		     "  WHERE enabled.v AND c.n < $2::int RETURNING 1) "
 		     "SELECT enabled.v, CASE WHEN c.n >= $2::int THEN "
-		     "  (SELECT greatest(ceil(extract(epoch FROM at + interval '1 hour' - now()) * 1000), 1)::bigint "
+		     "  (SELECT greatest(ceil(extract(epoch FROM at + interval '1 hour' - now()) * "
+		     "1000), 1)::bigint "
 		     "   FROM w) END "
 		     "FROM enabled, c",
 		     2, p, signup_checked, r)) {

@@ -33,7 +33,7 @@ struct login {
 	auth_outcome_cb cb;
 	void *arg;
 	int signup;
-	char name[260]; /* as typed: the limit key and the lookup */
+	char name[260];			      /* as typed: the limit key and the lookup */
 	char username[AUTH_USERNAME_MAX + 1]; /* as stored */
 	char *password;
 	char totp[16];
@@ -65,7 +65,7 @@ static void login_free(struct login *l)
 static void finish(struct login *l, enum proto_reason reason, const char *message,
 		   long long retry_ms)
 {
-	struct auth_outcome o = { 0 };
+	struct auth_outcome o = {0};
 
 	o.reason = reason;
 	o.message = message;
@@ -91,11 +91,11 @@ static void fill_now(struct auth_outcome *now, enum proto_reason r, const char *
 
 /* ---- the end of both procedures: a session ---- */
 
-static void session_made(void *arg, const char *token, long long session_id,
-			 long long expires_unix, const char *err)
+static void session_made(void *arg, const char *token, long long session_id, long long expires_unix,
+			 const char *err)
 {
 	struct login *l = arg;
-	struct auth_outcome o = { 0 };
+	struct auth_outcome o = {0};
 
 	if (!token) {
 		finish(l, PROTO_R_UNAVAILABLE, "could not create a session, try again", 0);
@@ -227,7 +227,7 @@ static void user_found(void *arg, PGresult *res, const char *err)
 static void limits_checked(void *arg, long long wait_ms, int failures, const char *err)
 {
 	struct login *l = arg;
-	const char *p[1] = { l->name };
+	const char *p[1] = {l->name};
 
 	if (err) {
 		finish(l, PROTO_R_UNAVAILABLE, "database unavailable", 0);
@@ -241,14 +241,15 @@ static void limits_checked(void *arg, long long wait_ms, int failures, const cha
 	}
 	l->failures = failures;
 	if (db_query(l->srv->db,
-		     "SELECT id, password_hash, role, disabled, totp_enabled, username, "
-		     AUTH_FACTOR_SECRET_COLS " FROM users WHERE lower(username) = lower($1)",
+		     "SELECT id, password_hash, role, disabled, totp_enabled, "
+		     "username, " AUTH_FACTOR_SECRET_COLS
+		     " FROM users WHERE lower(username) = lower($1)",
 		     1, p, user_found, l))
 		finish(l, PROTO_R_UNAVAILABLE, "database unavailable", 0);
 }
 
-static struct login *login_new(struct srv *srv, const struct auth_login_in *in,
-			       auth_outcome_cb cb, void *arg, struct auth_outcome *now)
+static struct login *login_new(struct srv *srv, const struct auth_login_in *in, auth_outcome_cb cb,
+			       void *arg, struct auth_outcome *now)
 {
 	struct login *l = calloc(1, sizeof(*l));
 
@@ -324,18 +325,19 @@ static void inserted(void *arg, PGresult *res, const char *err)
 static void hashed(void *arg, const char *hash)
 {
 	struct login *l = arg;
-	const char *p[2] = { l->name, hash };
+	const char *p[2] = {l->name, hash};
 
 	if (!hash) {
 		finish(l, PROTO_R_INTERNAL, "cannot hash the password now", 0);
 		return;
 	}
 	/* Inserted only while sign-up is on: one statement, no race with the setting. */
-	if (db_query(l->srv->db,
-		     "INSERT INTO users (username, password_hash) SELECT $1, $2 "
-		     "WHERE (SELECT value = 'true'::jsonb FROM settings WHERE key = 'signup_enabled') "
-		     "RETURNING id, role, username",
-		     2, p, inserted, l))
+	if (db_query(
+		l->srv->db,
+		"INSERT INTO users (username, password_hash) SELECT $1, $2 "
+		"WHERE (SELECT value = 'true'::jsonb FROM settings WHERE key = 'signup_enabled') "
+		"RETURNING id, role, username",
+		2, p, inserted, l))
 		finish(l, PROTO_R_UNAVAILABLE, "database unavailable", 0);
 }
 

@@ -18,18 +18,18 @@ struct srv;
 
 /* What the caller read from the request; all borrowed for the call only. */
 struct auth_login_in {
-	const char *username;      /* as typed, up to 256 bytes */
-	const char *password;      /* up to 4096 bytes */
-	const char *totp;          /* NULL, or the one-time code */
+	const char *username;	   /* as typed, up to 256 bytes */
+	const char *password;	   /* up to 4096 bytes */
+	const char *totp;	   /* NULL, or the one-time code */
 	const char *recovery_code; /* NULL, or a recovery code instead of totp */
 	const char *ip;
-	const char *user_agent;    /* NULL when unknown */
+	const char *user_agent; /* NULL when unknown */
 };
 
 /* The answer. Strings are borrowed: valid during the callback only. */
 struct auth_outcome {
 	enum proto_reason reason; /* PROTO_R_NONE: signed in */
-	const char *message;      /* readable, for errors */
+	const char *message;	  /* readable, for errors */
 	long long retry_after_s;  /* with PROTO_R_RATE_LIMITED */
 	long long user_id;
 	const char *username;

@@ -89,7 +89,7 @@ int auth_session_create(struct srv *srv, long long user_id, const char *ip,
 		     "SELECT $1, decode($2, 'hex'), now() + make_interval(secs => "
 		     "(SELECT value::bigint FROM settings WHERE key = 'session_max_age_s')), "
 		     "left($3, 64), left($4, 512) "
-		     "RETURNING id, extract(epoch FROM expires_at)::bigint",
+		     "RETURNING id, floor(extract(epoch FROM expires_at))::bigint",
 		     4, p, created, r)) {
 		free(r);
 		return -1;
@@ -391,9 +391,24 @@ static void sweep(struct srv *srv)
 	free(l.buf);
 }
 
+static void pruned(void *arg, PGresult *res, const char *err)
+{
+	if (!res)
+		log_json(LOG_WARN, "pruning old sessions failed", json_pack("{s:s}", "error", err));
+}
+
 static void on_sweep_timer(uv_timer_t *t)
 {
-	sweep(t->data);
+	struct srv *srv = t->data;
+	static unsigned ticks;
+
+	sweep(srv);
+	/* every 10 minutes: sessions over for a week are of no use to anyone */
+	if (++ticks % (600000 / AUTH_SWEEP_MS) == 0)
+		db_query(srv->db,
+			 "DELETE FROM sessions WHERE expires_at < now() - interval '7 days' "
+			 "OR revoked_at < now() - interval '7 days'",
+			 0, NULL, pruned, NULL);
 }
 
 int auth_init(struct srv *srv)

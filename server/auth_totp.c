@@ -45,7 +45,8 @@ int auth_totp_check(const unsigned char *secret, size_t len, time_t now, const c
 	if (!code || normalize_code(code, otp))
 		return AUTH_TOTP_MALFORMED;
 	rc = oath_totp_validate3((const char *)secret, len, now, AUTH_TOTP_STEP,
-				 OATH_TOTP_DEFAULT_START_TIME, AUTH_TOTP_WINDOW, &pos, &counter, otp);
+				 OATH_TOTP_DEFAULT_START_TIME, AUTH_TOTP_WINDOW, &pos, &counter,
+				 otp);
 	if (rc == OATH_INVALID_OTP)
 		return AUTH_TOTP_WRONG;
 	if (rc < 0)
@@ -60,8 +61,8 @@ int auth_totp_code(const unsigned char *secret, size_t len, time_t now, char out
 {
 	return oath_totp_generate((const char *)secret, len, now, AUTH_TOTP_STEP,
 				  OATH_TOTP_DEFAULT_START_TIME, AUTH_TOTP_DIGITS, out) == OATH_OK
-		       ? 0
-		       : -1;
+		   ? 0
+		   : -1;
 }
 
 void auth_totp_secret_new(unsigned char secret[AUTH_TOTP_SECRET_LEN])
@@ -109,9 +110,10 @@ int auth_totp_uri(const char *username, const char *b32, char *out, size_t outsz
 		}
 	}
 	label[n] = '\0';
-	w = snprintf(out, outsz,
-		     "otpauth://totp/run-it:%s?secret=%s&issuer=run-it&algorithm=SHA1&digits=%d&period=%d",
-		     label, b32, AUTH_TOTP_DIGITS, AUTH_TOTP_STEP);
+	w = snprintf(
+	    out, outsz,
+	    "otpauth://totp/run-it:%s?secret=%s&issuer=run-it&algorithm=SHA1&digits=%d&period=%d",
+	    label, b32, AUTH_TOTP_DIGITS, AUTH_TOTP_STEP);
 	return (w < 0 || (size_t)w >= outsz) ? -1 : 0;
 }
 

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #define AUTH_TOTP_SECRET_LEN 20 /* bytes of HMAC key (160 bits, RFC 4226 §4) */
-#define AUTH_TOTP_B32_LEN 32    /* base32 of 20 bytes, no padding */
+#define AUTH_TOTP_B32_LEN 32	/* base32 of 20 bytes, no padding */
 #define AUTH_TOTP_STEP 30
 #define AUTH_TOTP_DIGITS 6
 #define AUTH_TOTP_WINDOW 1
@@ -25,9 +25,9 @@
 enum auth_totp_rc {
 	AUTH_TOTP_OK = 0,
 	AUTH_TOTP_MALFORMED = -1, /* not 6 digits (spaces allowed) */
-	AUTH_TOTP_WRONG = -2,     /* matches no step in the window */
-	AUTH_TOTP_REPLAY = -3,    /* right code, but its step was already used */
-	AUTH_TOTP_ERROR = -4,     /* liboath failed (never expected) */
+	AUTH_TOTP_WRONG = -2,	  /* matches no step in the window */
+	AUTH_TOTP_REPLAY = -3,	  /* right code, but its step was already used */
+	AUTH_TOTP_ERROR = -4,	  /* liboath failed (never expected) */
 };
 
 /* liboath's global set-up; call once before the other functions. 0 or -1. */

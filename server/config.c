@@ -120,9 +120,12 @@ int config_load(struct config *c, int need_db)
 		return -1;
 	}
 	if (c->database_url && strncmp(c->database_url, "postgresql://", 13) &&
-	    strncmp(c->database_url, "postgres://", 11) && !strchr(c->database_url, '='))
-		return bad("RUNIT_DATABASE_URL", "expected a postgresql:// URL or key=value pairs",
-			   c->database_url);
+	    strncmp(c->database_url, "postgres://", 11) && !strchr(c->database_url, '=')) {
+		/* the URL may hold a password: never echo it */
+		fprintf(stderr, "run-it: RUNIT_DATABASE_URL: expected a postgresql:// URL or "
+				"key=value pairs (value not shown)\n");
+		return -1;
+	}
 
 	c->docker_host = env_or("RUNIT_DOCKER_HOST", "unix:///var/run/docker.sock");
 	if (strncmp(c->docker_host, "unix://", 7) && c->docker_host[0] != '/')
@@ -147,6 +150,20 @@ int config_load(struct config *c, int need_db)
 	c->metrics_token = getenv("RUNIT_METRICS_TOKEN");
 	if (c->metrics_token && !*c->metrics_token)
 		c->metrics_token = NULL;
+	if (c->metrics_token && strlen(c->metrics_token) > 200) {
+		fprintf(stderr, "run-it: RUNIT_METRICS_TOKEN: at most 200 characters "
+				"(value not shown)\n");
+		return -1;
+	}
+	v = getenv("RUNIT_METRICS_ALLOW");
+	if (v && *v) {
+		c->metrics_allow_n = netmask_parse_list(v, c->metrics_allow, NETMASK_MAX);
+		if (c->metrics_allow_n < 1)
+			return bad("RUNIT_METRICS_ALLOW",
+				   "expected up to 16 comma-separated CIDR ranges such as "
+				   "10.0.0.0/8,::1/128",
+				   v);
+	}
 
 	if (env_num("RUNIT_MAX_FRAME", 1024 * 1024, 1024, 64LL * 1024 * 1024, &n))
 		return -1;

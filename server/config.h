@@ -7,6 +7,7 @@
 #define RUNIT_CONFIG_H
 
 #include <stddef.h>
+#include "netmask.h"
 
 struct config {
 	char listen_host[128];
@@ -18,6 +19,8 @@ struct config {
 	char ui_dir[1024];           /* RUNIT_UI_DIR, absolute */
 	const char *instance;        /* RUNIT_INSTANCE: names this server's containers */
 	const char *metrics_token;   /* RUNIT_METRICS_TOKEN: if set, /metrics needs it */
+	struct netmask metrics_allow[NETMASK_MAX]; /* RUNIT_METRICS_ALLOW: CIDRs that may */
+	int metrics_allow_n;                       /* read /metrics; 0: everyone */
 	size_t max_frame;            /* RUNIT_MAX_FRAME bytes */
 	size_t out_queue_bytes;      /* RUNIT_OUT_QUEUE_BYTES per session */
 	int db_pool_size;            /* RUNIT_DB_POOL */

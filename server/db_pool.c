@@ -17,6 +17,7 @@
  * callback, so the loop must run once more after db_pool_free().
  */
 #include "db.h"
+#include "metrics.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ struct db_req {
 	db_acquire_cb acb;
 	void *arg;
 	uint64_t deadline; /* loop time by which a queued request fails */
+	uint64_t t_new;    /* uv_hrtime() at db_query(): for the latency metric */
 };
 
 /* A uv_poll_t on one libpq socket; replaced when the socket changes. */
@@ -169,6 +171,7 @@ static struct db_req *req_new(enum req_kind kind, const char *sql, int nparams,
 	r = calloc(1, total);
 	if (!r)
 		return NULL;
+	r->t_new = uv_hrtime();
 	r->kind = kind;
 	r->nparams = nparams;
 	r->params = (const char **)(r + 1);
@@ -196,6 +199,8 @@ static void req_deliver(struct db_pool *p, struct db_req *r, struct db_conn *c, 
 		p->queries++;
 		if (err)
 			p->errors++;
+		if (r->kind == REQ_QUERY)
+			metrics_db_query((double)(uv_hrtime() - r->t_new) / 1e9);
 	}
 	snprintf(g_sqlstate, sizeof(g_sqlstate), "%s", sqlstate ? sqlstate : "");
 	snprintf(g_constraint, sizeof(g_constraint), "%s", constraint ? constraint : "");

@@ -65,13 +65,12 @@ static void target_of(long long id, char out[32])
 static json_t *int_or_null(const PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col)
-		       ? json_null()
-		       : json_integer((json_int_t)strtoll(PQgetvalue(res, row, col), NULL, 10));
+		   ? json_null()
+		   : json_integer((json_int_t)strtoll(PQgetvalue(res, row, col), NULL, 10));
 }
 
 /* Send one query for r; on a refused query the call fails and r is freed. */
-static void admin_query(struct admin_req *r, const char *sql, int n, const char *const *p,
-			db_cb cb)
+static void admin_query(struct admin_req *r, const char *sql, int n, const char *const *p, db_cb cb)
 {
 	if (db_query(r->c->srv->db, sql, n, p, cb, r)) {
 		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
@@ -96,16 +95,16 @@ static void listed(void *arg, PGresult *res, const char *err)
 	n = PQntuples(res);
 	for (int i = 0; i < n && i < limit; i++)
 		json_array_append_new(
-			users,
-			json_pack("{s:o, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-				  int_or_null(res, i, 0), "username", PQgetvalue(res, i, 1), "role",
-				  PQgetvalue(res, i, 2), "disabled", PQgetvalue(res, i, 3)[0] == 't',
-				  "totp_enabled", PQgetvalue(res, i, 4)[0] == 't', "created_at",
-				  int_or_null(res, i, 5), "last_login_at", int_or_null(res, i, 6),
-				  "failed_logins", int_or_null(res, i, 7), "locked_until",
-				  int_or_null(res, i, 8), "max_active_runs", int_or_null(res, i, 9),
-				  "max_projects", int_or_null(res, i, 10), "sessions",
-				  int_or_null(res, i, 11)));
+		    users,
+		    json_pack("{s:o, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+			      int_or_null(res, i, 0), "username", PQgetvalue(res, i, 1), "role",
+			      PQgetvalue(res, i, 2), "disabled", PQgetvalue(res, i, 3)[0] == 't',
+			      "totp_enabled", PQgetvalue(res, i, 4)[0] == 't', "created_at",
+			      int_or_null(res, i, 5), "last_login_at", int_or_null(res, i, 6),
+			      "failed_logins", int_or_null(res, i, 7), "locked_until",
+			      int_or_null(res, i, 8), "max_active_runs", int_or_null(res, i, 9),
+			      "max_projects", int_or_null(res, i, 10), "sessions",
+			      int_or_null(res, i, 11)));
 	rpc_reply(r->c, json_pack("{s:o, s:o}", "users", users, "next",
 				  n > limit ? int_or_null(res, limit - 1, 0) : json_null()));
 	admin_req_free(r);
@@ -118,7 +117,7 @@ static void h_list(void *ctx, struct proto_msg *msg)
 	const char *query = NULL;
 	long long after = 0, limit = 50;
 	char after_s[24], limit_s[24];
-	const char *p[3] = { after_s, NULL, limit_s };
+	const char *p[3] = {after_s, NULL, limit_s};
 	struct admin_req *r;
 
 	if (proto_get_str(msg->params, "query", 0, 64, &query, &err) ||
@@ -181,7 +180,7 @@ static void h_disable(void *ctx, struct proto_msg *msg)
 	struct admin_req *r;
 	long long id;
 	char id_s[24];
-	const char *p[1] = { id_s };
+	const char *p[1] = {id_s};
 
 	if (read_id(c, msg->params, &id))
 		return;
@@ -231,7 +230,7 @@ static void h_enable(void *ctx, struct proto_msg *msg)
 	struct admin_req *r;
 	long long id;
 	char id_s[24];
-	const char *p[1] = { id_s };
+	const char *p[1] = {id_s};
 
 	if (read_id(c, msg->params, &id) || !(r = admin_req_new(c, id)))
 		return;
@@ -257,7 +256,8 @@ static void totp_reset(void *arg, PGresult *res, const char *err)
 		target_of(r->id, target);
 		audit(r->c->srv, r->c->user_id, "user.totp_reset", target,
 		      json_pack("{s:s}", "username", PQgetvalue(res, 0, 0)), r->c->ip);
-		rpc_reply(r->c, json_pack("{s:I, s:b}", "id", (json_int_t)r->id, "totp_enabled", 0));
+		rpc_reply(r->c,
+			  json_pack("{s:I, s:b}", "id", (json_int_t)r->id, "totp_enabled", 0));
 	}
 	admin_req_free(r);
 }
@@ -268,7 +268,7 @@ static void h_reset_totp(void *ctx, struct proto_msg *msg)
 	struct admin_req *r;
 	long long id;
 	char id_s[24];
-	const char *p[1] = { id_s };
+	const char *p[1] = {id_s};
 
 	if (read_id(c, msg->params, &id) || !(r = admin_req_new(c, id)))
 		return;
@@ -290,8 +290,8 @@ static void h_reset_totp(void *ctx, struct proto_msg *msg)
  * [0, max] sets it; the string "default" clears it (the global setting
  * applies). *set: 1 when it changes; *val: the digits, or NULL for default.
  */
-static int read_quota(struct rpc_call *c, json_t *params, const char *key, long long max,
-		      int *set, char val[24])
+static int read_quota(struct rpc_call *c, json_t *params, const char *key, long long max, int *set,
+		      char val[24])
 {
 	json_t *v = json_object_get(params, key);
 	struct proto_error err;
@@ -376,10 +376,10 @@ static void h_set_quota(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method admin_user_methods[] = {
-	{ "admin/user/list", PROTO_ROLE_ADMIN, h_list },
-	{ "admin/user/disable", PROTO_ROLE_ADMIN, h_disable },
-	{ "admin/user/enable", PROTO_ROLE_ADMIN, h_enable },
-	{ "admin/user/reset_totp", PROTO_ROLE_ADMIN, h_reset_totp },
-	{ "admin/user/set_quota", PROTO_ROLE_ADMIN, h_set_quota },
+    {"admin/user/list", PROTO_ROLE_ADMIN, h_list},
+    {"admin/user/disable", PROTO_ROLE_ADMIN, h_disable},
+    {"admin/user/enable", PROTO_ROLE_ADMIN, h_enable},
+    {"admin/user/reset_totp", PROTO_ROLE_ADMIN, h_reset_totp},
+    {"admin/user/set_quota", PROTO_ROLE_ADMIN, h_set_quota},
 };
 const size_t admin_user_methods_count = sizeof(admin_user_methods) / sizeof(admin_user_methods[0]);

@@ -47,7 +47,7 @@ static void outcome(void *arg, const struct auth_outcome *o)
 static void login_or_signup(struct rpc_call *c, json_t *params, int signup)
 {
 	struct proto_error err;
-	struct auth_login_in in = { 0 };
+	struct auth_login_in in = {0};
 	struct auth_outcome now;
 	struct sess *s = rpc_sess(c);
 	int rc;
@@ -108,7 +108,7 @@ static void revoke_session(struct rpc_call *c, long long id, const char *reason)
 	struct revoke_req *r = calloc(1, sizeof(*r));
 	struct sess *s = rpc_sess(c);
 	char sid[24], uid[24];
-	const char *p[2] = { sid, uid };
+	const char *p[2] = {sid, uid};
 
 	if (!r || !s) {
 		free(r);
@@ -179,18 +179,16 @@ static void listed(void *arg, PGresult *res, const char *err)
 	for (int i = 0; i < PQntuples(res); i++) {
 		long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 		json_array_append_new(
-			arr, json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:b}", "id", (json_int_t)id,
-				       "created_at", (json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10),
-				       "last_seen_at",
-				       (json_int_t)strtoll(PQgetvalue(res, i, 2), NULL, 10),
-				       "expires_at", (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10),
-				       "ip",
-				       PQgetisnull(res, i, 4) ? json_null()
-							      : json_string(PQgetvalue(res, i, 4)),
-				       "user_agent",
-				       PQgetisnull(res, i, 5) ? json_null()
-							      : json_string(PQgetvalue(res, i, 5)),
-				       "current", id == r->current));
+		    arr,
+		    json_pack(
+			"{s:I, s:I, s:I, s:I, s:o, s:o, s:b}", "id", (json_int_t)id, "created_at",
+			(json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10), "last_seen_at",
+			(json_int_t)strtoll(PQgetvalue(res, i, 2), NULL, 10), "expires_at",
+			(json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10), "ip",
+			PQgetisnull(res, i, 4) ? json_null() : json_string(PQgetvalue(res, i, 4)),
+			"user_agent",
+			PQgetisnull(res, i, 5) ? json_null() : json_string(PQgetvalue(res, i, 5)),
+			"current", id == r->current));
 	}
 	rpc_reply(r->c, json_pack("{s:o}", "sessions", arr));
 	free(r);
@@ -202,7 +200,7 @@ static void h_sessions(void *ctx, struct proto_msg *msg)
 	struct sess *s = rpc_sess(c);
 	struct list_req *r = calloc(1, sizeof(*r));
 	char uid[24];
-	const char *p[1] = { uid };
+	const char *p[1] = {uid};
 
 	if (!r || !s) {
 		free(r);
@@ -215,7 +213,8 @@ static void h_sessions(void *ctx, struct proto_msg *msg)
 	/* the live ones: not revoked, not expired, not idle too long */
 	if (db_query(c->srv->db,
 		     "SELECT id, extract(epoch FROM created_at)::bigint, "
-		     "  extract(epoch FROM last_seen_at)::bigint, extract(epoch FROM expires_at)::bigint, "
+		     "  extract(epoch FROM last_seen_at)::bigint, extract(epoch FROM "
+		     "expires_at)::bigint, "
 		     "  ip, user_agent FROM sessions "
 		     "WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() "
 		     "  AND last_seen_at > now() - make_interval(secs => "
@@ -277,7 +276,7 @@ static void pw_hashed(void *arg, const char *hash)
 {
 	struct pw_req *r = arg;
 	char uid[24], keep[24];
-	const char *p[3] = { uid, hash, keep };
+	const char *p[3] = {uid, hash, keep};
 
 	if (!hash) {
 		pw_fail(r, PROTO_R_INTERNAL, "cannot hash the password now", NULL);
@@ -324,8 +323,9 @@ static void pw_user_found(void *arg, PGresult *res, const char *err)
 		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		return;
 	}
-	if (auth_verify_password(r->c->srv->loop, PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL,
-				 r->old_pw, pw_verified, r))
+	if (auth_verify_password(r->c->srv->loop,
+				 PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL, r->old_pw,
+				 pw_verified, r))
 		pw_fail(r, PROTO_R_INTERNAL, "cannot verify now", NULL);
 }
 
@@ -333,15 +333,16 @@ static void pw_limits_checked(void *arg, long long wait_ms, int failures, const 
 {
 	struct pw_req *r = arg;
 	char uid[24];
-	const char *p[1] = { uid };
+	const char *p[1] = {uid};
 
 	if (err) {
 		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		return;
 	}
 	if (wait_ms > 0) {
-		pw_fail(r, PROTO_R_RATE_LIMITED, "too many failed attempts; wait and try again",
-			json_pack("{s:I}", "retry_after_s", (json_int_t)auth_limit_retry_s(wait_ms)));
+		pw_fail(
+		    r, PROTO_R_RATE_LIMITED, "too many failed attempts; wait and try again",
+		    json_pack("{s:I}", "retry_after_s", (json_int_t)auth_limit_retry_s(wait_ms)));
 		return;
 	}
 	r->failures = failures;
@@ -388,11 +389,11 @@ static void h_password(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method auth_methods[] = {
-	{ "auth/signup", PROTO_ROLE_ANON, h_signup },
-	{ "auth/login", PROTO_ROLE_ANON, h_login },
-	{ "auth/logout", PROTO_ROLE_USER, h_logout },
-	{ "auth/password", PROTO_ROLE_USER, h_password },
-	{ "auth/sessions", PROTO_ROLE_USER, h_sessions },
-	{ "auth/session/revoke", PROTO_ROLE_USER, h_session_revoke },
+    {"auth/signup", PROTO_ROLE_ANON, h_signup},
+    {"auth/login", PROTO_ROLE_ANON, h_login},
+    {"auth/logout", PROTO_ROLE_USER, h_logout},
+    {"auth/password", PROTO_ROLE_USER, h_password},
+    {"auth/sessions", PROTO_ROLE_USER, h_sessions},
+    {"auth/session/revoke", PROTO_ROLE_USER, h_session_revoke},
 };
 const size_t auth_methods_count = sizeof(auth_methods) / sizeof(auth_methods[0]);

@@ -49,16 +49,17 @@ static void h_totp_status(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
 	char uid[24], max_s[16];
-	const char *p[2] = { uid, max_s };
+	const char *p[2] = {uid, max_s};
 
 	uid_str(c, uid);
 	snprintf(max_s, sizeof(max_s), "%d", PENDING_MAX_S);
-	if (db_query(c->srv->db,
-		     "SELECT totp_enabled, coalesce(totp_pending_nonce IS NOT NULL "
-		     "  AND totp_pending_at > now() - make_interval(secs => $2::int), false), "
-		     "  (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL) "
-		     "FROM users WHERE id = $1",
-		     2, p, status_read, c))
+	if (db_query(
+		c->srv->db,
+		"SELECT totp_enabled, coalesce(totp_pending_nonce IS NOT NULL "
+		"  AND totp_pending_at > now() - make_interval(secs => $2::int), false), "
+		"  (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL) "
+		"FROM users WHERE id = $1",
+		2, p, status_read, c))
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 }
 
@@ -96,9 +97,9 @@ static void h_totp_begin(void *ctx, struct proto_msg *msg)
 	struct rpc_call *c = ctx;
 	struct begin_req *r = calloc(1, sizeof(*r));
 	unsigned char secret[AUTH_TOTP_SECRET_LEN], box[AUTH_TOTP_SECRET_LEN + SECRET_MAC_LEN],
-		nonce[SECRET_NONCE_LEN];
+	    nonce[SECRET_NONCE_LEN];
 	char uid[24], box_hex[2 * sizeof(box) + 1], nonce_hex[2 * sizeof(nonce) + 1];
-	const char *p[3] = { uid, box_hex, nonce_hex };
+	const char *p[3] = {uid, box_hex, nonce_hex};
 
 	if (!r) {
 		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
@@ -148,8 +149,10 @@ static void enabled(void *arg, PGresult *res, const char *err)
 
 	if (!res) {
 		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-	} else if (PQntuples(res) != 1 || strtol(PQgetvalue(res, 0, 0), NULL, 10) != AUTH_RECOVERY_CODES) {
-		rpc_fail(r->c, PROTO_R_CONFLICT, "the enrolment changed meanwhile; begin again", NULL);
+	} else if (PQntuples(res) != 1 ||
+		   strtol(PQgetvalue(res, 0, 0), NULL, 10) != AUTH_RECOVERY_CODES) {
+		rpc_fail(r->c, PROTO_R_CONFLICT, "the enrolment changed meanwhile; begin again",
+			 NULL);
 	} else {
 		codes = json_array();
 		for (int i = 0; i < AUTH_RECOVERY_CODES; i++)
@@ -164,7 +167,7 @@ static void enabled(void *arg, PGresult *res, const char *err)
 static void enable(struct confirm_req *r, const char *nonce_hex, long long step)
 {
 	char uid[24], step_s[24], arr[AUTH_RECOVERY_CODES * 67 + 3], hash[65], norm[16];
-	const char *p[4] = { uid, nonce_hex, step_s, arr };
+	const char *p[4] = {uid, nonce_hex, step_s, arr};
 	size_t n = 0;
 
 	uid_str(r->c, uid);
@@ -180,18 +183,19 @@ static void enable(struct confirm_req *r, const char *nonce_hex, long long step)
 	arr[n] = '\0';
 	sodium_memzero(norm, sizeof(norm));
 	/* Guarded by the pending nonce: a begin racing with this confirm wins. */
-	if (db_query(r->c->srv->db,
-		     "WITH u AS (UPDATE users SET totp_secret_enc = totp_pending_secret_enc, "
-		     "  totp_nonce = totp_pending_nonce, totp_enabled = true, totp_last_step = $3, "
-		     "  totp_pending_secret_enc = NULL, totp_pending_nonce = NULL, "
-		     "  totp_pending_at = NULL, updated_at = now() "
-		     "  WHERE id = $1 AND NOT totp_enabled AND totp_pending_nonce = decode($2, 'hex') "
-		     "  RETURNING id), "
-		     "d AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM u)), "
-		     "i AS (INSERT INTO recovery_codes (user_id, code_hash) "
-		     "  SELECT u.id, h FROM u, unnest($4::text[]) AS h RETURNING 1) "
-		     "SELECT count(*) FROM i",
-		     4, p, enabled, r)) {
+	if (db_query(
+		r->c->srv->db,
+		"WITH u AS (UPDATE users SET totp_secret_enc = totp_pending_secret_enc, "
+		"  totp_nonce = totp_pending_nonce, totp_enabled = true, totp_last_step = $3, "
+		"  totp_pending_secret_enc = NULL, totp_pending_nonce = NULL, "
+		"  totp_pending_at = NULL, updated_at = now() "
+		"  WHERE id = $1 AND NOT totp_enabled AND totp_pending_nonce = decode($2, 'hex') "
+		"  RETURNING id), "
+		"d AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM u)), "
+		"i AS (INSERT INTO recovery_codes (user_id, code_hash) "
+		"  SELECT u.id, h FROM u, unnest($4::text[]) AS h RETURNING 1) "
+		"SELECT count(*) FROM i",
+		4, p, enabled, r)) {
 		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		confirm_free(r);
 	}
@@ -232,8 +236,9 @@ static void pending_read(void *arg, PGresult *res, const char *err)
 	sodium_memzero(secret, sizeof(secret));
 	if (rc != AUTH_TOTP_OK) {
 		rpc_fail(r->c, PROTO_R_INVALID_PARAMS,
-			 rc == AUTH_TOTP_MALFORMED ? "a code is six digits"
-						   : "the code does not match; check the device's clock",
+			 rc == AUTH_TOTP_MALFORMED
+			     ? "a code is six digits"
+			     : "the code does not match; check the device's clock",
 			 NULL);
 		confirm_free(r);
 		return;
@@ -248,7 +253,7 @@ static void h_totp_confirm(void *ctx, struct proto_msg *msg)
 	struct confirm_req *r;
 	const char *code;
 	char uid[24], max_s[16];
-	const char *p[2] = { uid, max_s };
+	const char *p[2] = {uid, max_s};
 
 	if (proto_get_str(msg->params, "code", 1, 15, &code, &err)) {
 		rpc_fail_err(c, &err);
@@ -263,12 +268,13 @@ static void h_totp_confirm(void *ctx, struct proto_msg *msg)
 	snprintf(r->code, sizeof(r->code), "%s", code);
 	uid_str(c, uid);
 	snprintf(max_s, sizeof(max_s), "%d", PENDING_MAX_S);
-	if (db_query(c->srv->db,
-		     "SELECT encode(totp_pending_secret_enc, 'hex'), encode(totp_pending_nonce, 'hex'), "
-		     "  NULL::bigint, totp_enabled, "
-		     "  coalesce(totp_pending_at > now() - make_interval(secs => $2::int), false) "
-		     "FROM users WHERE id = $1",
-		     2, p, pending_read, r)) {
+	if (db_query(
+		c->srv->db,
+		"SELECT encode(totp_pending_secret_enc, 'hex'), encode(totp_pending_nonce, 'hex'), "
+		"  NULL::bigint, totp_enabled, "
+		"  coalesce(totp_pending_at > now() - make_interval(secs => $2::int), false) "
+		"FROM users WHERE id = $1",
+		2, p, pending_read, r)) {
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		confirm_free(r);
 	}
@@ -335,7 +341,7 @@ static void disable_factor_checked(void *arg, int rc)
 {
 	struct disable_req *r = arg;
 	char uid[24];
-	const char *p[1] = { uid };
+	const char *p[1] = {uid};
 
 	if (rc == AUTH_FACTOR_UNAVAILABLE) {
 		disable_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
@@ -393,16 +399,16 @@ static void disable_limits_checked(void *arg, long long wait_ms, int failures, c
 {
 	struct disable_req *r = arg;
 	char uid[24];
-	const char *p[1] = { uid };
+	const char *p[1] = {uid};
 
 	if (err) {
 		disable_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		return;
 	}
 	if (wait_ms > 0) {
-		disable_fail(r, PROTO_R_RATE_LIMITED, "too many failed attempts; wait and try again",
-			     json_pack("{s:I}", "retry_after_s",
-				       (json_int_t)auth_limit_retry_s(wait_ms)));
+		disable_fail(
+		    r, PROTO_R_RATE_LIMITED, "too many failed attempts; wait and try again",
+		    json_pack("{s:I}", "retry_after_s", (json_int_t)auth_limit_retry_s(wait_ms)));
 		return;
 	}
 	r->failures = failures;
@@ -456,9 +462,9 @@ static void h_totp_disable(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method auth_totp_methods[] = {
-	{ "auth/totp/status", PROTO_ROLE_USER, h_totp_status },
-	{ "auth/totp/begin", PROTO_ROLE_USER, h_totp_begin },
-	{ "auth/totp/confirm", PROTO_ROLE_USER, h_totp_confirm },
-	{ "auth/totp/disable", PROTO_ROLE_USER, h_totp_disable },
+    {"auth/totp/status", PROTO_ROLE_USER, h_totp_status},
+    {"auth/totp/begin", PROTO_ROLE_USER, h_totp_begin},
+    {"auth/totp/confirm", PROTO_ROLE_USER, h_totp_confirm},
+    {"auth/totp/disable", PROTO_ROLE_USER, h_totp_disable},
 };
 const size_t auth_totp_methods_count = sizeof(auth_totp_methods) / sizeof(auth_totp_methods[0]);

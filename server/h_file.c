@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "dbcall.h"
 #include "h_common.h"
+#include "metrics.h"
 #include "room.h"
 #include "rpc.h"
 #include "settings.h"
@@ -70,6 +71,8 @@ static void written(void *arg, struct rpc_call *c, json_t *ok)
 
 	if (!ok)
 		goto out_free;
+	if (!strcmp(f->op, "saved"))
+		metrics_file_saved();
 	if (!json_is_true(json_object_get(ok, "unchanged"))) {
 		note = json_pack("{s:I, s:O, s:s, s:O, s:o}", "project", (json_int_t)f->who.project,
 				 "path", json_object_get(ok, "path"), "op", f->op, "version",

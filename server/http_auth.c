@@ -33,7 +33,7 @@ enum endpoint { EP_SIGNUP, EP_LOGIN, EP_LOGOUT };
 struct http_auth_req {
 	struct lws *wsi; /* NULL once the connection is gone */
 	enum endpoint ep;
-	int pending;      /* async work in flight: the request outlives the wsi */
+	int pending; /* async work in flight: the request outlives the wsi */
 	char *body;
 	size_t len;
 	int oversize;
@@ -153,7 +153,7 @@ static void outcome(void *arg, const struct auth_outcome *o)
 
 static void start_login(struct http_auth_req *r)
 {
-	struct auth_login_in in = { 0 };
+	struct auth_login_in in = {0};
 	struct auth_outcome now;
 	struct proto_error err;
 	json_error_t jerr;
@@ -168,9 +168,9 @@ static void start_login(struct http_auth_req *r)
 	}
 	if (proto_get_str(j, "username", 1, 256, &in.username, &err) ||
 	    proto_get_str(j, "password", 1, 4096, &in.password, &err) ||
-	    (r->ep == EP_LOGIN && (proto_get_str(j, "totp", 0, 15, &in.totp, &err) ||
-				   proto_get_str(j, "recovery_code", 0, 63, &in.recovery_code,
-						 &err)))) {
+	    (r->ep == EP_LOGIN &&
+	     (proto_get_str(j, "totp", 0, 15, &in.totp, &err) ||
+	      proto_get_str(j, "recovery_code", 0, 63, &in.recovery_code, &err)))) {
 		json_decref(j);
 		answer_error(r, err.reason, err.message, 0);
 		return;
@@ -207,7 +207,7 @@ static void logged_out(void *arg, PGresult *res, const char *err)
 static void start_logout(struct http_auth_req *r)
 {
 	char hash[65];
-	const char *p[1] = { hash };
+	const char *p[1] = {hash};
 
 	set_cookie(r, "", 0);
 	if (!r->token[0] || auth_token_hash(r->token, hash)) {
@@ -311,8 +311,8 @@ static int on_request(struct lws *wsi, struct http_auth_pss *pss)
 		if (lws_hdr_copy(wsi, ctype, sizeof(ctype), WSI_TOKEN_HTTP_CONTENT_TYPE) < 0 ||
 		    strncasecmp(ctype, "application/json", 16) ||
 		    (ctype[16] && ctype[16] != ';' && ctype[16] != ' '))
-			return refuse(r, HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE, PROTO_R_INVALID_REQUEST,
-				      "send the body as application/json");
+			return refuse(r, HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+				      PROTO_R_INVALID_REQUEST, "send the body as application/json");
 		if (content_length < 0)
 			return refuse(r, HTTP_STATUS_LENGTH_REQUIRED, PROTO_R_INVALID_REQUEST,
 				      "a Content-Length is required");
@@ -359,10 +359,9 @@ static int on_writable(struct lws *wsi, struct http_auth_pss *pss)
 		    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 						 (const unsigned char *)"no-store", 8, &p, end))
 			return -1;
-		if (r->cookie[0] &&
-		    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_SET_COOKIE,
-						 (const unsigned char *)r->cookie,
-						 (int)strlen(r->cookie), &p, end))
+		if (r->cookie[0] && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_SET_COOKIE,
+								 (const unsigned char *)r->cookie,
+								 (int)strlen(r->cookie), &p, end))
 			return -1;
 		if (r->retry_after_s > 0) {
 			snprintf(num, sizeof(num), "%lld", r->retry_after_s);
@@ -382,8 +381,7 @@ static int on_writable(struct lws *wsi, struct http_auth_pss *pss)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (lws_write(wsi, r->resp + LWS_PRE, r->resp_len, LWS_WRITE_HTTP_FINAL) <
-	    (int)r->resp_len)
+	if (lws_write(wsi, r->resp + LWS_PRE, r->resp_len, LWS_WRITE_HTTP_FINAL) < (int)r->resp_len)
 		return -1;
 	close_after = r->close_after;
 	pss->req = NULL;

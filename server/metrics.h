@@ -1,15 +1,28 @@
 /*
- * metrics.h - the server's counters and gauges, rendered as Prometheus text
- * for GET /metrics. Updated on the loop thread only, so plain integers do.
+ * metrics.h - the server's counters, gauges and histograms, rendered as
+ * Prometheus text for GET /metrics. Updated on the loop thread only, so
+ * plain integers do.
+ *
+ * Label values come from admins (platform names, runtime codes), so every
+ * labelled family is bounded: at most METRICS_MAX_PLATFORMS platform values
+ * and METRICS_MAX_RUN_SERIES (platform, runtime) pairs; anything past that
+ * is counted under "other". Names follow Prometheus conventions: units in
+ * the name (_seconds, _bytes), counters end in _total.
  */
 #ifndef RUNIT_METRICS_H
 #define RUNIT_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "proto.h"
 
 struct db_stats;
+struct plat_api_stat;
 
+#define METRICS_MAX_PLATFORMS 16
+#define METRICS_MAX_RUN_SERIES 64
+
+/* Plain counters and gauges that other files bump directly. */
 struct metrics {
 	unsigned long long ws_opened_total;
 	unsigned long long ws_closed_total;
@@ -21,14 +34,8 @@ struct metrics {
 	unsigned long long slow_consumer_closes_total;
 	unsigned long long http_requests_total;
 	unsigned long long errors_total[PROTO_R_COUNT];
-	unsigned long long runs_started_total;
-	unsigned long long runs_finished_total[8]; /* by metrics_run_reasons[] */
-	long long runs_active;
+	unsigned long long file_saves_total;
 };
-
-/* The reasons a run ends, in the order of runs_finished_total. */
-extern const char *const metrics_run_reasons[8];
-void metrics_run_finished(const char *reason);
 
 extern struct metrics metrics;
 
@@ -38,7 +45,53 @@ static inline void metrics_error(enum proto_reason r)
 		metrics.errors_total[r]++;
 }
 
-/* Prometheus text exposition format. Returns a malloc'd string (free it) and its length. */
+/* A file/save that was written. */
+static inline void metrics_file_saved(void)
+{
+	metrics.file_saves_total++;
+}
+
+/* A login attempt's outcome: "ok", "failed" or "locked" (refused by the
+ * rate limit or a lock). Other values are ignored. */
+void metrics_login(const char *result);
+
+/* A database query finished (ok or not), seconds after db_query(). */
+void metrics_db_query(double seconds);
+
+/* A platform API request finished (plat_config.stats). */
+void metrics_platform_api(const struct plat_api_stat *st);
+
+/*
+ * What the metrics know about one run; embedded in the run (zeroed) and
+ * passed to every metrics_run_* call. Each call is safe to repeat: a run
+ * is counted active once, its queue wait and first byte observed once, its
+ * container counted while present, and metrics_run_end() undoes the rest.
+ */
+struct metrics_run {
+	int plat;   /* 1 + platform slot; 0 before metrics_run_begin() */
+	int series; /* 1 + (platform, runtime) slot */
+	int container;
+	int queue_seen, first_byte_seen, ended;
+	int64_t t_request_ms; /* when run/start arrived (srv_now_ms) */
+};
+
+/* The run exists (its row is inserted): started, active on platform. */
+void metrics_run_begin(struct metrics_run *m, const char *platform, const char *runtime,
+		       int64_t t_request_ms);
+/* The run's container was created (present 1) or removed (0). */
+void metrics_run_container(struct metrics_run *m, int present);
+/* The container started: observes the queue wait since run/start. */
+void metrics_run_started(struct metrics_run *m, int64_t now_ms);
+/* The first byte of output: observes the time since run/start. */
+void metrics_run_first_byte(struct metrics_run *m, int64_t now_ms);
+/* The run ended with reason; duration_s < 0 when it never started. */
+void metrics_run_end(struct metrics_run *m, const char *reason, double duration_s);
+
+/* Prometheus text exposition format 0.0.4. Returns a malloc'd string (free
+ * it) and its length; NULL when out of memory. db may be NULL. */
 char *metrics_render(const struct db_stats *db, size_t *len);
+
+/* Forget everything (unit tests). */
+void metrics_reset(void);
 
 #endif

@@ -14,11 +14,39 @@
 /* A client that sends this many refused frames in a row is cut off. */
 #define RPC_MAX_BAD_IN_ROW 200
 
+/* Numbers the requests of this process: request ids are "<session>-<n>". */
+static unsigned long long req_seq;
+
 struct sess *rpc_sess(struct rpc_call *c)
 {
 	struct sess *s = sess_find(c->srv, c->sess_id);
 
 	return (s && !s->closing) ? s : NULL;
+}
+
+void rpc_log(const struct rpc_call *c, enum log_level lvl, const char *msg, json_t *fields)
+{
+	json_t *o;
+
+	if (!log_enabled(lvl)) {
+		json_decref(fields);
+		return;
+	}
+	o = json_pack("{s:s, s:s, s:I, s:I}", "request_id", c->req_id, "method", c->method,
+		      "session", (json_int_t)c->sess_id, "user_id", (json_int_t)c->user_id);
+	if (o && fields)
+		json_object_update(o, fields);
+	json_decref(fields);
+	log_json(lvl, msg, o);
+}
+
+/* Errors the caller caused are worth an info line; ours or a dependency's a warning. */
+static enum log_level fail_level(enum proto_reason r)
+{
+	return r == PROTO_R_INTERNAL || r == PROTO_R_UNAVAILABLE ||
+			       r == PROTO_R_PLATFORM_UNAVAILABLE
+		       ? LOG_WARN
+		       : LOG_INFO;
 }
 
 static void call_free(struct rpc_call *c)
@@ -34,6 +62,9 @@ void rpc_reply(struct rpc_call *c, json_t *result)
 
 	if (!result)
 		result = json_object();
+	if (log_enabled(LOG_DEBUG))
+		rpc_log(c, LOG_DEBUG, "request done",
+			json_pack("{s:I}", "duration_ms", (json_int_t)(srv_now_ms() - c->t_start_ms)));
 	if (s && c->id) {
 		char *f = proto_result(c->id, result, &len);
 		sess_send(s, f, len);
@@ -56,12 +87,11 @@ void rpc_fail(struct rpc_call *c, enum proto_reason reason, const char *message,
 {
 	struct sess *s = rpc_sess(c);
 
-	if (reason == PROTO_R_INTERNAL || reason == PROTO_R_UNAVAILABLE)
-		log_json(LOG_WARN, "request failed",
-			 json_pack("{s:s, s:s, s:s, s:I, s:I}", "method", c->method, "reason",
-				   proto_reason_str(reason), "error", message ? message : "",
-				   "session", (json_int_t)c->sess_id, "user_id",
-				   (json_int_t)c->user_id));
+	/* never params: they may hold passwords, tokens, codes, env values, code */
+	rpc_log(c, fail_level(reason), "request failed",
+		json_pack("{s:s, s:s, s:s, s:I}", "reason", proto_reason_str(reason), "error",
+			  message ? message : "", "ip", c->ip, "duration_ms",
+			  (json_int_t)(srv_now_ms() - c->t_start_ms)));
 	if (s && c->id)
 		send_error(s, c->id, reason, message, extra);
 	json_decref(extra);
@@ -82,8 +112,21 @@ static void note_bad_frame(struct sess *s)
 	}
 }
 
+/* An error sent before any handler ran (bad frame, unknown method, role). */
+static void log_refused(struct sess *s, const char *method, enum proto_reason reason,
+			const char *message)
+{
+	if (!log_enabled(LOG_INFO))
+		return;
+	log_json(LOG_INFO, "request refused",
+		 json_pack("{s:s?, s:s, s:s, s:I, s:I, s:s}", "method", method, "reason",
+			   proto_reason_str(reason), "error", message ? message : "", "session",
+			   (json_int_t)s->id, "user_id", (json_int_t)s->user_id, "ip", s->ip));
+}
+
 void rpc_reject(struct sess *s, enum proto_reason reason, const char *message)
 {
+	log_refused(s, NULL, reason, message);
 	send_error(s, NULL, reason, message, NULL);
 	note_bad_frame(s);
 }
@@ -96,6 +139,7 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	struct rpc_call *c;
 
 	if (proto_parse(buf, len, &s->srv->limits, &msg, &err)) {
+		log_refused(s, NULL, err.reason, err.message);
 		send_error(s, msg.id, err.reason, err.message, NULL);
 		proto_msg_release(&msg);
 		note_bad_frame(s);
@@ -103,6 +147,10 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	}
 	m = rpc_method_find(msg.method);
 	if (!m) {
+		char name[48];
+		snprintf(name, sizeof(name), "%s", msg.method ? msg.method : "");
+		name[proto_utf8_valid_prefix(name, strlen(name))] = '\0';
+		log_refused(s, name, PROTO_R_METHOD_NOT_FOUND, "unknown method");
 		if (msg.id)
 			send_error(s, msg.id, PROTO_R_METHOD_NOT_FOUND, "unknown method", NULL);
 		proto_msg_release(&msg);
@@ -113,11 +161,11 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	if (m->role > s->role) {
 		enum proto_reason r = s->role == PROTO_ROLE_ANON ? PROTO_R_UNAUTHENTICATED
 								 : PROTO_R_FORBIDDEN;
+		const char *why = r == PROTO_R_UNAUTHENTICATED ? "sign in first"
+								: "this needs the admin role";
+		log_refused(s, m->name, r, why);
 		if (msg.id)
-			send_error(s, msg.id, r,
-				   r == PROTO_R_UNAUTHENTICATED ? "sign in first"
-								: "this needs the admin role",
-				   NULL);
+			send_error(s, msg.id, r, why, NULL);
 		proto_msg_release(&msg);
 		return;
 	}
@@ -133,6 +181,10 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	c->user_id = s->user_id;
 	c->role = s->role;
 	snprintf(c->ip, sizeof(c->ip), "%s", s->ip);
+	snprintf(c->req_id, sizeof(c->req_id), "%llu-%llu", (unsigned long long)s->id, ++req_seq);
+	c->t_start_ms = srv_now_ms();
+	if (log_enabled(LOG_DEBUG))
+		rpc_log(c, LOG_DEBUG, "request", NULL);
 	m->handler(c, &msg);
 	proto_msg_release(&msg);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "proto.h"
+#include "log.h"
 
 struct srv;
 struct sess;
@@ -28,6 +29,8 @@ struct rpc_call {
 	long long user_id;  /* caller, as authenticated when the frame arrived (0: none) */
 	enum proto_role role;
 	char ip[64];
+	char req_id[32];     /* "<session>-<n>": names this request in every log line */
+	int64_t t_start_ms;  /* when the frame arrived (srv_now_ms) */
 };
 
 /* The session, or NULL when it has gone away since the frame arrived. */
@@ -43,6 +46,14 @@ void rpc_fail_err(struct rpc_call *c, const struct proto_error *err);
 void rpc_dispatch(struct sess *s, const char *buf, size_t len);
 /* Answer an inbound frame that was refused before parsing (too large, binary). */
 void rpc_reject(struct sess *s, enum proto_reason reason, const char *message);
+
+/*
+ * Log a line about this request: fields (stolen, may be NULL) plus the
+ * request's context (request_id, method, session, user_id). Never put
+ * params values in fields: they may hold passwords, tokens, codes, env
+ * values or file contents.
+ */
+void rpc_log(const struct rpc_call *c, enum log_level lvl, const char *msg, json_t *fields);
 
 /* Look a method up in every module's table (rpc_methods.c); NULL if unknown. */
 const struct proto_method *rpc_method_find(const char *name);

@@ -126,7 +126,8 @@ static void killed(void *arg, const struct plat_err *err)
 
 	if (err && err->code != PLAT_E_NOT_FOUND)
 		log_json(LOG_WARN, "stopping a container failed",
-			 json_pack("{s:I, s:s}", "run", (json_int_t)r->id, "error", err->message));
+			 json_pack("{s:I, s:I, s:s}", "run_id", (json_int_t)r->id, "user_id",
+				   (json_int_t)r->user_id, "error", err->message));
 	/* if the container was never started, wait will not come: detach */
 	if (!r->started && r->att && !r->attach_ended)
 		plat_detach(r->att);
@@ -185,9 +186,11 @@ static void removed(void *arg, const struct plat_err *err)
 
 	if (err)
 		log_json(LOG_WARN, "removing a container failed",
-			 json_pack("{s:I, s:s, s:s}", "run", (json_int_t)r->id, "container",
-				   r->cid, "error", err->message));
+			 json_pack("{s:I, s:I, s:s, s:s}", "run_id", (json_int_t)r->id, "user_id",
+				   (json_int_t)r->user_id, "container", r->cid, "error",
+				   err->message));
 	r->removed = 1;
+	metrics_run_container(&r->mx, 0);
 	run_finish_db(r);
 }
 
@@ -272,9 +275,11 @@ static void started(void *arg, const struct plat_err *err)
 	}
 	r->started = 1;
 	r->t_started = srv_now_ms();
+	metrics_run_started(&r->mx, r->t_started);
 	if (!r->ending) {
 		publish_started(r);
-		set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
+		if (!r->build_cmd)
+			set_state(r, RS_RUNNING);
 		uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
 	}
 	r->pending++;
@@ -291,6 +296,9 @@ static void att_ready(void *arg)
 
 	if (r->ending)
 		return;
+	/* the build begins as soon as the container does: say so first */
+	if (r->build_cmd)
+		set_state(r, RS_BUILDING);
 	r->pending++;
 	if (plat_start(r->plat, r->cid, started, r)) {
 		r->pending--;
@@ -365,6 +373,7 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 		return;
 	}
 	snprintf(r->cid, sizeof(r->cid), "%s", id);
+	metrics_run_container(&r->mx, 1);
 	run_db_set_container(r);
 	if (r->ending) { /* cancelled while being created: remove it */
 		run_op_done(r);
@@ -424,7 +433,7 @@ void run_launch(struct run *r)
 	const char *k;
 	json_t *v;
 	size_t ne = 0;
-	static char envbuf[128][512];
+	char *owned[130] = { 0 };
 
 	set_state(r, RS_STARTING);
 	if (make_argv(r, argv, sizeof(argv) / sizeof(argv[0]))) {
@@ -439,8 +448,11 @@ void run_launch(struct run *r)
 		if (ne >= 128)
 			break;
 		/* env var values are the user's secrets: never logged */
-		snprintf(envbuf[ne], sizeof(envbuf[ne]), "%s=%s", k, json_string_value(v));
-		envv[ne] = envbuf[ne];
+		if (asprintf(&owned[ne], "%s=%s", k, json_string_value(v)) < 0) {
+			owned[ne] = NULL;
+			continue;
+		}
+		envv[ne] = owned[ne];
 		ne++;
 	}
 	envv[ne] = NULL;
@@ -479,6 +491,8 @@ void run_launch(struct run *r)
 		r->pending--;
 		run_end(r, "error", "cannot create the container");
 	}
+	for (size_t i = 0; i < ne; i++)
+		free(owned[i]); /* the spec is borrowed only during plat_create() */
 }
 
 /* ---------- engine ---------- */

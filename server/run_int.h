@@ -6,6 +6,7 @@
 #define RUNIT_RUN_INT_H
 
 #include "run.h"
+#include "metrics.h"
 #include "run_out.h"
 #include "run_plat.h"
 
@@ -64,6 +65,7 @@ struct run {
 
 	/* timing */
 	int64_t t_created, t_started, t_first_byte;
+	struct metrics_run mx;
 	uv_timer_t wall, flush;
 	int handles_open;
 

@@ -4,6 +4,7 @@
 #include "run_plat.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "srv.h"
 #include "admin_bus.h"
 
@@ -45,6 +46,7 @@ struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoin
 	snprintf(e->endpoint, sizeof(e->endpoint), "%s", endpoint);
 	cfg.backend = "docker"; /* podman serves the same API */
 	cfg.endpoint = endpoint;
+	cfg.stats = metrics_platform_api; /* latency and errors for /metrics */
 	if (plat_new(srv->loop, &cfg, &e->plat)) {
 		free(e);
 		return NULL;

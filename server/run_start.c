@@ -50,7 +50,7 @@ struct start_req {
 	char runtime_code[72];
 	char image[256];
 	json_t *build_cmd, *run_cmd;
-	long long wall_ms, memory, cpus, pids, output, max_file_bytes;
+	long long wall_ms, memory, cpus, pids, output;
 	int network;
 	struct run_platform rp;
 	json_t *snapshot, *env;
@@ -183,16 +183,15 @@ static void run_created(struct start_req *q, long long id)
 	r->network = q->network;
 	r->slot = q->slot;
 	q->slot->active = r;
-	metrics.runs_started_total++;
-	metrics.runs_active++;
+	metrics_run_begin(&r->mx, q->rp.name, r->runtime_code, q->c->t_start_ms);
 	bus_publish(q->eng->srv, "run", "queued",
 		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user",
 			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
 			      r->runtime_code));
-	log_json(LOG_INFO, "run started",
-		 json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user_id",
-			   (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
-			   r->runtime_code));
+	rpc_log(q->c, LOG_INFO, "run started",
+		json_pack("{s:I, s:I, s:s, s:s}", "run_id", (json_int_t)id, "project",
+			  (json_int_t)r->project_id, "runtime", r->runtime_code, "platform",
+			  q->rp.name));
 
 	/* the starter watches its run even if it has not opened the project */
 	run_watch(r, q->c->sess_id);
@@ -503,7 +502,6 @@ static void loaded(void *arg, PGresult *res, const char *err)
 	q->pids = col_ll(res, 9);
 	q->output = col_ll(res, 10);
 	q->network = PQgetvalue(res, 0, 11)[0] == 't';
-	q->max_file_bytes = col_ll(res, 14);
 	if (!json_is_array(q->run_cmd)) {
 		fail(q, PROTO_R_INTERNAL, "the runtime's run command is unreadable");
 		return;

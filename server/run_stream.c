@@ -257,7 +257,12 @@ void run_emit_exit(struct run *r)
 	r->state = RS_FINISHED;
 	event(r, "run/exit", p, "meta", data ? data : "{}", 256);
 	free(data);
-	metrics_run_finished(r->reason);
+	metrics_run_end(&r->mx, r->reason, r->t_started ? (double)duration_ms(r) / 1000.0 : -1);
+	log_json(LOG_INFO, "run ended",
+		 json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I}", "run_id", (json_int_t)r->id,
+			   "user_id", (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
+			   "runtime", r->runtime_code, "reason", r->reason, "duration_ms",
+			   (json_int_t)duration_ms(r), "output_bytes", (json_int_t)r->out_bytes));
 }
 
 /* ---------- output from the platform ---------- */
@@ -331,8 +336,10 @@ void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t l
 
 	if (!len || r->finalized)
 		return;
-	if (r->t_first_byte < 0)
+	if (r->t_first_byte < 0) {
 		r->t_first_byte = srv_now_ms() - r->t_created;
+		metrics_run_first_byte(&r->mx, srv_now_ms());
+	}
 	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
 		scan_marker(r, buf, len);
 		return;
@@ -355,7 +362,8 @@ static void row_finished(void *arg, PGresult *res, const char *err)
 
 	if (!res)
 		log_json(LOG_ERROR, "cannot record the end of a run",
-			 json_pack("{s:I, s:s}", "run", (json_int_t)r->id, "error", err));
+			 json_pack("{s:I, s:I, s:s}", "run_id", (json_int_t)r->id, "user_id",
+				   (json_int_t)r->user_id, "error", err ? err : ""));
 	snprintf(pid, sizeof(pid), "%lld", r->project_id);
 	/* history: keep the last run_history_per_project finished runs */
 	db_query(r->eng->srv->db,

@@ -60,7 +60,8 @@ static int read_key_file(const char *path, unsigned char key[32])
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		close(fd);
-		fprintf(stderr, "run-it: %s: mode %03o lets others read the server key (chmod 600 it)\n",
+		fprintf(stderr,
+			"run-it: %s: mode %03o lets others read the server key (chmod 600 it)\n",
 			path, (unsigned)(st.st_mode & 0777));
 		return -2;
 	}
@@ -83,7 +84,8 @@ static int create_key_file(const char *dir, const char *path, unsigned char key[
 	int fd, rc = -1;
 
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		fprintf(stderr, "run-it: RUNIT_DATA_DIR: cannot create %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "run-it: RUNIT_DATA_DIR: cannot create %s: %s\n", dir,
+			strerror(errno));
 		return -1;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
@@ -128,7 +130,9 @@ int secret_init(const struct config *cfg)
 	if (env && *env) {
 		if (parse_hex_key(env, strlen(env), key)) {
 			/* never echo the value */
-			fprintf(stderr, "run-it: RUNIT_SECRET_KEY: expected 64 hex digits (value not shown)\n");
+			fprintf(
+			    stderr,
+			    "run-it: RUNIT_SECRET_KEY: expected 64 hex digits (value not shown)\n");
 			return -1;
 		}
 		secret_set_key(key);

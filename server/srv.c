@@ -145,9 +145,9 @@ int srv_run(const struct config *cfg)
 	}
 	db_pool_start_health(srv->db, 1000);
 	settings_start(srv);
-	if (run_engine_init(srv))
+	if (auth_init(srv)) /* first: a bad server key is a configuration error */
 		goto out_db;
-	if (auth_init(srv))
+	if (run_engine_init(srv))
 		goto out_db;
 
 	if (start_lws(srv))

@@ -15,7 +15,9 @@
 #include "http_auth.h"
 #include "log.h"
 #include "metrics.h"
+#include "netmask.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,15 +202,27 @@ static int serve_healthz(struct lws *wsi, struct http_pss *pss, struct srv *srv)
 static int serve_metrics(struct lws *wsi, struct http_pss *pss, struct srv *srv)
 {
 	struct db_stats st;
-	char auth[256], want[256];
+	char auth[256], want[256], peer[64];
 	size_t len;
 	char *text;
 	int rc;
 
+	if (srv->cfg.metrics_allow_n) {
+		peer[0] = '\0';
+		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		if (!netmask_match(srv->cfg.metrics_allow, srv->cfg.metrics_allow_n, peer)) {
+			static const char msg[] = "{\"error\":\"metrics not served to this address\"}";
+			log_json(LOG_INFO, "metrics refused: address not allowed",
+				 json_pack("{s:s}", "ip", peer));
+			return respond(wsi, pss, HTTP_STATUS_FORBIDDEN, "application/json", msg,
+				       sizeof(msg) - 1);
+		}
+	}
 	if (srv->cfg.metrics_token) {
 		snprintf(want, sizeof(want), "Bearer %s", srv->cfg.metrics_token);
+		/* constant time: the comparison must not tell how much of a guess was right */
 		if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) < 0 ||
-		    strcmp(auth, want)) {
+		    strlen(auth) != strlen(want) || sodium_memcmp(auth, want, strlen(want))) {
 			static const char msg[] = "{\"error\":\"metrics token required\"}";
 			return respond(wsi, pss, HTTP_STATUS_UNAUTHORIZED, "application/json", msg,
 				       sizeof(msg) - 1);

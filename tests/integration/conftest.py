@@ -46,6 +46,9 @@ class Server:
             "RUNIT_DATA_DIR": str(tmp),
             "RUNIT_UI_DIR": os.path.join(ROOT, "ui", "dist"),
             "RUNIT_LOG_LEVEL": "info",
+            # each test server is its own instance: at start a server removes the
+            # containers and ends the runs of its instance name (reconciliation)
+            "RUNIT_INSTANCE": f"test-{self.port}",
         })
         self.env.update({k: str(v) for k, v in env.items()})
         self.log_path = os.path.join(str(tmp), f"server-{self.port}.log")

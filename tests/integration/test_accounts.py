@@ -760,5 +760,7 @@ def test_1000_logins_from_50_clients_do_not_stall_the_loop(server, capsys):
         print(f"\n1000 logins from 50 clients in {took:.1f} s ({1000 / took:.0f}/s, {os.cpu_count()} CPUs); "
               f"session/hello latency meanwhile over {len(lat)} calls: "
               f"median {med:.1f} ms, p99 {p99:.1f} ms, max {mx:.1f} ms")
-    # argon2 on the loop would hold every hello behind a queue of hashes (seconds)
-    assert p99 < 250, (med, p99, mx)
+    # argon2 on the loop would hold most hellos behind a queue of hashes
+    # (hundreds of ms each); off the loop they wait for nothing. The p99
+    # bound leaves room for a loaded machine and AddressSanitizer's allocator.
+    assert med < 50 and p99 < 500, (med, p99, mx)

@@ -240,7 +240,7 @@ def test_ten_thousand_blank_lines_arrive_exactly(server, runtimes):
         u = await User.new(server)
         return await u.run_code(runtimes["sh"], {"main.sh": "i=0; while [ $i -lt 10000 ]; do echo; i=$((i+1)); done\necho end\n"})
     _, _, out = run(go())
-    assert out.text() == "\n" * 10000 + "end\n"
+    assert out.text() == "\n" * 10000 + "end\n", (out.exit["reason"], out.exit.get("message"), out.exit["exit_code"])
     assert len(out.logs) < 100  # coalesced, not one frame per line
 
 
@@ -683,3 +683,20 @@ def test_gvisor_platform_option(server, runtimes, db_url):
     assert out.exit["exit_code"] == 0, out.events
     assert "gVisor" in out.text()
     assert out.text().split()[-2:] == ["1000", "lo"] or out.text().split()[-1] == "lo"
+
+
+def test_env_vars_reach_the_run_and_nothing_else_from_the_host(server, runtimes):
+    big = "x" * 20000
+
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "echo \"$GREETING\"; echo ${#BIG}; env | cut -d= -f1 | sort | tr '\\n' ' '\n"})
+        r = await u.c.call("env/set", {"project": pid, "vars": {"GREETING": "hi there", "BIG": big}})
+        assert "result" in r, r
+        return await u.wait_exit(await u.start(pid))
+    out = run(go())
+    lines = out.text().splitlines()
+    assert lines[0] == "hi there" and lines[1] == "20000"
+    names = set(lines[2].split())
+    assert {"GREETING", "BIG", "HOME", "PATH"} <= names
+    assert not any(n.startswith("RUNIT_") for n in names), names

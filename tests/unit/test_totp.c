@@ -29,8 +29,8 @@ static const struct {
 	long long t;
 	const char *code;
 } rfc_vectors[] = {
-	{ 59, "287082" },	  { 1111111109, "081804" }, { 1111111111, "050471" },
-	{ 1234567890, "005924" }, { 2000000000, "279037" }, { 20000000000LL, "353130" },
+    {59, "287082"},	    {1111111109, "081804"}, {1111111111, "050471"},
+    {1234567890, "005924"}, {2000000000, "279037"}, {20000000000LL, "353130"},
 };
 
 static int setup(void **state)
@@ -108,8 +108,9 @@ static void wrong_and_malformed_codes_are_told_apart(void **state)
 {
 	const time_t t = 1111111109;
 	long long step = 0;
-	static const char *const malformed[] = { "",	    "08180",   "0818045", "08180a", "-81804",
-						  "0818 04x", "081804\n", "+81804",  "０81804" };
+	static const char *const malformed[] = {"",	    "08180",  "0818045",
+						"08180a",   "-81804", "0818 04x",
+						"081804\n", "+81804", "０81804"};
 
 	assert_int_equal(auth_totp_check(rfc_key, 20, t, "081805", -1, &step), AUTH_TOTP_WRONG);
 	assert_int_equal(auth_totp_check(rfc_key, 20, t, "000000", -1, &step), AUTH_TOTP_WRONG);
@@ -161,13 +162,14 @@ static void recovery_codes_have_one_shape_and_normalize(void **state)
 		assert_int_equal(strlen(norm), 12);
 		/* typed in capitals, with spaces instead of dashes: the same code */
 		for (size_t k = 0; k <= strlen(code); k++)
-			up[k] = code[k] == '-' ? ' ' : (char)(code[k] >= 'a' ? code[k] - 32 : code[k]);
+			up[k] =
+			    code[k] == '-' ? ' ' : (char)(code[k] >= 'a' ? code[k] - 32 : code[k]);
 		assert_int_equal(auth_recovery_normalize(up, code), 0);
 		assert_string_equal(code, norm);
 	}
-	assert_int_equal(auth_recovery_normalize("abcd-efgh-jkm", norm), -1);   /* short */
+	assert_int_equal(auth_recovery_normalize("abcd-efgh-jkm", norm), -1);	/* short */
 	assert_int_equal(auth_recovery_normalize("abcd-efgh-jkmnp", norm), -1); /* long */
-	assert_int_equal(auth_recovery_normalize("abcd-efgh-jkm0", norm), -1);  /* 0 is not used */
+	assert_int_equal(auth_recovery_normalize("abcd-efgh-jkm0", norm), -1);	/* 0 is not used */
 	assert_int_equal(auth_recovery_normalize("'; DROP TABLE", norm), -1);
 	assert_int_equal(auth_recovery_normalize("", norm), -1);
 }
@@ -175,7 +177,7 @@ static void recovery_codes_have_one_shape_and_normalize(void **state)
 static void sealed_secrets_open_only_under_their_key(void **state)
 {
 	unsigned char key[32], box[AUTH_TOTP_SECRET_LEN + SECRET_MAC_LEN], nonce[SECRET_NONCE_LEN],
-		nonce2[SECRET_NONCE_LEN], out[AUTH_TOTP_SECRET_LEN];
+	    nonce2[SECRET_NONCE_LEN], out[AUTH_TOTP_SECRET_LEN];
 	char h1[65], h2[65];
 
 	memset(key, 7, sizeof(key));
@@ -228,15 +230,15 @@ static void login_lock_doubles_from_the_threshold_up_to_the_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(codes_match_rfc6238_vectors),
-		cmocka_unit_test(right_code_is_accepted_and_names_its_step),
-		cmocka_unit_test(one_step_of_skew_either_way_and_no_more),
-		cmocka_unit_test(used_step_and_earlier_steps_are_refused),
-		cmocka_unit_test(wrong_and_malformed_codes_are_told_apart),
-		cmocka_unit_test(secret_base32_and_otpauth_uri),
-		cmocka_unit_test(recovery_codes_have_one_shape_and_normalize),
-		cmocka_unit_test(sealed_secrets_open_only_under_their_key),
-		cmocka_unit_test(login_lock_doubles_from_the_threshold_up_to_the_cap),
+	    cmocka_unit_test(codes_match_rfc6238_vectors),
+	    cmocka_unit_test(right_code_is_accepted_and_names_its_step),
+	    cmocka_unit_test(one_step_of_skew_either_way_and_no_more),
+	    cmocka_unit_test(used_step_and_earlier_steps_are_refused),
+	    cmocka_unit_test(wrong_and_malformed_codes_are_told_apart),
+	    cmocka_unit_test(secret_base32_and_otpauth_uri),
+	    cmocka_unit_test(recovery_codes_have_one_shape_and_normalize),
+	    cmocka_unit_test(sealed_secrets_open_only_under_their_key),
+	    cmocka_unit_test(login_lock_doubles_from_the_threshold_up_to_the_cap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

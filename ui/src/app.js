@@ -220,6 +220,9 @@ function renderBanner(state) {
 
 export function start() {
   const rpc = app.rpc;
+  // a handle for the browser console and the browser tests (nothing secret:
+  // the page can do all of this anyway)
+  window.runit = app;
   rpc.onState(renderBanner);
   rpc.onOpen(({ hello }) => {
     const before = app.user;

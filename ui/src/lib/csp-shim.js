@@ -4,9 +4,10 @@
 // and colours 24-bit text with setAttribute('style', ...). CodeMirror already
 // uses constructed style sheets. This module, imported first, routes both to
 // what CSP allows:
-//  - a <style> element made with document.createElement keeps no text; the
-//    text it is given goes into a constructed CSSStyleSheet adopted by the
-//    document (removed again with the element's remove());
+//  - document.createElement('style') returns an inert <template> element
+//    standing in for it (a real <style>, even empty, is a CSP violation once
+//    inserted): the text it is given goes into a constructed CSSStyleSheet
+//    adopted by the document, removed again with the element's remove();
 //  - setAttribute('style', text) becomes element.style.cssText = text (CSSOM).
 
 const hasConstructedSheets =
@@ -51,9 +52,13 @@ function adopt(el, doc) {
 if (hasConstructedSheets && !Document.prototype.createElement.__runitShim) {
   const create = Document.prototype.createElement;
   const patched = function createElement(tag, options) {
-    const el = create.call(this, tag, options);
-    if (typeof tag === 'string' && tag.toLowerCase() === 'style') adopt(el, this);
-    return el;
+    if (typeof tag === 'string' && tag.toLowerCase() === 'style') {
+      const el = create.call(this, 'template', options);
+      el.dataset.runitStyle = '';
+      adopt(el, this);
+      return el;
+    }
+    return create.call(this, tag, options);
   };
   patched.__runitShim = true;
   Document.prototype.createElement = patched;

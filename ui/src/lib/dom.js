@@ -172,6 +172,7 @@ export async function promptDialog({ title, label, value = '', confirm = 'OK', v
 
 export function fmtSeconds(ms) {
   if (ms == null) return '';
+  if (ms < 100) return `${Math.max(0, Math.round(ms))} ms`;
   const s = ms / 1000;
   if (s < 10) return `${(Math.round(s * 10) / 10).toFixed(1)} s`;
   if (s < 120) return `${Math.round(s)} s`;

@@ -1,0 +1,150 @@
+// ide.test.mjs - the IDE end to end: sign up, create a Python project, type
+// code, Run, see the output (blank lines, stderr in red, ANSI colours), Run
+// again while it runs (the first run is replaced), stdin, Stop, reload and
+// find the runs in History, and resume after the websocket drops.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newPage, signUp, createProject, setCode, consoleText, waitConsole, waitStatus, screenshot } from './lib.mjs';
+
+describe('the IDE', () => {
+  let browser;
+  let page;
+
+  before(async () => {
+    browser = await launch();
+    page = await newPage(browser);
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('signs up and creates a Python project from the runtime picker', async () => {
+    await signUp(page);
+    await page.getByRole('button', { name: '+ New project' }).click();
+    const dlg = page.getByRole('dialog', { name: 'New project' });
+    // the picker shows name, version, OS, arch and description
+    const card = dlg.locator('label.runtime-card', { has: page.locator('input[value="python-3.11"]') });
+    await card.waitFor();
+    const text = await card.innerText();
+    assert.match(text, /Python 3\.11/);
+    assert.match(text, /v3\.11/);
+    assert.match(text, /debian-12/);
+    assert.match(text, /amd64/);
+    assert.match(text, /CPython/);
+    await dlg.getByRole('button', { name: 'Cancel' }).click();
+    await createProject(page, 'Hello Python');
+    // the template's entry file is open, highlighted as Python
+    await page.getByRole('tab', { name: 'main.py' }).waitFor();
+    await page.locator('.cm-content .ͼ1, .cm-content span[class]').first().waitFor();
+    await page.getByRole('button', { name: /^Run/ }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /^Stop/ }).isDisabled(), true);
+    await screenshot(page, 'ide');
+  });
+
+  it('runs typed code and shows its output exactly', async () => {
+    await setCode(
+      page,
+      ['import sys', 'print("hello from run-it")', 'print()', 'print("after a blank line")', 'print("to stderr", file=sys.stderr, flush=True)', 'print("\\x1b[32mgreen text\\x1b[0m")', ''].join('\n'),
+    );
+    // unsaved mark until autosave
+    await page.getByRole('button', { name: /Run/ }).first().click();
+    await waitStatus(page, /Exited with code 0 in/);
+    const text = await waitConsole(page, /green text/);
+    assert.match(text, /hello from run-it\n\s*\nafter a blank line/, `blank line kept:\n${text}`);
+    assert.match(text, /to stderr/);
+    // stderr is red, ANSI colours pass through
+    const errColor = await page.locator('.xterm-rows span', { hasText: 'to stderr' }).first().evaluate((e) => getComputedStyle(e).color);
+    assert.equal(errColor, 'rgb(255, 123, 114)');
+    const green = await page.locator('.xterm-rows span', { hasText: 'green text' }).first().evaluate((e) => getComputedStyle(e).color);
+    assert.equal(green, 'rgb(86, 211, 100)');
+    // the code was saved with the run
+    await page.locator('.save-state', { hasText: 'Saved' }).waitFor();
+    await screenshot(page, 'console-after-run');
+  });
+
+  it('replaces a running run when Run is pressed again', async () => {
+    await page.getByRole('button', { name: 'Clear the console' }).click();
+    await setCode(page, 'import time\nprint("first run started", flush=True)\ntime.sleep(60)\n');
+    await page.keyboard.press('Control+Enter');
+    await waitConsole(page, /first run started/);
+    await waitStatus(page, /Running…/);
+    assert.equal(await page.getByRole('button', { name: /^Stop/ }).isDisabled(), false);
+    await setCode(page, 'print("second run output")\n');
+    await page.keyboard.press('Control+Enter');
+    const text = await waitConsole(page, /second run output/);
+    assert.match(text, /Replaced by a newer run/);
+    await waitStatus(page, /Exited with code 0/);
+    assert.ok(text.indexOf('Replaced by a newer run') < text.indexOf('second run output'), text);
+  });
+
+  it('sends typed input to the program', async () => {
+    await setCode(page, 'name = input("Your name? ")\nprint("Hello, " + name + "!")\n');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await waitConsole(page, /Your name\?/);
+    await page.locator('.console-host').click();
+    await page.keyboard.type('Ada');
+    await page.keyboard.press('Enter');
+    await waitConsole(page, /Hello, Ada!/);
+    await waitStatus(page, /Exited with code 0/);
+  });
+
+  it('stops a run with Stop', async () => {
+    await setCode(page, 'import time\nprint("waiting for Stop", flush=True)\ntime.sleep(60)\n');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await waitConsole(page, /waiting for Stop/);
+    await page.getByRole('button', { name: /^Stop/ }).click();
+    await waitStatus(page, /^\s*Stopped\s*$/);
+    assert.equal(await page.getByRole('button', { name: /^Stop/ }).isDisabled(), true);
+  });
+
+  it('resumes a live run after the connection drops, without losing or repeating output', async () => {
+    await page.getByRole('button', { name: 'Clear the console' }).click();
+    await setCode(page, 'import time\nfor i in range(14):\n    print(f"tick {i:02}", flush=True)\n    time.sleep(0.25)\n');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await waitConsole(page, /tick 02/);
+    const banner = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const off = window.runit.rpc.onState((s) => {
+            if (s === 'offline') {
+              off();
+              setTimeout(() => resolve(document.getElementById('banner').innerText), 50);
+            }
+          });
+          window.runit.rpc.ws.close();
+        }),
+    );
+    assert.match(banner, /Offline/);
+    await page.locator('#banner').waitFor({ state: 'hidden' });
+    await waitStatus(page, /Exited with code 0/);
+    const text = await consoleText(page);
+    for (let i = 0; i < 14; i++) {
+      const n = text.split(`tick ${String(i).padStart(2, '0')}`).length - 1;
+      assert.equal(n, 1, `tick ${i} appears ${n} times:\n${text}`);
+    }
+  });
+
+  it('lists the runs in History after a reload, with their code and log', async () => {
+    await page.reload();
+    await page.locator('.cm-content').waitFor();
+    await page.getByRole('tab', { name: 'History' }).click();
+    const items = page.locator('.history-item');
+    await items.nth(5).waitFor();
+    const all = (await page.locator('.history-list').innerText()).replace(/\s+/g, ' ');
+    assert.match(all, /Replaced by a newer run/);
+    assert.match(all, /Stopped/);
+    assert.match(all, /Exited with code 0/);
+    // the first run: its code (read-only, copyable) and its output
+    await items.last().click();
+    await page.locator('.history-detail .cm-content').waitFor();
+    assert.match(await page.locator('.history-detail .cm-content').innerText(), /hello from run-it/);
+    assert.equal(await page.locator('.history-detail .cm-content').getAttribute('aria-readonly'), 'true');
+    await page.getByRole('button', { name: 'Copy code' }).waitFor();
+    await page.locator('.history-log', { hasText: 'after a blank line' }).waitFor();
+    assert.match(await page.locator('.history-log .log-err').first().innerText(), /to stderr/);
+    await page.getByRole('button', { name: '← All runs' }).click();
+    await items.first().waitFor();
+    assert.deepEqual(page.problems, []);
+  });
+});

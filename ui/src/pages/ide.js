@@ -1,0 +1,1022 @@
+// ide.js - the project page: file tree, editor, Run/Stop with status, the
+// console, run history, environment variables, FAQ and presence.
+import { h, replace, toast, toastError, errorText, modal, promptDialog, confirmDialog, debounce, modKey } from '../lib/dom.js';
+import { app, navigate } from '../app.js';
+import { makeState, makeView, readOnlyView } from '../ide/editor.js';
+import { RunConsole } from '../ide/console.js';
+import { FileTree } from '../ide/filetree.js';
+import { HistoryPanel, EnvPanel, FaqPanel } from '../ide/panels.js';
+import { stateText, exitText, exitKind, SeqTracker, ACTIVE_STATES } from '../ide/runs.js';
+import { renameProject, forkProject, setPublic } from './projects.js';
+
+// Which project each run belongs to, across page changes in this tab (a run
+// started here keeps sending to this session after you leave the project).
+const runProject = new Map();
+const AUTOSAVE_MS = 800;
+const PRESENCE_POLL_MS = 5000;
+
+function pathProblem(p) {
+  if (!p) return 'Give a path.';
+  if (p.startsWith('/')) return 'Paths are relative to the project: no leading “/”.';
+  if (p.endsWith('/')) return 'Give a name after the last “/”.';
+  if (p.length > 255) return 'Paths have at most 255 characters.';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(p)) return 'Paths cannot contain control characters or “\\”.';
+  if (p.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Paths cannot contain empty, “.” or “..” parts.';
+  return null;
+}
+
+export function mount(root, { params }) {
+  const rpc = app.rpc;
+  const projectId = Number(params.id);
+  const me = app.user;
+  const offs = [];
+  let disposed = false;
+  let project = null;
+  let access = 'public';
+  let canEdit = false;
+  let canManage = false;
+
+  // files and editor buffers
+  const files = new Map(); // path -> {version, size}
+  const folders = new Set(); // empty folders made in this page
+  const buffers = new Map(); // path -> {state, version, saved, saving, conflict, timer, again}
+  let tabs = [];
+  let active = null;
+  let view = null;
+  const runSaving = new Map(); // path -> content sent with run/start
+
+  // runs
+  const seqs = new SeqTracker();
+  const runs = new Map(); // run id -> {id, user, username, state, exit, mine, header}
+  let currentRun = null;
+  let startPending = false;
+
+  // ---------------------------------------------------------------- DOM
+  const statusText = h('span', { class: 'run-status-text' }, 'Ready');
+  const statusEl = h('div', { class: 'run-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', dataset: { kind: 'idle' } }, h('span', { class: 'dot', 'aria-hidden': 'true' }), statusText);
+  const runBtn = h('button', { type: 'button', class: 'btn btn-run', 'aria-label': `Run (${modKey}+Enter)`, title: `Run the project (${modKey}+Enter)`, 'aria-keyshortcuts': 'Control+Enter Meta+Enter' }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '▶'), ' Run');
+  const stopBtn = h('button', { type: 'button', class: 'btn btn-stop', 'aria-label': `Stop (${modKey}+.)`, title: `Stop the run (${modKey}+.)`, 'aria-keyshortcuts': 'Control+Period Meta+Period', disabled: true }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '■'), ' Stop');
+  const titleEl = h('h1', { class: 'ide-name' }, 'Loading…');
+  const headActions = h('div', { class: 'ide-head-actions' });
+  const runtimeBadge = h('span', { class: 'badge' });
+  const readOnlyNote = h('div', { class: 'notice notice-info ide-readonly', hidden: true });
+
+  const treeHost = h('div', { class: 'tree-host' });
+  const fileTools = h('div', { class: 'file-tools', role: 'toolbar', 'aria-label': 'File actions' });
+  const presenceList = h('ul', { class: 'presence-list', 'aria-live': 'polite' });
+  const presenceNote = h('p', { class: 'hint presence-note' });
+  const sideToggle = h('button', { type: 'button', class: 'btn btn-small side-toggle', 'aria-expanded': 'true', 'aria-controls': 'ide-side' }, 'Files');
+
+  const tabBar = h('div', { class: 'editor-tabs', role: 'tablist', 'aria-label': 'Open files' });
+  const saveState = h('span', { class: 'save-state', role: 'status', 'aria-live': 'polite' });
+  const conflictBar = h('div', { class: 'conflict-bar', role: 'alert', hidden: true });
+  const cmHost = h('div', { class: 'cm-host' });
+  const editorEmpty = h('div', { class: 'editor-empty' }, h('p', null, 'Open a file from the tree.'));
+
+  const consoleHost = h('div', { class: 'console-host' });
+  const gapNotice = h('div', { class: 'notice notice-warn gap-notice', role: 'alert', hidden: true });
+  const clearBtn = h('button', { type: 'button', class: 'btn btn-small btn-dark', 'aria-label': 'Clear the console' }, 'Clear');
+  const consoleHint = h('span', { class: 'console-hint' }, 'Type here to send input to a running program.');
+
+  const panelDefs = [
+    { id: 'console', label: 'Console' },
+    { id: 'history', label: 'History' },
+    { id: 'env', label: 'Env' },
+    { id: 'faq', label: 'FAQ' },
+  ];
+  const panelTabs = h('div', { class: 'panel-tabs', role: 'tablist', 'aria-label': 'Panels' });
+  const panels = {};
+  for (const p of panelDefs) {
+    panels[p.id] = {
+      tab: h('button', { type: 'button', role: 'tab', id: `tab-${p.id}`, 'aria-controls': `panel-${p.id}`, 'aria-selected': 'false', tabindex: '-1', class: 'panel-tab' }, p.label),
+      body: h('div', { role: 'tabpanel', id: `panel-${p.id}`, 'aria-labelledby': `tab-${p.id}`, class: `panel-body panel-${p.id}`, hidden: true }),
+    };
+    panelTabs.appendChild(panels[p.id].tab);
+  }
+  panels.console.body.append(h('div', { class: 'console-bar' }, consoleHint, h('span', { class: 'spacer' }), clearBtn), gapNotice, consoleHost);
+
+  const side = h('aside', { class: 'ide-side', id: 'ide-side', 'aria-label': 'Project files and people' },
+    h('div', { class: 'side-head' }, h('h2', { class: 'side-h' }, 'Files'), fileTools),
+    treeHost,
+    h('section', { class: 'presence', 'aria-labelledby': 'presence-h' }, h('h2', { class: 'side-h', id: 'presence-h' }, 'Here now'), presenceList, presenceNote),
+  );
+  const editorPane = h('section', { class: 'ide-editor', 'aria-label': 'Editor' },
+    h('div', { class: 'editor-head' }, tabBar, saveState),
+    conflictBar,
+    cmHost,
+    editorEmpty,
+  );
+  const panelPane = h('section', { class: 'ide-panel', 'aria-label': 'Console and tools' }, panelTabs, ...panelDefs.map((p) => panels[p.id].body));
+
+  const ide = h('div', { class: 'ide' },
+    h('header', { class: 'ide-head' },
+      h('div', { class: 'ide-title' }, sideToggle, titleEl, runtimeBadge, headActions),
+      h('div', { class: 'run-controls' }, statusEl, runBtn, stopBtn),
+    ),
+    readOnlyNote,
+    h('div', { class: 'ide-body' }, side, editorPane, panelPane),
+  );
+  root.className = 'main-ide';
+  replace(root, ide);
+
+  sideToggle.addEventListener('click', () => {
+    const open = !ide.classList.toggle('side-collapsed');
+    sideToggle.setAttribute('aria-expanded', String(open));
+  });
+
+  // ------------------------------------------------------------- panels
+  let currentPanel = null;
+  function showPanel(id, focus = false) {
+    currentPanel = id;
+    for (const p of panelDefs) {
+      const on = p.id === id;
+      panels[p.id].tab.setAttribute('aria-selected', String(on));
+      panels[p.id].tab.tabIndex = on ? 0 : -1;
+      panels[p.id].body.hidden = !on;
+    }
+    if (focus) panels[id].tab.focus();
+    if (id === 'console') requestAnimationFrame(() => term?.refit());
+    if (id === 'history') history?.load();
+    if (id === 'env' && !envLoaded) {
+      envLoaded = true;
+      env?.load();
+    }
+    if (id === 'faq' && !faqLoaded) {
+      faqLoaded = true;
+      faq?.load();
+    }
+  }
+  let envLoaded = false;
+  let faqLoaded = false;
+  panelDefs.forEach((p, i) => {
+    panels[p.id].tab.addEventListener('click', () => showPanel(p.id));
+    panels[p.id].tab.addEventListener('keydown', (e) => {
+      const n = panelDefs.length;
+      let j = null;
+      if (e.key === 'ArrowRight') j = (i + 1) % n;
+      else if (e.key === 'ArrowLeft') j = (i + n - 1) % n;
+      else if (e.key === 'Home') j = 0;
+      else if (e.key === 'End') j = n - 1;
+      if (j != null) {
+        e.preventDefault();
+        showPanel(panelDefs[j].id, true);
+      }
+    });
+  });
+
+  // ------------------------------------------------------------- console
+  const term = new RunConsole(consoleHost, {
+    onInput: async (data, eof) => {
+      const run = stdinRun();
+      if (!run) return;
+      try {
+        await rpc.call('run/stdin', { run, data, ...(eof ? { eof: true } : {}) });
+      } catch (e) {
+        term.notice(`[input not sent: ${errorText(e)}]`, '33');
+      }
+    },
+    canInput: () => !!stdinRun(),
+    onInterrupt: () => stop(),
+  });
+  term.term.attachCustomKeyEventHandler((e) => {
+    if (e.type === 'keydown' && (e.ctrlKey || e.metaKey) && (e.key === 'Enter' || e.key === '.' || e.key === 's')) return false;
+    return true;
+  });
+  clearBtn.addEventListener('click', () => {
+    term.clear();
+    gapNotice.hidden = true;
+    term.focus();
+  });
+  showPanel('console');
+
+  let history = null;
+  let env = null;
+  let faq = null;
+
+  // --------------------------------------------------------------- status
+  function setStatus(text, kind) {
+    statusText.textContent = text;
+    statusEl.dataset.kind = kind;
+  }
+
+  function myActiveRun() {
+    let best = null;
+    for (const r of runs.values()) if ((r.mine || (me.role === 'admin' && r.id === currentRun)) && !r.exit && (!best || r.id > best.id)) best = r;
+    return best;
+  }
+
+  function stdinRun() {
+    const r = myActiveRun();
+    return r && r.mine && (r.state === 'running' || r.state === 'building') ? r.id : null;
+  }
+
+  function updateButtons() {
+    const r = myActiveRun();
+    stopBtn.disabled = !r;
+    runBtn.disabled = !canEdit;
+    consoleHint.textContent = stdinRun() ? 'The program is running: type here to send it input (Enter sends a line, Ctrl+D ends the input).' : 'Output of runs appears here.';
+  }
+
+  // ----------------------------------------------------------------- runs
+  function runInfo(id) {
+    let r = runs.get(id);
+    if (!r) {
+      r = { id, state: 'queued', exit: null, mine: false, header: false, user: null, username: null };
+      runs.set(id, r);
+    }
+    return r;
+  }
+
+  function belongsHere(p) {
+    if (p.project != null) {
+      runProject.set(p.run, p.project);
+      return p.project === projectId;
+    }
+    const known = runProject.get(p.run);
+    return known == null || known === projectId;
+  }
+
+  function header(r) {
+    if (r.header) return;
+    r.header = true;
+    const who = r.mine ? '' : r.username ? ` by ${r.username}` : r.user && r.user !== me.id ? ' by another user' : '';
+    term.notice(`── Run #${r.id}${who} ──`, '2;36');
+  }
+
+  function becomeCurrent(r) {
+    if (currentRun == null || r.id >= currentRun) currentRun = r.id;
+  }
+
+  function onStatus(p) {
+    if (!belongsHere(p) || !seqs.accept(p.run, p.seq)) return;
+    const r = runInfo(p.run);
+    r.state = p.state;
+    becomeCurrent(r);
+    header(r);
+    if (r.id === currentRun && !r.exit) setStatus(stateText(p.state), 'busy');
+    updateButtons();
+  }
+
+  function onLog(p) {
+    if (!belongsHere(p) || !seqs.accept(p.run, p.seq)) return;
+    const r = runInfo(p.run);
+    becomeCurrent(r);
+    header(r);
+    if (r.state === 'queued' || r.state === 'starting') {
+      r.state = 'running';
+      if (r.id === currentRun) setStatus(stateText('running'), 'busy');
+    }
+    term.output(p.stream, p.data);
+  }
+
+  function onGap(p) {
+    if (!belongsHere(p)) return;
+    if (p.to <= seqs.lastSeq(p.run)) return;
+    seqs.skipTo(p.run, p.to);
+    const n = p.to - p.from + 1;
+    term.notice(`[${n} part${n === 1 ? '' : 's'} of the output (#${p.from}–#${p.to}) skipped here: too much at once. History has the complete log.]`, '33');
+    replace(gapNotice, `Some output of run #${p.run} was skipped in the console. `, h('button', { type: 'button', class: 'btn btn-small', onclick: () => showPanel('history', true) }, 'See the full log in History'));
+    gapNotice.hidden = false;
+  }
+
+  function onExit(p) {
+    if (!belongsHere(p) || !seqs.accept(p.run, p.seq)) return;
+    const r = runInfo(p.run);
+    r.exit = p;
+    r.state = 'finished';
+    becomeCurrent(r);
+    header(r);
+    const kind = exitKind(p);
+    term.notice(`[${exitText(p)}]`, kind === 'ok' ? '32' : kind === 'error' ? '31' : '2');
+    if (r.id === currentRun) setStatus(exitText(p), kind);
+    updateButtons();
+    refreshHistory();
+  }
+
+  offs.push(rpc.on('run/status', onStatus), rpc.on('run/log', onLog), rpc.on('run/gap', onGap), rpc.on('run/exit', onExit));
+
+  const refreshHistory = debounce(() => {
+    if (currentPanel === 'history') history?.load();
+  }, 400);
+
+  // Replay a run into the console from the first seq not seen yet.
+  async function attach(runId, { quiet = false } = {}) {
+    const r = runInfo(runId);
+    runProject.set(runId, projectId);
+    try {
+      const res = await rpc.call('run/attach', { run: runId, from_seq: seqs.lastSeq(runId) + 1 });
+      if (!res.live && !r.exit) {
+        r.state = 'finished';
+        updateButtons();
+      }
+    } catch (e) {
+      if (!quiet) toastError(e, 'Resume the run');
+    }
+  }
+
+  async function run() {
+    if (!canEdit || !project) return;
+    startPending = true;
+    // pending autosaves go with the run instead
+    for (const b of buffers.values()) clearTimeout(b.timer);
+    await Promise.allSettled([...buffers.values()].map((b) => b.saving).filter(Boolean));
+    const sent = {};
+    for (const [path, b] of buffers) {
+      const doc = docOf(path);
+      if (doc !== b.saved) sent[path] = doc;
+    }
+    for (const [k, v] of Object.entries(sent)) runSaving.set(k, v);
+    if (currentRun == null || runs.get(currentRun)?.exit) setStatus('Starting…', 'busy');
+    try {
+      const res = await rpc.call('run/start', { project: projectId, ...(Object.keys(sent).length ? { files: sent } : {}) });
+      runProject.set(res.run, projectId);
+      const r = runInfo(res.run);
+      r.mine = true;
+      r.user = me.id;
+      r.username = me.username;
+      becomeCurrent(r);
+      updateButtons();
+    } catch (e) {
+      if (e.reason === 'CONFLICT' && /superseded/i.test(e.message)) return; // a newer Run won
+      const msg = {
+        RUN_QUOTA: 'You have too many runs going: stop one first',
+        RUNTIME_DISABLED: 'This runtime has been disabled by an admin',
+        PLATFORM_UNAVAILABLE: 'The container platform is unavailable right now; try again soon',
+        FORBIDDEN: 'You cannot run this project: fork it to run it',
+      }[e.reason];
+      setStatus(`Could not start: ${msg || errorText(e)}`, 'error');
+    } finally {
+      startPending = false;
+      await settleRunSaves(sent);
+      refreshHistory();
+    }
+  }
+
+  // After run/start saved unsaved buffers: take the versions it made.
+  async function settleRunSaves(sent) {
+    for (const [path, content] of Object.entries(sent)) {
+      try {
+        const f = await rpc.call('file/read', { project: projectId, path });
+        const b = buffers.get(path);
+        files.set(path, { version: f.version, size: f.size });
+        if (b && f.content === content) {
+          b.version = f.version;
+          b.saved = content;
+        } else if (b && f.version > b.version && !b.conflict) {
+          b.conflict = { version: f.version, content: f.content };
+        }
+      } catch {
+        /* the file went away meanwhile */
+      }
+      runSaving.delete(path);
+    }
+    refreshEditorUi();
+  }
+
+  async function stop() {
+    const r = myActiveRun();
+    if (!r) return;
+    setStatus('Stopping…', 'busy');
+    try {
+      await rpc.call(r.mine ? 'run/stop' : 'admin/run/cancel', { run: r.id });
+    } catch (e) {
+      if (e.reason === 'NOT_FOUND') {
+        r.exit = r.exit || { reason: 'stopped' };
+        updateButtons();
+      } else toastError(e, 'Stop');
+    }
+  }
+
+  runBtn.addEventListener('click', () => run());
+  stopBtn.addEventListener('click', () => stop());
+
+  // -------------------------------------------------------------- editor
+  function docOf(path) {
+    const b = buffers.get(path);
+    if (!b) return null;
+    return path === active && view ? view.state.doc.toString() : b.state.doc.toString();
+  }
+
+  function isDirty(path) {
+    const b = buffers.get(path);
+    return !!b && docOf(path) !== b.saved;
+  }
+
+  function dirtySet() {
+    const s = new Set();
+    for (const p of buffers.keys()) if (isDirty(p)) s.add(p);
+    return s;
+  }
+
+  const editorKeys = [
+    { key: 'Mod-Enter', run: () => (run(), true), preventDefault: true },
+    { key: 'Mod-s', run: () => (saveNow(), true), preventDefault: true },
+    { key: 'Mod-.', run: () => (stop(), true), preventDefault: true },
+  ];
+
+  function onEditorUpdate(u) {
+    if (!u.docChanged || !active) return;
+    const b = buffers.get(active);
+    if (!b) return;
+    scheduleSave(active);
+    refreshEditorUi();
+  }
+
+  function stateFor(path, content) {
+    return makeState(content, path, { readOnly: !canEdit, keys: editorKeys, onUpdate: onEditorUpdate });
+  }
+
+  async function openFile(path, { focus = true } = {}) {
+    if (!buffers.has(path)) {
+      let f;
+      try {
+        f = await rpc.call('file/read', { project: projectId, path });
+      } catch (e) {
+        toastError(e, `Open ${path}`);
+        return;
+      }
+      if (disposed) return;
+      if (!buffers.has(path)) buffers.set(path, { state: stateFor(path, f.content), version: f.version, saved: f.content, saving: null, conflict: null, timer: null });
+    }
+    if (active && buffers.has(active) && view) buffers.get(active).state = view.state;
+    const b = buffers.get(path);
+    active = path;
+    if (!tabs.includes(path)) tabs.push(path);
+    if (!view) view = makeView(cmHost, b.state);
+    else view.setState(b.state);
+    refreshEditorUi();
+    if (focus) view.focus();
+  }
+
+  function closeTab(path) {
+    if (isDirty(path)) save(path);
+    tabs = tabs.filter((t) => t !== path);
+    if (active === path) {
+      if (view && buffers.has(path)) buffers.get(path).state = view.state;
+      active = null;
+      if (tabs.length) openFile(tabs[tabs.length - 1]);
+    }
+    refreshEditorUi();
+  }
+
+  function refreshEditorUi() {
+    if (disposed) return;
+    const dirty = dirtySet();
+    // tabs
+    replace(
+      tabBar,
+      tabs.map((p) => {
+        const name = p.split('/').pop();
+        const d = dirty.has(p);
+        const b = buffers.get(p);
+        const tab = h(
+          'div',
+          { class: `editor-tab${p === active ? ' active' : ''}${b?.conflict ? ' conflict' : ''}` },
+          h('button', { type: 'button', role: 'tab', 'aria-selected': String(p === active), class: 'editor-tab-open', title: p, 'aria-label': `${p}${d ? ', unsaved changes' : ''}${b?.conflict ? ', conflict' : ''}`, onclick: () => openFile(p) }, name, d ? h('span', { class: 'dirty-dot', 'aria-hidden': 'true' }, '●') : null),
+          h('button', { type: 'button', class: 'editor-tab-close', 'aria-label': `Close ${p}`, title: `Close ${p}`, onclick: () => closeTab(p) }, '×'),
+        );
+        return tab;
+      }),
+    );
+    cmHost.hidden = !active;
+    editorEmpty.hidden = !!active;
+    // save state of the active file
+    const b = active ? buffers.get(active) : null;
+    if (!b) saveState.textContent = '';
+    else if (!canEdit) saveState.textContent = 'Read-only';
+    else if (b.conflict) saveState.textContent = 'Conflict';
+    else if (b.saving) saveState.textContent = 'Saving…';
+    else if (b.error) saveState.textContent = `Not saved: ${b.error}`;
+    else saveState.textContent = dirty.has(active) ? '● Unsaved changes' : 'Saved';
+    saveState.dataset.kind = b?.conflict || b?.error ? 'error' : dirty.has(active) ? 'dirty' : 'ok';
+    // conflict bar
+    if (b?.conflict) {
+      replace(
+        conflictBar,
+        h('p', null, h('strong', null, 'Conflict: '), `${active} was changed elsewhere (now version ${b.conflict.version}) while you were editing it. Your changes are not saved yet.`),
+        h(
+          'div',
+          { class: 'row' },
+          h('button', { type: 'button', class: 'btn btn-small', onclick: () => compare(active) }, 'Compare'),
+          h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: () => keepMine(active) }, 'Keep my version'),
+          h('button', { type: 'button', class: 'btn btn-small', onclick: () => takeTheirs(active) }, 'Use their version'),
+        ),
+      );
+      conflictBar.hidden = false;
+    } else conflictBar.hidden = true;
+    tree?.set({ paths: [...files.keys()], folders, active, dirty });
+  }
+
+  function scheduleSave(path) {
+    const b = buffers.get(path);
+    if (!b || !canEdit) return;
+    clearTimeout(b.timer);
+    b.timer = setTimeout(() => save(path), AUTOSAVE_MS);
+  }
+
+  function saveNow() {
+    if (active) {
+      clearTimeout(buffers.get(active)?.timer);
+      save(active, { explicit: true });
+    }
+  }
+
+  async function save(path, { explicit = false } = {}) {
+    const b = buffers.get(path);
+    if (!b || !canEdit) return;
+    if (b.conflict) {
+      if (explicit) toast('Resolve the conflict first: keep your version or use theirs.', 'error');
+      return;
+    }
+    if (runSaving.has(path) || startPending) {
+      b.timer = setTimeout(() => save(path), AUTOSAVE_MS);
+      return;
+    }
+    if (b.saving) {
+      b.again = true;
+      return b.saving;
+    }
+    const content = docOf(path);
+    if (content === b.saved) {
+      if (explicit) toast(`${path} is saved.`);
+      return;
+    }
+    b.saving = (async () => {
+      try {
+        const r = await rpc.call('file/save', { project: projectId, path, content, base_version: b.version });
+        b.version = r.version;
+        b.saved = content;
+        b.error = null;
+        files.set(path, { version: r.version, size: r.size });
+      } catch (e) {
+        if (e.reason === 'CONFLICT' && e.data && 'content' in e.data) {
+          b.conflict = { version: e.data.version, content: e.data.content };
+        } else if (e.reason === 'NOT_FOUND') {
+          b.error = 'the file was deleted; copy your text elsewhere';
+        } else {
+          b.error = errorText(e);
+          b.timer = setTimeout(() => save(path), 5000);
+        }
+      } finally {
+        b.saving = null;
+        refreshEditorUi();
+        if (b.again) {
+          b.again = false;
+          if (!b.conflict && docOf(path) !== b.saved) save(path);
+        }
+      }
+    })();
+    refreshEditorUi();
+    return b.saving;
+  }
+
+  function setDoc(path, content) {
+    const b = buffers.get(path);
+    if (path === active && view) {
+      const sel = view.state.selection.main.head;
+      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: content }, selection: { anchor: Math.min(sel, content.length) } });
+      b.state = view.state;
+    } else {
+      b.state = stateFor(path, content);
+    }
+  }
+
+  function keepMine(path) {
+    const b = buffers.get(path);
+    if (!b?.conflict) return;
+    b.version = b.conflict.version;
+    b.conflict = null;
+    save(path, { explicit: true });
+  }
+
+  function takeTheirs(path) {
+    const b = buffers.get(path);
+    if (!b?.conflict) return;
+    const { version, content } = b.conflict;
+    b.conflict = null;
+    b.saved = content;
+    b.version = version;
+    setDoc(path, content);
+    refreshEditorUi();
+  }
+
+  async function compare(path) {
+    const b = buffers.get(path);
+    if (!b?.conflict) return;
+    const mine = h('div', { class: 'compare-pane' });
+    const theirs = h('div', { class: 'compare-pane' });
+    const views = [];
+    const p = modal({
+      title: `Compare versions of ${path}`,
+      wide: true,
+      body: h('div', { class: 'compare' }, h('div', null, h('h3', null, 'Yours (not saved)'), mine), h('div', null, h('h3', null, `Theirs (version ${b.conflict.version})`), theirs)),
+      actions: [
+        { label: 'Close', value: null },
+        { label: 'Use theirs', value: 'theirs' },
+        { label: 'Keep mine', value: 'mine', kind: 'primary' },
+      ],
+    });
+    views.push(readOnlyView(mine, docOf(path), path), readOnlyView(theirs, b.conflict.content, path));
+    const v = await p;
+    views.forEach((x) => x.destroy());
+    if (v === 'mine') keepMine(path);
+    else if (v === 'theirs') takeTheirs(path);
+  }
+
+  // ----------------------------------------------------------- file tree
+  const tree = new FileTree(treeHost, {
+    onOpen: (p) => openFile(p),
+    onRename: (n) => renameItem(n),
+    onDelete: (n) => deleteItem(n),
+    onSelect: () => {},
+  });
+
+  function toolBtn(label, text, fn) {
+    return h('button', { type: 'button', class: 'btn btn-small btn-icon-only', 'aria-label': label, title: label, onclick: fn }, text);
+  }
+
+  function renderFileTools() {
+    replace(
+      fileTools,
+      canEdit
+        ? [
+            toolBtn('New file', '+ File', () => newFile()),
+            toolBtn('New folder', '+ Folder', () => newFolder()),
+            toolBtn('Rename the selected file or folder (F2)', 'Rename', () => tree.selected && renameItem(tree.selected)),
+            toolBtn('Delete the selected file or folder (Delete)', 'Delete', () => tree.selected && deleteItem(tree.selected)),
+          ]
+        : null,
+    );
+  }
+
+  async function newFile() {
+    const dir = tree.currentDir();
+    const path = await promptDialog({ title: 'New file', label: 'Path', value: dir ? `${dir}/` : '', confirm: 'Create', validate: (v) => pathProblem(v.trim()) || (files.has(v.trim()) ? 'A file with this path exists.' : null), hint: 'Use “/” for folders, for example src/util.py.' });
+    if (path == null) return;
+    const p = path.trim();
+    try {
+      const r = await rpc.call('file/create', { project: projectId, path: p, content: '' });
+      files.set(p, { version: r.version, size: 0 });
+      for (const f of [...folders]) if (p.startsWith(`${f}/`)) folders.delete(f);
+      await openFile(p);
+    } catch (e) {
+      toastError(e, 'New file');
+    }
+  }
+
+  async function newFolder() {
+    const dir = tree.currentDir();
+    const path = await promptDialog({ title: 'New folder', label: 'Folder path', value: dir ? `${dir}/` : '', confirm: 'Create', validate: (v) => pathProblem(v.trim().replace(/\/+$/, '')), hint: 'An empty folder is kept in this page until a file is created in it.' });
+    if (path == null) return;
+    const p = path.trim().replace(/\/+$/, '');
+    folders.add(p);
+    tree.selected = { path: p, dir: true };
+    refreshEditorUi();
+  }
+
+  function underDir(dir) {
+    return [...files.keys()].filter((f) => f.startsWith(`${dir}/`));
+  }
+
+  async function renameFile(from, to) {
+    if (isDirty(from)) await save(from);
+    const r = await rpc.call('file/rename', { project: projectId, path: from, new_path: to });
+    movedFile(from, to, r.version);
+  }
+
+  function movedFile(from, to, version) {
+    const meta = files.get(from) || {};
+    files.delete(from);
+    files.set(to, { ...meta, version: version ?? meta.version });
+    const b = buffers.get(from);
+    if (b) {
+      if (from === active && view) b.state = view.state;
+      buffers.delete(from);
+      const content = b.state.doc.toString();
+      const nb = { ...b, state: stateFor(to, content), timer: null };
+      buffers.set(to, nb);
+      tabs = tabs.map((t) => (t === from ? to : t));
+      if (active === from) {
+        active = to;
+        view.setState(nb.state);
+      }
+    }
+  }
+
+  async function renameItem(node) {
+    if (!canEdit) return;
+    const what = node.dir ? 'folder' : 'file';
+    const path = await promptDialog({ title: `Rename ${what}`, label: `New path of ${node.path}`, value: node.path, confirm: 'Rename', validate: (v) => pathProblem(v.trim()) || (!node.dir && v.trim() !== node.path && files.has(v.trim()) ? 'A file with this path exists.' : null) });
+    if (path == null || path.trim() === node.path) return;
+    const to = path.trim();
+    try {
+      if (!node.dir) {
+        await renameFile(node.path, to);
+        tree.selected = { path: to, dir: false };
+      } else {
+        for (const f of underDir(node.path)) await renameFile(f, `${to}${f.slice(node.path.length)}`);
+        for (const f of [...folders]) {
+          if (f === node.path || f.startsWith(`${node.path}/`)) {
+            folders.delete(f);
+            folders.add(`${to}${f.slice(node.path.length)}`);
+          }
+        }
+        tree.selected = { path: to, dir: true };
+      }
+      toast(`Renamed to ${to}.`);
+    } catch (e) {
+      toastError(e, 'Rename');
+    }
+    refreshEditorUi();
+  }
+
+  function removedFile(path) {
+    files.delete(path);
+    const b = buffers.get(path);
+    if (b) clearTimeout(b.timer);
+    buffers.delete(path);
+    tabs = tabs.filter((t) => t !== path);
+    if (active === path) {
+      active = null;
+      if (tabs.length) openFile(tabs[tabs.length - 1], { focus: false });
+    }
+  }
+
+  async function deleteItem(node) {
+    if (!canEdit) return;
+    const inside = node.dir ? underDir(node.path) : [node.path];
+    const ok = await confirmDialog({
+      title: `Delete ${node.dir ? 'folder' : 'file'} “${node.path}”?`,
+      message: node.dir ? (inside.length ? `Its ${inside.length} file${inside.length === 1 ? '' : 's'} will be deleted. This cannot be undone.` : 'The folder is empty.') : 'The file will be deleted. This cannot be undone.',
+      confirm: 'Delete',
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      for (const f of inside) {
+        await rpc.call('file/delete', { project: projectId, path: f });
+        removedFile(f);
+      }
+      if (node.dir) for (const f of [...folders]) if (f === node.path || f.startsWith(`${node.path}/`)) folders.delete(f);
+      tree.selected = null;
+      toast(`Deleted ${node.path}.`);
+    } catch (e) {
+      toastError(e, 'Delete');
+    }
+    refreshEditorUi();
+  }
+
+  // other sessions' file changes
+  offs.push(
+    rpc.on('file/changed', async (p) => {
+      if (p.project !== projectId) return;
+      const by = typeof p.by === 'object' && p.by ? p.by.username : p.by === me.id ? 'you' : 'someone';
+      const op = p.op === 'save' ? 'saved' : p.op;
+      if (op === 'created') {
+        files.set(p.path, { version: p.version, size: p.size || 0 });
+        if (by !== 'you') toast(`${by} created ${p.path}.`);
+      } else if (op === 'renamed' && p.new_path) {
+        movedFile(p.path, p.new_path, p.version);
+        toast(`${by} renamed ${p.path} to ${p.new_path}.`);
+      } else if (op === 'deleted') {
+        const wasOpen = buffers.has(p.path);
+        if (wasOpen && isDirty(p.path)) {
+          const b = buffers.get(p.path);
+          b.error = `deleted by ${by}; copy your text elsewhere`;
+          files.delete(p.path);
+        } else removedFile(p.path);
+        toast(`${by} deleted ${p.path}.`);
+      } else if (op === 'saved') {
+        const meta = files.get(p.path) || {};
+        files.set(p.path, { ...meta, version: Math.max(meta.version || 0, p.version) });
+        const b = buffers.get(p.path);
+        if (!b || p.version <= b.version || runSaving.has(p.path)) {
+          refreshEditorUi();
+          return;
+        }
+        try {
+          const f = await rpc.call('file/read', { project: projectId, path: p.path });
+          if (f.version <= b.version) return;
+          if (!isDirty(p.path) && !b.saving) {
+            b.version = f.version;
+            b.saved = f.content;
+            setDoc(p.path, f.content);
+            toast(`${by} saved ${p.path}; it has been reloaded.`);
+          } else if (docOf(p.path) === f.content) {
+            b.version = f.version;
+            b.saved = f.content;
+          } else {
+            b.conflict = { version: f.version, content: f.content };
+          }
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+      refreshEditorUi();
+    }),
+    rpc.on('project/changed', (p) => {
+      if (p.project !== projectId || !project) return;
+      if (p.op === 'deleted') {
+        toast(`This project was deleted by ${p.by?.username || 'its owner'}.`, 'error', 10000);
+        navigate('#/');
+        return;
+      }
+      if (p.name != null) project.name = p.name;
+      if (p.is_public != null) project.is_public = p.is_public;
+      renderHead();
+    }),
+  );
+
+  // ------------------------------------------------------------ presence
+  const people = new Map(); // session -> {user, file} from presence/changed (when the server has it)
+  let watchers = null;
+  function renderPresence() {
+    const items = [h('li', null, h('span', { class: 'avatar', 'aria-hidden': 'true' }, me.username[0].toUpperCase()), `${me.username} (you)`)];
+    for (const [, v] of people) {
+      const name = v.user?.username || v.username || 'someone';
+      items.push(h('li', null, h('span', { class: 'avatar avatar-other', 'aria-hidden': 'true' }, name[0].toUpperCase()), name, v.file ? h('span', { class: 'hint' }, ` · ${v.file}`) : null));
+    }
+    const others = watchers != null ? Math.max(0, watchers - 1 - people.size) : 0;
+    if (others > 0) items.push(h('li', { class: 'presence-others' }, h('span', { class: 'avatar avatar-other', 'aria-hidden': 'true' }, `+${others}`), `${others} other ${others === 1 ? 'session has' : 'sessions have'} this project open`));
+    replace(presenceList, items);
+    presenceNote.textContent = people.size ? '' : 'Open sessions of this project. (Names need live presence, not on the server yet.)';
+  }
+  offs.push(
+    rpc.on('presence/changed', (p) => {
+      if (p.project !== projectId || (p.session && p.session === rpc.hello?.session)) return;
+      people.set(p.session ?? p.user?.id, p);
+      renderPresence();
+    }),
+    rpc.on('presence/left', (p) => {
+      if (p.project !== projectId) return;
+      people.delete(p.session ?? p.user?.id);
+      renderPresence();
+    }),
+  );
+
+  async function pollPresence() {
+    if (disposed || rpc.state !== 'open') return;
+    try {
+      const r = await rpc.call('project/open', { id: projectId });
+      if (typeof r.watchers === 'number') {
+        watchers = r.watchers;
+        renderPresence();
+      }
+    } catch {
+      /* next time */
+    }
+  }
+  const presenceTimer = setInterval(pollPresence, PRESENCE_POLL_MS);
+
+  // --------------------------------------------------------------- head
+  function renderHead() {
+    titleEl.textContent = project.name;
+    document.title = `${project.name} · run-it`;
+    runtimeBadge.textContent = `${project.runtime.name}`;
+    runtimeBadge.title = `${project.runtime.language} ${project.runtime.version}`;
+    const pubId = 'ide-public';
+    const items = [];
+    if (canManage) {
+      const sw = h('input', { type: 'checkbox', role: 'switch', id: pubId, checked: project.is_public });
+      sw.addEventListener('change', async () => {
+        const r = await setPublic(project, sw.checked);
+        if (r) project.is_public = r.is_public;
+        else sw.checked = !sw.checked;
+      });
+      items.push(h('label', { class: 'switch', for: pubId }, sw, h('span', null, 'Public')));
+      items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const r = await renameProject(project); if (r) { project.name = r.name; renderHead(); } } }, 'Rename'));
+    } else if (project.is_public) items.push(h('span', { class: 'badge' }, 'Public'));
+    items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const f = await forkProject(project); if (f) navigate(`#/p/${f.id}`); } }, 'Fork'));
+    replace(headActions, items);
+    if (!canEdit) {
+      replace(readOnlyNote, h('strong', null, 'Read-only. '), access === 'viewer' ? 'You are a viewer of this project.' : `This is ${project.owner?.username || 'someone'}’s public project.`, ' Fork it to change and run the code. ', h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: async () => { const f = await forkProject(project); if (f) navigate(`#/p/${f.id}`); } }, 'Fork'));
+      readOnlyNote.hidden = false;
+      runBtn.hidden = true;
+      stopBtn.hidden = true;
+    }
+  }
+
+  // ---------------------------------------------------------- shortcuts
+  function onKey(e) {
+    if (e.defaultPrevented) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (!mod || e.altKey) return;
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      run();
+    } else if (e.key === '.') {
+      e.preventDefault();
+      stop();
+    } else if (e.key === 's' || e.key === 'S') {
+      e.preventDefault();
+      saveNow();
+    }
+  }
+  document.addEventListener('keydown', onKey);
+
+  function beforeUnload(e) {
+    if (dirtySet().size) {
+      for (const p of dirtySet()) save(p);
+      e.preventDefault();
+      e.returnValue = '';
+    }
+  }
+  window.addEventListener('beforeunload', beforeUnload);
+
+  // ------------------------------------------------------------- loading
+  async function openProject() {
+    const r = await rpc.call('project/open', { id: projectId });
+    project = r;
+    access = r.access;
+    canEdit = ['owner', 'admin', 'editor'].includes(access);
+    canManage = access === 'owner' || access === 'admin';
+    watchers = r.watchers ?? null;
+    for (const f of r.files || []) files.set(f.path, { version: f.version, size: f.size });
+    return r;
+  }
+
+  async function resumeRuns() {
+    // live runs known here: resume from the last seq seen
+    for (const r of runs.values()) if (!r.exit) await attach(r.id, { quiet: true });
+    // and any active run the history knows of
+    try {
+      const hist = await rpc.call('run/history', { project: projectId, limit: 10 });
+      for (const x of (hist.runs || []).slice().reverse()) {
+        if (x.state && ACTIVE_STATES.has(x.state) && (!runs.has(x.run) || !runs.get(x.run).exit)) {
+          const info = runInfo(x.run);
+          info.user = x.user;
+          info.username = x.username;
+          info.mine = x.user === me.id;
+          if (seqs.lastSeq(x.run) === 0 || !runs.get(x.run)?.header) await attach(x.run, { quiet: true });
+        }
+      }
+    } catch {
+      /* viewers of public projects have no history */
+    }
+    updateButtons();
+  }
+
+  async function start() {
+    try {
+      await openProject();
+    } catch (e) {
+      replace(root, h('section', { class: 'page' }, h('h1', null, e.reason === 'NOT_FOUND' ? 'Project not found' : 'Cannot open the project'), h('p', null, e.reason === 'NOT_FOUND' ? 'It does not exist, or it is private.' : errorText(e)), h('p', null, h('a', { href: '#/' }, 'Back to your projects'))));
+      root.className = '';
+      return;
+    }
+    if (disposed) return;
+    renderHead();
+    renderFileTools();
+    renderPresence();
+    history = new HistoryPanel(panels.history.body, { rpc, project, onAttach: async (id) => { showPanel('console'); await attach(id); } });
+    env = new EnvPanel(panels.env.body, { rpc, project, canEdit });
+    faq = new FaqPanel(panels.faq.body, { rpc, project });
+    if (access === 'public') {
+      panels.history.tab.hidden = true;
+      panels.env.tab.hidden = true;
+    }
+    const entry = project.runtime.entry && files.has(project.runtime.entry) ? project.runtime.entry : [...files.keys()][0];
+    term.notice(canEdit ? `Press ▶ Run (${modKey}+Enter) to run ${project.runtime.entry || 'the project'}. Output appears here.` : 'Runs of this project appear here.', '2');
+    refreshEditorUi();
+    if (entry) await openFile(entry, { focus: false });
+    updateButtons();
+    if (access !== 'public') await resumeRuns();
+  }
+
+  // after a reconnect: back into the room, runs resumed from the last seq
+  offs.push(
+    rpc.onOpen(async ({ reconnected }) => {
+      if (!reconnected || disposed || !project) return;
+      for (const r of runs.values()) if (!r.exit) await attach(r.id, { quiet: true });
+      try {
+        await openProject();
+      } catch {
+        return;
+      }
+      await resumeRuns();
+      for (const p of dirtySet()) scheduleSave(p);
+      refreshEditorUi();
+    }),
+  );
+
+  start();
+
+  return () => {
+    disposed = true;
+    clearInterval(presenceTimer);
+    document.removeEventListener('keydown', onKey);
+    window.removeEventListener('beforeunload', beforeUnload);
+    offs.forEach((off) => off());
+    for (const p of dirtySet()) {
+      const b = buffers.get(p);
+      if (!b.conflict) rpc.call('file/save', { project: projectId, path: p, content: docOf(p), base_version: b.version }).catch(() => {});
+    }
+    for (const b of buffers.values()) clearTimeout(b.timer);
+    rpc.call('project/close', { id: projectId }).catch(() => {});
+    history?.destroy();
+    term.dispose();
+    view?.destroy();
+    root.className = '';
+  };
+}
