@@ -5,6 +5,9 @@
 #include "db.h"
 #include "log.h"
 #include "srv.h"
+#include "admin_bus.h"
+
+#include <string.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,33 @@ static void written(void *arg, PGresult *res, const char *err)
 	free(action);
 }
 
+/*
+ * Every audited action is also an admin event: "user.disable" is topic
+ * "user", kind "disable"; changes of runtimes, platforms, settings and the
+ * FAQ are topic "config" with the whole action as kind ("runtime.update").
+ */
+static void announce(struct srv *srv, long long actor_id, const char *action, const char *target,
+		     json_t *detail)
+{
+	static const char *config[] = { "runtime.", "platform.", "settings", "faq" };
+	const char *dot = strchr(action, '.');
+	char topic[32];
+
+	for (size_t i = 0; i < sizeof(config) / sizeof(config[0]); i++) {
+		if (!strncmp(action, config[i], strlen(config[i]))) {
+			bus_publish(srv, "config", action,
+				    json_pack("{s:I, s:s?, s:O}", "actor", (json_int_t)actor_id,
+					      "target", target, "detail", detail));
+			return;
+		}
+	}
+	snprintf(topic, sizeof(topic), "%.*s", dot ? (int)(dot - action) : (int)strlen(action),
+		 action);
+	bus_publish(srv, topic, dot ? dot + 1 : action,
+		    json_pack("{s:I, s:s?, s:O}", "actor", (json_int_t)actor_id, "target", target,
+			      "detail", detail));
+}
+
 void audit(struct srv *srv, long long actor_id, const char *action, const char *target,
 	   json_t *detail, const char *ip)
 {
@@ -28,6 +58,7 @@ void audit(struct srv *srv, long long actor_id, const char *action, const char *
 	snprintf(actor, sizeof(actor), "%lld", actor_id);
 	if (!detail)
 		detail = json_object();
+	announce(srv, actor_id, action, target, detail);
 	d = json_dumps(detail, JSON_COMPACT);
 	json_decref(detail);
 	a = strdup(action);

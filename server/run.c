@@ -164,6 +164,19 @@ void run_cancel(struct run *r, const char *reason, const char *message)
 	run_end(r, reason, message);
 }
 
+void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *message)
+{
+	struct run *r, *n;
+
+	if (!srv->runs)
+		return;
+	for (r = srv->runs->runs; r; r = n) {
+		n = r->next;
+		if (r->user_id == user_id)
+			run_end(r, reason, message);
+	}
+}
+
 static void close_timer_cb(uv_handle_t *h)
 {
 	struct run *r = h->data;

@@ -42,6 +42,9 @@ long long run_project(const struct run *r);
 /* Ask a run to end: reason is "stopped", "replaced", "cancelled", "timeout"... */
 void run_cancel(struct run *r, const char *reason, const char *message);
 
+/* Cancel every run of a user on this server (account disabled). */
+void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *message);
+
 /* Visit active runs (admin dashboard). */
 void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg);
 json_t *run_describe(const struct run *r);

@@ -198,6 +198,8 @@ const char *validate_image(const char *ref)
 		name_end = colon;
 	}
 	/* optional registry: the first component, if it has '.' or ':' or is localhost */
+	if (name_end <= ref)
+		return bad;
 	p = ref;
 	first_slash = memchr(ref, '/', (size_t)(name_end - ref));
 	if (first_slash) {

@@ -67,7 +67,7 @@ export async function createProject(page, name, runtime = 'python-3.11') {
   await page.goto('/#/');
   await page.getByRole('button', { name: '+ New project' }).click();
   const dlg = page.getByRole('dialog', { name: 'New project' });
-  await dlg.getByLabel('Name').fill(name);
+  await dlg.getByLabel('Name', { exact: true }).fill(name);
   await dlg.locator(`input[name="np-runtime"][value="${runtime}"]`).check();
   await dlg.getByRole('button', { name: 'Create project' }).click();
   await page.locator('.cm-content').waitFor();
@@ -85,8 +85,14 @@ export async function setCode(page, code) {
   await page.keyboard.insertText(code);
 }
 
+// The console's visible rows as text, one line per row (empty rows kept).
 export function consoleText(page) {
-  return page.locator('.console-host .xterm-rows').innerText();
+  return page.locator('.console-host .xterm-rows').evaluate((rows) =>
+    [...rows.children]
+      .map((r) => r.textContent.replace(/\u00a0/g, ' ').trimEnd())
+      .join('\n')
+      .trimEnd(),
+  );
 }
 
 export async function waitConsole(page, re, timeout = 30000) {

@@ -74,7 +74,7 @@ def test_admin_sees_sessions_and_runs_in_order_and_cancels(server, db_url):
     kinds = [(e["topic"], e["kind"]) for e in evs]
     assert ("session", "opened") in kinds and ("session", "signed_in") in kinds
     run_kinds = [k for t, k in kinds if t == "run"]
-    assert run_kinds == ["queued", "started", "ended"], kinds
+    assert run_kinds == ["queued", "started", "cancel", "ended"], kinds  # "cancel": the audited admin action
     ended = [e for e in evs if e["topic"] == "run" and e["kind"] == "ended"][0]
     assert ended["data"]["reason"] == "cancelled"
     assert out.exit["reason"] == "cancelled" and "admin" in out.exit["message"]
@@ -109,3 +109,27 @@ def test_admin_kicks_a_session(server, db_url):
     notes, code = run(go())
     assert any(n.get("method") == "session/ended" and n["params"]["reason"] == "kicked_by_admin" for n in notes)
     assert code == 4011
+
+
+def test_disabling_a_user_ends_their_runs_and_admins_hear_of_it(server, db_url):
+    code = make_runtime(db_url, "t-sh", SHELL_IMAGE, ["sh", "main.sh"])
+
+    async def go():
+        a = await admin_client(server, db_url)
+        await a.call("admin/subscribe", {})
+        u = await User.new(server)
+        pid = await u.project(code, {"main.sh": "sleep 30\n"})
+        rid = await u.start(pid)
+        await next_events(a, lambda e: any(x["topic"] == "run" and x["kind"] == "started" for x in e))
+        r = await a.call("admin/user/disable", {"id": u.uid})
+        assert "result" in r, r
+        evs = await next_events(a, lambda e: any(x["topic"] == "user" and x["kind"] == "disable" for x in e)
+                                and any(x["topic"] == "run" and x["kind"] == "ended" for x in e))
+        s = await a.call("admin/settings/set", {"run_history_per_project": 20})
+        assert "result" in s, s
+        evs += await next_events(a, lambda e: any(x["topic"] == "config" for x in e))
+        return evs, rid
+    evs, rid = run(go())
+    ended = [e for e in evs if e["topic"] == "run" and e["kind"] == "ended"][0]
+    assert ended["data"]["run"] == rid and ended["data"]["reason"] == "cancelled"
+    assert [e for e in evs if e["topic"] == "config"][0]["kind"] == "settings.set"

@@ -18,7 +18,8 @@ export function runtimePicker(list, name = 'runtime', selected) {
   const group = h('div', { class: 'runtime-picker', role: 'radiogroup', 'aria-label': 'Runtime' });
   list.forEach((rt, i) => {
     const id = `${name}-${rt.code}`;
-    const input = h('input', { type: 'radio', name, id, value: rt.code, checked: selected ? rt.code === selected : i === 0, required: true });
+    // the radio is named by the runtime's name and described by the rest
+    const input = h('input', { type: 'radio', name, id, value: rt.code, checked: selected ? rt.code === selected : i === 0, required: true, 'aria-labelledby': `${id}-name`, 'aria-describedby': `${id}-meta ${id}-desc` });
     group.appendChild(
       h(
         'label',
@@ -27,9 +28,9 @@ export function runtimePicker(list, name = 'runtime', selected) {
         h(
           'span',
           { class: 'runtime-card-body' },
-          h('span', { class: 'runtime-name' }, rt.name),
-          h('span', { class: 'runtime-meta' }, h('span', null, `v${rt.version}`), h('span', null, rt.os), h('span', null, rt.arch), rt.network_allowed ? h('span', null, 'network') : null),
-          h('span', { class: 'runtime-desc' }, rt.description || ''),
+          h('span', { class: 'runtime-name', id: `${id}-name` }, rt.name),
+          h('span', { class: 'runtime-meta', id: `${id}-meta` }, h('span', null, `version ${rt.version}`), h('span', null, `OS ${rt.os}`), h('span', null, `arch ${rt.arch}`), rt.network_allowed ? h('span', null, 'network') : null),
+          h('span', { class: 'runtime-desc', id: `${id}-desc` }, rt.description || ''),
         ),
       ),
     );

@@ -1,0 +1,73 @@
+// admin.test.mjs - the admin dashboard: an admin sees a user's live run and
+// cancels it, the user's page says so; a non-admin opening #/admin gets
+// "Not allowed" and nothing of the dashboard.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newPage, signUp, logIn, createProject, setCode, waitConsole, waitStatus, screenshot, ADMIN } from './lib.mjs';
+
+describe('the admin dashboard', () => {
+  let browser;
+  let user;
+  let admin;
+  let username;
+
+  before(async () => {
+    browser = await launch();
+    user = await newPage(browser);
+    admin = await newPage(browser);
+    username = await signUp(user);
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('refuses a non-admin: the page shows "Not allowed" and no admin data', async () => {
+    assert.equal(await user.getByRole('link', { name: 'Admin' }).count(), 0);
+    await user.goto('/#/admin');
+    await user.getByRole('heading', { name: 'Not allowed' }).waitFor();
+    assert.equal(await user.locator('#admin-runs').count(), 0);
+    assert.equal(await user.getByRole('heading', { name: 'Admin dashboard' }).count(), 0);
+    assert.equal(await user.getByRole('tab', { name: 'Users' }).count(), 0);
+  });
+
+  it('lets an admin cancel a user’s run, and the user’s page says so', async () => {
+    await createProject(user, 'Long runner');
+    await setCode(user, 'import time\nprint("still running", flush=True)\ntime.sleep(60)\n');
+    await user.getByRole('button', { name: /^Run/ }).click();
+    const text = await waitConsole(user, /still running/);
+    const runId = Number(/Run #(\d+)/.exec(text)[1]);
+
+    await logIn(admin, ADMIN.username, ADMIN.password, '/#/login?next=%23%2Fadmin');
+    await admin.getByRole('heading', { name: 'Admin dashboard' }).waitFor();
+    const row = admin.locator('#admin-runs tr', { hasText: `#${runId}` });
+    await row.waitFor();
+    assert.match(await row.innerText(), new RegExp(username));
+    await admin.locator('.metric').first().waitFor();
+    await admin.waitForTimeout(2500); // two metric samples for the charts
+    await screenshot(admin, 'dashboard');
+
+    await row.getByRole('button', { name: `Cancel run ${runId} of ${username}` }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
+    await row.waitFor({ state: 'detached' });
+
+    await waitStatus(user, /Cancelled by an admin/);
+    await waitConsole(user, /Cancelled by an admin/);
+    await screenshot(user, 'user-cancelled');
+  });
+
+  it('shows users, runtimes, platforms and settings to the admin', async () => {
+    await admin.getByRole('tab', { name: 'Users' }).click();
+    await admin.getByLabel('Search').fill(username);
+    await admin.locator('tr', { hasText: username }).getByRole('button', { name: `Disable ${username}` }).waitFor();
+    await admin.getByRole('tab', { name: 'Runtimes' }).click();
+    await admin.locator('tr', { hasText: 'python-3.11' }).waitFor();
+    await admin.getByRole('tab', { name: 'Platforms' }).click();
+    await admin.locator('#apanel-platforms tbody tr').first().waitFor();
+    await admin.getByRole('tab', { name: 'Settings & FAQ' }).click();
+    await admin.getByRole('button', { name: 'Save settings' }).waitFor();
+    await admin.getByRole('button', { name: 'Save FAQ' }).waitFor();
+    assert.deepEqual(admin.problems, []);
+    assert.deepEqual(user.problems, []);
+  });
+});
