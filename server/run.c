@@ -381,7 +381,7 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 	struct run *r = arg;
 
 	if (err) {
-		run_end(r, err->code == PLAT_E_UNAVAILABLE ? "error" : "error", err->message);
+		run_end(r, "error", err->message);
 		run_op_done(r);
 		return;
 	}
