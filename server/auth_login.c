@@ -18,6 +18,7 @@
 #include "auth_totp.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 #include "srv.h"
 
@@ -101,6 +102,8 @@ static void session_made(void *arg, const char *token, long long session_id, lon
 		finish(l, PROTO_R_UNAVAILABLE, "could not create a session, try again", 0);
 		return;
 	}
+	if (!l->signup)
+		metrics_login("ok");
 	log_json(LOG_INFO, l->signup ? "signed up" : "signed in",
 		 json_pack("{s:I, s:s, s:I}", "user_id", (json_int_t)l->user_id, "ip", l->ip,
 			   "auth_session", (json_int_t)session_id));
@@ -148,6 +151,7 @@ static void failure_recorded(void *arg, long long wait_ms, int failures, const c
 		finish(l, PROTO_R_UNAVAILABLE, "database unavailable", 0);
 		return;
 	}
+	metrics_login("failed");
 	log_json(LOG_INFO, "login failed",
 		 json_pack("{s:s, s:s, s:i}", "ip", l->ip, "why", l->fail_message, "failures",
 			   failures));
@@ -234,6 +238,7 @@ static void limits_checked(void *arg, long long wait_ms, int failures, const cha
 		return;
 	}
 	if (wait_ms > 0) {
+		metrics_login("locked");
 		log_json(LOG_INFO, "login refused: rate limited",
 			 json_pack("{s:s, s:I}", "ip", l->ip, "wait_ms", (json_int_t)wait_ms));
 		finish(l, PROTO_R_RATE_LIMITED, MSG_LIMITED, wait_ms);

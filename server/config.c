@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <libpq-fe.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,41 @@ static int parse_level(const char *v)
 	return -1;
 }
 
+/*
+ * Parse the database URL as libpq will, so that every command fails early on
+ * a malformed one. libpq's message quotes the part it could not read, which
+ * may be the password: quoted text longer than one character is not shown.
+ */
+static int check_db_url(const char *url)
+{
+	char *err = NULL, msg[256];
+	PQconninfoOption *opts = PQconninfoParse(url, &err);
+	size_t o = 0;
+
+	if (opts) {
+		PQconninfoFree(opts);
+		return 0;
+	}
+	for (const char *p = err ? err : "cannot be parsed"; *p && *p != '\n' && o < 200; p++) {
+		const char *q = *p == '"' ? strchr(p + 1, '"') : NULL;
+		if (!q) {
+			msg[o++] = *p;
+		} else if (q - p > 2) {
+			memcpy(msg + o, "\"...\"", 5);
+			o += 5;
+			p = q;
+		} else {
+			memcpy(msg + o, p, (size_t)(q - p + 1));
+			o += (size_t)(q - p + 1);
+			p = q;
+		}
+	}
+	msg[o] = '\0';
+	fprintf(stderr, "run-it: RUNIT_DATABASE_URL: %s (value not shown)\n", msg);
+	PQfreemem(err);
+	return -1;
+}
+
 int config_load(struct config *c, int need_db)
 {
 	long long n;
@@ -126,6 +162,8 @@ int config_load(struct config *c, int need_db)
 				"key=value pairs (value not shown)\n");
 		return -1;
 	}
+	if (c->database_url && check_db_url(c->database_url))
+		return -1;
 
 	c->docker_host = env_or("RUNIT_DOCKER_HOST", "unix:///var/run/docker.sock");
 	if (strncmp(c->docker_host, "unix://", 7) && c->docker_host[0] != '/')

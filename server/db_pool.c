@@ -48,7 +48,7 @@ struct db_req {
 	db_acquire_cb acb;
 	void *arg;
 	uint64_t deadline; /* loop time by which a queued request fails */
-	uint64_t t_new;    /* uv_hrtime() at db_query(): for the latency metric */
+	uint64_t t_new;	   /* uv_hrtime() at db_query(): for the latency metric */
 };
 
 /* A uv_poll_t on one libpq socket; replaced when the socket changes. */

@@ -48,9 +48,9 @@ static void answered(void *arg, PGresult *res, const char *err)
 	if (!res) {
 		r = dbcall_sqlstate_reason(db_last_sqlstate());
 		if (r == PROTO_R_INTERNAL)
-			log_json(LOG_ERROR, "statement failed",
-				 json_pack("{s:s, s:s, s:s}", "method", c->method, "sqlstate",
-					   db_last_sqlstate(), "error", err ? err : ""));
+			rpc_log(c, LOG_ERROR, "statement failed",
+				json_pack("{s:s, s:s}", "sqlstate", db_last_sqlstate(), "error",
+					  err ? err : ""));
 		rpc_fail(c, r,
 			 r == PROTO_R_INVALID_PARAMS || r == PROTO_R_CONFLICT ? err
 			 : r == PROTO_R_UNAVAILABLE ? "database unavailable, try again"

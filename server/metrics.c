@@ -28,32 +28,30 @@ struct hist {
 	double sum;
 };
 
-static const double le_run[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800 };
-static const double le_wait[] = { 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30 };
-static const double le_db[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-				0.1,    0.25,  0.5,    1,     2.5,  5 };
-static const double le_api[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-				 0.25,  0.5,    1,     2.5,  5,     10,   30 };
+static const double le_run[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800};
+static const double le_wait[] = {0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30};
+static const double le_db[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+			       0.1,    0.25,  0.5,    1,     2.5,  5};
+static const double le_api[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+				0.25,  0.5,    1,     2.5,  5,	   10,	 30};
 #define NB(a) (sizeof(a) / sizeof((a)[0]))
 
-static struct hist h_run_duration = { "runit_run_duration_seconds",
-				      "Run time from container start to the end of the run.",
-				      le_run, NB(le_run), { 0 }, 0, 0 };
-static struct hist h_first_byte = { "runit_run_first_byte_seconds",
-				    "Time from run/start to the first byte of output.", le_wait,
-				    NB(le_wait), { 0 }, 0, 0 };
-static struct hist h_queue_wait = { "runit_run_queue_wait_seconds",
-				    "Time from run/start to the container started.", le_wait,
-				    NB(le_wait), { 0 }, 0, 0 };
-static struct hist h_db_query = { "runit_db_query_duration_seconds",
-				  "Database query time, from submission (queue wait included) "
-				  "to the answer.",
-				  le_db, NB(le_db), { 0 }, 0, 0 };
-static struct hist h_plat_api = { "runit_platform_api_duration_seconds",
-				  "Container platform API request time until the answer began.",
-				  le_api, NB(le_api), { 0 }, 0, 0 };
-static struct hist *const hists[] = { &h_run_duration, &h_first_byte, &h_queue_wait,
-				      &h_db_query, &h_plat_api };
+#define HIST(var, metric, text, bounds)                                                            \
+	_Static_assert(NB(bounds) <= HIST_MAX, #bounds ": too many buckets");                      \
+	static struct hist var = {.name = metric, .help = text, .le = bounds, .n = NB(bounds)}
+
+HIST(h_run_duration, "runit_run_duration_seconds",
+     "Run time from container start to the end of the run.", le_run);
+HIST(h_first_byte, "runit_run_first_byte_seconds",
+     "Time from run/start to the first byte of output.", le_wait);
+HIST(h_queue_wait, "runit_run_queue_wait_seconds", "Time from run/start to the container started.",
+     le_wait);
+HIST(h_db_query, "runit_db_query_duration_seconds",
+     "Database query time, from submission (queue wait included) to the answer.", le_db);
+HIST(h_plat_api, "runit_platform_api_duration_seconds",
+     "Container platform API request time until the answer began.", le_api);
+static struct hist *const hists[] = {&h_run_duration, &h_first_byte, &h_queue_wait, &h_db_query,
+				     &h_plat_api};
 
 static void hist_observe(struct hist *h, double v)
 {
@@ -70,8 +68,8 @@ static void hist_observe(struct hist *h, double v)
 
 /* ---------- runs, by platform and runtime ---------- */
 
-static const char *const run_reasons[] = { "exited",	   "stopped", "replaced",  "timeout", "oom",
-					   "output_limit", "error",   "cancelled", "other" };
+static const char *const run_reasons[] = {"exited",	  "stopped", "replaced",  "timeout", "oom",
+					  "output_limit", "error",   "cancelled", "other"};
 #define NREASONS NB(run_reasons)
 
 struct plat_slot {
@@ -187,7 +185,7 @@ void metrics_run_end(struct metrics_run *m, const char *reason, double duration_
 
 /* ---------- logins, database, platform API ---------- */
 
-static const char *const login_results[] = { "ok", "failed", "locked" };
+static const char *const login_results[] = {"ok", "failed", "locked"};
 static unsigned long long logins[NB(login_results)];
 
 void metrics_login(const char *result)
@@ -207,11 +205,16 @@ static const struct {
 	int code;
 	const char *name;
 } api_codes[] = {
-	{ PLAT_E_UNAVAILABLE, "unavailable" }, { PLAT_E_TIMEOUT, "timeout" },
-	{ PLAT_E_NOT_FOUND, "not_found" },     { PLAT_E_CONFLICT, "conflict" },
-	{ PLAT_E_REJECTED, "rejected" },       { PLAT_E_ENGINE, "engine" },
-	{ PLAT_E_PROTOCOL, "protocol" },       { PLAT_E_NOMEM, "nomem" },
-	{ PLAT_E_IO, "io" },		       { 0, "other" },
+    {PLAT_E_UNAVAILABLE, "unavailable"},
+    {PLAT_E_TIMEOUT, "timeout"},
+    {PLAT_E_NOT_FOUND, "not_found"},
+    {PLAT_E_CONFLICT, "conflict"},
+    {PLAT_E_REJECTED, "rejected"},
+    {PLAT_E_ENGINE, "engine"},
+    {PLAT_E_PROTOCOL, "protocol"},
+    {PLAT_E_NOMEM, "nomem"},
+    {PLAT_E_IO, "io"},
+    {0, "other"},
 };
 static unsigned long long api_errors[NB(api_codes)];
 
@@ -356,8 +359,7 @@ static void render_sessions(struct buf *b)
 	family(b, "runit_logins_total", "counter",
 	       "Login attempts by result (ok, failed, locked: refused by a limit).");
 	for (size_t i = 0; i < NB(login_results); i++)
-		bprintf(b, "runit_logins_total{result=\"%s\"} %llu\n", login_results[i],
-			logins[i]);
+		bprintf(b, "runit_logins_total{result=\"%s\"} %llu\n", login_results[i], logins[i]);
 }
 
 static const char *series_plat(size_t i)
@@ -409,7 +411,8 @@ static void render_runs(struct buf *b)
 			bprintf(b, "\",reason=\"%s\"} %llu\n", run_reasons[r], series[i].ended[r]);
 		}
 	}
-	family(b, "runit_runs_active", "gauge", "Runs of this server not yet finished, by platform.");
+	family(b, "runit_runs_active", "gauge",
+	       "Runs of this server not yet finished, by platform.");
 	for (i = 0; i <= METRICS_MAX_PLATFORMS; i++) {
 		if (!plat_used(i))
 			continue;
@@ -437,7 +440,8 @@ static void render_backends(struct buf *b, const struct db_stats *db)
 		gauge(b, "runit_db_pool_size", "Configured database connections.", db->size);
 		gauge(b, "runit_db_pool_connected", "Database connections up.", db->connected);
 		gauge(b, "runit_db_pool_in_use", "Database connections busy.", db->in_use);
-		gauge(b, "runit_db_queries_queued", "Queries waiting for a connection.", db->queued);
+		gauge(b, "runit_db_queries_queued", "Queries waiting for a connection.",
+		      db->queued);
 		counter(b, "runit_db_queries_total", "Database queries completed.", db->queries);
 		counter(b, "runit_db_query_errors_total", "Database queries failed.", db->errors);
 		gauge(b, "runit_db_up", "1 when the last health probe answered.", db->healthy);
@@ -453,12 +457,13 @@ static void render_backends(struct buf *b, const struct db_stats *db)
 
 char *metrics_render(const struct db_stats *db, size_t *len)
 {
-	struct buf b = { malloc(16384), 0, 16384, 0 };
+	struct buf b = {malloc(16384), 0, 16384, 0};
 
 	if (!b.p)
 		return NULL;
-	bprintf(&b, "# HELP runit_build_info Build information.\n# TYPE runit_build_info gauge\n"
-		    "runit_build_info{version=\"%s\"} 1\n",
+	bprintf(&b,
+		"# HELP runit_build_info Build information.\n# TYPE runit_build_info gauge\n"
+		"runit_build_info{version=\"%s\"} 1\n",
 		RUNIT_VERSION);
 	render_sessions(&b);
 	render_runs(&b);

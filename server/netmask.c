@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* addr as 4 or 16 bytes; 0 on success. */
 static int parse_addr(const char *s, int *family, unsigned char *out)

@@ -14,9 +14,9 @@
 #define NETMASK_MAX 16 /* ranges in one list */
 
 struct netmask {
-	int family;              /* 4 or 6 */
-	unsigned char addr[16];  /* network bytes; 4 used for IPv4 */
-	int bits;                /* prefix length */
+	int family;		/* 4 or 6 */
+	unsigned char addr[16]; /* network bytes; 4 used for IPv4 */
+	int bits;		/* prefix length */
 };
 
 /* Parse one range (surrounding spaces allowed). 0, or -1 if malformed

@@ -43,10 +43,9 @@ void rpc_log(const struct rpc_call *c, enum log_level lvl, const char *msg, json
 /* Errors the caller caused are worth an info line; ours or a dependency's a warning. */
 static enum log_level fail_level(enum proto_reason r)
 {
-	return r == PROTO_R_INTERNAL || r == PROTO_R_UNAVAILABLE ||
-			       r == PROTO_R_PLATFORM_UNAVAILABLE
-		       ? LOG_WARN
-		       : LOG_INFO;
+	if (r == PROTO_R_INTERNAL || r == PROTO_R_UNAVAILABLE || r == PROTO_R_PLATFORM_UNAVAILABLE)
+		return LOG_WARN;
+	return LOG_INFO;
 }
 
 static void call_free(struct rpc_call *c)
@@ -119,7 +118,7 @@ static void log_refused(struct sess *s, const char *method, enum proto_reason re
 	if (!log_enabled(LOG_INFO))
 		return;
 	log_json(LOG_INFO, "request refused",
-		 json_pack("{s:s?, s:s, s:s, s:I, s:I, s:s}", "method", method, "reason",
+		 json_pack("{s:s*, s:s, s:s, s:I, s:I, s:s}", "method", method, "reason",
 			   proto_reason_str(reason), "error", message ? message : "", "session",
 			   (json_int_t)s->id, "user_id", (json_int_t)s->user_id, "ip", s->ip));
 }

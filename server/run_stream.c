@@ -258,11 +258,13 @@ void run_emit_exit(struct run *r)
 	event(r, "run/exit", p, "meta", data ? data : "{}", 256);
 	free(data);
 	metrics_run_end(&r->mx, r->reason, r->t_started ? (double)duration_ms(r) / 1000.0 : -1);
-	log_json(LOG_INFO, "run ended",
-		 json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I}", "run_id", (json_int_t)r->id,
+	/* an "error" end is ours or the platform's: a warning, with its message */
+	log_json(strcmp(r->reason, "error") ? LOG_INFO : LOG_WARN, "run ended",
+		 json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:s*}", "run_id", (json_int_t)r->id,
 			   "user_id", (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
 			   "runtime", r->runtime_code, "reason", r->reason, "duration_ms",
-			   (json_int_t)duration_ms(r), "output_bytes", (json_int_t)r->out_bytes));
+			   (json_int_t)duration_ms(r), "output_bytes", (json_int_t)r->out_bytes,
+			   "error", strcmp(r->reason, "error") ? NULL : r->message));
 }
 
 /* ---------- output from the platform ---------- */

@@ -102,9 +102,9 @@ void sess_foreach(struct srv *srv, void (*fn)(struct sess *, void *), void *arg)
 static void slow_consumer(struct sess *s)
 {
 	log_json(LOG_WARN, "closing slow consumer",
-		 json_pack("{s:I, s:s, s:I, s:I}", "session", (json_int_t)s->id, "ip", s->ip,
-			   "queued_bytes", (json_int_t)s->q_bytes, "queued_frames",
-			   (json_int_t)s->q_count));
+		 json_pack("{s:I, s:I, s:s, s:I, s:I}", "session", (json_int_t)s->id, "user_id",
+			   (json_int_t)s->user_id, "ip", s->ip, "queued_bytes",
+			   (json_int_t)s->q_bytes, "queued_frames", (json_int_t)s->q_count));
 	metrics.slow_consumer_closes_total++;
 	metrics_error(PROTO_R_SLOW_CONSUMER);
 	queue_clear(s);

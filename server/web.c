@@ -211,7 +211,8 @@ static int serve_metrics(struct lws *wsi, struct http_pss *pss, struct srv *srv)
 		peer[0] = '\0';
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		if (!netmask_match(srv->cfg.metrics_allow, srv->cfg.metrics_allow_n, peer)) {
-			static const char msg[] = "{\"error\":\"metrics not served to this address\"}";
+			static const char msg[] =
+				"{\"error\":\"metrics not served to this address\"}";
 			log_json(LOG_INFO, "metrics refused: address not allowed",
 				 json_pack("{s:s}", "ip", peer));
 			return respond(wsi, pss, HTTP_STATUS_FORBIDDEN, "application/json", msg,

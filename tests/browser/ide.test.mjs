@@ -35,7 +35,7 @@ describe('the IDE', () => {
     await dlg.getByRole('button', { name: 'Cancel' }).click();
     await createProject(page, 'Hello Python');
     // the template's entry file is open, highlighted as Python
-    await page.getByRole('tab', { name: 'main.py' }).waitFor();
+    await page.getByRole('button', { name: 'main.py', exact: true }).waitFor();
     await page.locator('.cm-content .ͼ1, .cm-content span[class]').first().waitFor();
     await page.getByRole('button', { name: /^Run/ }).waitFor();
     assert.equal(await page.getByRole('button', { name: /^Stop/ }).isDisabled(), true);

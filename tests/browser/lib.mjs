@@ -34,7 +34,8 @@ export async function newPage(browser, { width = 1400, height = 860 } = {}) {
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/Content Security Policy|Failed to load resource/.test(m.text())) page.problems.push(`console: ${m.text()}`);
+    // network failures are expected where a test takes the page offline
+    if (m.type() === 'error' && !/Content Security Policy|Failed to load resource|WebSocket connection to .* failed/.test(m.text())) page.problems.push(`console: ${m.text()}`);
   });
   page.setDefaultTimeout(20000);
   return page;
@@ -111,10 +112,10 @@ export async function waitStatus(page, re, timeout = 30000) {
   return page.locator('.run-status').innerText();
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = false } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }
 

@@ -212,6 +212,29 @@ def test_errors_and_logins_by_label(server):
         assert ("runit_logins_total", frozenset({("result", result)})) in after
 
 
+def test_logins_are_counted_by_result(make_server):
+    srv = make_server(RUNIT_LOGIN_LOCK_AFTER=1, RUNIT_LOGIN_LOCK_BASE_MS=60000, **ROOMY).start()
+
+    async def go():
+        u = await User.new(srv, "li")
+        _, before = scrape(srv)
+        c = await connect(srv.ws_url)
+        ok = await c.call("auth/login", {"username": u.name, "password": "password123"})
+        bad = await c.call("auth/login", {"username": u.name, "password": "wrong-password"})
+        locked = await c.call("auth/login", {"username": u.name, "password": "password123"})
+        await c.ws.close()
+        await u.c.ws.close()
+        _, after = scrape(srv)
+        return before, after, ok, bad, locked
+    before, after, ok, bad, locked = run(go())
+    assert "result" in ok and "error" in bad, (ok, bad)
+    assert locked["error"]["data"]["reason"] == "RATE_LIMITED", locked
+    for result in ("ok", "failed", "locked"):
+        assert total(after, "runit_logins_total", result=result) - \
+            total(before, "runit_logins_total", result=result) == 1, result
+    srv.stop()
+
+
 def test_metrics_token_is_required_when_set(make_server):
     token = "mt-" + uuid.uuid4().hex
     srv = make_server(RUNIT_METRICS_TOKEN=token).start()
@@ -248,12 +271,18 @@ def test_bad_metrics_allow_is_a_configuration_error(db_url):
 
 
 def test_malformed_database_url_is_not_echoed():
+    """The URL holds the database password: a bad one is refused without
+    showing it, even where libpq's own message would quote it."""
     secret = "pw" + uuid.uuid4().hex
-    r = subprocess.run([BIN, "serve"], capture_output=True, text=True, timeout=10,
-                       env={"PATH": os.environ["PATH"],
-                            "RUNIT_DATABASE_URL": f"mysql://runit:{secret}@db/runit"})
-    assert r.returncode != 0 and "RUNIT_DATABASE_URL" in r.stderr
-    assert secret not in r.stderr + r.stdout
+    for url in (f"mysql://runit:{secret}@db/runit",
+                f"postgresql://runit:{secret}%zz@127.0.0.1:1/runit",
+                f"host=127.0.0.1 password {secret}"):
+        for cmd in (["serve"], ["migrate"]):
+            r = subprocess.run([BIN, *cmd], capture_output=True, text=True, timeout=10,
+                               env={"PATH": os.environ["PATH"], "RUNIT_DATABASE_URL": url})
+            assert r.returncode != 0 and "RUNIT_DATABASE_URL" in r.stderr, (url, r.stderr)
+            assert r.stderr.count("\n") == 1, r.stderr
+            assert secret not in r.stderr + r.stdout, r.stderr
 
 
 def test_failed_login_is_logged_without_the_password(server):

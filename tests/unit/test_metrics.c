@@ -53,7 +53,7 @@ static int setup(void **state)
 
 static void a_run_is_counted_by_platform_runtime_and_reason(void **state)
 {
-	struct metrics_run m = { 0 };
+	struct metrics_run m = {0};
 
 	metrics_run_begin(&m, "local-docker", "python-3.11", 1000);
 	assert_true(sample("runit_runs_active{platform=\"local-docker\"}") == 1);
@@ -66,9 +66,13 @@ static void a_run_is_counted_by_platform_runtime_and_reason(void **state)
 	metrics_run_end(&m, "exited", 2.0);
 	metrics_run_end(&m, "exited", 2.0); /* repeated: counted once */
 
-	assert_true(sample("runit_runs_started_total{platform=\"local-docker\",runtime=\"python-3.11\"}") == 1);
-	assert_true(sample("runit_runs_total{platform=\"local-docker\",runtime=\"python-3.11\",reason=\"exited\"}") == 1);
-	assert_true(sample("runit_runs_total{platform=\"local-docker\",runtime=\"python-3.11\",reason=\"timeout\"}") == 0);
+	assert_true(
+	    sample("runit_runs_started_total{platform=\"local-docker\",runtime=\"python-3.11\"}") ==
+	    1);
+	assert_true(sample("runit_runs_total{platform=\"local-docker\",runtime=\"python-3.11\","
+			   "reason=\"exited\"}") == 1);
+	assert_true(sample("runit_runs_total{platform=\"local-docker\",runtime=\"python-3.11\","
+			   "reason=\"timeout\"}") == 0);
 	assert_true(sample("runit_runs_active{platform=\"local-docker\"}") == 0);
 	assert_true(sample("runit_containers_active{platform=\"local-docker\"}") == 0);
 	assert_true(sample("runit_run_first_byte_seconds_count") == 1);
@@ -82,12 +86,13 @@ static void a_run_is_counted_by_platform_runtime_and_reason(void **state)
 
 static void unknown_reason_and_unstarted_run(void **state)
 {
-	struct metrics_run m = { 0 };
+	struct metrics_run m = {0};
 
 	metrics_run_end(&m, "exited", 1); /* never begun: nothing */
 	metrics_run_begin(&m, NULL, "sh", 0);
 	metrics_run_end(&m, "weird", -1);
-	assert_true(sample("runit_runs_total{platform=\"built-in\",runtime=\"sh\",reason=\"other\"}") == 1);
+	assert_true(
+	    sample("runit_runs_total{platform=\"built-in\",runtime=\"sh\",reason=\"other\"}") == 1);
 	assert_true(sample("runit_run_duration_seconds_count") == 0);
 }
 
@@ -112,13 +117,14 @@ static void label_sets_are_bounded(void **state)
 	/* (64 pairs + "other") x 9 reasons; 16 platforms + "other" */
 	assert_int_equal(runs_total, (METRICS_MAX_RUN_SERIES + 1) * 9);
 	assert_int_equal(active, METRICS_MAX_PLATFORMS + 1);
-	assert_true(sample("runit_runs_total{platform=\"other\",runtime=\"other\",reason=\"exited\"}") ==
-		    200 - METRICS_MAX_RUN_SERIES);
+	assert_true(
+	    sample("runit_runs_total{platform=\"other\",runtime=\"other\",reason=\"exited\"}") ==
+	    200 - METRICS_MAX_RUN_SERIES);
 }
 
 static void label_values_are_escaped(void **state)
 {
-	struct metrics_run m = { 0 };
+	struct metrics_run m = {0};
 
 	metrics_run_begin(&m, "a \"quoted\"\\name\nx", "rt", 0);
 	assert_true(sample("runit_runs_active{platform=\"a \\\"quoted\\\"\\\\name\\nx\"}") == 1);
@@ -126,7 +132,7 @@ static void label_values_are_escaped(void **state)
 
 static void histogram_buckets_are_cumulative(void **state)
 {
-	double v[] = { 0.0001, 0.003, 0.003, 0.2, 7, 1000 };
+	double v[] = {0.0001, 0.003, 0.003, 0.2, 7, 1000};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		metrics_db_query(v[i]);
@@ -140,8 +146,8 @@ static void histogram_buckets_are_cumulative(void **state)
 
 static void logins_and_platform_errors_by_label(void **state)
 {
-	struct plat_api_stat ok = { 0.01, 0, 200 }, gone = { 0.02, PLAT_E_NOT_FOUND, 404 },
-			     odd = { 0.5, PLAT_E_EXISTS, 0 };
+	struct plat_api_stat ok = {0.01, 0, 200}, gone = {0.02, PLAT_E_NOT_FOUND, 404},
+			     odd = {0.5, PLAT_E_EXISTS, 0};
 
 	metrics_login("ok");
 	metrics_login("failed");
@@ -178,13 +184,13 @@ static void file_saves_and_counter_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(a_run_is_counted_by_platform_runtime_and_reason, setup),
-		cmocka_unit_test_setup(unknown_reason_and_unstarted_run, setup),
-		cmocka_unit_test_setup(label_sets_are_bounded, setup),
-		cmocka_unit_test_setup(label_values_are_escaped, setup),
-		cmocka_unit_test_setup(histogram_buckets_are_cumulative, setup),
-		cmocka_unit_test_setup(logins_and_platform_errors_by_label, setup),
-		cmocka_unit_test_setup(file_saves_and_counter_names, setup),
+	    cmocka_unit_test_setup(a_run_is_counted_by_platform_runtime_and_reason, setup),
+	    cmocka_unit_test_setup(unknown_reason_and_unstarted_run, setup),
+	    cmocka_unit_test_setup(label_sets_are_bounded, setup),
+	    cmocka_unit_test_setup(label_values_are_escaped, setup),
+	    cmocka_unit_test_setup(histogram_buckets_are_cumulative, setup),
+	    cmocka_unit_test_setup(logins_and_platform_errors_by_label, setup),
+	    cmocka_unit_test_setup(file_saves_and_counter_names, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(text);

@@ -56,9 +56,8 @@ static void ipv6_prefixes_and_mapped_ipv4(void **state)
 
 static void lists_with_spaces(void **state)
 {
-	assert_int_equal(netmask_parse_list(" 10.0.0.0/8 , ::1/128,192.168.0.0/16", list,
-					    NETMASK_MAX),
-			 3);
+	assert_int_equal(
+	    netmask_parse_list(" 10.0.0.0/8 , ::1/128,192.168.0.0/16", list, NETMASK_MAX), 3);
 	assert_true(netmask_match(list, 3, "::1"));
 	assert_true(netmask_match(list, 3, "192.168.4.4"));
 	assert_false(netmask_match(list, 3, "172.16.0.1"));
@@ -67,10 +66,18 @@ static void lists_with_spaces(void **state)
 static void malformed_lists_are_refused(void **state)
 {
 	static const char *bad[] = {
-		"",		"10.0.0.0/33", "::/129",	"10.0.0.0/", "10.0.0.0/-1",
-		"10.0.0.0/8x",	"10.0.0/8",    "localhost",	"10.0.0.0/8,", ",10.0.0.0/8",
-		"10.1.0.0/8", /* host bits set: a typo */
-		"1.2.3.4/32/1",
+	    "",
+	    "10.0.0.0/33",
+	    "::/129",
+	    "10.0.0.0/",
+	    "10.0.0.0/-1",
+	    "10.0.0.0/8x",
+	    "10.0.0/8",
+	    "localhost",
+	    "10.0.0.0/8,",
+	    ",10.0.0.0/8",
+	    "10.1.0.0/8", /* host bits set: a typo */
+	    "1.2.3.4/32/1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(netmask_parse_list(bad[i], list, NETMASK_MAX), -1);
@@ -88,12 +95,12 @@ static void garbage_peer_never_matches(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ipv4_prefixes_match_inside_only),
-		cmocka_unit_test(bare_address_is_one_host),
-		cmocka_unit_test(ipv6_prefixes_and_mapped_ipv4),
-		cmocka_unit_test(lists_with_spaces),
-		cmocka_unit_test(malformed_lists_are_refused),
-		cmocka_unit_test(garbage_peer_never_matches),
+	    cmocka_unit_test(ipv4_prefixes_match_inside_only),
+	    cmocka_unit_test(bare_address_is_one_host),
+	    cmocka_unit_test(ipv6_prefixes_and_mapped_ipv4),
+	    cmocka_unit_test(lists_with_spaces),
+	    cmocka_unit_test(malformed_lists_are_refused),
+	    cmocka_unit_test(garbage_peer_never_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,6 +184,7 @@ export function mount(root) {
       const t = `${ev.topic || ''}`;
       if (/run|container/.test(t)) loadRunsSoon();
       if (/session|user/.test(t) && current === 'users') loadUsersSoon();
+      if (/session|user/.test(t) && current === 'overview') loadSessions();
       if (/platform/.test(t) && current === 'platforms') loaders.platforms();
     }),
     rpc.onOpen(({ reconnected }) => {
@@ -200,6 +201,9 @@ export function mount(root) {
   const chartRuns = h('canvas', { class: 'spark', width: 320, height: 60, role: 'img', 'aria-label': 'Active runs over the last minutes' });
   const chartWs = h('canvas', { class: 'spark', width: 320, height: 60, role: 'img', 'aria-label': 'Open websockets over the last minutes' });
   const metricsErr = h('div', { class: 'metrics-err', hidden: true });
+  const endings = h('ul', { class: 'endings', 'aria-label': 'Runs finished, by reason' });
+  const capRuns = h('figcaption', null, 'Active runs');
+  const capWs = h('figcaption', null, 'Open websockets');
   const series = { runs: [], ws: [] };
   let prev = null;
   let metricsToken = sessionStorage.getItem('runit-metrics-token') || '';
@@ -232,19 +236,17 @@ export function mount(root) {
     ctx.stroke();
     if (data.length < 2) return;
     const max = Math.max(1, ...data);
+    const top = max * 1.25;
     ctx.strokeStyle = color;
     ctx.lineWidth = 2;
     ctx.beginPath();
     data.forEach((v, i) => {
       const x = (i / (data.length - 1)) * (w - 2) + 1;
-      const y = hh - 2 - (v / max) * (hh - 8);
+      const y = hh - 2 - (v / top) * (hh - 4);
       if (i) ctx.lineTo(x, y);
       else ctx.moveTo(x, y);
     });
     ctx.stroke();
-    ctx.fillStyle = '#3b434c';
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.fillText(`max ${max}`, w - 52, 12);
   }
 
   function card(label, value, sub) {
@@ -297,11 +299,14 @@ export function mount(root) {
       card('Bytes out', `${fmtBytes(Math.round(rate('bytesOut')))}/s`),
       card('Database', val(mm, 'runit_db_up') ? 'up' : 'DOWN', `${val(mm, 'runit_db_pool_in_use')}/${val(mm, 'runit_db_pool_size')} connections busy`),
       card('RPC errors', String(cur.errors)),
-      card('Run endings', finished.filter((f) => f.value > 0).map((f) => `${f.labels.reason} ${f.value}`).join(', ') || '—'),
       version ? card('Server', version) : null,
     );
+    replace(endings, finished.filter((f) => f.value > 0).map((f) => h('li', null, h('span', null, f.labels.reason), ' ', h('strong', null, String(f.value)))));
+    if (!endings.childNodes.length) endings.appendChild(h('li', null, 'none yet'));
     spark(chartRuns, series.runs, '#17602f');
     spark(chartWs, series.ws, '#0550ae');
+    capRuns.textContent = `Active runs: now ${activeRuns}, at most ${Math.max(...series.runs)} in the last ${Math.round((series.runs.length * METRICS_MS) / 1000)} s`;
+    capWs.textContent = `Open websockets: now ${ws}, at most ${Math.max(...series.ws)}`;
     prev = cur;
   }
 
@@ -318,20 +323,37 @@ export function mount(root) {
     if (!metricsErr.querySelector('#metrics-token')) replace(metricsErr, h('p', null, '/metrics needs a token on this server.'), form);
   }
 
-  const eventsSection = h('section', { class: 'card', 'aria-labelledby': 'h-events', hidden: true }, h('h2', { id: 'h-events' }, 'Live events'), eventsList);
-
-  bodies.overview.panel.append(
-    h('section', { class: 'card', 'aria-labelledby': 'h-runs' }, h('div', { class: 'card-head' }, h('h2', { id: 'h-runs' }, 'Active runs ', runsCount), liveMode), runsTable, runsEmpty),
-    h(
-      'section',
-      { class: 'card', 'aria-labelledby': 'h-metrics' },
-      h('h2', { id: 'h-metrics' }, 'Metrics'),
-      metricsErr,
-      metricCards,
-      h('div', { class: 'charts' }, h('figure', null, chartRuns, h('figcaption', null, 'Active runs')), h('figure', null, chartWs, h('figcaption', null, 'Open websockets (sessions)'))),
-    ),
-    eventsSection,
-  );
+  // ---------------------------------------------------------- sessions
+  const sessionsBox = h('div', null, h('p', { class: 'empty' }, 'Loading…'));
+  let lastSessionsLoad = 0;
+  async function loadSessions() {
+    lastSessionsLoad = Date.now();
+    const users = [];
+    try {
+      let after = 0;
+      for (let i = 0; i < 10; i++) {
+        const r = await rpc.call('admin/user/list', { after, limit: 200 });
+        for (const u of r.users) {
+          userNames.set(u.id, u.username);
+          if (u.sessions > 0) users.push(u);
+        }
+        if (!r.next) break;
+        after = r.next;
+      }
+    } catch (e) {
+      replace(sessionsBox, h('p', { class: 'form-error' }, errorText(e)));
+      return;
+    }
+    if (!users.length) {
+      replace(sessionsBox, h('p', { class: 'empty' }, 'Nobody is signed in.'));
+      return;
+    }
+    users.sort((a, b) => (b.last_login_at || 0) - (a.last_login_at || 0));
+    replace(
+      sessionsBox,
+      h('ul', { class: 'session-users' }, users.map((u) => h('li', null, h('span', { class: 'avatar', 'aria-hidden': 'true' }, u.username[0].toUpperCase()), h('span', null, h('strong', null, u.username), u.role === 'admin' ? h('span', { class: 'badge badge-admin' }, 'admin') : null, h('span', { class: 'hint' }, ` ${u.sessions} session${u.sessions === 1 ? '' : 's'} · last login `, timeEl(u.last_login_at)))))),
+    );
+  }
 
   // ------------------------------------------------------------- users
   const userQ = h('input', { id: 'user-q', type: 'search', placeholder: 'Search user names', autocomplete: 'off' });
@@ -423,7 +445,7 @@ export function mount(root) {
           ? h('button', {
               type: 'button',
               class: 'btn btn-small',
-              'aria-label': `Reset two-factor authentication of ${u.username}`,
+              'aria-label': `Reset 2FA of ${u.username}`,
               onclick: async () => {
                 if (await confirmDialog({ title: `Reset 2FA of ${u.username}?`, message: 'Their authenticator and recovery codes stop working; they can log in with the password alone and set 2FA up again.', confirm: 'Reset 2FA', danger: true })) act('admin/user/reset_totp', {}, `2FA of ${u.username} reset.`);
               },
@@ -823,10 +845,27 @@ export function mount(root) {
     h('section', { class: 'card', 'aria-labelledby': 'h-faq' }, h('h2', { id: 'h-faq' }, 'Global FAQ'), faqBody),
   );
 
+  const eventsSection = h('section', { class: 'card', 'aria-labelledby': 'h-events', hidden: true }, h('h2', { id: 'h-events' }, 'Live events'), eventsList);
+
+  bodies.overview.panel.append(
+    h('section', { class: 'card', 'aria-labelledby': 'h-runs' }, h('div', { class: 'card-head' }, h('h2', { id: 'h-runs' }, 'Active runs ', runsCount), liveMode), runsTable, runsEmpty),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'h-metrics' },
+      h('h2', { id: 'h-metrics' }, 'Metrics'),
+      metricsErr,
+      metricCards,
+      h('div', { class: 'charts' }, h('figure', null, chartRuns, capRuns), h('figure', null, chartWs, capWs), h('div', null, h('h3', { class: 'endings-h' }, 'Runs finished, by reason'), endings)),
+    ),
+    h('section', { class: 'card', 'aria-labelledby': 'h-sessions' }, h('div', { class: 'card-head' }, h('h2', { id: 'h-sessions' }, 'Signed-in users'), h('span', { class: 'hint' }, 'Users with live login sessions; refreshed every 10 s.')), sessionsBox),
+    eventsSection,
+  );
+
   const loaders = {
     overview: () => {
       loadRuns();
       loadMetrics();
+      loadSessions();
     },
     users: () => loadUsers(),
     runtimes: () => loadRuntimes(),
@@ -867,7 +906,9 @@ export function mount(root) {
         loadRuns();
       }, POLL_MS),
       setInterval(() => {
-        if (!disposed) loadMetrics();
+        if (disposed) return;
+        loadMetrics();
+        if (current === 'overview' && Date.now() - lastSessionsLoad >= SLOW_POLL_MS) loadSessions();
       }, METRICS_MS),
     );
   })();

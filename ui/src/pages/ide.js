@@ -68,7 +68,7 @@ export function mount(root, { params }) {
   const presenceNote = h('p', { class: 'hint presence-note' });
   const sideToggle = h('button', { type: 'button', class: 'btn btn-small side-toggle', 'aria-expanded': 'true', 'aria-controls': 'ide-side' }, 'Files');
 
-  const tabBar = h('div', { class: 'editor-tabs', role: 'tablist', 'aria-label': 'Open files' });
+  const tabBar = h('ul', { class: 'editor-tabs', 'aria-label': 'Open files' });
   const saveState = h('span', { class: 'save-state', role: 'status', 'aria-live': 'polite' });
   const conflictBar = h('div', { class: 'conflict-bar', role: 'alert', hidden: true });
   const cmHost = h('div', { class: 'cm-host' });
@@ -215,7 +215,8 @@ export function mount(root, { params }) {
     const r = myActiveRun();
     stopBtn.disabled = !r;
     runBtn.disabled = !canEdit;
-    consoleHint.textContent = stdinRun() ? 'The program is running: type here to send it input (Enter sends a line, Ctrl+D ends the input).' : 'Output of runs appears here.';
+    if (stdinRun()) replace(consoleHint, 'Running: type here to send input (Enter sends a line, Ctrl+D ends it).');
+    else replace(consoleHint, 'stdout, ', h('span', { class: 'legend-err' }, 'stderr in red'));
   }
 
   // ----------------------------------------------------------------- runs
@@ -471,9 +472,9 @@ export function mount(root, { params }) {
         const d = dirty.has(p);
         const b = buffers.get(p);
         const tab = h(
-          'div',
+          'li',
           { class: `editor-tab${p === active ? ' active' : ''}${b?.conflict ? ' conflict' : ''}` },
-          h('button', { type: 'button', role: 'tab', 'aria-selected': String(p === active), class: 'editor-tab-open', title: p, 'aria-label': `${p}${d ? ', unsaved changes' : ''}${b?.conflict ? ', conflict' : ''}`, onclick: () => openFile(p) }, name, d ? h('span', { class: 'dirty-dot', 'aria-hidden': 'true' }, '●') : null),
+          h('button', { type: 'button', 'aria-current': p === active ? 'true' : null, class: 'editor-tab-open', title: p, 'aria-label': `${p}${d ? ', unsaved changes' : ''}${b?.conflict ? ', conflict' : ''}`, onclick: () => openFile(p) }, name, d ? h('span', { class: 'dirty-dot', 'aria-hidden': 'true' }, '●') : null),
           h('button', { type: 'button', class: 'editor-tab-close', 'aria-label': `Close ${p}`, title: `Close ${p}`, onclick: () => closeTab(p) }, '×'),
         );
         return tab;
