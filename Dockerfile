@@ -1,5 +1,7 @@
 # run-it server image: build stage with the -dev packages, runtime stage with
-# the shared libraries only. The UI is served from /usr/share/run-it/ui.
+# the shared libraries only. The UI is served from /usr/share/run-it/ui;
+# `run-it seed /usr/share/run-it/recipes.json` installs the runtimes (their
+# images come from images/build on the Docker host, or a registry).
 FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libuv1-dev \
@@ -13,9 +15,10 @@ COPY platforms platforms
 COPY sql sql
 COPY tests tests
 COPY ui ui
+COPY images/recipes.json images/recipes.json
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRUNIT_TESTS=OFF \
     && cmake --build build -j"$(nproc)" \
-    && mkdir -p /out/ui && cp build/server/run-it /out/ \
+    && mkdir -p /out/ui && cp build/server/run-it images/recipes.json /out/ \
     && if [ -d ui/dist ]; then cp -r ui/dist/. /out/ui/; else cp -r ui/public/. /out/ui/; fi
 
 FROM debian:12
@@ -26,6 +29,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     && useradd --system --home /var/lib/run-it --create-home run-it
 COPY --from=build /out/run-it /usr/local/bin/run-it
 COPY --from=build /out/ui /usr/share/run-it/ui
+COPY --from=build /out/recipes.json /usr/share/run-it/recipes.json
 ENV RUNIT_LISTEN=0.0.0.0:8080 RUNIT_DATA_DIR=/var/lib/run-it RUNIT_UI_DIR=/usr/share/run-it/ui
 USER run-it
 EXPOSE 8080
