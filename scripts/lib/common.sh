@@ -47,9 +47,17 @@ build_server() {
     { grep -E 'error|Error' "$RUNIT_DATA_DIR/log/cmake-$(basename "$dir").log" | head -n 30 >&2; die "build failed (see $RUNIT_DATA_DIR/log/cmake-$(basename "$dir").log)"; }
 }
 
+# node_ensure : Node.js and npm for the UI build. Debian's nodejs and npm are
+# installed only when no node/npm is on PATH (a machine may have its own Node).
+node_ensure() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+  deps_ensure nodejs npm
+}
+
 # build_ui : the static site the server serves from ui/dist.
 build_ui() {
   if [ -f "$RUNIT_ROOT/ui/package.json" ] && [ -x "$RUNIT_ROOT/ui/build" ]; then
+    node_ensure
     "$RUNIT_ROOT/ui/build" || die "UI build failed"
   else
     mkdir -p "$RUNIT_ROOT/ui/dist"
