@@ -218,6 +218,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_PING_INTERVAL", 30, 1, 3600, &n))
 		return -1;
 	c->ping_interval = (int)n;
+	if (env_num("RUNIT_WARM_CONTAINERS", 32, 0, 10000, &n))
+		return -1;
+	c->warm_containers = (int)n;
 	if (env_num("RUNIT_LOGIN_LOCK_AFTER", 5, 1, 1000, &n))
 		return -1;
 	c->login_lock_after = (int)n;

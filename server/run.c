@@ -59,7 +59,8 @@ void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg)
 		return;
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
-		fn(r, arg);
+		if (r->id) /* not the warm containers */
+			fn(r, arg);
 	}
 }
 
@@ -76,6 +77,10 @@ static void set_state(struct run *r, enum run_state s)
 {
 	if (r->state == s || r->state == RS_FINISHED)
 		return;
+	if (!r->id) { /* a warm container: no run yet, nothing to tell */
+		r->state = s;
+		return;
+	}
 	r->state = s;
 	run_emit_status(r);
 	if (s != RS_FINISHED && s != RS_STOPPING) {
@@ -234,6 +239,14 @@ void run_release(struct run *r)
 {
 	struct run_engine *eng = r->eng;
 
+	if (!r->id) { /* a warm container that no run adopted */
+		unlink_run(r);
+		run_slot_released(eng, r);
+		uv_timer_stop(&r->flush);
+		uv_close((uv_handle_t *)&r->wall, close_timer_cb);
+		uv_close((uv_handle_t *)&r->flush, close_timer_cb);
+		return;
+	}
 	run_emit_exit(r);
 	bus_publish(eng->srv, "run", "ended",
 		    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run", (json_int_t)r->id, "user",
@@ -289,7 +302,9 @@ static void started(void *arg, const struct plat_err *err)
 	r->started = 1;
 	r->t_started = srv_now_ms();
 	metrics_run_started(&r->mx, r->t_started);
-	if (!r->ending) {
+	if (r->warm && !r->id) {
+		r->warm_ready = !r->ending;
+	} else if (!r->ending) {
 		publish_started(r);
 		if (!r->build_cmd)
 			set_state(r, RS_RUNNING);
@@ -310,7 +325,7 @@ static void att_ready(void *arg)
 	if (r->ending)
 		return;
 	/* the build begins as soon as the container does: say so first */
-	if (r->build_cmd)
+	if (r->build_cmd && !r->warm)
 		set_state(r, RS_BUILDING);
 	r->pending++;
 	if (plat_start(r->plat, r->cid, started, r)) {
@@ -387,8 +402,15 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 	}
 	snprintf(r->cid, sizeof(r->cid), "%s", id);
 	metrics_run_container(&r->mx, 1);
-	run_db_set_container(r);
+	if (r->id)
+		run_db_set_container(r);
 	if (r->ending) { /* cancelled while being created: remove it */
+		run_op_done(r);
+		return;
+	}
+	if (r->warm) { /* the files come when a run adopts it */
+		r->pending++;
+		files_put(r, NULL);
 		run_op_done(r);
 		return;
 	}
@@ -418,6 +440,13 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 	size_t n = 0, i;
 	static char nbuf[16];
 
+	if (r->warm) {
+		/* wait for one line on stdin ("go"), then become the run */
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = "read -r _ || exit 0; exec \"$@\"";
+		argv[n++] = "run-it-warm";
+	}
 	if (r->build_cmd) {
 		snprintf(nbuf, sizeof(nbuf), "%zu", json_array_size(r->build_cmd));
 		argv[n++] = "/bin/sh";
@@ -471,14 +500,17 @@ void run_launch(struct run *r)
 	envv[ne] = NULL;
 	snprintf(uid, sizeof(uid), "%lld", r->user_id);
 	snprintf(pid, sizeof(pid), "%lld", r->project_id);
-	snprintf(rid, sizeof(rid), "%lld", r->id);
+	if (r->id)
+		snprintf(rid, sizeof(rid), "%lld", r->id);
+	else
+		snprintf(rid, sizeof(rid), "warm");
 	labels[0] = (struct plat_label){ "run-it.instance", r->eng->srv->cfg.instance };
 	labels[1] = (struct plat_label){ "run-it.run", rid };
 	labels[2] = (struct plat_label){ "run-it.user", uid };
 	labels[3] = (struct plat_label){ "run-it.project", pid };
 	snprintf(name, sizeof(name), "runit-%s-run-%lld", r->eng->srv->cfg.instance, r->id);
 
-	spec.name = name;
+	spec.name = r->id ? name : NULL;
 	spec.image = r->image;
 	spec.argv = argv;
 	spec.env = envv;
@@ -506,6 +538,117 @@ void run_launch(struct run *r)
 	}
 	for (size_t i = 0; i < ne; i++)
 		free(owned[i]); /* the spec is borrowed only during plat_create() */
+}
+
+/* ---------- warm containers ---------- */
+
+static void on_warm_idle(uv_timer_t *t)
+{
+	run_end(t->data, "stopped", "warm container not used");
+}
+
+static void go_written(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	if (err && !r->ending)
+		run_end(r, "error", err->message);
+	run_op_done(r);
+}
+
+static void adopted_files_put(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	free(r->tar);
+	r->tar = NULL;
+	if (err) {
+		run_end(r, "error", err->message);
+	} else if (!r->ending) {
+		if (!r->att || plat_write_stdin(r->att, "go\n", 3, go_written, r)) {
+			run_end(r, "error", "the prepared container does not answer");
+		} else {
+			r->pending++;
+			/* the program starts now */
+			r->t_started = srv_now_ms();
+			metrics_run_started(&r->mx, r->t_started);
+			publish_started(r);
+			set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
+			uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
+		}
+	}
+	run_op_done(r);
+}
+
+/*
+ * A run adopted a warm container (started, attached, waiting on stdin):
+ * put the files into its still empty workspace and let the program go.
+ */
+void run_launch_adopted(struct run *r)
+{
+	uv_timer_stop(&r->wall);
+	set_state(r, RS_STARTING);
+	metrics_run_container(&r->mx, 1);
+	run_db_set_container(r);
+	if (build_tar(r, &r->tar, &r->tar_len)) {
+		run_end(r, "error", "cannot pack the project's files");
+		return;
+	}
+	r->pending++;
+	if (plat_put_files(r->plat, r->cid, "/workspace", r->tar, r->tar_len, adopted_files_put,
+			   r)) {
+		r->pending--;
+		free(r->tar);
+		r->tar = NULL;
+		run_end(r, "error", "cannot copy the files into the container");
+	}
+}
+
+/* 1 when a warm container w was made for exactly this configuration. */
+int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
+		     json_t *env, long long wall_ms, long long memory, long long cpus,
+		     long long pids, long long output, int network, struct plat *plat,
+		     const char *oci_runtime)
+{
+	return w->warm_ready && !w->ending && !strcmp(w->image, image) &&
+	       (w->build_cmd ? build_cmd && json_equal(w->build_cmd, build_cmd) : !build_cmd) &&
+	       json_equal(w->run_cmd, run_cmd) && json_equal(w->env, env) && w->wall_ms == wall_ms &&
+	       w->memory_bytes == memory && w->nano_cpus == cpus && w->pids == pids &&
+	       w->output_limit == output && w->network == network && w->plat == plat &&
+	       !strcmp(w->oci_runtime, oci_runtime);
+}
+
+/* Prepare the next run of a finished one: same image, command, env, limits. */
+struct run *run_warm_prepare(struct run_engine *eng, const struct run *done)
+{
+	struct run *w;
+	size_t nwarm = 0;
+
+	for (w = eng->runs; w; w = w->next)
+		nwarm += !w->id;
+	if (nwarm >= (size_t)eng->srv->cfg.warm_containers || !(w = run_new(eng)))
+		return NULL;
+	w->warm = 1;
+	w->user_id = done->user_id;
+	w->project_id = done->project_id;
+	w->runtime_id = done->runtime_id;
+	w->platform_id = done->platform_id;
+	w->plat = done->plat;
+	snprintf(w->oci_runtime, sizeof(w->oci_runtime), "%s", done->oci_runtime);
+	snprintf(w->runtime_code, sizeof(w->runtime_code), "%s", done->runtime_code);
+	snprintf(w->image, sizeof(w->image), "%s", done->image);
+	w->build_cmd = json_incref(done->build_cmd);
+	w->run_cmd = json_incref(done->run_cmd);
+	w->env = json_incref(done->env);
+	w->wall_ms = done->wall_ms;
+	w->memory_bytes = done->memory_bytes;
+	w->nano_cpus = done->nano_cpus;
+	w->pids = done->pids;
+	w->output_limit = done->output_limit;
+	w->network = done->network;
+	uv_timer_start(&w->wall, on_warm_idle, WARM_IDLE_MS, 0);
+	run_launch(w);
+	return w;
 }
 
 /* ---------- engine ---------- */
@@ -607,7 +750,7 @@ size_t run_count_on_platform(struct srv *srv, long long platform_id)
 
 	if (srv->runs)
 		for (struct run *r = srv->runs->runs; r; r = r->next)
-			n += r->platform_id == platform_id;
+			n += r->id && r->platform_id == platform_id;
 	return n;
 }
 

@@ -81,6 +81,10 @@ struct run {
 	char *marker_scan;     /* bytes of stdout held while looking for the marker */
 	size_t marker_len;
 
+	/* a warm container: prepared (created, started, attached, waiting on
+	 * stdin) for the next run of a slot; id 0 until a run adopts it */
+	int warm, warm_ready;
+
 	/* ending */
 	int ending, finalized, pending;
 	char reason[16];
@@ -102,6 +106,15 @@ void run_op_done(struct run *r);
 void run_release(struct run *r);
 const char *run_state_name(enum run_state s);
 void run_set_running(struct run *r);
+
+/* warm containers (run.c) */
+#define WARM_IDLE_MS (120 * 1000)
+struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
+int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
+		     json_t *env, long long wall_ms, long long memory, long long cpus,
+		     long long pids, long long output, int network, struct plat *plat,
+		     const char *oci_runtime);
+void run_launch_adopted(struct run *r);
 
 /* run_stream.c */
 void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t len);

@@ -38,6 +38,7 @@ struct run_slot {
 	struct start_req *waiting; /* a start waiting for the slot */
 	int busy;                  /* a start holds the slot (or its run is alive) */
 	struct run *active;
+	struct run *warm;          /* a prepared container for the next run */
 };
 
 struct start_req {
@@ -85,7 +86,7 @@ static void slot_maybe_free(struct run_engine *eng, struct run_slot *slot)
 {
 	struct run_slot **pp;
 
-	if (slot->busy || slot->waiting || slot->latest || slot->active)
+	if (slot->busy || slot->waiting || slot->latest || slot->active || slot->warm)
 		return;
 	for (pp = &eng->slots; *pp; pp = &(*pp)->next) {
 		if (*pp == slot) {
@@ -134,6 +135,14 @@ static void fail(struct start_req *q, enum proto_reason reason, const char *msg)
 	req_done(q);
 }
 
+/* Reasons after which the same person likely runs again soon. */
+static int warm_worthy(const struct run *r)
+{
+	return r->id && (!strcmp(r->reason, "exited") || !strcmp(r->reason, "stopped") ||
+			 !strcmp(r->reason, "timeout") || !strcmp(r->reason, "output_limit") ||
+			 !strcmp(r->reason, "oom"));
+}
+
 void run_slot_released(struct run_engine *eng, struct run *r)
 {
 	struct run_slot *slot = r->slot;
@@ -141,10 +150,21 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 
 	if (!slot)
 		return;
+	if (!r->id) { /* a warm container went away */
+		if (slot->warm == r)
+			slot->warm = NULL;
+		slot_maybe_free(eng, slot);
+		return;
+	}
 	slot->active = NULL;
 	slot->busy = 0;
 	next = slot->waiting;
 	slot->waiting = NULL;
+	if (!next && !slot->warm && warm_worthy(r) && !eng->srv->stopping) {
+		slot->warm = run_warm_prepare(eng, r);
+		if (slot->warm)
+			slot->warm->slot = slot;
+	}
 	if (next)
 		gate(next);
 	else
@@ -155,11 +175,34 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 
 static void run_created(struct start_req *q, long long id)
 {
-	struct run *r = run_new(q->eng);
+	struct run_slot *slot = q->slot;
+	struct run *r = NULL;
+	int adopted = 0;
 
+	if (slot->warm) {
+		if (run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
+				     q->wall_ms, q->memory, q->cpus, q->pids, q->output, q->network,
+				     q->rp.plat, q->rp.oci_runtime)) {
+			r = slot->warm;
+			adopted = 1;
+		} else {
+			run_cancel(slot->warm, "stopped", "configuration changed");
+		}
+		slot->warm = NULL;
+	}
+	if (!r)
+		r = run_new(q->eng);
 	if (!r) {
 		fail(q, PROTO_R_INTERNAL, "out of memory");
 		return;
+	}
+	if (adopted) { /* same configuration: keep its copies; time starts now */
+		json_decref(r->build_cmd);
+		json_decref(r->run_cmd);
+		json_decref(r->env);
+		r->t_created = srv_now_ms();
+		r->t_first_byte = -1;
+		r->state = RS_QUEUED;
 	}
 	r->id = id;
 	r->user_id = q->user_id;
@@ -199,7 +242,10 @@ static void run_created(struct start_req *q, long long id)
 				  (json_int_t)r->project_id, "state", "queued"));
 	q->c = NULL;
 	run_emit_status(r);
-	run_launch(r);
+	if (adopted)
+		run_launch_adopted(r);
+	else
+		run_launch(r);
 	if (q->slot->waiting) /* a newer start arrived meanwhile */
 		run_cancel(r, "replaced", "replaced by a newer run");
 	req_done(q);

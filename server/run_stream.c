@@ -336,7 +336,7 @@ void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t l
 {
 	struct run *r = arg;
 
-	if (!len || r->finalized)
+	if (!len || r->finalized || !r->id) /* nothing counts before a run adopts it */
 		return;
 	if (r->t_first_byte < 0) {
 		r->t_first_byte = srv_now_ms() - r->t_created;
@@ -379,6 +379,10 @@ static void row_finished(void *arg, PGresult *res, const char *err)
 
 void run_finish_db(struct run *r)
 {
+	if (!r->id) { /* a warm container: no row */
+		run_release(r);
+		return;
+	}
 	char id[24], code[24], dur[24], fb[24], ob[24], seq[24];
 	const char *p[8];
 

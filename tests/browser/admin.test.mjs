@@ -44,16 +44,22 @@ describe('the admin dashboard', () => {
     await row.waitFor();
     assert.match(await row.innerText(), new RegExp(username));
     await admin.locator('.metric').first().waitFor();
-    await admin.waitForTimeout(2500); // two metric samples for the charts
-    await screenshot(admin, 'dashboard');
+    await admin.getByText('Live: pushed by the server.').waitFor();
+    await admin.waitForTimeout(2100); // a second metrics sample for the charts
+    await screenshot(admin, 'dashboard', { fullPage: true });
 
     await row.getByRole('button', { name: `Cancel run ${runId} of ${username}` }).click();
     await admin.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
     await row.waitFor({ state: 'detached' });
 
+    await admin.locator('.event-list li', { hasText: `run #${runId} ended: cancelled` }).waitFor();
     await waitStatus(user, /Cancelled by an admin/);
     await waitConsole(user, /Cancelled by an admin/);
     await screenshot(user, 'user-cancelled');
+
+    // the rest of the live view: open sessions (the user's among them) and platform health
+    await admin.locator('#admin-sessions tr', { hasText: username }).first().waitFor();
+    await admin.locator('.health-list li', { hasText: /up/ }).first().waitFor({ timeout: 15000 });
   });
 
   it('shows users, runtimes, platforms and settings to the admin', async () => {
@@ -62,6 +68,35 @@ describe('the admin dashboard', () => {
     await admin.locator('tr', { hasText: username }).getByRole('button', { name: `Disable ${username}` }).waitFor();
     await admin.getByRole('tab', { name: 'Runtimes' }).click();
     await admin.locator('tr', { hasText: 'python-3.11' }).waitFor();
+    // a runtime made, edited and deleted from the dashboard
+    const code = `ui-test-${Date.now().toString(36)}`;
+    await admin.getByRole('button', { name: '+ New runtime' }).click();
+    let dlg = admin.getByRole('dialog', { name: 'New runtime' });
+    await dlg.getByLabel('Code').fill(code);
+    await dlg.getByLabel('Name', { exact: true }).fill('UI test runtime');
+    await dlg.getByLabel('Language').fill('python');
+    await dlg.getByLabel('Version', { exact: true }).fill('3.11');
+    await dlg.getByLabel('Image').fill('runit/python:latest');
+    await dlg.getByLabel('Run command').fill('["python3", "-u", "main.py"]');
+    await dlg.getByLabel('Entry file').fill('main.py');
+    await dlg.getByLabel('Template files').fill('{"main.py": "print(1)\\n"}');
+    await dlg.getByRole('button', { name: 'Create' }).click();
+    const row = admin.locator('tr', { hasText: code });
+    await row.waitFor();
+    await row.getByRole('button', { name: `Edit ${code}` }).click();
+    dlg = admin.getByRole('dialog', { name: `Edit runtime ${code}` });
+    await dlg.getByLabel('Run command').fill('not json');
+    await dlg.getByRole('button', { name: 'Save' }).click();
+    await dlg.getByText('Run command: not valid JSON').waitFor();
+    await dlg.getByLabel('Run command').fill('["python3", "main.py"]');
+    await dlg.getByLabel('Description').fill('Edited from the dashboard');
+    await dlg.getByRole('button', { name: 'Save' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    await row.getByRole('switch', { name: `${code} enabled` }).uncheck();
+    await admin.getByText(`${code} disabled.`).waitFor();
+    await row.getByRole('button', { name: `Delete ${code}` }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
     await admin.getByRole('tab', { name: 'Platforms' }).click();
     await admin.locator('#apanel-platforms tbody tr').first().waitFor();
     await admin.getByRole('tab', { name: 'Settings & FAQ' }).click();

@@ -125,6 +125,39 @@ describe('the IDE', () => {
     }
   });
 
+  it('gives runs the environment variables from the Env panel', async () => {
+    await page.getByRole('tab', { name: 'Env' }).click();
+    await page.getByRole('button', { name: '+ Add variable' }).click();
+    await page.getByLabel('Variable name').last().fill('GREETING');
+    await page.getByLabel('Value of GREETING').fill('hello from env');
+    await page.getByRole('button', { name: 'Save variables' }).click();
+    await page.getByText('Environment variables saved').waitFor();
+    await page.getByRole('tab', { name: 'Console' }).click();
+    await setCode(page, 'import os\nprint("env says", os.environ["GREETING"])\n');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await waitConsole(page, /env says hello from env/);
+  });
+
+  it('says in words how a run ended: output limit, out of memory, timeout', async () => {
+    await setCode(page, 'import sys\nfor i in range(100):\n    sys.stdout.write("x" * 100000 + "\\n")\n');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await waitStatus(page, /^\s*Output limit reached\s*$/);
+    await setCode(page, 'import time\nchunks = []\nwhile True:\n    chunks.append(bytearray(32 * 1024 * 1024))\n');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await waitStatus(page, /^\s*Out of memory\s*$/);
+    await setCode(page, 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await waitStatus(page, /^\s*Timed out after \d+ s\s*$/, 60000);
+  });
+
+  it('shows a visible notice when output was skipped (run/gap)', async () => {
+    // the server sends run/gap when this page could not keep up; feed one in
+    const run = Number(/Run #(\d+)/.exec([...(await consoleText(page)).matchAll(/Run #\d+/g)].pop()[0])[1]);
+    await page.evaluate((id) => window.runit.rpc.receive(JSON.stringify({ jsonrpc: '2.0', method: 'run/gap', params: { run: id, from: 900, to: 950 } })), run);
+    await page.getByRole('alert').filter({ hasText: 'output' }).filter({ hasText: 'skipped' }).waitFor();
+    await waitConsole(page, /#900–#950\) skipped/);
+  });
+
   it('lists the runs in History after a reload, with their code and log', async () => {
     await page.reload();
     await page.locator('.cm-content').waitFor();
@@ -142,7 +175,12 @@ describe('the IDE', () => {
     assert.equal(await page.locator('.history-detail .cm-content').getAttribute('aria-readonly'), 'true');
     await page.getByRole('button', { name: 'Copy code' }).waitFor();
     await page.locator('.history-log', { hasText: 'after a blank line' }).waitFor();
+    await screenshot(page, 'history');
     assert.match(await page.locator('.history-log .log-err').first().innerText(), /to stderr/);
+    // only output and the end: no state names
+    const log = await page.locator('.history-log').innerText();
+    assert.match(log, /\[Exited with code 0 in [^\]]+\]\s*$/, log);
+    assert.doesNotMatch(log, /queued|starting|running/, log);
     await page.getByRole('button', { name: '← All runs' }).click();
     await items.first().waitFor();
     assert.deepEqual(page.problems, []);

@@ -163,9 +163,12 @@ class Outcome:
         return "".join(l["data"] for l in self.logs if l["stream"] == stream)
 
 
-def containers_of(project_id):
-    r = docker("ps", "-aq", "--filter", f"label=run-it.project={project_id}")
-    return [x for x in r.stdout.split() if x]
+def containers_of(project_id, warm=False):
+    """The project's run containers (or, with warm=True, its prepared ones)."""
+    r = docker("ps", "-a", "--filter", f"label=run-it.project={project_id}",
+               "--format", '{{.ID}} {{.Label "run-it.run"}}')
+    rows = [line.split() for line in r.stdout.splitlines() if line.strip()]
+    return [cid for cid, run_label in rows if (run_label == "warm") == warm]
 
 
 def test_hello_world_in_shell_and_python(server, runtimes):
@@ -700,3 +703,26 @@ def test_env_vars_reach_the_run_and_nothing_else_from_the_host(server, runtimes)
     names = set(lines[2].split())
     assert {"GREETING", "BIG", "HOME", "PATH"} <= names
     assert not any(n.startswith("RUNIT_") for n in names), names
+
+
+def test_next_run_uses_a_prepared_container(server, runtimes, db_url):
+    async def go():
+        u = await User.new(server)
+        pid, rid1, first = await u.run_code(runtimes["sh"], {"main.sh": "echo one; ls /workspace\n"})
+        for _ in range(100):  # the prepared container runs shortly after the run ends
+            warm = containers_of(pid, warm=True)
+            if warm and docker("inspect", "-f", "{{.State.Running}}", warm[0]).stdout.strip() == "true":
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # started and attached: ready for the next run
+        rid2 = await u.start(pid, files={"main.sh": "echo two; ls /workspace\n", "extra.txt": "x"})
+        second = await u.wait_exit(rid2)
+        return pid, warm, first, second, rid2
+    pid, warm, first, second, rid2 = run(go())
+    assert len(warm) == 1, warm
+    used = sql(db_url, "SELECT container_id FROM runs WHERE id = :'v1'", rid2)
+    assert used.startswith(warm[0]), (used, warm)
+    assert first.text() == "one\nmain.sh\n"
+    assert second.text() == "two\nextra.txt\nmain.sh\n"  # exactly the saved files
+    assert second.exit["reason"] == "exited" and second.states[:3] == ["queued", "starting", "running"]
+    assert containers_of(pid) == []

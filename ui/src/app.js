@@ -240,6 +240,7 @@ export function start() {
       password_changed: 'the password was changed',
       expired: 'the session expired',
       account_disabled: 'the account was disabled',
+      kicked_by_admin: 'an admin closed this session',
     }[p.reason] || p.reason;
     toast(`You were signed out: ${why}.`, 'error', 10000);
   });

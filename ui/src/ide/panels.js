@@ -1,8 +1,8 @@
 // panels.js - the side panels of the IDE: run history (code and log of past
 // runs), environment variables and the FAQ.
-import { h, replace, toast, toastError, timeEl, copyText, errorText, fmtSeconds, stripAnsi, confirmDialog } from '../lib/dom.js';
+import { h, replace, toast, timeEl, copyText, errorText, fmtSeconds, stripAnsi } from '../lib/dom.js';
 import { readOnlyView } from './editor.js';
-import { historyText, exitKind, ACTIVE_STATES } from './runs.js';
+import { historyText, exitKind, exitText, ACTIVE_STATES } from './runs.js';
 
 // ---------------------------------------------------------------- history
 
@@ -111,9 +111,21 @@ export class HistoryPanel {
       try {
         const r = await this.rpc.call('run/logs', { run: summary.run, from, limit: 500 });
         for (const c of r.chunks) {
-          logBox.appendChild(h('span', { class: c.stream === 'stderr' ? 'log-err' : null }, stripAnsi(c.data)));
+          if (c.stream === 'stdout' || c.stream === 'stderr') {
+            logBox.appendChild(h('span', { class: c.stream === 'stderr' ? 'log-err' : null }, stripAnsi(c.data)));
+          } else if (c.stream === 'meta') {
+            // the run/exit, stored as JSON
+            let x = null;
+            try {
+              x = JSON.parse(c.data);
+            } catch {
+              x = null;
+            }
+            if (x) logBox.appendChild(h('span', { class: 'log-meta' }, `${logBox.lastChild && !/\n$/.test(logBox.lastChild.textContent) ? '\n' : ''}[${exitText(x)}]\n`));
+          }
+          // 'status' chunks (queued, running, ...) are not output
         }
-        if (!logBox.childNodes.length && !r.next) logBox.appendChild(h('span', { class: 'log-none' }, '(no output)'));
+        if (!logBox.querySelector('span:not(.log-meta)') && !r.next) logBox.prepend(h('span', { class: 'log-none' }, '(no output)\n'));
         from = r.next;
         more.hidden = !r.next;
       } catch (e) {
@@ -254,4 +266,3 @@ export class FaqPanel {
   destroy() {}
 }
 
-export { confirmDialog, toastError };

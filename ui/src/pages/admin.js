@@ -149,26 +149,66 @@ export function mount(root) {
   }
 
   // ------------------------------------------------------------ events
-  const eventsList = h('ol', { class: 'event-list', 'aria-live': 'off' });
+  // admin/subscribe answers with a snapshot (runs, sessions, platforms) and
+  // its event number; admin/event notifications follow with consecutive seq.
+  // A hole in the numbers, or admin/resubscribe, means: subscribe again.
+  const eventsList = h('ol', { class: 'event-list', 'aria-live': 'off' }, h('li', { class: 'empty event-empty' }, 'Waiting for the first event…'));
+  let busSeq = null;
+  let health = []; // platforms with health, from the snapshot and events
+
+  function describeEvent(ev) {
+    const d = ev.data || {};
+    const who = (id) => userNames.get(id) || d.username || (id != null ? `user ${id}` : '');
+    switch (`${ev.topic}/${ev.kind}`) {
+      case 'run/queued':
+      case 'run/started':
+        return `run #${d.run} ${ev.kind} (${who(d.user)}, project #${d.project}, ${d.runtime})`;
+      case 'run/ended':
+        return `run #${d.run} ended: ${d.reason}${d.exit_code != null ? ` (exit code ${d.exit_code})` : ''}, ${who(d.user)}`;
+      case 'session/opened':
+        return `session ${d.session} opened from ${d.ip || '?'}`;
+      case 'session/signed_in':
+        return `session ${d.session} signed in as ${d.username || who(d.user)}`;
+      case 'session/closed':
+        return `session ${d.session} closed${d.user ? ` (${who(d.user)})` : ''}`;
+      case 'platform/up':
+      case 'platform/down':
+        return `platform ${d.name || d.platform} is ${ev.kind}${d.error ? `: ${d.error}` : ''}`;
+      default:
+        return `${ev.topic} ${ev.kind}${d.actor ? ` by ${who(d.actor)}` : ''}${d.target ? ` on ${d.target}` : ''}`;
+    }
+  }
+
   function addEvent(ev) {
-    const li = h('li', null, h('time', null, new Date().toLocaleTimeString()), ' ', h('strong', null, `${ev.topic || ''}${ev.kind ? `/${ev.kind}` : ''}`), ' ', h('code', null, JSON.stringify(ev.data ?? {}).slice(0, 200)));
+    const at = ev.at ? new Date(ev.at) : new Date();
+    const li = h('li', null, h('time', { datetime: at.toISOString() }, at.toLocaleTimeString()), ' ', h('span', { class: `badge badge-topic-${ev.topic}` }, ev.topic), ' ', describeEvent(ev));
+    eventsList.querySelector('.event-empty')?.remove();
     eventsList.prepend(li);
-    while (eventsList.children.length > 50) eventsList.lastChild.remove();
+    while (eventsList.children.length > 100) eventsList.lastChild.remove();
   }
 
   async function subscribe() {
-    for (const params of [{}, { topics: ['runs', 'sessions', 'containers', 'platforms'] }]) {
-      try {
-        await rpc.call('admin/subscribe', params);
-        subscribed = true;
-        return true;
-      } catch (e) {
-        if (e.reason === 'METHOD_NOT_FOUND') return false;
-        if (e.reason === 'FORBIDDEN') return false;
-        if (e.reason !== 'INVALID_PARAMS') return false;
-      }
+    let snap;
+    try {
+      snap = await rpc.call('admin/subscribe', {});
+    } catch (e) {
+      if (e.reason === 'FORBIDDEN') forbidden();
+      return false; // METHOD_NOT_FOUND: a server without the live view
     }
-    return false;
+    if (disposed) return false;
+    subscribed = true;
+    busSeq = snap.seq ?? null;
+    if (Array.isArray(snap.runs)) {
+      if (snap.runs.some((x) => !userNames.has(x.user))) await loadUserNames();
+      renderRuns(snap.runs);
+      lastRunsLoad = Date.now();
+    }
+    if (Array.isArray(snap.sessions)) renderLiveSessions(snap.sessions);
+    if (Array.isArray(snap.platforms)) {
+      health = snap.platforms;
+      renderHealth();
+    }
+    return true;
   }
 
   async function setupLive() {
@@ -176,25 +216,73 @@ export function mount(root) {
     if (disposed) return;
     liveMode.textContent = ok ? 'Live: pushed by the server.' : 'Refreshed every 2 s.';
     eventsSection.hidden = !ok;
+    healthSection.hidden = !ok;
   }
 
   offs.push(
     rpc.on('admin/event', (ev) => {
+      if (!subscribed) return;
+      if (busSeq != null && typeof ev.seq === 'number') {
+        if (ev.seq <= busSeq) return; // already in the snapshot
+        if (ev.seq > busSeq + 1) {
+          busSeq = null;
+          setupLive(); // events were missed: a fresh snapshot
+          return;
+        }
+      }
+      busSeq = ev.seq ?? busSeq;
       addEvent(ev);
       const t = `${ev.topic || ''}`;
-      if (/run|container/.test(t)) loadRunsSoon();
-      if (/session|user/.test(t) && current === 'users') loadUsersSoon();
-      if (/session|user/.test(t) && current === 'overview') loadSessions();
-      if (/platform/.test(t) && current === 'platforms') loaders.platforms();
+      if (t === 'run') loadRunsSoon();
+      if (t === 'session' || t === 'user') {
+        loadSessionsSoon();
+        if (current === 'users') loadUsersSoon();
+      }
+      if (t === 'platform') {
+        const d = ev.data || {};
+        const pf = health.find((x) => x.id === d.platform || x.name === d.name);
+        if (pf && (ev.kind === 'up' || ev.kind === 'down')) {
+          pf.health = ev.kind;
+          renderHealth();
+        }
+      }
+      if (t === 'config') {
+        if (current === 'runtimes' && /^runtime/.test(ev.kind)) loaders.runtimes();
+        if (current === 'platforms' && /^platform/.test(ev.kind)) loaders.platforms();
+      }
+    }),
+    rpc.on('admin/resubscribe', () => {
+      if (!disposed) setupLive();
     }),
     rpc.onOpen(({ reconnected }) => {
       if (reconnected && !disposed) {
         subscribed = false;
+        busSeq = null;
         setupLive();
         loadRuns();
       }
     }),
   );
+
+  // platform health (live view only)
+  const healthList = h('ul', { class: 'health-list' });
+  const healthSection = h('section', { class: 'card', 'aria-labelledby': 'h-health', hidden: true }, h('h2', { id: 'h-health' }, 'Platforms'), healthList);
+  function renderHealth() {
+    replace(
+      healthList,
+      health.map((pf) =>
+        h(
+          'li',
+          null,
+          h('span', { class: `dot dot-${pf.health === 'up' ? 'ok' : pf.health === 'down' ? 'error' : 'neutral'}`, 'aria-hidden': 'true' }),
+          h('strong', null, pf.name),
+          ` (${pf.kind}${pf.default ? ', default' : ''}${pf.enabled === false ? ', disabled' : ''}) — `,
+          h('span', { class: pf.health === 'down' ? 'text-bad' : null }, pf.health || 'unknown'),
+          pf.active_runs != null ? ` · ${pf.active_runs} active run${pf.active_runs === 1 ? '' : 's'}` : '',
+        ),
+      ),
+    );
+  }
 
   // ----------------------------------------------------------- metrics
   const metricCards = h('div', { class: 'metric-cards' });
@@ -262,6 +350,7 @@ export function mount(root) {
         askToken();
         return;
       }
+      if (res.status === 403) throw new Error('the server does not serve /metrics to this address (RUNIT_METRICS_ALLOW)');
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       text = await res.text();
     } catch (e) {
@@ -288,7 +377,11 @@ export function mount(root) {
     series.ws.push(ws);
     if (series.runs.length > 90) series.runs.shift();
     if (series.ws.length > 90) series.ws.shift();
-    const finished = mm.get('runit_runs_finished_total') || [];
+    const byReason = new Map();
+    for (const f of [...(mm.get('runit_runs_total') || []), ...(mm.get('runit_runs_finished_total') || [])]) {
+      if (f.labels.reason) byReason.set(f.labels.reason, (byReason.get(f.labels.reason) || 0) + f.value);
+    }
+    const finished = [...byReason].map(([reason, value]) => ({ labels: { reason }, value }));
     const version = (mm.get('runit_build_info') || [])[0]?.labels.version;
     replace(
       metricCards,
@@ -324,10 +417,80 @@ export function mount(root) {
   }
 
   // ---------------------------------------------------------- sessions
+  // Live websocket sessions (admin/session/list, with Kick); on a server
+  // without it, the users that have login sessions (admin/user/list).
   const sessionsBox = h('div', null, h('p', { class: 'empty' }, 'Loading…'));
+  const sessionsHint = h('span', { class: 'hint' });
   let lastSessionsLoad = 0;
+  let liveSessions = true;
+
+  function renderLiveSessions(list) {
+    lastSessionsLoad = Date.now();
+    sessionsHint.textContent = subscribed ? 'Open websockets, live.' : 'Open websockets; refreshed every 10 s.';
+    if (!list.length) {
+      replace(sessionsBox, h('p', { class: 'empty' }, 'No sessions are open.'));
+      return;
+    }
+    const rows = list
+      .slice()
+      .sort((a, b) => (a.age_ms ?? 0) - (b.age_ms ?? 0))
+      .map((x) => {
+        const who = x.username || (x.user ? userNames.get(x.user) || `user ${x.user}` : null);
+        return h(
+          'tr',
+          null,
+          h('td', null, String(x.session)),
+          h('td', null, who || h('span', { class: 'hint' }, 'not signed in')),
+          h('td', null, x.ip || '—'),
+          h('td', null, fmtSeconds(x.age_ms)),
+          h('td', null, fmtSeconds(x.idle_ms)),
+          h('td', null, fmtBytes(x.queued_bytes ?? 0)),
+          h(
+            'td',
+            null,
+            x.session === Number(rpc.hello?.session)
+              ? h('span', { class: 'hint' }, 'this page')
+              : h('button', {
+                  type: 'button',
+                  class: 'btn btn-small btn-danger',
+                  'aria-label': `Kick session ${x.session}${who ? ` of ${who}` : ''}`,
+                  onclick: async () => {
+                    if (!(await confirmDialog({ title: `Kick session ${x.session}?`, message: `The connection${who ? ` of ${who}` : ''} is closed and signed out.`, confirm: 'Kick', danger: true }))) return;
+                    try {
+                      await rpc.call('admin/session/kick', { session: x.session });
+                      toast(`Session ${x.session} kicked.`);
+                    } catch (e) {
+                      toastError(e, 'Kick');
+                    }
+                    loadSessions();
+                  },
+                }, 'Kick'),
+          ),
+        );
+      });
+    replace(
+      sessionsBox,
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'admin-sessions' }, h('caption', { class: 'visually-hidden' }, 'Open sessions'), h('thead', null, h('tr', null, ...['Session', 'User', 'Address', 'Connected', 'Idle', 'Queued'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))), h('tbody', null, rows))),
+    );
+  }
+
   async function loadSessions() {
     lastSessionsLoad = Date.now();
+    if (liveSessions) {
+      try {
+        const r = await rpc.call('admin/session/list');
+        if (!disposed) renderLiveSessions(r.sessions || []);
+        return;
+      } catch (e) {
+        if (e.reason !== 'METHOD_NOT_FOUND') {
+          replace(sessionsBox, h('p', { class: 'form-error' }, errorText(e)));
+          return;
+        }
+        liveSessions = false;
+      }
+    }
+    // older server: the users with live login sessions
+    sessionsHint.textContent = 'Users with live login sessions; refreshed every 10 s.';
     const users = [];
     try {
       let after = 0;
@@ -354,6 +517,7 @@ export function mount(root) {
       h('ul', { class: 'session-users' }, users.map((u) => h('li', null, h('span', { class: 'avatar', 'aria-hidden': 'true' }, u.username[0].toUpperCase()), h('span', null, h('strong', null, u.username), u.role === 'admin' ? h('span', { class: 'badge badge-admin' }, 'admin') : null, h('span', { class: 'hint' }, ` ${u.sessions} session${u.sessions === 1 ? '' : 's'} · last login `, timeEl(u.last_login_at)))))),
     );
   }
+  const loadSessionsSoon = debounce(loadSessions, 300);
 
   // ------------------------------------------------------------- users
   const userQ = h('input', { id: 'user-q', type: 'search', placeholder: 'Search user names', autocomplete: 'off' });
@@ -857,7 +1021,8 @@ export function mount(root) {
       metricCards,
       h('div', { class: 'charts' }, h('figure', null, chartRuns, capRuns), h('figure', null, chartWs, capWs), h('div', null, h('h3', { class: 'endings-h' }, 'Runs finished, by reason'), endings)),
     ),
-    h('section', { class: 'card', 'aria-labelledby': 'h-sessions' }, h('div', { class: 'card-head' }, h('h2', { id: 'h-sessions' }, 'Signed-in users'), h('span', { class: 'hint' }, 'Users with live login sessions; refreshed every 10 s.')), sessionsBox),
+    h('section', { class: 'card', 'aria-labelledby': 'h-sessions' }, h('div', { class: 'card-head' }, h('h2', { id: 'h-sessions' }, 'Sessions'), sessionsHint), sessionsBox),
+    healthSection,
     eventsSection,
   );
 
@@ -908,7 +1073,7 @@ export function mount(root) {
       setInterval(() => {
         if (disposed) return;
         loadMetrics();
-        if (current === 'overview' && Date.now() - lastSessionsLoad >= SLOW_POLL_MS) loadSessions();
+        if (current === 'overview' && !subscribed && Date.now() - lastSessionsLoad >= SLOW_POLL_MS) loadSessions();
       }, METRICS_MS),
     );
   })();
@@ -919,6 +1084,7 @@ export function mount(root) {
     offs.forEach((f) => f());
     loadRunsSoon.cancel();
     loadUsersSoon.cancel();
+    loadSessionsSoon.cancel();
     if (subscribed) rpc.call('admin/unsubscribe').catch(() => {});
   };
 }

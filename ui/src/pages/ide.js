@@ -295,6 +295,7 @@ export function mount(root, { params }) {
     refreshHistory();
   }
 
+  offs.push(rpc.onState(() => refreshEditorUi()));
   offs.push(rpc.on('run/status', onStatus), rpc.on('run/log', onLog), rpc.on('run/gap', onGap), rpc.on('run/exit', onExit));
 
   const refreshHistory = debounce(() => {
@@ -487,6 +488,7 @@ export function mount(root, { params }) {
     if (!b) saveState.textContent = '';
     else if (!canEdit) saveState.textContent = 'Read-only';
     else if (b.conflict) saveState.textContent = 'Conflict';
+    else if (rpc.state !== 'open' && dirty.has(active)) saveState.textContent = '● Unsaved: offline, saved on reconnect';
     else if (b.saving) saveState.textContent = 'Saving…';
     else if (b.error) saveState.textContent = `Not saved: ${b.error}`;
     else saveState.textContent = dirty.has(active) ? '● Unsaved changes' : 'Saved';
@@ -900,7 +902,7 @@ export function mount(root, { params }) {
 
   // ---------------------------------------------------------- shortcuts
   function onKey(e) {
-    if (e.defaultPrevented) return;
+    if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
     const mod = e.ctrlKey || e.metaKey;
     if (!mod || e.altKey) return;
     if (e.key === 'Enter') {
@@ -933,6 +935,7 @@ export function mount(root, { params }) {
     canEdit = ['owner', 'admin', 'editor'].includes(access);
     canManage = access === 'owner' || access === 'admin';
     watchers = r.watchers ?? null;
+    files.clear();
     for (const f of r.files || []) files.set(f.path, { version: f.version, size: f.size });
     return r;
   }
@@ -943,6 +946,8 @@ export function mount(root, { params }) {
     // and any active run the history knows of
     try {
       const hist = await rpc.call('run/history', { project: projectId, limit: 10 });
+      const last = (hist.runs || [])[0];
+      if (last && currentRun == null && last.state === 'finished') setStatus(`Last run: ${exitText(last)}`, exitKind(last));
       for (const x of (hist.runs || []).slice().reverse()) {
         if (x.state && ACTIVE_STATES.has(x.state) && (!runs.has(x.run) || !runs.get(x.run).exit)) {
           const info = runInfo(x.run);
