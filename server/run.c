@@ -302,8 +302,10 @@ static void started(void *arg, const struct plat_err *err)
 	r->started = 1;
 	r->t_started = srv_now_ms();
 	metrics_run_started(&r->mx, r->t_started);
-	if (r->warm && !r->id) {
+	if (r->warm) {
 		r->warm_ready = !r->ending;
+		if (r->warm_ready && r->id) /* a run adopted it before it was ready */
+			run_launch_adopted(r);
 	} else if (!r->ending) {
 		publish_started(r);
 		if (!r->build_cmd)
@@ -588,6 +590,8 @@ void run_launch_adopted(struct run *r)
 {
 	uv_timer_stop(&r->wall);
 	set_state(r, RS_STARTING);
+	if (!r->warm_ready)
+		return; /* started() calls again once it is */
 	metrics_run_container(&r->mx, 1);
 	run_db_set_container(r);
 	if (build_tar(r, &r->tar, &r->tar_len)) {
@@ -604,13 +608,14 @@ void run_launch_adopted(struct run *r)
 	}
 }
 
-/* 1 when a warm container w was made for exactly this configuration. */
+/* 1 when a warm container w (ready or still starting) was made for exactly
+ * this configuration. */
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,
 		     long long pids, long long output, int network, struct plat *plat,
 		     const char *oci_runtime)
 {
-	return w->warm_ready && !w->ending && !strcmp(w->image, image) &&
+	return !w->ending && !strcmp(w->image, image) &&
 	       (w->build_cmd ? build_cmd && json_equal(w->build_cmd, build_cmd) : !build_cmd) &&
 	       json_equal(w->run_cmd, run_cmd) && json_equal(w->env, env) && w->wall_ms == wall_ms &&
 	       w->memory_bytes == memory && w->nano_cpus == cpus && w->pids == pids &&
