@@ -13,6 +13,7 @@
 #include "dbcall.h"
 #include "h_common.h"
 #include "room.h"
+#include "presence.h"
 #include "rpc.h"
 #include "sess.h"
 #include "srv.h"
@@ -186,6 +187,18 @@ static void opened(void *arg, struct rpc_call *c, json_t *ok)
 		goto out_free;
 	s = rpc_sess(c);
 	if (x->join && s) {
+		int was_member = 0;
+		size_t n = room_members(c->srv, x->who.project, NULL, 0);
+		/* project/open is repeated by clients (a poll): announce only a new member */
+		if (n) {
+			uint64_t *ids = calloc(n, sizeof(*ids));
+			if (ids) {
+				room_members(c->srv, x->who.project, ids, n);
+				for (size_t i = 0; i < n; i++)
+					was_member |= ids[i] == s->id;
+				free(ids);
+			}
+		}
 		rc = room_join(c->srv, x->who.project, s);
 		if (rc) {
 			rpc_fail(c, rc == -2 ? PROTO_R_TOO_LARGE : PROTO_R_INTERNAL,
@@ -199,6 +212,8 @@ static void opened(void *arg, struct rpc_call *c, json_t *ok)
 		json_object_set_new(ok, "watchers",
 				    json_integer((json_int_t)room_members(c->srv, x->who.project,
 									 NULL, 0)));
+		if (!was_member)
+			presence_joined(c->srv, x->who.project, s);
 	}
 	rpc_reply(c, json_incref(ok));
 out_free:
@@ -240,6 +255,7 @@ static void h_project_close(void *ctx, struct proto_msg *msg)
 	if (hc_project_param(c, msg->params, "id", &id))
 		return;
 	room_leave(c->srv, id, c->sess_id);
+	presence_left(c->srv, id, c->sess_id);
 	rpc_reply(c, json_object());
 }
 

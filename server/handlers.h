@@ -14,6 +14,8 @@ extern const struct proto_method session_methods[]; /* h_session.c */
 extern const size_t session_methods_count;
 extern const struct proto_method admin_bus_methods[]; /* admin_bus.c */
 extern const size_t admin_bus_methods_count;
+extern const struct proto_method presence_methods[]; /* presence.c */
+extern const size_t presence_methods_count;
 extern const struct proto_method run_methods[]; /* h_run.c */
 extern const size_t run_methods_count;
 extern const struct proto_method auth_methods[]; /* h_auth.c */

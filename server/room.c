@@ -4,6 +4,7 @@
  * Both hold plain ids; the tables are freed when they become empty.
  */
 #include "room.h"
+#include "presence.h"
 #include "sess.h"
 #include "srv.h"
 
@@ -193,8 +194,10 @@ void room_leave_all(struct sess *s)
 
 	if (!e)
 		return;
-	for (size_t i = 0; i < e->n; i++)
+	for (size_t i = 0; i < e->n; i++) {
 		room_remove_member(e->projects[i], s->id);
+		presence_left(s->srv, e->projects[i], s->id);
+	}
 	*link = e->next;
 	free(e);
 	nsess--;

@@ -15,6 +15,7 @@ static const struct rpc_table {
 	{ session_methods, &session_methods_count },
 	{ auth_methods, &auth_methods_count },
 	{ run_methods, &run_methods_count },
+	{ presence_methods, &presence_methods_count },
 	{ admin_bus_methods, &admin_bus_methods_count },
 	{ auth_totp_methods, &auth_totp_methods_count },
 	{ admin_user_methods, &admin_user_methods_count },

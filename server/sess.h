@@ -34,6 +34,7 @@ struct sess {
 	/* the signed-in user, if any (auth_sess.c) */
 	long long user_id;
 	char username[64];
+	char presence_file[256]; /* the file this session is in (presence/update) */
 	enum proto_role role;
 	long long auth_session_id; /* sessions.id of the login */
 	char user_agent[160];      /* of the upgrade request, for new login sessions */

@@ -1,0 +1,96 @@
+/*
+ * presence.c - presence/changed and presence/left for the sessions watching
+ * a project (presence.h), and the presence/update method.
+ */
+#include "presence.h"
+#include "room.h"
+#include "rpc.h"
+#include "sess.h"
+#include "srv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRESENCE_MAX 256
+
+static json_t *about(long long project_id, const struct sess *s)
+{
+	char sid[24];
+
+	snprintf(sid, sizeof(sid), "%llu", (unsigned long long)s->id);
+	return json_pack("{s:I, s:s, s:{s:I, s:s}, s:o}", "project", (json_int_t)project_id,
+			 "session", sid, "user", "id", (json_int_t)s->user_id, "username",
+			 s->username, "file",
+			 s->presence_file[0] ? json_string(s->presence_file) : json_null());
+}
+
+void presence_joined(struct srv *srv, long long project_id, struct sess *s)
+{
+	uint64_t ids[PRESENCE_MAX];
+	size_t n = room_members(srv, project_id, ids, PRESENCE_MAX);
+	json_t *me = about(project_id, s);
+
+	room_broadcast(srv, project_id, "presence/changed", me, s->id);
+	json_decref(me);
+	for (size_t i = 0; i < n && i < PRESENCE_MAX; i++) {
+		struct sess *o = sess_find(srv, ids[i]);
+		if (o && o != s && !o->closing)
+			sess_notify(s, "presence/changed", about(project_id, o));
+	}
+}
+
+void presence_left(struct srv *srv, long long project_id, uint64_t sess_id)
+{
+	char sid[24];
+	json_t *p;
+
+	if (!srv) /* a session not served by a server (unit tests of rooms) */
+		return;
+	snprintf(sid, sizeof(sid), "%llu", (unsigned long long)sess_id);
+	p = json_pack("{s:I, s:s}", "project", (json_int_t)project_id, "session", sid);
+	room_broadcast(srv, project_id, "presence/left", p, sess_id);
+	json_decref(p);
+}
+
+static int is_member(struct srv *srv, long long project_id, uint64_t sess_id)
+{
+	uint64_t ids[PRESENCE_MAX];
+	size_t n = room_members(srv, project_id, ids, PRESENCE_MAX);
+
+	for (size_t i = 0; i < n && i < PRESENCE_MAX; i++)
+		if (ids[i] == sess_id)
+			return 1;
+	return 0;
+}
+
+/* presence/update {project, file}: which file this session is in (or null). */
+static void h_update(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct sess *s = rpc_sess(c);
+	struct proto_error err;
+	long long project;
+	const char *file = NULL;
+	json_t *me;
+
+	if (proto_get_int(msg->params, "project", 1, 1, PROTO_MAX_SAFE_INT, &project, &err) ||
+	    proto_get_str(msg->params, "file", 0, 255, &file, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	if (!s || !is_member(c->srv, project, s->id)) {
+		rpc_fail(c, PROTO_R_NOT_FOUND, "open the project first (project/open)", NULL);
+		return;
+	}
+	snprintf(s->presence_file, sizeof(s->presence_file), "%s", file ? file : "");
+	me = about(project, s);
+	room_broadcast(c->srv, project, "presence/changed", me, s->id);
+	json_decref(me);
+	rpc_reply(c, NULL);
+}
+
+const struct proto_method presence_methods[] = {
+	{ "presence/update", PROTO_ROLE_USER, h_update },
+};
+const size_t presence_methods_count = sizeof(presence_methods) / sizeof(presence_methods[0]);

@@ -1,0 +1,25 @@
+/*
+ * presence.h - who else has a project open: when a session opens a project
+ * (joins its room) the others get presence/changed about it and it gets one
+ * presence/changed per session already there; presence/update says which
+ * file it is in; closing the project or the socket sends presence/left.
+ */
+#ifndef RUNIT_PRESENCE_H
+#define RUNIT_PRESENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "proto.h"
+
+struct srv;
+struct sess;
+
+/* s has just joined the project's room (it was not a member before). */
+void presence_joined(struct srv *srv, long long project_id, struct sess *s);
+/* sess_id has left the project's room. */
+void presence_left(struct srv *srv, long long project_id, uint64_t sess_id);
+
+extern const struct proto_method presence_methods[];
+extern const size_t presence_methods_count;
+
+#endif
