@@ -11,6 +11,7 @@ describe('collaboration', () => {
   let owner;
   let visitor;
   let ownerName;
+  let visitorName;
   let projectId;
   const projectName = `Shared ${Date.now().toString(36)}`;
 
@@ -19,7 +20,7 @@ describe('collaboration', () => {
     owner = await newPage(browser);
     visitor = await newPage(browser);
     ownerName = await signUp(owner);
-    await signUp(visitor);
+    visitorName = await signUp(visitor);
   });
 
   after(async () => {
@@ -42,8 +43,10 @@ describe('collaboration', () => {
     assert.equal(await visitor.locator('.cm-content').getAttribute('aria-readonly'), 'true');
     await visitor.getByRole('button', { name: 'Fork' }).first().waitFor();
 
-    // the owner's page counts the visitor's session (polled every 5 s)
-    await owner.locator('.presence-list', { hasText: '1 other session has this project open' }).waitFor({ timeout: 15000 });
+    // the owner's page names the visitor (presence/changed)
+    await owner.locator('.presence-list', { hasText: visitorName }).waitFor({ timeout: 15000 });
+    // and the visitor's page names the owner
+    await visitor.locator('.presence-list', { hasText: ownerName }).waitFor({ timeout: 15000 });
   });
 
   it('shows an edit made elsewhere as a conflict, and keeps the chosen version', async () => {

@@ -449,6 +449,7 @@ export function mount(root, { params }) {
     else view.setState(b.state);
     refreshEditorUi();
     if (focus) view.focus();
+    rpc.call('presence/update', { project: projectId, file: path }).catch(() => {});
   }
 
   function closeTab(path) {
@@ -843,7 +844,7 @@ export function mount(root, { params }) {
     const others = watchers != null ? Math.max(0, watchers - 1 - people.size) : 0;
     if (others > 0) items.push(h('li', { class: 'presence-others' }, h('span', { class: 'avatar avatar-other', 'aria-hidden': 'true' }, `+${others}`), `${others} other ${others === 1 ? 'session has' : 'sessions have'} this project open`));
     replace(presenceList, items);
-    presenceNote.textContent = people.size ? '' : 'Open sessions of this project. (Names need live presence, not on the server yet.)';
+    presenceNote.textContent = people.size || others > 0 ? '' : 'Nobody else has this project open.';
   }
   offs.push(
     rpc.on('presence/changed', (p) => {
