@@ -84,6 +84,7 @@ struct run {
 	/* a warm container: prepared (created, started, attached, waiting on
 	 * stdin) for the next run of a slot; id 0 until a run adopts it */
 	int warm, warm_ready;
+	uint64_t starter_sess; /* the session that started the run */
 
 	/* ending */
 	int ending, finalized, pending;

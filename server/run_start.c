@@ -135,9 +135,13 @@ static void fail(struct start_req *q, enum proto_reason reason, const char *msg)
 	req_done(q);
 }
 
-/* Reasons after which the same person likely runs again soon. */
-static int warm_worthy(const struct run *r)
+/* Reasons after which the same person, still here, likely runs again soon. */
+static int warm_worthy(struct run_engine *eng, const struct run *r)
 {
+	struct sess *s = sess_find(eng->srv, r->starter_sess);
+
+	if (!s || s->closing)
+		return 0;
 	return r->id && (!strcmp(r->reason, "exited") || !strcmp(r->reason, "stopped") ||
 			 !strcmp(r->reason, "timeout") || !strcmp(r->reason, "output_limit") ||
 			 !strcmp(r->reason, "oom"));
@@ -160,7 +164,7 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 	slot->busy = 0;
 	next = slot->waiting;
 	slot->waiting = NULL;
-	if (!next && !slot->warm && warm_worthy(r) && !eng->srv->stopping) {
+	if (!next && !slot->warm && warm_worthy(eng, r) && !eng->srv->stopping) {
 		slot->warm = run_warm_prepare(eng, r);
 		if (slot->warm)
 			slot->warm->slot = slot;
@@ -237,6 +241,7 @@ static void run_created(struct start_req *q, long long id)
 			  q->rp.name));
 
 	/* the starter watches its run even if it has not opened the project */
+	r->starter_sess = q->c->sess_id;
 	run_watch(r, q->c->sess_id);
 	rpc_reply(q->c, json_pack("{s:I, s:I, s:s}", "run", (json_int_t)id, "project",
 				  (json_int_t)r->project_id, "state", "queued"));

@@ -708,7 +708,9 @@ def test_env_vars_reach_the_run_and_nothing_else_from_the_host(server, runtimes)
     assert not any(n.startswith("RUNIT_") for n in names), names
 
 
-def test_next_run_uses_a_prepared_container(server, runtimes, db_url):
+def test_next_run_uses_a_prepared_container(make_server, runtimes, db_url):
+    server = make_server(**ROOMY).start()  # its own: the module's server may have used its warm quota
+
     async def go():
         u = await User.new(server)
         pid, rid1, first = await u.run_code(runtimes["sh"], {"main.sh": "echo one; ls /workspace\n"})
@@ -729,3 +731,5 @@ def test_next_run_uses_a_prepared_container(server, runtimes, db_url):
     assert second.text() == "two\nextra.txt\nmain.sh\n"  # exactly the saved files
     assert second.exit["reason"] == "exited" and second.states[:3] == ["queued", "starting", "running"]
     assert containers_of(pid) == []
+    server.stop()  # a server that stops removes what it prepared
+    assert containers_of(pid, warm=True) == []
