@@ -187,18 +187,9 @@ static void opened(void *arg, struct rpc_call *c, json_t *ok)
 		goto out_free;
 	s = rpc_sess(c);
 	if (x->join && s) {
-		int was_member = 0;
-		size_t n = room_members(c->srv, x->who.project, NULL, 0);
 		/* project/open is repeated by clients (a poll): announce only a new member */
-		if (n) {
-			uint64_t *ids = calloc(n, sizeof(*ids));
-			if (ids) {
-				room_members(c->srv, x->who.project, ids, n);
-				for (size_t i = 0; i < n; i++)
-					was_member |= ids[i] == s->id;
-				free(ids);
-			}
-		}
+		int was_member = room_is_member(x->who.project, s->id);
+
 		rc = room_join(c->srv, x->who.project, s);
 		if (rc) {
 			rpc_fail(c, rc == -2 ? PROTO_R_TOO_LARGE : PROTO_R_INTERNAL,

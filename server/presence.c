@@ -53,17 +53,6 @@ void presence_left(struct srv *srv, long long project_id, uint64_t sess_id)
 	json_decref(p);
 }
 
-static int is_member(struct srv *srv, long long project_id, uint64_t sess_id)
-{
-	uint64_t ids[PRESENCE_MAX];
-	size_t n = room_members(srv, project_id, ids, PRESENCE_MAX);
-
-	for (size_t i = 0; i < n && i < PRESENCE_MAX; i++)
-		if (ids[i] == sess_id)
-			return 1;
-	return 0;
-}
-
 /* presence/update {project, file}: which file this session is in (or null). */
 static void h_update(void *ctx, struct proto_msg *msg)
 {
@@ -79,7 +68,7 @@ static void h_update(void *ctx, struct proto_msg *msg)
 		rpc_fail_err(c, &err);
 		return;
 	}
-	if (!s || !is_member(c->srv, project, s->id)) {
+	if (!s || !room_is_member(project, s->id)) {
 		rpc_fail(c, PROTO_R_NOT_FOUND, "open the project first (project/open)", NULL);
 		return;
 	}

@@ -268,3 +268,13 @@ size_t room_members(struct srv *srv, long long pid, uint64_t *out, size_t max)
 		out[i] = r->members[i];
 	return r->n;
 }
+
+int room_is_member(long long pid, uint64_t sid)
+{
+	struct sess_rooms *e = sr_find(sid, NULL);
+
+	for (size_t i = 0; e && i < e->n; i++)
+		if (e->projects[i] == pid)
+			return 1;
+	return 0;
+}

@@ -41,6 +41,9 @@ void room_drop(struct srv *srv, long long project_id);
 void room_broadcast(struct srv *srv, long long project_id, const char *method, json_t *params,
 		    uint64_t except_sess_id);
 
+/* 1 when the session watches the project. */
+int room_is_member(long long project_id, uint64_t sess_id);
+
 /* Session ids of up to max members into out; returns how many members the
  * room has (which may be more than max). */
 size_t room_members(struct srv *srv, long long project_id, uint64_t *out, size_t max);
