@@ -4,7 +4,7 @@
 #include "config.h"
 #include "log.h"
 #include "migrate.h"
-#include "srv.h"
+#include "app.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -37,7 +37,7 @@ static int cmd_serve(void)
 	log_set_level(cfg.log_level);
 	if (migrate_run(cfg.database_url, 0))
 		return 1;
-	return srv_run(&cfg);
+	return app_run(&cfg);
 }
 
 static int cmd_migrate(void)

@@ -188,7 +188,7 @@ static void opened(void *arg, struct rpc_call *c, json_t *ok)
 	s = rpc_sess(c);
 	if (x->join && s) {
 		/* project/open is repeated by clients (a poll): announce only a new member */
-		int was_member = room_is_member(x->who.project, s->id);
+		int was_member = room_is_member(c->srv, x->who.project, s->id);
 
 		rc = room_join(c->srv, x->who.project, s);
 		if (rc) {

@@ -6,7 +6,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "srv.h"
-#include "admin_bus.h"
+#include "bus.h"
 
 #include <stdlib.h>
 #include <string.h>

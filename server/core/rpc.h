@@ -55,7 +55,5 @@ void rpc_reject(struct sess *s, enum proto_reason reason, const char *message);
  */
 void rpc_log(const struct rpc_call *c, enum log_level lvl, const char *msg, json_t *fields);
 
-/* Look a method up in every module's table (rpc_methods.c); NULL if unknown. */
-const struct proto_method *rpc_method_find(const char *name);
 
 #endif

@@ -5,7 +5,7 @@
 #include "db.h"
 #include "log.h"
 #include "srv.h"
-#include "admin_bus.h"
+#include "bus.h"
 
 #include <string.h>
 

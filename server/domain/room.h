@@ -1,7 +1,8 @@
 /*
  * room.h - rooms: which sessions are watching which project. A session
  * joins with project/open (after its read access was checked) and leaves
- * with project/close or when it closes (sess_free calls room_leave_all).
+ * with project/close or when it closes (the bus tells room.c).
+ * A session that closes leaves every room (room.c subscribes to the bus).
  * Everyone in a room gets the project's events: file/changed and
  * project/changed from the file and project handlers, run/status and
  * run/log from the run engine.
@@ -27,8 +28,15 @@ struct sess;
 int room_join(struct srv *srv, long long project_id, struct sess *s);
 /* Remove one session from one room (no-op when not a member). */
 void room_leave(struct srv *srv, long long project_id, uint64_t sess_id);
-/* Remove the session from every room; called from sess_free(). */
-void room_leave_all(struct sess *s);
+/* Called after a session left a project's room. */
+typedef void (*room_left_fn)(struct srv *srv, long long project_id, uint64_t sess_id);
+
+/* Set up srv->rooms; on_left (may be NULL) hears of every leave but
+ * room_leave's and room_drop's, whose callers know. 0, or -1 out of memory. */
+int room_init(struct srv *srv, room_left_fn on_left);
+void room_release(struct srv *srv);
+/* Remove the session from every room (it closed). */
+void room_leave_all(struct srv *srv, uint64_t sess_id);
 /* Empty the room (the project was deleted). */
 void room_drop(struct srv *srv, long long project_id);
 
@@ -42,7 +50,7 @@ void room_broadcast(struct srv *srv, long long project_id, const char *method, j
 		    uint64_t except_sess_id);
 
 /* 1 when the session watches the project. */
-int room_is_member(long long project_id, uint64_t sess_id);
+int room_is_member(struct srv *srv, long long project_id, uint64_t sess_id);
 
 /* Session ids of up to max members into out; returns how many members the
  * room has (which may be more than max). */

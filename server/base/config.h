@@ -41,4 +41,8 @@ struct config {
  * Returns 0, or -1 after printing "run-it: <VAR>: <why>" to stderr. */
 int config_load(struct config *c, int need_db);
 
+/* 1 when a websocket or sign-in request from origin may be served
+ * (RUNIT_ALLOWED_ORIGINS, or the listen address and its localhost names). */
+int config_origin_allowed(const struct config *cfg, const char *origin);
+
 #endif

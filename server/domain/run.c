@@ -13,7 +13,7 @@
 #include "plat_tar.h"
 #include "room.h"
 #include "srv.h"
-#include "admin_bus.h"
+#include "bus.h"
 
 #include <stdlib.h>
 #include <string.h>

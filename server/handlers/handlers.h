@@ -12,9 +12,9 @@
 /* Each module's method table, defined beside its handlers. */
 extern const struct proto_method session_methods[]; /* h_session.c */
 extern const size_t session_methods_count;
-extern const struct proto_method admin_bus_methods[]; /* admin_bus.c */
-extern const size_t admin_bus_methods_count;
-extern const struct proto_method presence_methods[]; /* presence.c */
+extern const struct proto_method admin_live_methods[]; /* h_admin_live.c */
+extern const size_t admin_live_methods_count;
+extern const struct proto_method presence_methods[]; /* h_presence.c */
 extern const size_t presence_methods_count;
 extern const struct proto_method run_methods[]; /* h_run.c */
 extern const size_t run_methods_count;
@@ -34,5 +34,8 @@ extern const struct proto_method runtime_methods[]; /* h_runtime.c */
 extern const size_t runtime_methods_count;
 extern const struct proto_method admin_config_methods[]; /* h_admin_config.c */
 extern const size_t admin_config_methods_count;
+
+/* Look a method up in every module's table (rpc_methods.c); NULL if unknown. */
+const struct proto_method *handlers_method_find(const char *name);
 
 #endif

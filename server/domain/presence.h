@@ -9,7 +9,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "proto.h"
 
 struct srv;
 struct sess;
@@ -19,7 +18,7 @@ void presence_joined(struct srv *srv, long long project_id, struct sess *s);
 /* sess_id has left the project's room. */
 void presence_left(struct srv *srv, long long project_id, uint64_t sess_id);
 
-extern const struct proto_method presence_methods[];
-extern const size_t presence_methods_count;
+/* s is now in file (NULL or "": none); tells the others. */
+void presence_moved(struct srv *srv, long long project_id, struct sess *s, const char *file);
 
 #endif

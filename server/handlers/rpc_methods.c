@@ -2,10 +2,9 @@
  * rpc_methods.c - the list of method tables. Each module keeps its table of
  * { method, role needed, handler } beside its handlers (session_methods in
  * h_session.c, auth_methods in h_auth.c, ...); rpc_dispatch() finds a
- * method here and checks the role for every frame. protocol/PROTOCOL.md
+ * method here (app.c gives it handlers_method_find) and checks the role for every frame. protocol/PROTOCOL.md
  * documents each row.
  */
-#include "rpc.h"
 #include "handlers.h"
 
 static const struct rpc_table {
@@ -16,7 +15,7 @@ static const struct rpc_table {
 	{ auth_methods, &auth_methods_count },
 	{ run_methods, &run_methods_count },
 	{ presence_methods, &presence_methods_count },
-	{ admin_bus_methods, &admin_bus_methods_count },
+	{ admin_live_methods, &admin_live_methods_count },
 	{ auth_totp_methods, &auth_totp_methods_count },
 	{ admin_user_methods, &admin_user_methods_count },
 	{ project_methods, &project_methods_count },
@@ -26,7 +25,7 @@ static const struct rpc_table {
 	{ admin_config_methods, &admin_config_methods_count },
 };
 
-const struct proto_method *rpc_method_find(const char *name)
+const struct proto_method *handlers_method_find(const char *name)
 {
 	const struct proto_method *m;
 

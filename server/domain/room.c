@@ -1,10 +1,10 @@
 /*
- * room.c - project rooms (see room.h): two small hash tables, rooms by
+ * room.c - project t->rooms (see room.h): two small hash tables, t->rooms by
  * project id and, for room_leave_all(), the projects of each session.
  * Both hold plain ids; the tables are freed when they become empty.
  */
 #include "room.h"
-#include "presence.h"
+#include "bus.h"
 #include "sess.h"
 #include "srv.h"
 
@@ -27,22 +27,26 @@ struct sess_rooms {
 	size_t n;
 };
 
-static struct room **rooms;          /* by project id */
-static struct sess_rooms **by_sess;  /* by session id */
-static size_t nrooms, nsess;
+/* The server's t->rooms (srv->rooms). */
+struct room_table {
+	struct room **rooms;         /* by project id */
+	struct sess_rooms **by_sess; /* by session id */
+	size_t nrooms, nsess;
+	room_left_fn on_left;
+};
 
 static size_t hash64(uint64_t v)
 {
 	return (size_t)((v * 0x9E3779B97F4A7C15ULL) >> 40) % NBUCKETS;
 }
 
-static struct room *room_find(long long pid, struct room ***link)
+static struct room *room_find(struct room_table *t, long long pid, struct room ***link)
 {
 	struct room **pp;
 
-	if (!rooms)
+	if (!t->rooms)
 		return NULL;
-	for (pp = &rooms[hash64((uint64_t)pid)]; *pp; pp = &(*pp)->next)
+	for (pp = &t->rooms[hash64((uint64_t)pid)]; *pp; pp = &(*pp)->next)
 		if ((*pp)->project_id == pid) {
 			if (link)
 				*link = pp;
@@ -51,13 +55,13 @@ static struct room *room_find(long long pid, struct room ***link)
 	return NULL;
 }
 
-static struct sess_rooms *sr_find(uint64_t sid, struct sess_rooms ***link)
+static struct sess_rooms *sr_find(struct room_table *t, uint64_t sid, struct sess_rooms ***link)
 {
 	struct sess_rooms **pp;
 
-	if (!by_sess)
+	if (!t->by_sess)
 		return NULL;
-	for (pp = &by_sess[hash64(sid)]; *pp; pp = &(*pp)->next)
+	for (pp = &t->by_sess[hash64(sid)]; *pp; pp = &(*pp)->next)
 		if ((*pp)->sess_id == sid) {
 			if (link)
 				*link = pp;
@@ -66,22 +70,22 @@ static struct sess_rooms *sr_find(uint64_t sid, struct sess_rooms ***link)
 	return NULL;
 }
 
-static void tables_maybe_free(void)
+static void tables_maybe_free(struct room_table *t)
 {
-	if (nrooms == 0 && rooms) {
-		free(rooms);
-		rooms = NULL;
+	if (t->nrooms == 0 && t->rooms) {
+		free(t->rooms);
+		t->rooms = NULL;
 	}
-	if (nsess == 0 && by_sess) {
-		free(by_sess);
-		by_sess = NULL;
+	if (t->nsess == 0 && t->by_sess) {
+		free(t->by_sess);
+		t->by_sess = NULL;
 	}
 }
 
 /* Remove sid from the member list of project pid; frees an empty room. */
-static void room_remove_member(long long pid, uint64_t sid)
+static void room_remove_member(struct room_table *t, long long pid, uint64_t sid)
 {
-	struct room **link, *r = room_find(pid, &link);
+	struct room **link, *r = room_find(t, pid, &link);
 
 	if (!r)
 		return;
@@ -95,14 +99,14 @@ static void room_remove_member(long long pid, uint64_t sid)
 		*link = r->next;
 		free(r->members);
 		free(r);
-		nrooms--;
+		t->nrooms--;
 	}
 }
 
 /* Remove pid from the session's list; frees an empty entry. */
-static void sr_remove_project(uint64_t sid, long long pid)
+static void sr_remove_project(struct room_table *t, uint64_t sid, long long pid)
 {
-	struct sess_rooms **link, *e = sr_find(sid, &link);
+	struct sess_rooms **link, *e = sr_find(t, sid, &link);
 
 	if (!e)
 		return;
@@ -115,7 +119,7 @@ static void sr_remove_project(uint64_t sid, long long pid)
 	if (e->n == 0) {
 		*link = e->next;
 		free(e);
-		nsess--;
+		t->nsess--;
 	}
 }
 
@@ -124,12 +128,13 @@ int room_join(struct srv *srv, long long pid, struct sess *s)
 	struct room *r, *new_r = NULL;
 	struct sess_rooms *e, *new_e = NULL;
 
-	(void)srv;
-	if (!rooms && !(rooms = calloc(NBUCKETS, sizeof(*rooms))))
+	struct room_table *t = srv->rooms;
+
+	if (!t->rooms && !(t->rooms = calloc(NBUCKETS, sizeof(*t->rooms))))
 		goto out_nomem;
-	if (!by_sess && !(by_sess = calloc(NBUCKETS, sizeof(*by_sess))))
+	if (!t->by_sess && !(t->by_sess = calloc(NBUCKETS, sizeof(*t->by_sess))))
 		goto out_nomem;
-	e = sr_find(s->id, NULL);
+	e = sr_find(t, s->id, NULL);
 	if (e) {
 		for (size_t i = 0; i < e->n; i++)
 			if (e->projects[i] == pid)
@@ -137,7 +142,7 @@ int room_join(struct srv *srv, long long pid, struct sess *s)
 		if (e->n >= ROOM_MAX_PER_SESS)
 			return -2;
 	}
-	r = room_find(pid, NULL);
+	r = room_find(t, pid, NULL);
 	if (!r) {
 		if (!(new_r = calloc(1, sizeof(*new_r))))
 			goto out_nomem;
@@ -156,15 +161,15 @@ int room_join(struct srv *srv, long long pid, struct sess *s)
 		if (!(new_e = calloc(1, sizeof(*new_e))))
 			goto out_free_new;
 		new_e->sess_id = s->id;
-		new_e->next = by_sess[hash64(s->id)];
-		by_sess[hash64(s->id)] = new_e;
-		nsess++;
+		new_e->next = t->by_sess[hash64(s->id)];
+		t->by_sess[hash64(s->id)] = new_e;
+		t->nsess++;
 		e = new_e;
 	}
 	if (new_r) {
-		new_r->next = rooms[hash64((uint64_t)pid)];
-		rooms[hash64((uint64_t)pid)] = new_r;
-		nrooms++;
+		new_r->next = t->rooms[hash64((uint64_t)pid)];
+		t->rooms[hash64((uint64_t)pid)] = new_r;
+		t->nrooms++;
 	}
 	r->members[r->n++] = s->id;
 	e->projects[e->n++] = pid;
@@ -176,55 +181,99 @@ out_free_new:
 		free(new_r);
 	}
 out_nomem:
-	tables_maybe_free();
+	tables_maybe_free(t);
 	return -1;
 }
 
 void room_leave(struct srv *srv, long long pid, uint64_t sid)
 {
-	(void)srv;
-	room_remove_member(pid, sid);
-	sr_remove_project(sid, pid);
-	tables_maybe_free();
+	struct room_table *t = srv->rooms;
+
+	room_remove_member(t, pid, sid);
+	sr_remove_project(t, sid, pid);
+	tables_maybe_free(t);
 }
 
-void room_leave_all(struct sess *s)
+void room_leave_all(struct srv *srv, uint64_t sid)
 {
-	struct sess_rooms **link, *e = sr_find(s->id, &link);
+	struct room_table *t = srv->rooms;
+	struct sess_rooms **link, *e = sr_find(t, sid, &link);
 
 	if (!e)
 		return;
 	for (size_t i = 0; i < e->n; i++) {
-		room_remove_member(e->projects[i], s->id);
-		presence_left(s->srv, e->projects[i], s->id);
+		room_remove_member(t, e->projects[i], sid);
+		if (t->on_left)
+			t->on_left(srv, e->projects[i], sid);
 	}
 	*link = e->next;
 	free(e);
-	nsess--;
-	tables_maybe_free();
+	t->nsess--;
+	tables_maybe_free(t);
+}
+
+/* A closed session leaves every room (bus topic "session", kind "closed"). */
+static void on_session(void *arg, const struct bus_event *ev)
+{
+	if (!strcmp(ev->kind, "closed"))
+		room_leave_all(arg, (uint64_t)json_integer_value(json_object_get(ev->data, "session")));
+}
+
+int room_init(struct srv *srv, room_left_fn on_left)
+{
+	srv->rooms = calloc(1, sizeof(*srv->rooms));
+	if (!srv->rooms)
+		return -1;
+	srv->rooms->on_left = on_left;
+	return bus_on(srv, "session", on_session, srv);
+}
+
+void room_release(struct srv *srv)
+{
+	struct room_table *t = srv->rooms;
+
+	if (!t)
+		return;
+	for (size_t b = 0; t->rooms && b < NBUCKETS; b++)
+		while (t->rooms[b]) {
+			struct room *r = t->rooms[b];
+			t->rooms[b] = r->next;
+			free(r->members);
+			free(r);
+		}
+	for (size_t b = 0; t->by_sess && b < NBUCKETS; b++)
+		while (t->by_sess[b]) {
+			struct sess_rooms *e = t->by_sess[b];
+			t->by_sess[b] = e->next;
+			free(e);
+		}
+	free(t->rooms);
+	free(t->by_sess);
+	free(t);
+	srv->rooms = NULL;
 }
 
 void room_drop(struct srv *srv, long long pid)
 {
-	struct room *r = room_find(pid, NULL);
+	struct room_table *t = srv->rooms;
+	struct room *r = room_find(t, pid, NULL);
 
-	(void)srv;
 	while (r && r->n > 0) {
 		uint64_t sid = r->members[r->n - 1];
 		int last = r->n == 1;
 
-		room_remove_member(pid, sid); /* frees r with the last member */
-		sr_remove_project(sid, pid);
+		room_remove_member(t, pid, sid); /* frees r with the last member */
+		sr_remove_project(t, sid, pid);
 		if (last)
 			break;
 	}
-	tables_maybe_free();
+	tables_maybe_free(t);
 }
 
 void room_broadcast(struct srv *srv, long long pid, const char *method, json_t *params,
 		    uint64_t except)
 {
-	struct room *r = room_find(pid, NULL);
+	struct room *r = room_find(srv->rooms, pid, NULL);
 	size_t len, i = 0;
 	char *frame;
 
@@ -259,9 +308,9 @@ void room_broadcast(struct srv *srv, long long pid, const char *method, json_t *
 
 size_t room_members(struct srv *srv, long long pid, uint64_t *out, size_t max)
 {
-	struct room *r = room_find(pid, NULL);
+	struct room_table *t = srv->rooms;
+	struct room *r = room_find(t, pid, NULL);
 
-	(void)srv;
 	if (!r)
 		return 0;
 	for (size_t i = 0; i < r->n && i < max; i++)
@@ -269,9 +318,9 @@ size_t room_members(struct srv *srv, long long pid, uint64_t *out, size_t max)
 	return r->n;
 }
 
-int room_is_member(long long pid, uint64_t sid)
+int room_is_member(struct srv *srv, long long pid, uint64_t sid)
 {
-	struct sess_rooms *e = sr_find(sid, NULL);
+	struct sess_rooms *e = sr_find(srv->rooms, sid, NULL);
 
 	for (size_t i = 0; e && i < e->n; i++)
 		if (e->projects[i] == pid)

@@ -1,10 +1,9 @@
 /*
  * presence.c - presence/changed and presence/left for the sessions watching
- * a project (presence.h), and the presence/update method.
+ * a project (presence.h). The presence/update method is in h_presence.c.
  */
 #include "presence.h"
 #include "room.h"
-#include "rpc.h"
 #include "sess.h"
 #include "srv.h"
 
@@ -45,41 +44,18 @@ void presence_left(struct srv *srv, long long project_id, uint64_t sess_id)
 	char sid[24];
 	json_t *p;
 
-	if (!srv) /* a session not served by a server (unit tests of rooms) */
-		return;
 	snprintf(sid, sizeof(sid), "%llu", (unsigned long long)sess_id);
 	p = json_pack("{s:I, s:s}", "project", (json_int_t)project_id, "session", sid);
 	room_broadcast(srv, project_id, "presence/left", p, sess_id);
 	json_decref(p);
 }
 
-/* presence/update {project, file}: which file this session is in (or null). */
-static void h_update(void *ctx, struct proto_msg *msg)
+void presence_moved(struct srv *srv, long long project_id, struct sess *s, const char *file)
 {
-	struct rpc_call *c = ctx;
-	struct sess *s = rpc_sess(c);
-	struct proto_error err;
-	long long project;
-	const char *file = NULL;
 	json_t *me;
 
-	if (proto_get_int(msg->params, "project", 1, 1, PROTO_MAX_SAFE_INT, &project, &err) ||
-	    proto_get_str(msg->params, "file", 0, 255, &file, &err)) {
-		rpc_fail_err(c, &err);
-		return;
-	}
-	if (!s || !room_is_member(project, s->id)) {
-		rpc_fail(c, PROTO_R_NOT_FOUND, "open the project first (project/open)", NULL);
-		return;
-	}
 	snprintf(s->presence_file, sizeof(s->presence_file), "%s", file ? file : "");
-	me = about(project, s);
-	room_broadcast(c->srv, project, "presence/changed", me, s->id);
+	me = about(project_id, s);
+	room_broadcast(srv, project_id, "presence/changed", me, s->id);
 	json_decref(me);
-	rpc_reply(c, NULL);
 }
-
-const struct proto_method presence_methods[] = {
-	{ "presence/update", PROTO_ROLE_USER, h_update },
-};
-const size_t presence_methods_count = sizeof(presence_methods) / sizeof(presence_methods[0]);

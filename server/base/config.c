@@ -246,3 +246,31 @@ int config_load(struct config *c, int need_db)
 		return bad("RUNIT_LOG_LEVEL", "use debug, info, warn or error", v);
 	return 0;
 }
+
+int config_origin_allowed(const struct config *cfg, const char *origin)
+{
+	char def[512];
+	const char *list = cfg->allowed_origins, *p;
+	size_t olen = strlen(origin);
+
+	if (!list) {
+		/* Default: the server's own address, also spelled localhost. */
+		snprintf(def, sizeof(def), "http://%s:%d,http://localhost:%d,http://127.0.0.1:%d",
+			 cfg->listen_host, cfg->listen_port, cfg->listen_port, cfg->listen_port);
+		list = def;
+	}
+	for (p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		while (n && *p == ' ')
+			p++, n--;
+		while (n && p[n - 1] == ' ')
+			n--;
+		if ((n == 1 && *p == '*') || (n == olen && !memcmp(p, origin, n)))
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}

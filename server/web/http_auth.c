@@ -295,7 +295,7 @@ static int on_request(struct lws *wsi, struct http_auth_pss *pss)
 
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0 &&
 	    (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0 ||
-	     !web_origin_allowed(&the_srv->cfg, origin))) {
+	     !config_origin_allowed(&the_srv->cfg, origin))) {
 		log_json(LOG_WARN, "auth request refused: origin not allowed",
 			 json_pack("{s:s, s:s}", "ip", r->ip, "uri", uri));
 		return refuse(r, HTTP_STATUS_FORBIDDEN, PROTO_R_FORBIDDEN, "origin not allowed");

@@ -1,11 +1,14 @@
 /*
- * admin_bus.c - admin/subscribe and the events behind it (admin_bus.h), and
- * the session actions of the dashboard (list, kick).
+ * h_admin_live.c - the dashboard's live methods: admin/subscribe (a
+ * snapshot of runs, sessions and platforms, then every bus event through
+ * admin_view.c), admin/unsubscribe, admin/session/list and
+ * admin/session/kick.
  */
-#include "admin_bus.h"
+#include "handlers.h"
+#include "admin_view.h"
 #include "audit.h"
+#include "bus.h"
 #include "db.h"
-#include "log.h"
 #include "rpc.h"
 #include "run.h"
 #include "run_plat.h"
@@ -14,88 +17,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-static long long seq;
-static uint64_t *subs;
-static size_t nsubs, capsubs;
-
-long long bus_seq(void)
-{
-	return seq;
-}
-
-void bus_unsubscribe(uint64_t sess_id)
-{
-	for (size_t i = 0; i < nsubs; i++) {
-		if (subs[i] == sess_id) {
-			subs[i] = subs[--nsubs];
-			return;
-		}
-	}
-}
-
-void bus_subscribe(struct sess *s)
-{
-	for (size_t i = 0; i < nsubs; i++)
-		if (subs[i] == s->id)
-			return;
-	if (nsubs == capsubs) {
-		size_t cap = capsubs ? capsubs * 2 : 8;
-		uint64_t *n = realloc(subs, cap * sizeof(*n));
-		if (!n)
-			return;
-		subs = n;
-		capsubs = cap;
-	}
-	subs[nsubs++] = s->id;
-}
-
-void bus_publish(struct srv *srv, const char *topic, const char *kind, json_t *data)
-{
-	struct timeval tv;
-	json_t *p;
-	char *frame;
-	size_t len;
-
-	seq++;
-	if (!nsubs) {
-		json_decref(data);
-		return;
-	}
-	gettimeofday(&tv, NULL);
-	p = json_pack("{s:I, s:s, s:s, s:I, s:o}", "seq", (json_int_t)seq, "topic", topic, "kind",
-		      kind, "at", (json_int_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, "data",
-		      data ? data : json_object());
-	frame = proto_notify_steal("admin/event", p, &len);
-	if (!frame)
-		return;
-	for (size_t i = 0; i < nsubs;) {
-		struct sess *s = sess_find(srv, subs[i]);
-		char *copy;
-		if (!s || s->closing) {
-			subs[i] = subs[--nsubs];
-			continue;
-		}
-		if (s->q_bytes + len > srv->cfg.out_queue_bytes / 2) {
-			/* behind: drop it, and say so (there is room below the hard limit) */
-			subs[i] = subs[--nsubs];
-			sess_notify(s, "admin/resubscribe",
-				    json_pack("{s:s, s:I}", "reason", "overflow", "last_seq",
-					      (json_int_t)seq - 1));
-			continue;
-		}
-		copy = malloc(len + 1);
-		if (copy) {
-			memcpy(copy, frame, len + 1);
-			sess_send(s, copy, len);
-		}
-		i++;
-	}
-	free(frame);
-}
-
-/* ---- methods ---- */
 
 static json_t *sess_json(struct sess *s)
 {
@@ -146,7 +67,7 @@ static void platforms_read(void *arg, PGresult *res, const char *err)
 							 strtoll(PQgetvalue(res, i, 0), NULL, 10))));
 	}
 	if (s)
-		bus_subscribe(s);
+		admin_view_add(sn->c->srv, s);
 	rpc_reply(sn->c, json_pack("{s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "seq",
 				   (json_int_t)sn->seq, "runs", sn->runs, "sessions", sn->sessions,
 				   "platforms", plats, "totals", "sessions",
@@ -166,7 +87,7 @@ static void h_subscribe(void *ctx, struct proto_msg *msg)
 	}
 	sn->c = c;
 	/* the snapshot is taken now; events after this seq follow it */
-	sn->seq = seq;
+	sn->seq = bus_seq(c->srv);
 	sn->runs = json_array();
 	sn->sessions = json_array();
 	run_foreach(c->srv, add_run, sn->runs);
@@ -181,7 +102,7 @@ static void h_unsubscribe(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
 
-	bus_unsubscribe(c->sess_id);
+	admin_view_remove(c->srv, c->sess_id);
 	rpc_reply(c, NULL);
 }
 
@@ -219,10 +140,10 @@ static void h_session_kick(void *ctx, struct proto_msg *msg)
 	rpc_reply(c, NULL);
 }
 
-const struct proto_method admin_bus_methods[] = {
+const struct proto_method admin_live_methods[] = {
 	{ "admin/subscribe", PROTO_ROLE_ADMIN, h_subscribe },
 	{ "admin/unsubscribe", PROTO_ROLE_ADMIN, h_unsubscribe },
 	{ "admin/session/list", PROTO_ROLE_ADMIN, h_session_list },
 	{ "admin/session/kick", PROTO_ROLE_ADMIN, h_session_kick },
 };
-const size_t admin_bus_methods_count = sizeof(admin_bus_methods) / sizeof(admin_bus_methods[0]);
+const size_t admin_live_methods_count = sizeof(admin_live_methods) / sizeof(admin_live_methods[0]);

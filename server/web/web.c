@@ -36,7 +36,7 @@ static int check_upgrade(struct lws *wsi, struct srv *srv)
 		return -1;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
 		if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0 ||
-		    !web_origin_allowed(&srv->cfg, origin)) {
+		    !config_origin_allowed(&srv->cfg, origin)) {
 			log_json(LOG_WARN, "websocket refused: origin not allowed",
 				 json_pack("{s:s}", "origin", origin));
 			return -1;
@@ -323,32 +323,4 @@ const struct lws_http_mount *web_mounts(const struct config *cfg)
 	healthz.origin_protocol = LWSMPRO_CALLBACK;
 	healthz.mount_next = &metrics_m;
 	return &healthz;
-}
-
-int web_origin_allowed(const struct config *cfg, const char *origin)
-{
-	char def[512];
-	const char *list = cfg->allowed_origins, *p;
-	size_t olen = strlen(origin);
-
-	if (!list) {
-		/* Default: the server's own address, also spelled localhost. */
-		snprintf(def, sizeof(def), "http://%s:%d,http://localhost:%d,http://127.0.0.1:%d",
-			 cfg->listen_host, cfg->listen_port, cfg->listen_port, cfg->listen_port);
-		list = def;
-	}
-	for (p = list; *p;) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		while (n && *p == ' ')
-			p++, n--;
-		while (n && p[n - 1] == ' ')
-			n--;
-		if ((n == 1 && *p == '*') || (n == olen && !memcmp(p, origin, n)))
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
 }

@@ -15,7 +15,6 @@
 #define RPC_MAX_BAD_IN_ROW 200
 
 /* Numbers the requests of this process: request ids are "<session>-<n>". */
-static unsigned long long req_seq;
 
 struct sess *rpc_sess(struct rpc_call *c)
 {
@@ -144,7 +143,7 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 		note_bad_frame(s);
 		return;
 	}
-	m = rpc_method_find(msg.method);
+	m = s->srv->method_find ? s->srv->method_find(msg.method) : NULL;
 	if (!m) {
 		char name[48];
 		snprintf(name, sizeof(name), "%s", msg.method ? msg.method : "");
@@ -180,7 +179,7 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	c->user_id = s->user_id;
 	c->role = s->role;
 	snprintf(c->ip, sizeof(c->ip), "%s", s->ip);
-	snprintf(c->req_id, sizeof(c->req_id), "%llu-%llu", (unsigned long long)s->id, ++req_seq);
+	snprintf(c->req_id, sizeof(c->req_id), "%llu-%llu", (unsigned long long)s->id, ++s->srv->req_seq);
 	c->t_start_ms = srv_now_ms();
 	if (log_enabled(LOG_DEBUG))
 		rpc_log(c, LOG_DEBUG, "request", NULL);

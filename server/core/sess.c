@@ -6,8 +6,7 @@
 #include "srv.h"
 #include "log.h"
 #include "metrics.h"
-#include "admin_bus.h"
-#include "room.h"
+#include "bus.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +65,6 @@ void sess_free(struct sess *s)
 			break;
 		}
 	}
-	room_leave_all(s);
-	bus_unsubscribe(s->id);
 	bus_publish(srv, "session", "closed",
 		    json_pack("{s:I, s:o}", "session", (json_int_t)s->id, "user",
 			      s->user_id ? json_integer(s->user_id) : json_null()));

@@ -20,7 +20,7 @@
 #include "room.h"
 #include "rpc.h"
 #include "srv.h"
-#include "admin_bus.h"
+#include "bus.h"
 
 #include <stdlib.h>
 #include <string.h>

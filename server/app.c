@@ -1,12 +1,21 @@
 /*
- * srv.c - start and stop the server: our libuv loop, libwebsockets on it as a
- * foreign loop, the database pool, signals. The websocket and HTTP callbacks
- * live in ws.c and http.c.
+ * app.c - the composition root: start and stop the server. It owns our
+ * libuv loop, puts libwebsockets on it as a foreign loop, opens the
+ * database pool, starts every module in order (the lower layers first) and
+ * wires the modules that talk through the event bus. It sits at the top of
+ * the layers (docs/architecture.md): it may call anyone, nobody calls it
+ * but main.c. The websocket and HTTP callbacks live in web/.
  */
+#include "app.h"
 #include "srv.h"
+#include "admin_view.h"
 #include "auth_sess.h"
+#include "bus.h"
 #include "db.h"
+#include "handlers.h"
 #include "log.h"
+#include "presence.h"
+#include "room.h"
 #include "sess.h"
 #include "settings.h"
 #include "web.h"
@@ -17,16 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-struct srv *the_srv;
-
-int64_t srv_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -119,7 +118,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-int srv_run(const struct config *cfg)
+int app_run(const struct config *cfg)
 {
 	struct srv *srv = calloc(1, sizeof(*srv));
 	struct proto_limits lim = PROTO_LIMITS_DEFAULT;
@@ -144,6 +143,11 @@ int srv_run(const struct config *cfg)
 		goto out_loop;
 	}
 	db_pool_start_health(srv->db, 1000);
+	srv->method_find = handlers_method_find;
+	/* bus subscribers, in the order they hear each event: rooms let a
+	 * closed session go (presence tells the others), then the admins see it */
+	if (room_init(srv, presence_left) || admin_view_init(srv))
+		goto out_db;
 	settings_start(srv);
 	if (auth_init(srv)) /* first: a bad server key is a configuration error */
 		goto out_db;
@@ -183,6 +187,9 @@ out_db:
 	srv->runs = NULL;
 	db_pool_free(srv->db);
 	srv->db = NULL;
+	admin_view_release(srv);
+	room_release(srv);
+	bus_release(srv);
 out_loop:
 	uv_run(srv->loop, UV_RUN_NOWAIT);
 	uv_walk(srv->loop, close_walk, NULL);

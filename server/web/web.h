@@ -12,7 +12,5 @@
 extern const struct lws_protocols web_protocols[];
 const struct lws_http_mount *web_mounts(const struct config *cfg);
 
-/* 1 when origin (the Origin header value) may open a websocket here. */
-int web_origin_allowed(const struct config *cfg, const char *origin);
 
 #endif

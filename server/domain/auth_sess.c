@@ -10,7 +10,7 @@
 #include "log.h"
 #include "sess.h"
 #include "srv.h"
-#include "admin_bus.h"
+#include "bus.h"
 
 #include <libwebsockets.h>
 #include <sodium.h>

@@ -1,0 +1,61 @@
+/*
+ * srv.h - the server: one struct that holds the loop, the clock's origin,
+ * the database pool, the event bus, the table of live sessions and each
+ * module's state. the_srv is the one global of the process (set by app.c
+ * for the life of app_run); a module reaches the loop, the clock and its
+ * own state through it or through the srv pointer it was given, never
+ * through statics of its own. Everything here runs on the loop thread.
+ */
+#ifndef RUNIT_SRV_H
+#define RUNIT_SRV_H
+
+#include <stdint.h>
+#include <uv.h>
+#include <libwebsockets.h>
+#include "bus.h"
+#include "config.h"
+#include "proto.h"
+
+struct db_pool;
+struct sess;
+struct run_engine;
+struct room_table;
+struct admin_view;
+struct run_plats;
+struct auth_state;
+struct settings_state;
+
+struct srv {
+	struct config cfg;
+	uv_loop_t *loop;
+	struct lws_context *lws;
+	struct db_pool *db;
+	struct bus bus;
+	/* each module's state, set up by its *_init and freed by *_release */
+	struct run_engine *runs;
+	struct run_plats *plats;   /* run_plat.c */
+	struct room_table *rooms;  /* room.c */
+	struct admin_view *admin;  /* admin_view.c */
+	struct auth_state *auth;   /* auth_sess.c */
+	struct settings_state *settings; /* settings.c */
+	/* the dispatcher's method lookup (app.c sets handlers_method_find) */
+	const struct proto_method *(*method_find)(const char *name);
+	unsigned long long req_seq; /* request ids: "<session>-<n>" */
+	struct proto_limits limits;
+	uint64_t next_sess_id;
+	/* live sessions, by id (open hashing) */
+	struct sess **sess_buckets;
+	size_t sess_nbuckets;
+	size_t sess_count;
+	uv_signal_t sigint, sigterm;
+	int stopping;
+	int64_t started_ms;
+	int64_t stop_ms;
+};
+
+extern struct srv *the_srv;
+
+/* Milliseconds on a monotonic clock. */
+int64_t srv_now_ms(void);
+
+#endif
