@@ -34,7 +34,7 @@ struct plat_docker {
 	bool pinned;
 	unsigned op_timeout_ms;
 	unsigned connect_timeout_ms;
-	plat_stats_cb stats; /* plat_config.stats, or NULL */
+	plat_stats_cb stats;		      /* plat_config.stats, or NULL */
 	struct dk_req *nego;		      /* negotiation in flight */
 	struct dk_req *wait_head, *wait_tail; /* waiting for the version */
 	bool destroying;

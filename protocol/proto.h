@@ -15,12 +15,12 @@
 #include <jansson.h>
 
 /* Standard JSON-RPC 2.0 error codes, and the one application code. */
-#define PROTO_PARSE_ERROR      (-32700)
-#define PROTO_INVALID_REQUEST  (-32600)
+#define PROTO_PARSE_ERROR (-32700)
+#define PROTO_INVALID_REQUEST (-32600)
 #define PROTO_METHOD_NOT_FOUND (-32601)
-#define PROTO_INVALID_PARAMS   (-32602)
-#define PROTO_INTERNAL_ERROR   (-32603)
-#define PROTO_APP_ERROR        (-32000)
+#define PROTO_INVALID_PARAMS (-32602)
+#define PROTO_INTERNAL_ERROR (-32603)
+#define PROTO_APP_ERROR (-32000)
 
 /* Largest integer a JavaScript client can hold exactly: 2^53 - 1. */
 #define PROTO_MAX_SAFE_INT 9007199254740991LL
@@ -31,15 +31,15 @@
  */
 enum proto_reason {
 	PROTO_R_NONE = 0,
-	PROTO_R_PARSE_ERROR,      /* not JSON at all (-32700) */
-	PROTO_R_INVALID_UTF8,     /* frame is not valid UTF-8 (-32700) */
-	PROTO_R_TOO_DEEP,         /* nesting deeper than the limit (-32700) */
-	PROTO_R_DUPLICATE_KEY,    /* an object repeats a key (-32700) */
+	PROTO_R_PARSE_ERROR,	  /* not JSON at all (-32700) */
+	PROTO_R_INVALID_UTF8,	  /* frame is not valid UTF-8 (-32700) */
+	PROTO_R_TOO_DEEP,	  /* nesting deeper than the limit (-32700) */
+	PROTO_R_DUPLICATE_KEY,	  /* an object repeats a key (-32700) */
 	PROTO_R_NUMBER_TOO_LARGE, /* number outside what we accept (-32700 or -32602) */
-	PROTO_R_TOO_LARGE,        /* frame or value over a size limit */
+	PROTO_R_TOO_LARGE,	  /* frame or value over a size limit */
 	PROTO_R_INVALID_REQUEST,  /* valid JSON, not a valid request (-32600) */
 	PROTO_R_METHOD_NOT_FOUND, /* (-32601) */
-	PROTO_R_INVALID_PARAMS,   /* (-32602) */
+	PROTO_R_INVALID_PARAMS,	  /* (-32602) */
 	PROTO_R_UNAUTHENTICATED,
 	PROTO_R_FORBIDDEN,
 	PROTO_R_NOT_FOUND,
@@ -51,9 +51,9 @@ enum proto_reason {
 	PROTO_R_PLATFORM_UNAVAILABLE,
 	PROTO_R_MFA_REQUIRED,
 	PROTO_R_INTERNAL,
-	PROTO_R_UNAVAILABLE,      /* a dependency (database) is down; retry later */
-	PROTO_R_SLOW_CONSUMER,    /* outbound queue overflowed */
-	PROTO_R_BATCH_UNSUPPORTED,/* JSON-RPC batch arrays are refused (-32600) */
+	PROTO_R_UNAVAILABLE,	   /* a dependency (database) is down; retry later */
+	PROTO_R_SLOW_CONSUMER,	   /* outbound queue overflowed */
+	PROTO_R_BATCH_UNSUPPORTED, /* JSON-RPC batch arrays are refused (-32600) */
 	PROTO_R_COUNT
 };
 
@@ -63,9 +63,12 @@ int proto_reason_code(enum proto_reason r);
 
 struct proto_limits {
 	size_t max_frame; /* bytes; default 1 MiB */
-	int max_depth;    /* nesting of arrays/objects; default 32 */
+	int max_depth;	  /* nesting of arrays/objects; default 32 */
 };
-#define PROTO_LIMITS_DEFAULT { 1024 * 1024, 32 }
+#define PROTO_LIMITS_DEFAULT                                                                       \
+	{                                                                                          \
+		1024 * 1024, 32                                                                    \
+	}
 
 /* An error found while parsing or handling a frame. */
 struct proto_error {
@@ -99,8 +102,8 @@ struct proto_msg {
  * non-finite/huge reals, "jsonrpc":"2.0", method string, params object,
  * batches refused.
  */
-int proto_parse(const char *buf, size_t len, const struct proto_limits *lim,
-		struct proto_msg *msg, struct proto_error *err);
+int proto_parse(const char *buf, size_t len, const struct proto_limits *lim, struct proto_msg *msg,
+		struct proto_error *err);
 void proto_msg_release(struct proto_msg *msg);
 /*
  * Details of proto_parse (PROTOCOL.md, "Parse rules", is the full list):
@@ -123,7 +126,7 @@ void proto_msg_release(struct proto_msg *msg);
  * character, so it is always valid UTF-8. For handlers as well as parsers.
  */
 void proto_error_set(struct proto_error *err, enum proto_reason reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Outbound frames as newly allocated NUL-terminated compact JSON strings
@@ -162,8 +165,8 @@ struct proto_method {
 	proto_handler_fn handler;
 };
 /* Binary or linear search; NULL when unknown. The table need not be sorted. */
-const struct proto_method *proto_method_find(const struct proto_method *table,
-					     size_t n, const char *name);
+const struct proto_method *proto_method_find(const struct proto_method *table, size_t n,
+					     const char *name);
 
 /*
  * Param readers. Each returns 0 on success, or -1 with *err set to
@@ -171,10 +174,10 @@ const struct proto_method *proto_method_find(const struct proto_method *table,
  * and a message naming the field. A missing optional field leaves *out as
  * the given default and returns 0.
  */
-int proto_get_str(json_t *params, const char *key, int required, size_t max_bytes,
-		  const char **out, struct proto_error *err);
-int proto_get_int(json_t *params, const char *key, int required, long long min,
-		  long long max, long long *out, struct proto_error *err);
+int proto_get_str(json_t *params, const char *key, int required, size_t max_bytes, const char **out,
+		  struct proto_error *err);
+int proto_get_int(json_t *params, const char *key, int required, long long min, long long max,
+		  long long *out, struct proto_error *err);
 int proto_get_bool(json_t *params, const char *key, int required, int *out,
 		   struct proto_error *err);
 /* Borrowed object/array; required or NULL when absent. */

@@ -53,7 +53,7 @@ static int start_lws(struct srv *srv)
 {
 	static lws_retry_bo_t retry;
 	struct lws_context_creation_info info;
-	void *foreign[1] = { srv->loop };
+	void *foreign[1] = {srv->loop};
 	char iface[160];
 
 	retry.secs_since_valid_ping = (uint16_t)srv->cfg.ping_interval;
@@ -67,7 +67,8 @@ static int start_lws(struct srv *srv)
 	info.iface = strcmp(iface, "0.0.0.0") ? iface : NULL;
 	info.protocols = web_protocols;
 	info.mounts = web_mounts(&srv->cfg);
-	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+	info.options = LWS_SERVER_OPTION_LIBUV |
+		       LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
 		       LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = foreign;
 	info.retry_and_idle_policy = &retry;

@@ -87,7 +87,7 @@ int cli_user_add(int argc, char **argv)
 		fprintf(stderr, "run-it: cannot connect to the database: %s", PQerrorMessage(db));
 		goto out_db;
 	}
-	const char *params[3] = { name, hash, role };
+	const char *params[3] = {name, hash, role};
 	res = PQexecParams(db,
 			   "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3)",
 			   3, NULL, params, NULL, NULL, 0);

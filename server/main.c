@@ -12,20 +12,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: run-it <command> [options]\n"
-		   "\n"
-		   "commands:\n"
-		   "  serve                       migrate the database, then serve HTTP and the websocket\n"
-		   "  migrate                     apply database migrations and exit\n"
-		   "  user add [--admin] [--password-stdin] NAME\n"
-		   "                              create an account (prints a generated password\n"
-		   "                              unless --password-stdin is given)\n"
-		   "  seed [FILE]                 install runtimes from images/recipes.json (or FILE)\n"
-		   "                              and a default platform; idempotent\n"
-		   "  --help                      this text\n"
-		   "  --version                   print the version\n"
-		   "\n"
-		   "Configuration comes from RUNIT_* environment variables; see README.md.\n");
+	fprintf(
+	    f, "usage: run-it <command> [options]\n"
+	       "\n"
+	       "commands:\n"
+	       "  serve                       migrate the database, then serve HTTP and the "
+	       "websocket\n"
+	       "  migrate                     apply database migrations and exit\n"
+	       "  user add [--admin] [--password-stdin] NAME\n"
+	       "                              create an account (prints a generated password\n"
+	       "                              unless --password-stdin is given)\n"
+	       "  seed [FILE]                 install runtimes from images/recipes.json (or FILE)\n"
+	       "                              and a default platform; idempotent\n"
+	       "  --help                      this text\n"
+	       "  --version                   print the version\n"
+	       "\n"
+	       "Configuration comes from RUNIT_* environment variables; see README.md.\n");
 }
 
 static int cmd_serve(void)

@@ -71,7 +71,7 @@ static void take(json_t *row, const char *key, json_t *recipe, const char *from,
 /* NULL when the runtimes row is acceptable, else why. */
 static const char *row_invalid(json_t *row, const struct settings *st)
 {
-	static const char *const text_fields[] = { "name", "language", "version" };
+	static const char *const text_fields[] = {"name", "language", "version"};
 	const char *code = json_string_value(json_object_get(row, "code"));
 	const char *image = json_string_value(json_object_get(row, "image"));
 	json_t *v;
@@ -115,9 +115,9 @@ static const char *row_invalid(json_t *row, const struct settings *st)
  */
 static json_t *row_of(json_t *recipe, const char **why)
 {
-	static const char *const text_fields[] = { "name", "language", "version" };
-	static const char *const limits[] = { "wall_ms", "memory_bytes", "nano_cpus", "pids",
-					      "output_bytes", "network_allowed" };
+	static const char *const text_fields[] = {"name", "language", "version"};
+	static const char *const limits[] = {"wall_ms", "memory_bytes", "nano_cpus",
+					     "pids",	"output_bytes", "network_allowed"};
 	struct settings st;
 	json_t *row = json_object();
 
@@ -163,27 +163,27 @@ static int exec_ok(PGconn *db, const char *sql, int n, const char *const *p, PGr
 }
 
 static const char upsert_sql[] =
-	"INSERT INTO runtimes (code, name, language, version, os, arch, image, build_cmd,"
-	" run_cmd, entry_file, template, description, faq, wall_ms, memory_bytes, nano_cpus,"
-	" pids, output_bytes, network_allowed, seed_digest)"
-	" SELECT n.code, n.name, n.language, n.version, coalesce(n.os, 'linux'),"
-	" coalesce(n.arch, 'amd64'), n.image, n.build_cmd, n.run_cmd, n.entry_file,"
-	" coalesce(n.template, '{}'), coalesce(n.description, ''), coalesce(n.faq, '[]'),"
-	" n.wall_ms, n.memory_bytes, n.nano_cpus, n.pids, n.output_bytes,"
-	" coalesce(n.network_allowed, false), md5($1::text)"
-	" FROM jsonb_populate_record(NULL::runtimes, $1::text::jsonb) n"
-	" ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, language = EXCLUDED.language,"
-	" version = EXCLUDED.version, os = EXCLUDED.os, arch = EXCLUDED.arch,"
-	" image = EXCLUDED.image, build_cmd = EXCLUDED.build_cmd, run_cmd = EXCLUDED.run_cmd,"
-	" entry_file = EXCLUDED.entry_file, template = EXCLUDED.template,"
-	" description = EXCLUDED.description, faq = EXCLUDED.faq, wall_ms = EXCLUDED.wall_ms,"
-	" memory_bytes = EXCLUDED.memory_bytes, nano_cpus = EXCLUDED.nano_cpus,"
-	" pids = EXCLUDED.pids, output_bytes = EXCLUDED.output_bytes,"
-	" network_allowed = EXCLUDED.network_allowed, seed_digest = EXCLUDED.seed_digest,"
-	" updated_at = now()"
-	" WHERE runtimes.seed_digest IS NOT NULL"
-	" AND runtimes.seed_digest <> EXCLUDED.seed_digest"
-	" RETURNING (xmax = 0)::text";
+    "INSERT INTO runtimes (code, name, language, version, os, arch, image, build_cmd,"
+    " run_cmd, entry_file, template, description, faq, wall_ms, memory_bytes, nano_cpus,"
+    " pids, output_bytes, network_allowed, seed_digest)"
+    " SELECT n.code, n.name, n.language, n.version, coalesce(n.os, 'linux'),"
+    " coalesce(n.arch, 'amd64'), n.image, n.build_cmd, n.run_cmd, n.entry_file,"
+    " coalesce(n.template, '{}'), coalesce(n.description, ''), coalesce(n.faq, '[]'),"
+    " n.wall_ms, n.memory_bytes, n.nano_cpus, n.pids, n.output_bytes,"
+    " coalesce(n.network_allowed, false), md5($1::text)"
+    " FROM jsonb_populate_record(NULL::runtimes, $1::text::jsonb) n"
+    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, language = EXCLUDED.language,"
+    " version = EXCLUDED.version, os = EXCLUDED.os, arch = EXCLUDED.arch,"
+    " image = EXCLUDED.image, build_cmd = EXCLUDED.build_cmd, run_cmd = EXCLUDED.run_cmd,"
+    " entry_file = EXCLUDED.entry_file, template = EXCLUDED.template,"
+    " description = EXCLUDED.description, faq = EXCLUDED.faq, wall_ms = EXCLUDED.wall_ms,"
+    " memory_bytes = EXCLUDED.memory_bytes, nano_cpus = EXCLUDED.nano_cpus,"
+    " pids = EXCLUDED.pids, output_bytes = EXCLUDED.output_bytes,"
+    " network_allowed = EXCLUDED.network_allowed, seed_digest = EXCLUDED.seed_digest,"
+    " updated_at = now()"
+    " WHERE runtimes.seed_digest IS NOT NULL"
+    " AND runtimes.seed_digest <> EXCLUDED.seed_digest"
+    " RETURNING (xmax = 0)::text";
 
 struct counts {
 	int added, updated, unchanged, kept, skipped;
@@ -194,7 +194,8 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 	size_t i;
 	json_t *recipe;
 
-	json_array_foreach(list, i, recipe) {
+	json_array_foreach(list, i, recipe)
+	{
 		const char *why, *p[1];
 		json_t *row = json_is_object(recipe) ? row_of(recipe, &why) : NULL;
 		char *text;
@@ -203,8 +204,8 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 		if (!row) {
 			fprintf(stderr, "run-it: seed: skipping runtime #%zu (%s): %s\n", i + 1,
 				json_string_value(json_object_get(recipe, "code"))
-					? json_string_value(json_object_get(recipe, "code"))
-					: "?",
+				    ? json_string_value(json_object_get(recipe, "code"))
+				    : "?",
 				json_is_object(recipe) ? why : "not an object");
 			n->skipped++;
 			continue;
@@ -224,8 +225,8 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 		} else {
 			PGresult *k;
 			const char *code = json_string_value(json_object_get(row, "code"));
-			if (exec_ok(db, "SELECT seed_digest IS NULL FROM runtimes WHERE code = $1", 1,
-				    &code, &k) == 0) {
+			if (exec_ok(db, "SELECT seed_digest IS NULL FROM runtimes WHERE code = $1",
+				    1, &code, &k) == 0) {
 				if (PQntuples(k) == 1 && PQgetvalue(k, 0, 0)[0] == 't')
 					n->kept++;
 				else
@@ -243,7 +244,7 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 /* "local-docker" as the default platform, unless some platform is. */
 static int seed_platform(PGconn *db, const char *endpoint, int *made)
 {
-	const char *p[1] = { endpoint };
+	const char *p[1] = {endpoint};
 	PGresult *r;
 
 	*made = 0;
@@ -273,7 +274,7 @@ static int seed_platform(PGconn *db, const char *endpoint, int *made)
 int cli_seed(int argc, char **argv)
 {
 	struct config cfg;
-	struct counts n = { 0 };
+	struct counts n = {0};
 	char path[PATH_MAX + 32];
 	json_error_t jerr;
 	json_t *root, *list;

@@ -48,8 +48,8 @@ static int env_num(const char *var, long long def, long long min, long long max,
 	if (*end)
 		return bad(var, "not a number", v);
 	if (n > max / mul || n * mul < min || n * mul > max) {
-		fprintf(stderr, "run-it: %s: must be between %lld and %lld (got \"%s\")\n", var, min,
-			max, v);
+		fprintf(stderr, "run-it: %s: must be between %lld and %lld (got \"%s\")\n", var,
+			min, max, v);
 		return -1;
 	}
 	*out = n * mul;
@@ -66,7 +66,8 @@ static int abs_path(const char *var, const char *val, char *out, size_t outsz)
 	} else {
 		if (!getcwd(cwd, sizeof(cwd)))
 			return bad(var, "cannot resolve relative path", val);
-		n = snprintf(out, outsz, "%s/%s", cwd, val[0] == '.' && val[1] == '/' ? val + 2 : val);
+		n = snprintf(out, outsz, "%s/%s", cwd,
+			     val[0] == '.' && val[1] == '/' ? val + 2 : val);
 	}
 	if (n < 0 || (size_t)n >= outsz)
 		return bad(var, "path too long", val);
@@ -98,7 +99,7 @@ static int parse_listen(struct config *c, const char *v)
 
 static int parse_level(const char *v)
 {
-	static const char *names[] = { "debug", "info", "warn", "error" };
+	static const char *names[] = {"debug", "info", "warn", "error"};
 	for (int i = 0; i < 4; i++)
 		if (!strcmp(v, names[i]))
 			return i;
@@ -167,7 +168,8 @@ int config_load(struct config *c, int need_db)
 
 	c->docker_host = env_or("RUNIT_DOCKER_HOST", "unix:///var/run/docker.sock");
 	if (strncmp(c->docker_host, "unix://", 7) && c->docker_host[0] != '/')
-		return bad("RUNIT_DOCKER_HOST", "only unix:// sockets are supported", c->docker_host);
+		return bad("RUNIT_DOCKER_HOST", "only unix:// sockets are supported",
+			   c->docker_host);
 
 	c->allowed_origins = getenv("RUNIT_ALLOWED_ORIGINS");
 	if (c->allowed_origins && !*c->allowed_origins)
@@ -181,10 +183,11 @@ int config_load(struct config *c, int need_db)
 		return -1;
 
 	c->instance = env_or("RUNIT_INSTANCE", "default");
-	if (strlen(c->instance) > 63 || strspn(c->instance, "abcdefghijklmnopqrstuvwxyz"
-							   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-						strlen(c->instance))
-		return bad("RUNIT_INSTANCE", "use 1-63 letters, digits, '_', '.', '-'", c->instance);
+	if (strlen(c->instance) > 63 ||
+	    strspn(c->instance, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(c->instance))
+		return bad("RUNIT_INSTANCE", "use 1-63 letters, digits, '_', '.', '-'",
+			   c->instance);
 	c->metrics_token = getenv("RUNIT_METRICS_TOKEN");
 	if (c->metrics_token && !*c->metrics_token)
 		c->metrics_token = NULL;

@@ -15,26 +15,26 @@ struct config {
 	const char *database_url;    /* RUNIT_DATABASE_URL (required for serve/migrate) */
 	const char *docker_host;     /* RUNIT_DOCKER_HOST */
 	const char *allowed_origins; /* RUNIT_ALLOWED_ORIGINS, comma separated */
-	char data_dir[1024];         /* RUNIT_DATA_DIR, absolute */
-	char ui_dir[1024];           /* RUNIT_UI_DIR, absolute */
-	const char *instance;        /* RUNIT_INSTANCE: names this server's containers */
+	char data_dir[1024];	     /* RUNIT_DATA_DIR, absolute */
+	char ui_dir[1024];	     /* RUNIT_UI_DIR, absolute */
+	const char *instance;	     /* RUNIT_INSTANCE: names this server's containers */
 	const char *metrics_token;   /* RUNIT_METRICS_TOKEN: if set, /metrics needs it */
 	struct netmask metrics_allow[NETMASK_MAX]; /* RUNIT_METRICS_ALLOW: CIDRs that may */
-	int metrics_allow_n;                       /* read /metrics; 0: everyone */
-	size_t max_frame;            /* RUNIT_MAX_FRAME bytes */
-	size_t out_queue_bytes;      /* RUNIT_OUT_QUEUE_BYTES per session */
-	int db_pool_size;            /* RUNIT_DB_POOL */
-	int max_sessions;            /* RUNIT_MAX_SESSIONS */
-	int log_level;               /* RUNIT_LOG_LEVEL: debug|info|warn|error */
-	int ping_interval;           /* RUNIT_PING_INTERVAL seconds */
-	int warm_containers;         /* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
+	int metrics_allow_n;			   /* read /metrics; 0: everyone */
+	size_t max_frame;			   /* RUNIT_MAX_FRAME bytes */
+	size_t out_queue_bytes;			   /* RUNIT_OUT_QUEUE_BYTES per session */
+	int db_pool_size;			   /* RUNIT_DB_POOL */
+	int max_sessions;			   /* RUNIT_MAX_SESSIONS */
+	int log_level;				   /* RUNIT_LOG_LEVEL: debug|info|warn|error */
+	int ping_interval;			   /* RUNIT_PING_INTERVAL seconds */
+	int warm_containers; /* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
 	/* abuse limits of logins and sign-ups (auth_limit.c) */
-	int login_lock_after;         /* RUNIT_LOGIN_LOCK_AFTER failures before a name locks */
+	int login_lock_after;	      /* RUNIT_LOGIN_LOCK_AFTER failures before a name locks */
 	long long login_lock_base_ms; /* RUNIT_LOGIN_LOCK_BASE_MS first lock, doubled per failure */
 	long long login_lock_max_ms;  /* RUNIT_LOGIN_LOCK_MAX_MS longest lock */
-	int login_addr_max;           /* RUNIT_LOGIN_ADDR_MAX failed logins per address per window */
-	int login_addr_window_s;      /* RUNIT_LOGIN_ADDR_WINDOW_S */
-	int signup_addr_max;          /* RUNIT_SIGNUP_ADDR_MAX sign-up attempts per address per hour */
+	int login_addr_max;	 /* RUNIT_LOGIN_ADDR_MAX failed logins per address per window */
+	int login_addr_window_s; /* RUNIT_LOGIN_ADDR_WINDOW_S */
+	int signup_addr_max;	 /* RUNIT_SIGNUP_ADDR_MAX sign-up attempts per address per hour */
 };
 
 /* Fill *c from the environment. need_db: RUNIT_DATABASE_URL must be set.

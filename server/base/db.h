@@ -47,8 +47,8 @@ void db_pool_free(struct db_pool *p);
  * One statement outside any transaction. params are copied; NULL entries are
  * SQL NULL. Returns 0 (cb will run once) or -1 (cb will not run).
  */
-int db_query(struct db_pool *p, const char *sql, int nparams,
-	     const char *const *params, db_cb cb, void *arg);
+int db_query(struct db_pool *p, const char *sql, int nparams, const char *const *params, db_cb cb,
+	     void *arg);
 
 /*
  * Transactions: take one connection for a sequence of statements.
@@ -64,8 +64,8 @@ int db_query(struct db_pool *p, const char *sql, int nparams,
  */
 typedef void (*db_acquire_cb)(void *arg, struct db_conn *c, const char *err);
 int db_acquire(struct db_pool *p, db_acquire_cb cb, void *arg);
-int db_conn_query(struct db_conn *c, const char *sql, int nparams,
-		  const char *const *params, db_cb cb, void *arg);
+int db_conn_query(struct db_conn *c, const char *sql, int nparams, const char *const *params,
+		  db_cb cb, void *arg);
 void db_release(struct db_conn *c);
 
 /*
@@ -82,14 +82,14 @@ const char *db_last_constraint(void);
 
 /* Figures for /metrics and /healthz. */
 struct db_stats {
-	int size;            /* connections configured */
-	int connected;       /* connections up */
-	int in_use;          /* connections running a query or held */
-	int queued;          /* queries waiting for a connection */
-	unsigned long long queries;  /* completed, ok or not */
-	unsigned long long errors;   /* failed queries */
-	int healthy;         /* last probe answered within 2 s (without
-	                        db_pool_start_health: connected > 0) */
+	int size;		    /* connections configured */
+	int connected;		    /* connections up */
+	int in_use;		    /* connections running a query or held */
+	int queued;		    /* queries waiting for a connection */
+	unsigned long long queries; /* completed, ok or not */
+	unsigned long long errors;  /* failed queries */
+	int healthy;		    /* last probe answered within 2 s (without
+				       db_pool_start_health: connected > 0) */
 };
 void db_pool_stats(const struct db_pool *p, struct db_stats *st);
 
@@ -109,7 +109,6 @@ void db_pool_start_health(struct db_pool *p, unsigned interval_ms);
  * until db_pool_free(). Returns 0, or -1 (bad channel name, no memory).
  */
 int db_listen(struct db_pool *p, const char *channel,
-	      void (*cb)(void *arg, const char *channel, const char *payload),
-	      void *arg);
+	      void (*cb)(void *arg, const char *channel, const char *payload), void *arg);
 
 #endif

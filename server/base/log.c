@@ -11,7 +11,7 @@
 #include <time.h>
 
 static int min_level = LOG_INFO;
-static const char *level_names[] = { "debug", "info", "warn", "error" };
+static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 void log_set_level(int level)
 {

@@ -55,9 +55,9 @@ static int is_digit(char c)
 
 const char *validate_env_name(const char *name)
 {
-	static const char *const reserved[] = { "PATH", "HOME", "USER", "LOGNAME", "SHELL",
-						"PWD", "OLDPWD", "HOSTNAME", "TERM", "TMPDIR",
-						"IFS", "ENV", "BASH_ENV" };
+	static const char *const reserved[] = {"PATH", "HOME",	 "USER",     "LOGNAME", "SHELL",
+					       "PWD",  "OLDPWD", "HOSTNAME", "TERM",	"TMPDIR",
+					       "IFS",  "ENV",	 "BASH_ENV"};
 	size_t n = name ? strlen(name) : 0;
 
 	if (n == 0)
@@ -93,14 +93,16 @@ static int token_ok(const char *s, const char *first, const char *rest, size_t m
 const char *validate_runtime_code(const char *code)
 {
 	if (!token_ok(code, LOWER_DIGITS, LOWER_DIGITS "._-", 64))
-		return "a runtime code is 1-64 of a-z, 0-9, '.', '_', '-' (starting with a letter or digit)";
+		return "a runtime code is 1-64 of a-z, 0-9, '.', '_', '-' (starting with a letter "
+		       "or digit)";
 	return NULL;
 }
 
 const char *validate_platform_name(const char *name)
 {
 	if (!token_ok(name, ALNUM, ALNUM "_.-", 64))
-		return "a platform name is 1-64 of A-Z, a-z, 0-9, '_', '.', '-' (starting with a letter or digit)";
+		return "a platform name is 1-64 of A-Z, a-z, 0-9, '_', '.', '-' (starting with a "
+		       "letter or digit)";
 	return NULL;
 }
 
@@ -159,7 +161,8 @@ static int registry_ok(const char *s, size_t n)
 
 const char *validate_image(const char *ref)
 {
-	static const char *bad = "not a well-formed image reference ([registry/]name[:tag][@sha256:hex])";
+	static const char *bad =
+	    "not a well-formed image reference ([registry/]name[:tag][@sha256:hex])";
 	size_t n = ref ? strlen(ref) : 0;
 	const char *at, *name_end, *p, *slash, *colon, *first_slash;
 
@@ -169,8 +172,9 @@ const char *validate_image(const char *ref)
 	if (at) {
 		const char *hex = strchr(at + 1, ':');
 		size_t hl;
-		if (!hex || hex == at + 1 || !token_ok(at + 1, LOWER_DIGITS, LOWER_DIGITS "+._-:",
-						       (size_t)(hex - at - 1) + 1 + 128))
+		if (!hex || hex == at + 1 ||
+		    !token_ok(at + 1, LOWER_DIGITS,
+			      LOWER_DIGITS "+._-:", (size_t)(hex - at - 1) + 1 + 128))
 			return bad;
 		hl = strlen(hex + 1);
 		if (hl < 32 || strspn(hex + 1, "0123456789abcdef") != hl)
@@ -238,7 +242,8 @@ const char *validate_argv(const json_t *v)
 	n = json_array_size(v);
 	if (n == 0 || n > VALIDATE_ARGV_MAX)
 		return "a command has 1-256 arguments";
-	json_array_foreach(v, i, a) {
+	json_array_foreach(v, i, a)
+	{
 		if (!json_is_string(a))
 			return "every argument of a command is a string";
 		if (json_string_length(a) == 0 && i == 0)
@@ -260,11 +265,13 @@ const char *validate_faq(const json_t *v)
 		return "a FAQ is an array of {question, answer}";
 	if (json_array_size(v) > VALIDATE_FAQ_MAX)
 		return "a FAQ has at most 100 entries";
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		const json_t *q = json_object_get(e, "question"), *a = json_object_get(e, "answer");
 		if (!json_is_object(e) || json_object_size(e) != 2 || !json_is_string(q) ||
 		    !json_is_string(a))
-			return "each FAQ entry is {question: string, answer: string} and nothing else";
+			return "each FAQ entry is {question: string, answer: string} and nothing "
+			       "else";
 		if (json_string_length(q) == 0 || json_string_length(a) == 0)
 			return "a FAQ question or answer is empty";
 		if (validate_utf8_chars(json_string_value(q), json_string_length(q)) >
@@ -286,7 +293,8 @@ const char *validate_template(const json_t *v, long long max_files, long long ma
 		return "a template is an object {path: content}";
 	if ((long long)json_object_size(v) > max_files)
 		return "a template has more files than max_files_per_project";
-	json_object_foreach((json_t *)v, path, content) {
+	json_object_foreach((json_t *)v, path, content)
+	{
 		if (paths_invalid(path, strlen(path)))
 			return "a template file path is not a valid path";
 		if (!json_is_string(content))
@@ -299,7 +307,7 @@ const char *validate_template(const json_t *v, long long max_files, long long ma
 
 const char *validate_platform_kind(const char *kind)
 {
-	static const char *const kinds[] = { "docker", "podman", "swarm", "kubernetes" };
+	static const char *const kinds[] = {"docker", "podman", "swarm", "kubernetes"};
 
 	for (size_t i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kind, kinds[i]))
@@ -320,7 +328,8 @@ const char *validate_endpoint(const char *ep)
 	if (ep[0] == '/')
 		return NULL;
 	if (!strncmp(ep, "unix://", 7))
-		return ep[7] == '/' && ep[8] ? NULL : "a unix:// endpoint names an absolute socket path";
+		return ep[7] == '/' && ep[8] ? NULL
+					     : "a unix:// endpoint names an absolute socket path";
 	if (!strncmp(ep, "tcp://", 6))
 		rest = ep + 6;
 	else if (!strncmp(ep, "http://", 7))
@@ -328,7 +337,8 @@ const char *validate_endpoint(const char *ep)
 	else if (!strncmp(ep, "https://", 8))
 		rest = ep + 8;
 	else
-		return "an endpoint is unix:///path, /path, tcp://host:port or http(s)://host[:port]";
+		return "an endpoint is unix:///path, /path, tcp://host:port or "
+		       "http(s)://host[:port]";
 	if (!*rest || *rest == '/' || *rest == ':')
 		return "an endpoint URL names a host";
 	return NULL;

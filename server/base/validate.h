@@ -14,16 +14,16 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define VALIDATE_NAME_MAX_CHARS 100      /* project names */
-#define VALIDATE_DESC_MAX_CHARS 2000     /* project descriptions */
+#define VALIDATE_NAME_MAX_CHARS 100  /* project names */
+#define VALIDATE_DESC_MAX_CHARS 2000 /* project descriptions */
 #define VALIDATE_ENV_NAME_MAX 128
-#define VALIDATE_ENV_VALUE_MAX 32768     /* bytes */
+#define VALIDATE_ENV_VALUE_MAX 32768 /* bytes */
 #define VALIDATE_ENV_MAX_VARS 100
-#define VALIDATE_ARGV_MAX 256            /* elements */
-#define VALIDATE_ARG_MAX 4096            /* bytes per element */
-#define VALIDATE_FAQ_MAX 100             /* entries */
-#define VALIDATE_QUESTION_MAX 500        /* characters */
-#define VALIDATE_ANSWER_MAX 10000        /* characters */
+#define VALIDATE_ARGV_MAX 256	  /* elements */
+#define VALIDATE_ARG_MAX 4096	  /* bytes per element */
+#define VALIDATE_FAQ_MAX 100	  /* entries */
+#define VALIDATE_QUESTION_MAX 500 /* characters */
+#define VALIDATE_ANSWER_MAX 10000 /* characters */
 
 /* Characters (code points) in valid UTF-8 s[0..len). */
 size_t validate_utf8_chars(const char *s, size_t len);

@@ -54,7 +54,7 @@ static void answered(void *arg, PGresult *res, const char *err)
 		rpc_fail(c, r,
 			 r == PROTO_R_INVALID_PARAMS || r == PROTO_R_CONFLICT ? err
 			 : r == PROTO_R_UNAVAILABLE ? "database unavailable, try again"
-						     : "internal error",
+						    : "internal error",
 			 NULL);
 		goto out_done;
 	}

@@ -61,8 +61,9 @@ void rpc_reply(struct rpc_call *c, json_t *result)
 	if (!result)
 		result = json_object();
 	if (log_enabled(LOG_DEBUG))
-		rpc_log(c, LOG_DEBUG, "request done",
-			json_pack("{s:I}", "duration_ms", (json_int_t)(srv_now_ms() - c->t_start_ms)));
+		rpc_log(
+		    c, LOG_DEBUG, "request done",
+		    json_pack("{s:I}", "duration_ms", (json_int_t)(srv_now_ms() - c->t_start_ms)));
 	if (s && c->id) {
 		char *f = proto_result(c->id, result, &len);
 		sess_send(s, f, len);
@@ -157,10 +158,10 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	}
 	s->bad_in_row = 0;
 	if (m->role > s->role) {
-		enum proto_reason r = s->role == PROTO_ROLE_ANON ? PROTO_R_UNAUTHENTICATED
-								 : PROTO_R_FORBIDDEN;
-		const char *why = r == PROTO_R_UNAUTHENTICATED ? "sign in first"
-								: "this needs the admin role";
+		enum proto_reason r =
+		    s->role == PROTO_ROLE_ANON ? PROTO_R_UNAUTHENTICATED : PROTO_R_FORBIDDEN;
+		const char *why =
+		    r == PROTO_R_UNAUTHENTICATED ? "sign in first" : "this needs the admin role";
 		log_refused(s, m->name, r, why);
 		if (msg.id)
 			send_error(s, msg.id, r, why, NULL);
@@ -179,7 +180,8 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	c->user_id = s->user_id;
 	c->role = s->role;
 	snprintf(c->ip, sizeof(c->ip), "%s", s->ip);
-	snprintf(c->req_id, sizeof(c->req_id), "%llu-%llu", (unsigned long long)s->id, ++s->srv->req_seq);
+	snprintf(c->req_id, sizeof(c->req_id), "%llu-%llu", (unsigned long long)s->id,
+		 ++s->srv->req_seq);
 	c->t_start_ms = srv_now_ms();
 	if (log_enabled(LOG_DEBUG))
 		rpc_log(c, LOG_DEBUG, "request", NULL);

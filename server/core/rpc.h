@@ -24,13 +24,13 @@ struct sess;
 struct rpc_call {
 	struct srv *srv;
 	uint64_t sess_id;
-	json_t *id;         /* owned; NULL for a client notification */
-	char method[48];    /* for logs */
-	long long user_id;  /* caller, as authenticated when the frame arrived (0: none) */
+	json_t *id;	   /* owned; NULL for a client notification */
+	char method[48];   /* for logs */
+	long long user_id; /* caller, as authenticated when the frame arrived (0: none) */
 	enum proto_role role;
 	char ip[64];
-	char req_id[32];     /* "<session>-<n>": names this request in every log line */
-	int64_t t_start_ms;  /* when the frame arrived (srv_now_ms) */
+	char req_id[32];    /* "<session>-<n>": names this request in every log line */
+	int64_t t_start_ms; /* when the frame arrived (srv_now_ms) */
 };
 
 /* The session, or NULL when it has gone away since the frame arrived. */
@@ -54,6 +54,5 @@ void rpc_reject(struct sess *s, enum proto_reason reason, const char *message);
  * values or file contents.
  */
 void rpc_log(const struct rpc_call *c, enum log_level lvl, const char *msg, json_t *fields);
-
 
 #endif

@@ -195,7 +195,8 @@ int sess_on_writable(struct sess *s)
 		memcpy(buf + LWS_PRE + 2, s->close_reason, len);
 		s->close_sent = 1;
 		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, 3);
-		if (lws_write(s->wsi, buf + LWS_PRE, len + 2, SESS_LWS_WRITE_CLOSE) < (int)(len + 2))
+		if (lws_write(s->wsi, buf + LWS_PRE, len + 2, SESS_LWS_WRITE_CLOSE) <
+		    (int)(len + 2))
 			return -1;
 	}
 	return 0;

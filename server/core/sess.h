@@ -37,10 +37,10 @@ struct sess {
 	char presence_file[256]; /* the file this session is in (presence/update) */
 	enum proto_role role;
 	long long auth_session_id; /* sessions.id of the login */
-	char user_agent[160];      /* of the upgrade request, for new login sessions */
+	char user_agent[160];	   /* of the upgrade request, for new login sessions */
 	enum sess_auth {
-		SESS_AUTH_NONE = 0,    /* no token presented */
-		SESS_AUTH_PENDING,     /* token being looked up; reading paused */
+		SESS_AUTH_NONE = 0, /* no token presented */
+		SESS_AUTH_PENDING,  /* token being looked up; reading paused */
 		SESS_AUTH_OK,
 		SESS_AUTH_INVALID,     /* token unknown, expired, revoked or user disabled */
 		SESS_AUTH_UNAVAILABLE, /* database did not answer */
@@ -57,10 +57,10 @@ struct sess {
 	struct outmsg *q_head, *q_tail;
 	size_t q_bytes;
 	size_t q_count;
-	int closing;       /* set once: close requested, nothing more is queued */
+	int closing; /* set once: close requested, nothing more is queued */
 	int close_code;
 	char close_reason[96];
-	int close_sent;    /* the close frame went out; waiting for the client's */
+	int close_sent; /* the close frame went out; waiting for the client's */
 };
 
 struct sess *sess_new(struct srv *srv, struct lws *wsi);
@@ -75,7 +75,7 @@ struct sess *sess_find(struct srv *srv, uint64_t id);
 int sess_send(struct sess *s, char *frame, size_t len);
 /* Convenience: notification built and queued; params stolen. */
 int sess_notify(struct sess *s, const char *method, json_t *params);
-/* Write at most one queued frame; called from the WRITEABLE callback. 
+/* Write at most one queued frame; called from the WRITEABLE callback.
  * Returns -1 when the connection must close now. */
 int sess_on_writable(struct sess *s);
 /* Ask to close after what is queued is sent, with a 4000-4999 code and reason. */

@@ -18,27 +18,30 @@ enum kind { K_INT, K_BOOL, K_FAQ };
 static const struct spec {
 	const char *key;
 	enum kind kind;
-	size_t off;          /* of the long long / int field */
-	long long min, max;  /* K_INT */
+	size_t off;	    /* of the long long / int field */
+	long long min, max; /* K_INT */
 	long long def;
 } specs[] = {
-#define I(k, lo, hi, d) { #k, K_INT, offsetof(struct settings, k), lo, hi, d }
-	I(max_file_bytes, 1, 64LL << 20, 262144),
-	I(max_files_per_project, 1, 100000, 200),
-	I(max_project_bytes, 1, 1LL << 30, 2097152),
-	I(max_projects_per_user, 1, 100000, 100),
-	I(max_active_runs_per_user, 1, 1000, 3),
-	I(run_history_per_project, 1, 100000, 20),
-	I(default_wall_ms, 100, 3600000, 10000),
-	I(default_memory_bytes, 6291456, 68719476736LL, 268435456),
-	I(default_nano_cpus, 10000000, 64000000000LL, 1000000000),
-	I(default_pids, 8, 65536, 128),
-	I(default_output_bytes, 1024, 1073741824, 1048576),
-	I(session_max_age_s, 60, 31536000, 2592000),
-	I(session_idle_s, 60, 31536000, 604800),
+#define I(k, lo, hi, d)                                                                            \
+	{                                                                                          \
+#k, K_INT, offsetof(struct settings, k), lo, hi, d                                 \
+	}
+    I(max_file_bytes, 1, 64LL << 20, 262144),
+    I(max_files_per_project, 1, 100000, 200),
+    I(max_project_bytes, 1, 1LL << 30, 2097152),
+    I(max_projects_per_user, 1, 100000, 100),
+    I(max_active_runs_per_user, 1, 1000, 3),
+    I(run_history_per_project, 1, 100000, 20),
+    I(default_wall_ms, 100, 3600000, 10000),
+    I(default_memory_bytes, 6291456, 68719476736LL, 268435456),
+    I(default_nano_cpus, 10000000, 64000000000LL, 1000000000),
+    I(default_pids, 8, 65536, 128),
+    I(default_output_bytes, 1024, 1073741824, 1048576),
+    I(session_max_age_s, 60, 31536000, 2592000),
+    I(session_idle_s, 60, 31536000, 604800),
 #undef I
-	{ "signup_enabled", K_BOOL, offsetof(struct settings, signup_enabled), 0, 1, 1 },
-	{ "global_faq", K_FAQ, 0, 0, 0, 0 },
+    {"signup_enabled", K_BOOL, offsetof(struct settings, signup_enabled), 0, 1, 1},
+    {"global_faq", K_FAQ, 0, 0, 0, 0},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 

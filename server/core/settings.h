@@ -19,22 +19,22 @@
 struct srv;
 
 struct settings {
-	long long max_file_bytes;           /* default 262144 (256 KiB) */
+	long long max_file_bytes;	    /* default 262144 (256 KiB) */
 	long long max_files_per_project;    /* 200 */
-	long long max_project_bytes;        /* 2097152 (2 MiB) */
+	long long max_project_bytes;	    /* 2097152 (2 MiB) */
 	long long max_projects_per_user;    /* 100 (users.max_projects overrides) */
 	long long max_active_runs_per_user; /* 3 (users.max_active_runs overrides) */
 	long long run_history_per_project;  /* 20 */
-	int signup_enabled;                 /* 1 */
-	long long default_wall_ms;          /* 10000; runtimes.wall_ms overrides */
-	long long default_memory_bytes;     /* 268435456 */
-	long long default_nano_cpus;        /* 1000000000 */
-	long long default_pids;             /* 128 */
-	long long default_output_bytes;     /* 1048576 */
-	long long session_max_age_s;        /* 2592000 */
-	long long session_idle_s;           /* 604800 */
-	json_t *global_faq;                 /* [{question, answer}], owned by the module */
-	int loaded;                         /* 1 once read from the database */
+	int signup_enabled;		    /* 1 */
+	long long default_wall_ms;	    /* 10000; runtimes.wall_ms overrides */
+	long long default_memory_bytes;	    /* 268435456 */
+	long long default_nano_cpus;	    /* 1000000000 */
+	long long default_pids;		    /* 128 */
+	long long default_output_bytes;	    /* 1048576 */
+	long long session_max_age_s;	    /* 2592000 */
+	long long session_idle_s;	    /* 604800 */
+	json_t *global_faq;		    /* [{question, answer}], owned by the module */
+	int loaded;			    /* 1 once read from the database */
 };
 
 /*

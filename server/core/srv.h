@@ -33,10 +33,10 @@ struct srv {
 	struct bus bus;
 	/* each module's state, set up by its *_init and freed by *_release */
 	struct run_engine *runs;
-	struct run_plats *plats;   /* run_plat.c */
-	struct room_table *rooms;  /* room.c */
-	struct admin_view *admin;  /* admin_view.c */
-	struct auth_state *auth;   /* auth_sess.c */
+	struct run_plats *plats;	 /* run_plat.c */
+	struct room_table *rooms;	 /* room.c */
+	struct admin_view *admin;	 /* admin_view.c */
+	struct auth_state *auth;	 /* auth_sess.c */
 	struct settings_state *settings; /* settings.c */
 	/* the dispatcher's method lookup (app.c sets handlers_method_find) */
 	const struct proto_method *(*method_find)(const char *name);

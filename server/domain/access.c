@@ -58,7 +58,7 @@ static void checked(void *arg, PGresult *res, const char *err)
 		name = PQgetvalue(res, 0, 0);
 	r = access_decide(access_level_of(name), k->need);
 	k->cb(k->arg, r, name,
-	      r == PROTO_R_NONE        ? NULL
+	      r == PROTO_R_NONE	       ? NULL
 	      : r == PROTO_R_NOT_FOUND ? "no such project"
 	      : k->need >= ACCESS_OWN  ? "only the owner of this project may do that"
 				       : "you have read-only access to this project");

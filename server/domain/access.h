@@ -32,13 +32,13 @@ enum access_level {
 	ACCESS_NONE = 0,
 	ACCESS_READ = 1,  /* viewer, public */
 	ACCESS_WRITE = 2, /* editor */
-	ACCESS_OWN = 3,   /* owner, admin */
+	ACCESS_OWN = 3,	  /* owner, admin */
 };
 
 /* SQL expressions for statements: $-parameters given as text. Example:
  *   "SELECT ... WHERE runit_access_rank(" ACCESS_SQL("$1", "$2", "$3") ") >= 2"
  * with $1 the project id, $2 the user id, $3 'true' for an admin. */
-#define ACCESS_SQL(project, user, is_admin) \
+#define ACCESS_SQL(project, user, is_admin)                                                        \
 	"runit_access(" project "::bigint, " user "::bigint, " is_admin "::boolean)"
 
 /* Level of an access name from runit_access ("owner" ... NULL). */

@@ -96,13 +96,15 @@ static void on_session(void *arg, const struct bus_event *ev)
 	struct srv *srv = arg;
 
 	if (!strcmp(ev->kind, "closed"))
-		admin_view_remove(srv, (uint64_t)json_integer_value(json_object_get(ev->data, "session")));
+		admin_view_remove(
+		    srv, (uint64_t)json_integer_value(json_object_get(ev->data, "session")));
 }
 
 int admin_view_init(struct srv *srv)
 {
 	srv->admin = calloc(1, sizeof(*srv->admin));
-	if (!srv->admin || bus_on(srv, "session", on_session, srv) || bus_on(srv, NULL, on_event, srv))
+	if (!srv->admin || bus_on(srv, "session", on_session, srv) ||
+	    bus_on(srv, NULL, on_event, srv))
 		return -1;
 	return 0;
 }

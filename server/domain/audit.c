@@ -30,7 +30,7 @@ static void written(void *arg, PGresult *res, const char *err)
 static void announce(struct srv *srv, long long actor_id, const char *action, const char *target,
 		     json_t *detail)
 {
-	static const char *config[] = { "runtime.", "platform.", "settings", "faq" };
+	static const char *config[] = {"runtime.", "platform.", "settings", "faq"};
 	const char *dot = strchr(action, '.');
 	char topic[32];
 

@@ -61,8 +61,8 @@ static void created(void *arg, PGresult *res, const char *err)
 	free(r);
 }
 
-int auth_session_create(struct srv *srv, long long user_id, const char *ip,
-			const char *user_agent, auth_session_cb cb, void *arg)
+int auth_session_create(struct srv *srv, long long user_id, const char *ip, const char *user_agent,
+			auth_session_cb cb, void *arg)
 {
 	struct create_req *r = calloc(1, sizeof(*r));
 	char hash[65], uid[24], ua[513];
@@ -97,8 +97,8 @@ int auth_session_create(struct srv *srv, long long user_id, const char *ip,
 	return 0;
 }
 
-void auth_sess_sign_in(struct sess *s, long long user_id, const char *username,
-		       const char *role, long long session_id)
+void auth_sess_sign_in(struct sess *s, long long user_id, const char *username, const char *role,
+		       long long session_id)
 {
 	s->user_id = user_id;
 	snprintf(s->username, sizeof(s->username), "%s", username);
@@ -133,8 +133,9 @@ static void looked_up(void *arg, PGresult *res, const char *err)
 		log_json(LOG_WARN, "session lookup failed",
 			 json_pack("{s:I, s:s}", "session", (json_int_t)s->id, "error", err));
 	} else if (PQntuples(res) == 1) {
-		auth_sess_sign_in(s, strtoll(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 2),
-				  PQgetvalue(res, 0, 3), strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+		auth_sess_sign_in(s, strtoll(PQgetvalue(res, 0, 1), NULL, 10),
+				  PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+				  strtoll(PQgetvalue(res, 0, 0), NULL, 10));
 	} else {
 		s->auth_state = SESS_AUTH_INVALID;
 	}
@@ -159,7 +160,7 @@ static int token_from_request(struct lws *wsi, char *out, size_t outsz)
 void auth_sess_on_established(struct sess *s, struct lws *wsi)
 {
 	char token[128], hash[65];
-	const char *p[1] = { hash };
+	const char *p[1] = {hash};
 	uint64_t *sid;
 
 	if (lws_hdr_copy(wsi, s->user_agent, sizeof(s->user_agent), WSI_TOKEN_HTTP_USER_AGENT) < 0)
@@ -202,7 +203,7 @@ static uv_timer_t sweep_timer;
 struct end_match {
 	long long session_id; /* > 0: this login session */
 	long long user_id;    /* > 0: every login session of this user ... */
-	long long keep;       /* ... but this one */
+	long long keep;	      /* ... but this one */
 	const char *reason;
 };
 
@@ -217,14 +218,13 @@ static void end_one(struct sess *s, void *arg)
 			      : (s->user_id != m->user_id || s->auth_session_id == m->keep))
 		return;
 	code = !strcmp(m->reason, AUTH_END_ACCOUNT_DISABLED) ? AUTH_CLOSE_DISABLED
-							      : AUTH_CLOSE_SIGNED_OUT;
+							     : AUTH_CLOSE_SIGNED_OUT;
 	log_json(LOG_INFO, "closing signed-out session",
 		 json_pack("{s:I, s:I, s:s}", "session", (json_int_t)s->id, "user_id",
 			   (json_int_t)s->user_id, "reason", m->reason));
 	sess_notify(s, "session/ended", json_pack("{s:s}", "reason", m->reason));
 	auth_sess_sign_out(s);
-	sess_close(s, code,
-		   code == AUTH_CLOSE_DISABLED ? "account disabled" : "signed out");
+	sess_close(s, code, code == AUTH_CLOSE_DISABLED ? "account disabled" : "signed out");
 }
 
 static void end_local(struct srv *srv, const struct end_match *m)
@@ -259,7 +259,7 @@ static void end_everywhere(struct srv *srv, const struct end_match *m)
 
 void auth_sess_end_session(struct srv *srv, long long session_id, const char *reason)
 {
-	struct end_match m = { session_id, 0, 0, reason };
+	struct end_match m = {session_id, 0, 0, reason};
 
 	if (session_id > 0)
 		end_everywhere(srv, &m);
@@ -268,7 +268,7 @@ void auth_sess_end_session(struct srv *srv, long long session_id, const char *re
 void auth_sess_end_user(struct srv *srv, long long user_id, long long keep_session_id,
 			const char *reason)
 {
-	struct end_match m = { 0, user_id, keep_session_id, reason };
+	struct end_match m = {0, user_id, keep_session_id, reason};
 
 	if (user_id > 0)
 		end_everywhere(srv, &m);
@@ -276,9 +276,9 @@ void auth_sess_end_user(struct srv *srv, long long user_id, long long keep_sessi
 
 static const char *known_reason(const char *r)
 {
-	static const char *const all[] = { AUTH_END_LOGGED_OUT, AUTH_END_REVOKED,
-					   AUTH_END_PASSWORD_CHANGED, AUTH_END_EXPIRED,
-					   AUTH_END_ACCOUNT_DISABLED };
+	static const char *const all[] = {AUTH_END_LOGGED_OUT, AUTH_END_REVOKED,
+					  AUTH_END_PASSWORD_CHANGED, AUTH_END_EXPIRED,
+					  AUTH_END_ACCOUNT_DISABLED};
 
 	for (size_t i = 0; r && i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(r, all[i]))
@@ -292,7 +292,7 @@ static void sweep(struct srv *srv);
 static void on_notify(void *arg, const char *channel, const char *payload)
 {
 	struct srv *srv = arg;
-	struct end_match m = { 0 };
+	struct end_match m = {0};
 	json_int_t s = 0, u = 0, k = 0;
 	const char *r = NULL;
 	json_t *j;
@@ -355,8 +355,8 @@ static void swept(void *arg, PGresult *res, const char *err)
 		return;
 	}
 	for (int i = 0; srv && i < PQntuples(res); i++) {
-		struct end_match m = { strtoll(PQgetvalue(res, i, 0), NULL, 10), 0, 0,
-				       known_reason(PQgetvalue(res, i, 1)) };
+		struct end_match m = {strtoll(PQgetvalue(res, i, 0), NULL, 10), 0, 0,
+				      known_reason(PQgetvalue(res, i, 1))};
 		if (m.reason)
 			end_local(srv, &m);
 	}
@@ -364,7 +364,7 @@ static void swept(void *arg, PGresult *res, const char *err)
 
 static void sweep(struct srv *srv)
 {
-	struct id_list l = { malloc(256), 1, 256, 0 };
+	struct id_list l = {malloc(256), 1, 256, 0};
 	const char *p[1];
 
 	if (!l.buf)

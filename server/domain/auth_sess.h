@@ -28,8 +28,8 @@ int auth_token_hash(const char *token, char hash_hex[65]);
  */
 typedef void (*auth_session_cb)(void *arg, const char *token, long long session_id,
 				long long expires_unix, const char *err);
-int auth_session_create(struct srv *srv, long long user_id, const char *ip,
-			const char *user_agent, auth_session_cb cb, void *arg);
+int auth_session_create(struct srv *srv, long long user_id, const char *ip, const char *user_agent,
+			auth_session_cb cb, void *arg);
 
 /*
  * Called when a websocket is established: if the upgrade carried a token,
@@ -39,8 +39,8 @@ int auth_session_create(struct srv *srv, long long user_id, const char *ip,
 void auth_sess_on_established(struct sess *s, struct lws *wsi);
 
 /* Make the websocket act as this user from now on. */
-void auth_sess_sign_in(struct sess *s, long long user_id, const char *username,
-		       const char *role, long long session_id);
+void auth_sess_sign_in(struct sess *s, long long user_id, const char *username, const char *role,
+		       long long session_id);
 void auth_sess_sign_out(struct sess *s);
 
 /*

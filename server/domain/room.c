@@ -29,7 +29,7 @@ struct sess_rooms {
 
 /* The server's t->rooms (srv->rooms). */
 struct room_table {
-	struct room **rooms;         /* by project id */
+	struct room **rooms;	     /* by project id */
 	struct sess_rooms **by_sess; /* by session id */
 	size_t nrooms, nsess;
 	room_left_fn on_left;
@@ -216,7 +216,8 @@ void room_leave_all(struct srv *srv, uint64_t sid)
 static void on_session(void *arg, const struct bus_event *ev)
 {
 	if (!strcmp(ev->kind, "closed"))
-		room_leave_all(arg, (uint64_t)json_integer_value(json_object_get(ev->data, "session")));
+		room_leave_all(arg,
+			       (uint64_t)json_integer_value(json_object_get(ev->data, "session")));
 }
 
 int room_init(struct srv *srv, room_left_fn on_left)

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *state_names[] = { "queued",   "starting", "building",
-				      "running",  "stopping", "finished" };
+static const char *state_names[] = {"queued",  "starting", "building",
+				    "running", "stopping", "finished"};
 
 const char *run_state_name(enum run_state s)
 {
@@ -85,7 +85,7 @@ static void set_state(struct run *r, enum run_state s)
 	run_emit_status(r);
 	if (s != RS_FINISHED && s != RS_STOPPING) {
 		char id[24];
-		const char *p[2] = { state_names[s], id };
+		const char *p[2] = {state_names[s], id};
 		snprintf(id, sizeof(id), "%lld", r->id);
 		db_query(r->eng->srv->db,
 			 "UPDATE runs SET state = $1, started_at = CASE WHEN $1 = 'running' "
@@ -105,8 +105,8 @@ static void publish_started(struct run *r)
 {
 	bus_publish(r->eng->srv, "run", "started",
 		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)r->id, "user",
-			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
-			      r->runtime_code));
+			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
+			      "runtime", r->runtime_code));
 }
 
 /* ---------- ending ---------- */
@@ -249,11 +249,11 @@ void run_release(struct run *r)
 	}
 	run_emit_exit(r);
 	bus_publish(eng->srv, "run", "ended",
-		    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run", (json_int_t)r->id, "user",
-			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
-			      r->runtime_code, "reason", r->reason, "exit_code",
-			      r->have_exit ? json_integer(r->exit_code) : json_null(), "output_bytes",
-			      (json_int_t)r->out_bytes));
+		    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run", (json_int_t)r->id,
+			      "user", (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
+			      "runtime", r->runtime_code, "reason", r->reason, "exit_code",
+			      r->have_exit ? json_integer(r->exit_code) : json_null(),
+			      "output_bytes", (json_int_t)r->out_bytes));
 	unlink_run(r);
 	run_slot_released(eng, r);
 	uv_timer_stop(&r->flush);
@@ -350,7 +350,7 @@ static void att_end(void *arg, const struct plat_err *err)
 static void files_put(void *arg, const struct plat_err *err)
 {
 	struct run *r = arg;
-	static const struct plat_attach_cbs cbs = { att_ready, run_on_output, att_end };
+	static const struct plat_attach_cbs cbs = {att_ready, run_on_output, att_end};
 
 	free(r->tar);
 	r->tar = NULL;
@@ -436,9 +436,9 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 static int make_argv(struct run *r, const char **argv, size_t max)
 {
 	static const char script[] =
-		"n=$1; m=$2; shift 2; c=''; i=1; while [ $i -le $n ]; do c=\"$c \\\"\\${$i}\\\"\"; "
-		"i=$((i+1)); done; eval \"$c\" || exit $?; shift $n; printf '%s\\n' \"$m\"; "
-		"exec \"$@\"";
+	    "n=$1; m=$2; shift 2; c=''; i=1; while [ $i -le $n ]; do c=\"$c \\\"\\${$i}\\\"\"; "
+	    "i=$((i+1)); done; eval \"$c\" || exit $?; shift $n; printf '%s\\n' \"$m\"; "
+	    "exec \"$@\"";
 	size_t n = 0, i;
 	static char nbuf[16];
 
@@ -469,7 +469,7 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 /* Start the container side of a run whose row exists. */
 void run_launch(struct run *r)
 {
-	struct plat_spec spec = { 0 };
+	struct plat_spec spec = {0};
 	const char *argv[600];
 	const char *envv[130];
 	struct plat_label labels[4];
@@ -477,7 +477,7 @@ void run_launch(struct run *r)
 	const char *k;
 	json_t *v;
 	size_t ne = 0;
-	char *owned[130] = { 0 };
+	char *owned[130] = {0};
 
 	set_state(r, RS_STARTING);
 	if (make_argv(r, argv, sizeof(argv) / sizeof(argv[0]))) {
@@ -506,10 +506,10 @@ void run_launch(struct run *r)
 		snprintf(rid, sizeof(rid), "%lld", r->id);
 	else
 		snprintf(rid, sizeof(rid), "warm");
-	labels[0] = (struct plat_label){ "run-it.instance", r->eng->srv->cfg.instance };
-	labels[1] = (struct plat_label){ "run-it.run", rid };
-	labels[2] = (struct plat_label){ "run-it.user", uid };
-	labels[3] = (struct plat_label){ "run-it.project", pid };
+	labels[0] = (struct plat_label){"run-it.instance", r->eng->srv->cfg.instance};
+	labels[1] = (struct plat_label){"run-it.run", rid};
+	labels[2] = (struct plat_label){"run-it.user", uid};
+	labels[3] = (struct plat_label){"run-it.project", pid};
 	snprintf(name, sizeof(name), "runit-%s-run-%lld", r->eng->srv->cfg.instance, r->id);
 
 	spec.name = r->id ? name : NULL;
@@ -617,10 +617,10 @@ int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, 
 {
 	return !w->ending && !strcmp(w->image, image) &&
 	       (w->build_cmd ? build_cmd && json_equal(w->build_cmd, build_cmd) : !build_cmd) &&
-	       json_equal(w->run_cmd, run_cmd) && json_equal(w->env, env) && w->wall_ms == wall_ms &&
-	       w->memory_bytes == memory && w->nano_cpus == cpus && w->pids == pids &&
-	       w->output_limit == output && w->network == network && w->plat == plat &&
-	       !strcmp(w->oci_runtime, oci_runtime);
+	       json_equal(w->run_cmd, run_cmd) && json_equal(w->env, env) &&
+	       w->wall_ms == wall_ms && w->memory_bytes == memory && w->nano_cpus == cpus &&
+	       w->pids == pids && w->output_limit == output && w->network == network &&
+	       w->plat == plat && !strcmp(w->oci_runtime, oci_runtime);
 }
 
 /* Prepare the next run of a finished one: same image, command, env, limits. */
@@ -673,7 +673,9 @@ struct run *run_new(struct run_engine *eng)
 	r->handles_open = 2;
 	runout_init(&r->out, 16384, run_on_chunk, r);
 	randombytes_buf(r->marker_raw, sizeof(r->marker_raw));
-	snprintf(r->marker, sizeof(r->marker), "\x1e" "run-it-build-done-%08x%08x",
+	snprintf(r->marker, sizeof(r->marker),
+		 "\x1e"
+		 "run-it-build-done-%08x%08x",
 		 r->marker_raw[0], r->marker_raw[1]);
 	r->next = eng->runs;
 	eng->runs = r;
@@ -743,7 +745,7 @@ int run_engine_init(struct srv *srv)
 		 "WHERE instance = $1 AND state <> 'finished' RETURNING id",
 		 1, p, reconciled_rows, NULL);
 	plat = run_plat_get(srv, "docker", srv->cfg.docker_host);
-	match[0] = (struct plat_label){ "run-it.instance", srv->cfg.instance };
+	match[0] = (struct plat_label){"run-it.instance", srv->cfg.instance};
 	if (plat)
 		plat_list(plat, match, 1, leftovers_listed, plat);
 	return 0;

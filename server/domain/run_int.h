@@ -45,7 +45,7 @@ struct run {
 	char image[256];
 	json_t *build_cmd; /* NULL when none */
 	json_t *run_cmd;
-	json_t *env;      /* {NAME: value} */
+	json_t *env;	  /* {NAME: value} */
 	json_t *snapshot; /* {path: content} */
 	long long wall_ms, memory_bytes, nano_cpus, pids, output_limit;
 	int network;
@@ -71,14 +71,14 @@ struct run {
 
 	/* output */
 	struct runout out;
-	long long seq;         /* last sequence number used */
-	long long out_bytes;   /* program output counted against the limit */
+	long long seq;		/* last sequence number used */
+	long long out_bytes;	/* program output counted against the limit */
 	long long stored_bytes; /* output written to run_logs (capped) */
 	struct ring_item *ring_head, *ring_tail;
 	size_t ring_bytes;
 	struct watcher *watchers;
 	size_t nwatchers, capwatchers;
-	char *marker_scan;     /* bytes of stdout held while looking for the marker */
+	char *marker_scan; /* bytes of stdout held while looking for the marker */
 	size_t marker_len;
 
 	/* a warm container: prepared (created, started, attached, waiting on

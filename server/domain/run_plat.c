@@ -33,7 +33,7 @@ static int health_started;
 struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint)
 {
 	struct plat_entry *e;
-	struct plat_config cfg = { 0 };
+	struct plat_config cfg = {0};
 
 	for (e = entries; e; e = e->next)
 		if (!strcmp(e->endpoint, endpoint))
@@ -210,7 +210,8 @@ static void rows_for_health(void *arg, PGresult *res, const char *err)
 		pr->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 		snprintf(pr->name, sizeof(pr->name), "%s", PQgetvalue(res, i, 3));
 		if (!p) {
-			set_health(srv, pr->id, pr->name, 0, "this kind of platform is not supported yet");
+			set_health(srv, pr->id, pr->name, 0,
+				   "this kind of platform is not supported yet");
 			free(pr);
 		} else if (plat_ping(p, probed, pr)) {
 			set_health(srv, pr->id, pr->name, 0, "cannot ping");
@@ -223,8 +224,9 @@ static void health_tick(uv_timer_t *t)
 {
 	struct srv *srv = t->data;
 
-	db_query(srv->db, "SELECT id, kind, endpoint, name FROM platforms WHERE enabled ORDER BY id",
-		 0, NULL, rows_for_health, srv);
+	db_query(srv->db,
+		 "SELECT id, kind, endpoint, name FROM platforms WHERE enabled ORDER BY id", 0,
+		 NULL, rows_for_health, srv);
 }
 
 void run_plat_start_health(struct srv *srv, unsigned interval_ms)

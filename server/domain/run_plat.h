@@ -12,9 +12,9 @@
 struct srv;
 
 struct run_platform {
-	long long id;          /* platforms.id, 0 for the built-in fallback */
-	struct plat *plat;     /* shared, owned by the registry */
-	char oci_runtime[64];  /* "" for the engine's default */
+	long long id;	      /* platforms.id, 0 for the built-in fallback */
+	struct plat *plat;    /* shared, owned by the registry */
+	char oci_runtime[64]; /* "" for the engine's default */
 	char name[64];
 };
 

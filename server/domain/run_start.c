@@ -36,9 +36,9 @@ struct run_slot {
 	long long user_id, project_id;
 	struct start_req *latest;  /* the newest start for this slot */
 	struct start_req *waiting; /* a start waiting for the slot */
-	int busy;                  /* a start holds the slot (or its run is alive) */
+	int busy;		   /* a start holds the slot (or its run is alive) */
 	struct run *active;
-	struct run *warm;          /* a prepared container for the next run */
+	struct run *warm; /* a prepared container for the next run */
 };
 
 struct start_req {
@@ -233,8 +233,8 @@ static void run_created(struct start_req *q, long long id)
 	metrics_run_begin(&r->mx, q->rp.name, r->runtime_code, q->c->t_start_ms);
 	bus_publish(q->eng->srv, "run", "queued",
 		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user",
-			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "runtime",
-			      r->runtime_code));
+			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
+			      "runtime", r->runtime_code));
 	rpc_log(q->c, LOG_INFO, "run started",
 		json_pack("{s:I, s:I, s:s, s:s}", "run_id", (json_int_t)id, "project",
 			  (json_int_t)r->project_id, "runtime", r->runtime_code, "platform",
@@ -291,8 +291,10 @@ static void conflict_read(void *arg, PGresult *res, const char *err)
 	    !run_find(q->eng->srv, strtoll(p[0], NULL, 10))) {
 		/* ours, but this process does not know it: left over, end it */
 		if (db_query(q->eng->srv->db,
-			     "UPDATE runs SET state = 'finished', reason = 'error', finished_at = now(), "
-			     "error_message = 'lost by the server' WHERE id = $1 AND state <> 'finished'",
+			     "UPDATE runs SET state = 'finished', reason = 'error', finished_at = "
+			     "now(), "
+			     "error_message = 'lost by the server' WHERE id = $1 AND state <> "
+			     "'finished'",
 			     1, p, stale_finished, q))
 			fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 		return;
@@ -310,7 +312,7 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 {
 	struct start_req *q = arg;
 	char uid[24], pid[24];
-	const char *p[2] = { uid, pid };
+	const char *p[2] = {uid, pid};
 
 	if (res) {
 		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
@@ -333,7 +335,7 @@ static void insert_row(struct start_req *q)
 {
 	char uid[24], pid[24], rt[24], pl[24];
 	char *snap = json_dumps(q->snapshot, JSON_COMPACT);
-	const char *p[6] = { uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, snap };
+	const char *p[6] = {uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, snap};
 
 	if (!snap) {
 		fail(q, PROTO_R_INTERNAL, "out of memory");
@@ -372,7 +374,7 @@ static void snapshot_read(void *arg, PGresult *res, const char *err)
 static void take_snapshot(struct start_req *q)
 {
 	char pid[24];
-	const char *p[1] = { pid };
+	const char *p[1] = {pid};
 
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	if (db_query(q->eng->srv->db,
@@ -434,11 +436,11 @@ static void saved(void *arg, PGresult *res, const char *err)
 	files = json_object_get(json_object_get(ans, "ok"), "files");
 	json_array_foreach(files, i, f)
 	{
-		json_t *n = json_pack("{s:I, s:O, s:O, s:O, s:{s:I, s:s}}", "project",
-				      (json_int_t)q->project_id, "path", json_object_get(f, "path"),
-				      "op", json_object_get(f, "op"), "version",
-				      json_object_get(f, "version"), "by", "id",
-				      (json_int_t)q->user_id, "username", s ? s->username : "");
+		json_t *n =
+		    json_pack("{s:I, s:O, s:O, s:O, s:{s:I, s:s}}", "project",
+			      (json_int_t)q->project_id, "path", json_object_get(f, "path"), "op",
+			      json_object_get(f, "op"), "version", json_object_get(f, "version"),
+			      "by", "id", (json_int_t)q->user_id, "username", s ? s->username : "");
 		room_broadcast(q->eng->srv, q->project_id, "file/changed", n, 0);
 		json_decref(n);
 	}
@@ -453,7 +455,7 @@ static void saved(void *arg, PGresult *res, const char *err)
 static void save_buffers(struct start_req *q)
 {
 	char pid[24], uid[24], *files;
-	const char *p[4] = { uid, q->c->role == PROTO_ROLE_ADMIN ? "true" : "false", pid, NULL };
+	const char *p[4] = {uid, q->c->role == PROTO_ROLE_ADMIN ? "true" : "false", pid, NULL};
 	const char *path;
 	json_t *v;
 
@@ -526,7 +528,8 @@ static void loaded(void *arg, PGresult *res, const char *err)
 		return;
 	}
 	if (PQgetvalue(res, 0, 15)[0] != 't') {
-		fail(q, PROTO_R_FORBIDDEN, "only the owner and editors run a project: fork it to run it");
+		fail(q, PROTO_R_FORBIDDEN,
+		     "only the owner and editors run a project: fork it to run it");
 		return;
 	}
 	if (PQgetvalue(res, 0, 2)[0] != 't') {
@@ -568,7 +571,7 @@ void run_start(struct rpc_call *c, long long project_id, json_t *files)
 	struct run_engine *eng = c->srv->runs;
 	struct start_req *q = calloc(1, sizeof(*q));
 	char pid[24], uid[24];
-	const char *p[2] = { pid, uid };
+	const char *p[2] = {pid, uid};
 
 	if (!q) {
 		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
@@ -591,23 +594,41 @@ void run_start(struct rpc_call *c, long long project_id, json_t *files)
 	q->slot->latest = q;
 	snprintf(pid, sizeof(pid), "%lld", project_id);
 	snprintf(uid, sizeof(uid), "%lld", c->user_id);
-	if (db_query(c->srv->db,
-		     "SELECT rt.id, rt.code, rt.enabled, rt.image, rt.build_cmd, rt.run_cmd, "
-		     "coalesce(rt.wall_ms, " SETTING("default_wall_ms") "), "
-		     "coalesce(rt.memory_bytes, " SETTING("default_memory_bytes") "), "
-		     "coalesce(rt.nano_cpus, " SETTING("default_nano_cpus") "), "
-		     "coalesce(rt.pids, " SETTING("default_pids") "), "
-		     "coalesce(rt.output_bytes, " SETTING("default_output_bytes") "), "
-		     "rt.network_allowed, "
-		     "coalesce(u.max_active_runs, " SETTING("max_active_runs_per_user") "), "
-		     "(SELECT count(*) FROM runs WHERE user_id = $2 AND state <> 'finished' "
-		     "AND project_id <> $1), " SETTING("max_file_bytes") ", "
-		     "(p.owner_id = $2 OR u.role = 'admin' OR EXISTS (SELECT 1 FROM project_members m "
-		     "WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')) "
-		     "FROM projects p JOIN runtimes rt ON rt.id = p.runtime_id JOIN users u ON u.id = $2 "
-		     "WHERE p.id = $1 AND (p.is_public OR p.owner_id = $2 OR u.role = 'admin' OR "
-		     "EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id "
-		     "AND m.user_id = $2))",
-		     2, p, loaded, q))
+	if (db_query(
+		c->srv->db,
+		"SELECT rt.id, rt.code, rt.enabled, rt.image, rt.build_cmd, rt.run_cmd, "
+		"coalesce(rt.wall_ms, " SETTING(
+		    "default_wall_ms") "), "
+				       "coalesce(rt.memory_bytes, " SETTING(
+					   "default_memory_bytes") "), "
+								   "coalesce(rt.nano_cpus,"
+								   " " SETTING(
+								       "default_nano_cpus") "), "
+											    "coales"
+											    "ce(rt."
+											    "pids,"
+											    " " SETTING(
+												"de"
+												"fa"
+												"ul"
+												"t_"
+												"pi"
+												"d"
+												"s") "), "
+												     "coalesce(rt.output_bytes, " SETTING(
+													 "default_output_bytes") "), "
+																 "rt.network_allowed, "
+																 "coalesce(u.max_active_runs, " SETTING(
+																     "max_active_runs_per_user") "), "
+																				 "(SELECT count(*) FROM runs WHERE user_id = $2 AND state <> 'finished' "
+																				 "AND project_id <> $1), " SETTING(
+																				     "max_file_bytes") ", "
+																						       "(p.owner_id = $2 OR u.role = 'admin' OR EXISTS (SELECT 1 FROM project_members m "
+																						       "WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')) "
+																						       "FROM projects p JOIN runtimes rt ON rt.id = p.runtime_id JOIN users u ON u.id = $2 "
+																						       "WHERE p.id = $1 AND (p.is_public OR p.owner_id = $2 OR u.role = 'admin' OR "
+																						       "EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id "
+																						       "AND m.user_id = $2))",
+		2, p, loaded, q))
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 }

@@ -29,7 +29,8 @@
 void run_db_ignore(void *arg, PGresult *res, const char *err)
 {
 	if (!res)
-		log_json(LOG_WARN, "run bookkeeping query failed", json_pack("{s:s}", "error", err));
+		log_json(LOG_WARN, "run bookkeeping query failed",
+			 json_pack("{s:s}", "error", err));
 }
 
 /* ---------- watchers ---------- */
@@ -49,7 +50,7 @@ static struct watcher *watcher_get(struct run *r, uint64_t sess, int add)
 		r->watchers = w;
 		r->capwatchers = cap;
 	}
-	r->watchers[r->nwatchers] = (struct watcher){ sess, 0 };
+	r->watchers[r->nwatchers] = (struct watcher){sess, 0};
 	return &r->watchers[r->nwatchers++];
 }
 
@@ -168,11 +169,10 @@ static void persisted(void *arg, PGresult *res, const char *err)
  * so the row is finished (and run/exit sent) only after every event before
  * it is readable with run/logs. Output past STORE_MAX_BYTES is not stored.
  */
-static void persist(struct run *r, long long seq, const char *stream, const char *data,
-		    size_t len)
+static void persist(struct run *r, long long seq, const char *stream, const char *data, size_t len)
 {
 	char rid[24], sq[24];
-	const char *p[4] = { rid, sq, stream, data };
+	const char *p[4] = {rid, sq, stream, data};
 	if (!strcmp(stream, "stdout") || !strcmp(stream, "stderr")) {
 		if (r->stored_bytes >= STORE_MAX_BYTES)
 			return;
@@ -241,9 +241,10 @@ static json_t *exit_params(struct run *r, long long seq)
 			      (json_int_t)seq, "project", (json_int_t)r->project_id, "reason",
 			      r->reason, "duration_ms", (json_int_t)duration_ms(r));
 
-	json_object_set_new(p, "exit_code", r->have_exit ? json_integer(r->exit_code) : json_null());
-	json_object_set_new(p, "first_byte_ms", r->t_first_byte >= 0 ? json_integer(r->t_first_byte)
-								  : json_null());
+	json_object_set_new(p, "exit_code",
+			    r->have_exit ? json_integer(r->exit_code) : json_null());
+	json_object_set_new(p, "first_byte_ms",
+			    r->t_first_byte >= 0 ? json_integer(r->t_first_byte) : json_null());
 	if (r->message[0])
 		json_object_set_new(p, "message", json_string(r->message));
 	return p;
@@ -360,7 +361,7 @@ static void row_finished(void *arg, PGresult *res, const char *err)
 {
 	struct run *r = arg;
 	char pid[24];
-	const char *p[1] = { pid };
+	const char *p[1] = {pid};
 
 	if (!res)
 		log_json(LOG_ERROR, "cannot record the end of a run",
@@ -401,18 +402,19 @@ void run_finish_db(struct run *r)
 	p[5] = ob;
 	p[6] = seq;
 	p[7] = r->message[0] ? r->message : NULL;
-	if (db_query(r->eng->srv->db,
-		     "UPDATE runs SET state = 'finished', reason = $2, exit_code = $3, "
-		     "finished_at = now(), duration_ms = $4, first_byte_ms = $5, output_bytes = $6, "
-		     "last_seq = $7, error_message = left($8, 4096) WHERE id = $1",
-		     8, p, row_finished, r))
+	if (db_query(
+		r->eng->srv->db,
+		"UPDATE runs SET state = 'finished', reason = $2, exit_code = $3, "
+		"finished_at = now(), duration_ms = $4, first_byte_ms = $5, output_bytes = $6, "
+		"last_seq = $7, error_message = left($8, 4096) WHERE id = $1",
+		8, p, row_finished, r))
 		row_finished(r, NULL, "database unavailable");
 }
 
 void run_db_set_container(struct run *r)
 {
 	char id[24];
-	const char *p[2] = { r->cid, id };
+	const char *p[2] = {r->cid, id};
 
 	snprintf(id, sizeof(id), "%lld", r->id);
 	db_query(r->eng->srv->db, "UPDATE runs SET container_id = $1 WHERE id = $2", 2, p,
@@ -473,7 +475,8 @@ static void replay_rows(void *arg, PGresult *res, const char *err)
 		if (seq > expect)
 			sess_notify(s, "run/gap",
 				    json_pack("{s:I, s:I, s:I}", "run", (json_int_t)rp->run_id,
-					      "from", (json_int_t)expect, "to", (json_int_t)(seq - 1)));
+					      "from", (json_int_t)expect, "to",
+					      (json_int_t)(seq - 1)));
 		if (note)
 			sess_notify(s, method, note);
 		expect = seq + 1;
@@ -508,7 +511,7 @@ void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long
 {
 	struct replay *rp = calloc(1, sizeof(*rp));
 	char rid[24], from[24];
-	const char *p[2] = { rid, from };
+	const char *p[2] = {rid, from};
 
 	if (!rp) {
 		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);

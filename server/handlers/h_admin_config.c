@@ -27,11 +27,11 @@
 #include <string.h>
 
 enum ftype {
-	F_STR,      /* text, min..max characters, no control characters */
-	F_TEXT,     /* text, min..max characters, newlines allowed */
-	F_TOKEN,    /* os, arch: [a-z0-9_.-]{1,32} */
-	F_CODE,     /* runtime code */
-	F_PNAME,    /* platform name */
+	F_STR,	 /* text, min..max characters, no control characters */
+	F_TEXT,	 /* text, min..max characters, newlines allowed */
+	F_TOKEN, /* os, arch: [a-z0-9_.-]{1,32} */
+	F_CODE,	 /* runtime code */
+	F_PNAME, /* platform name */
 	F_IMAGE,
 	F_ARGV,
 	F_PATH,
@@ -44,8 +44,8 @@ enum ftype {
 	F_OPTIONS,
 };
 
-#define REQ 1u  /* required on create */
-#define NUL 2u  /* may be null (reset to the default) */
+#define REQ 1u /* required on create */
+#define NUL 2u /* may be null (reset to the default) */
 
 struct field {
 	const char *name;
@@ -55,35 +55,32 @@ struct field {
 };
 
 static const struct field runtime_fields[] = {
-	{ "code", F_CODE, REQ, 0, 0 },
-	{ "name", F_STR, REQ, 1, 100 },
-	{ "language", F_STR, REQ, 1, 50 },
-	{ "version", F_STR, REQ, 1, 50 },
-	{ "os", F_TOKEN, 0, 0, 0 },
-	{ "arch", F_TOKEN, 0, 0, 0 },
-	{ "image", F_IMAGE, REQ, 0, 0 },
-	{ "build_cmd", F_ARGV, NUL, 0, 0 },
-	{ "run_cmd", F_ARGV, REQ, 0, 0 },
-	{ "entry_file", F_PATH, REQ, 0, 0 },
-	{ "template", F_TEMPLATE, 0, 0, 0 },
-	{ "description", F_TEXT, 0, 0, 10000 },
-	{ "faq", F_FAQ, 0, 0, 0 },
-	{ "wall_ms", F_INT, NUL, 100, 3600000 },
-	{ "memory_bytes", F_INT, NUL, 6291456, 68719476736LL },
-	{ "nano_cpus", F_INT, NUL, 10000000, 64000000000LL },
-	{ "pids", F_INT, NUL, 8, 65536 },
-	{ "output_bytes", F_INT, NUL, 1024, 1073741824 },
-	{ "network_allowed", F_BOOL, 0, 0, 0 },
-	{ "enabled", F_BOOL, 0, 0, 0 },
+    {"code", F_CODE, REQ, 0, 0},
+    {"name", F_STR, REQ, 1, 100},
+    {"language", F_STR, REQ, 1, 50},
+    {"version", F_STR, REQ, 1, 50},
+    {"os", F_TOKEN, 0, 0, 0},
+    {"arch", F_TOKEN, 0, 0, 0},
+    {"image", F_IMAGE, REQ, 0, 0},
+    {"build_cmd", F_ARGV, NUL, 0, 0},
+    {"run_cmd", F_ARGV, REQ, 0, 0},
+    {"entry_file", F_PATH, REQ, 0, 0},
+    {"template", F_TEMPLATE, 0, 0, 0},
+    {"description", F_TEXT, 0, 0, 10000},
+    {"faq", F_FAQ, 0, 0, 0},
+    {"wall_ms", F_INT, NUL, 100, 3600000},
+    {"memory_bytes", F_INT, NUL, 6291456, 68719476736LL},
+    {"nano_cpus", F_INT, NUL, 10000000, 64000000000LL},
+    {"pids", F_INT, NUL, 8, 65536},
+    {"output_bytes", F_INT, NUL, 1024, 1073741824},
+    {"network_allowed", F_BOOL, 0, 0, 0},
+    {"enabled", F_BOOL, 0, 0, 0},
 };
 
 static const struct field platform_fields[] = {
-	{ "name", F_PNAME, REQ, 0, 0 },
-	{ "kind", F_KIND, REQ, 0, 0 },
-	{ "endpoint", F_ENDPOINT, REQ, 0, 0 },
-	{ "options", F_OPTIONS, 0, 0, 0 },
-	{ "enabled", F_BOOL, 0, 0, 0 },
-	{ "is_default", F_BOOL, 0, 0, 0 },
+    {"name", F_PNAME, REQ, 0, 0},	 {"kind", F_KIND, REQ, 0, 0},
+    {"endpoint", F_ENDPOINT, REQ, 0, 0}, {"options", F_OPTIONS, 0, 0, 0},
+    {"enabled", F_BOOL, 0, 0, 0},	 {"is_default", F_BOOL, 0, 0, 0},
 };
 
 #define NFIELDS(t) (sizeof(t) / sizeof(t[0]))
@@ -159,15 +156,16 @@ static const char *field_invalid(const struct field *f, json_t *v)
  * patch of the validated members (new reference). creating: required
  * fields must be there. NULL after failing c.
  */
-static json_t *patch_from(struct rpc_call *c, json_t *params, const struct field *fields,
-			  size_t n, int creating, const char *const *skip)
+static json_t *patch_from(struct rpc_call *c, json_t *params, const struct field *fields, size_t n,
+			  int creating, const char *const *skip)
 {
 	json_t *patch = json_object(), *v;
 	const char *key, *why;
 	char msg[200];
 	size_t i;
 
-	json_object_foreach(params, key, v) {
+	json_object_foreach(params, key, v)
+	{
 		int skipped = 0;
 		for (const char *const *k = skip; k && *k; k++)
 			skipped |= !strcmp(*k, key);
@@ -200,9 +198,9 @@ out_fail:
 
 /* After a change: audit it, then answer with the statement's result. */
 struct change {
-	const char *action;  /* "runtime.update" */
-	const char *kind;    /* "runtime" */
-	json_t *detail;      /* for the audit log, owned */
+	const char *action; /* "runtime.update" */
+	const char *kind;   /* "runtime" */
+	json_t *detail;	    /* for the audit log, owned */
 };
 
 static void audited(void *arg, struct rpc_call *c, json_t *ok)
@@ -231,7 +229,8 @@ static json_t *detail_of(json_t *patch)
 	json_t *d = json_object(), *v;
 	const char *k;
 
-	json_object_foreach(patch, k, v) {
+	json_object_foreach(patch, k, v)
+	{
 		int big = !strcmp(k, "template") || !strcmp(k, "faq") || !strcmp(k, "description");
 		json_object_set_new(d, k, big ? json_true() : json_incref(v));
 	}
@@ -291,23 +290,24 @@ static char *dump(struct rpc_call *c, json_t *j)
 
 /* ---- runtimes ---- */
 
-#define RT_OUT(r)                                                                          \
-	"to_jsonb(" r ") - 'seed_digest' || jsonb_build_object('seeded', " r                \
-	".seed_digest IS NOT NULL, 'projects', (SELECT count(*) FROM projects pp"           \
+#define RT_OUT(r)                                                                                  \
+	"to_jsonb(" r ") - 'seed_digest' || jsonb_build_object('seeded', " r                       \
+	".seed_digest IS NOT NULL, 'projects', (SELECT count(*) FROM projects pp"                  \
 	" WHERE pp.runtime_id = " r ".id))"
 
 static void h_runtime_list(void *ctx, struct proto_msg *msg)
 {
 	dbcall(ctx,
-	       "SELECT runit_ok(jsonb_build_object('runtimes', coalesce(jsonb_agg(" RT_OUT("r")
-	       " ORDER BY r.code), '[]'::jsonb))) FROM runtimes r",
+	       "SELECT runit_ok(jsonb_build_object('runtimes', coalesce(jsonb_agg(" RT_OUT(
+		   "r") " ORDER BY r.code), '[]'::jsonb))) FROM runtimes r",
 	       0, NULL, NULL, NULL);
 }
 
 static void h_runtime_create(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
-	json_t *patch = patch_from(c, msg->params, runtime_fields, NFIELDS(runtime_fields), 1, NULL);
+	json_t *patch =
+	    patch_from(c, msg->params, runtime_fields, NFIELDS(runtime_fields), 1, NULL);
 	const char *p[1];
 	char *text;
 
@@ -337,8 +337,8 @@ static void h_runtime_create(void *ctx, struct proto_msg *msg)
 
 static void h_runtime_update(void *ctx, struct proto_msg *msg)
 {
-	static const char *const skip_id[] = { "id", NULL };
-	static const char *const skip_code[] = { "code", NULL };
+	static const char *const skip_id[] = {"id", NULL};
+	static const char *const skip_code[] = {"code", NULL};
 	struct rpc_call *c = ctx;
 	char idbuf[24], *text;
 	const char *id, *code, *p[3];
@@ -368,8 +368,9 @@ static void h_runtime_update(void *ctx, struct proto_msg *msg)
 		    "  FROM jsonb_populate_record(t, $1::jsonb) n)"
 		    " WHERE CASE WHEN $2::bigint IS NOT NULL THEN t.id = $2::bigint"
 		    "  ELSE t.code = $3::text END RETURNING t.*)"
-		    " SELECT coalesce((SELECT runit_ok(" RT_OUT("r") ") FROM r),"
-		    "  runit_err('NOT_FOUND', 'no such runtime'))",
+		    " SELECT coalesce((SELECT runit_ok(" RT_OUT(
+			"r") ") FROM r),"
+			     "  runit_err('NOT_FOUND', 'no such runtime'))",
 		    3, p);
 	json_decref(patch);
 	free(text);
@@ -385,19 +386,20 @@ static void h_runtime_delete(void *ctx, struct proto_msg *msg)
 		return;
 	p[0] = id;
 	p[1] = code;
-	send_change(c, "runtime.delete", "runtime", json_object(),
-		    "WITH t AS (SELECT id, code FROM runtimes WHERE CASE WHEN $1::bigint IS NOT NULL"
-		    "  THEN id = $1::bigint ELSE code = $2::text END),"
-		    " n AS (SELECT count(*) AS c FROM projects WHERE runtime_id IN (SELECT id FROM t)),"
-		    " d AS (DELETE FROM runtimes WHERE id IN (SELECT id FROM t)"
-		    "  AND (SELECT c FROM n) = 0 RETURNING id, code)"
-		    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t)"
-		    "  THEN runit_err('NOT_FOUND', 'no such runtime')"
-		    " WHEN (SELECT c FROM n) > 0 THEN runit_err('CONFLICT', format("
-		    "  '%s project(s) use this runtime: disable it instead (enabled: false)',"
-		    "  (SELECT c FROM n)), jsonb_build_object('projects', (SELECT c FROM n)))"
-		    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'code', code)) FROM d) END",
-		    2, p);
+	send_change(
+	    c, "runtime.delete", "runtime", json_object(),
+	    "WITH t AS (SELECT id, code FROM runtimes WHERE CASE WHEN $1::bigint IS NOT NULL"
+	    "  THEN id = $1::bigint ELSE code = $2::text END),"
+	    " n AS (SELECT count(*) AS c FROM projects WHERE runtime_id IN (SELECT id FROM t)),"
+	    " d AS (DELETE FROM runtimes WHERE id IN (SELECT id FROM t)"
+	    "  AND (SELECT c FROM n) = 0 RETURNING id, code)"
+	    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t)"
+	    "  THEN runit_err('NOT_FOUND', 'no such runtime')"
+	    " WHEN (SELECT c FROM n) > 0 THEN runit_err('CONFLICT', format("
+	    "  '%s project(s) use this runtime: disable it instead (enabled: false)',"
+	    "  (SELECT c FROM n)), jsonb_build_object('projects', (SELECT c FROM n)))"
+	    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'code', code)) FROM d) END",
+	    2, p);
 }
 
 /* ---- platforms ---- */
@@ -412,7 +414,7 @@ static void h_platform_list(void *ctx, struct proto_msg *msg)
 
 static void platform_save(struct rpc_call *c, json_t *params, int creating)
 {
-	static const char *const skip_id[] = { "id", NULL };
+	static const char *const skip_id[] = {"id", NULL};
 	char idbuf[24] = "", *text;
 	const char *p[2], *id = NULL;
 	json_t *patch;
@@ -470,17 +472,18 @@ static void h_platform_delete(void *ctx, struct proto_msg *msg)
 		return;
 	p[0] = id;
 	p[1] = name;
-	send_change(c, "platform.delete", "platform", json_object(),
-		    "WITH t AS (SELECT id, name, is_default FROM platforms WHERE CASE WHEN"
-		    "  $1::bigint IS NOT NULL THEN id = $1::bigint ELSE name = $2::text END),"
-		    " d AS (DELETE FROM platforms WHERE id IN (SELECT id FROM t WHERE NOT is_default)"
-		    "  RETURNING id, name)"
-		    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t)"
-		    "  THEN runit_err('NOT_FOUND', 'no such platform')"
-		    " WHEN (SELECT is_default FROM t) THEN runit_err('CONFLICT',"
-		    "  'the default platform cannot be deleted: make another platform the default first')"
-		    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'name', name)) FROM d) END",
-		    2, p);
+	send_change(
+	    c, "platform.delete", "platform", json_object(),
+	    "WITH t AS (SELECT id, name, is_default FROM platforms WHERE CASE WHEN"
+	    "  $1::bigint IS NOT NULL THEN id = $1::bigint ELSE name = $2::text END),"
+	    " d AS (DELETE FROM platforms WHERE id IN (SELECT id FROM t WHERE NOT is_default)"
+	    "  RETURNING id, name)"
+	    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t)"
+	    "  THEN runit_err('NOT_FOUND', 'no such platform')"
+	    " WHEN (SELECT is_default FROM t) THEN runit_err('CONFLICT',"
+	    "  'the default platform cannot be deleted: make another platform the default first')"
+	    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'name', name)) FROM d) END",
+	    2, p);
 }
 
 /* ---- settings and the global FAQ ---- */
@@ -529,7 +532,7 @@ static void write_settings(struct rpc_call *c, json_t *changes, const char *acti
 {
 	struct set_req *r = calloc(1, sizeof(*r));
 	char uid[24], *text = json_dumps(changes, JSON_COMPACT);
-	const char *p[2] = { text, uid };
+	const char *p[2] = {text, uid};
 
 	if (!r || !text) {
 		free(r);
@@ -541,13 +544,14 @@ static void write_settings(struct rpc_call *c, json_t *changes, const char *acti
 	snprintf(uid, sizeof(uid), "%lld", c->user_id);
 	r->changes = changes;
 	r->action = action;
-	if (dbcall(c,
-		   "WITH u AS (INSERT INTO settings (key, value, updated_by)"
-		   " SELECT key, value, $2::bigint FROM jsonb_each($1::jsonb)"
-		   " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,"
-		   "  updated_by = EXCLUDED.updated_by, updated_at = now() RETURNING key)"
-		   " SELECT runit_ok(jsonb_build_object('updated', (SELECT jsonb_agg(key) FROM u)))",
-		   2, p, settings_written, r)) {
+	if (dbcall(
+		c,
+		"WITH u AS (INSERT INTO settings (key, value, updated_by)"
+		" SELECT key, value, $2::bigint FROM jsonb_each($1::jsonb)"
+		" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,"
+		"  updated_by = EXCLUDED.updated_by, updated_at = now() RETURNING key)"
+		" SELECT runit_ok(jsonb_build_object('updated', (SELECT jsonb_agg(key) FROM u)))",
+		2, p, settings_written, r)) {
 		json_decref(changes);
 		free(r);
 	}
@@ -565,7 +569,8 @@ static void h_settings_set(void *ctx, struct proto_msg *msg)
 		rpc_fail(c, PROTO_R_INVALID_PARAMS, "no setting given", NULL);
 		return;
 	}
-	json_object_foreach(msg->params, key, v) {
+	json_object_foreach(msg->params, key, v)
+	{
 		if ((why = settings_check(key, v))) {
 			snprintf(m, sizeof(m), "%.64s: %s", key, why);
 			rpc_fail(c, PROTO_R_INVALID_PARAMS, m, json_pack("{s:s}", "key", key));
@@ -594,17 +599,17 @@ static void h_faq_set(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method admin_config_methods[] = {
-	{ "admin/runtime/list", PROTO_ROLE_ADMIN, h_runtime_list },
-	{ "admin/runtime/create", PROTO_ROLE_ADMIN, h_runtime_create },
-	{ "admin/runtime/update", PROTO_ROLE_ADMIN, h_runtime_update },
-	{ "admin/runtime/delete", PROTO_ROLE_ADMIN, h_runtime_delete },
-	{ "admin/platform/list", PROTO_ROLE_ADMIN, h_platform_list },
-	{ "admin/platform/create", PROTO_ROLE_ADMIN, h_platform_create },
-	{ "admin/platform/update", PROTO_ROLE_ADMIN, h_platform_update },
-	{ "admin/platform/delete", PROTO_ROLE_ADMIN, h_platform_delete },
-	{ "admin/settings/get", PROTO_ROLE_ADMIN, h_settings_get },
-	{ "admin/settings/set", PROTO_ROLE_ADMIN, h_settings_set },
-	{ "admin/faq/set", PROTO_ROLE_ADMIN, h_faq_set },
+    {"admin/runtime/list", PROTO_ROLE_ADMIN, h_runtime_list},
+    {"admin/runtime/create", PROTO_ROLE_ADMIN, h_runtime_create},
+    {"admin/runtime/update", PROTO_ROLE_ADMIN, h_runtime_update},
+    {"admin/runtime/delete", PROTO_ROLE_ADMIN, h_runtime_delete},
+    {"admin/platform/list", PROTO_ROLE_ADMIN, h_platform_list},
+    {"admin/platform/create", PROTO_ROLE_ADMIN, h_platform_create},
+    {"admin/platform/update", PROTO_ROLE_ADMIN, h_platform_update},
+    {"admin/platform/delete", PROTO_ROLE_ADMIN, h_platform_delete},
+    {"admin/settings/get", PROTO_ROLE_ADMIN, h_settings_get},
+    {"admin/settings/set", PROTO_ROLE_ADMIN, h_settings_set},
+    {"admin/faq/set", PROTO_ROLE_ADMIN, h_faq_set},
 };
 const size_t admin_config_methods_count =
-	sizeof(admin_config_methods) / sizeof(admin_config_methods[0]);
+    sizeof(admin_config_methods) / sizeof(admin_config_methods[0]);

@@ -54,25 +54,24 @@ static void platforms_read(void *arg, PGresult *res, const char *err)
 	if (res) {
 		for (int i = 0; i < PQntuples(res); i++)
 			json_array_append_new(
-				plats, json_pack("{s:I, s:s, s:s, s:s, s:b, s:b, s:s, s:I}", "id",
-						 (json_int_t)strtoll(PQgetvalue(res, i, 0), NULL, 10),
-						 "name", PQgetvalue(res, i, 1), "kind",
-						 PQgetvalue(res, i, 2), "endpoint", PQgetvalue(res, i, 3),
-						 "enabled", PQgetvalue(res, i, 4)[0] == 't', "default",
-						 PQgetvalue(res, i, 5)[0] == 't', "health",
-						 run_plat_health(strtoll(PQgetvalue(res, i, 0), NULL, 10)),
-						 "active_runs",
-						 (json_int_t)run_count_on_platform(
-							 sn->c->srv,
-							 strtoll(PQgetvalue(res, i, 0), NULL, 10))));
+			    plats,
+			    json_pack("{s:I, s:s, s:s, s:s, s:b, s:b, s:s, s:I}", "id",
+				      (json_int_t)strtoll(PQgetvalue(res, i, 0), NULL, 10), "name",
+				      PQgetvalue(res, i, 1), "kind", PQgetvalue(res, i, 2),
+				      "endpoint", PQgetvalue(res, i, 3), "enabled",
+				      PQgetvalue(res, i, 4)[0] == 't', "default",
+				      PQgetvalue(res, i, 5)[0] == 't', "health",
+				      run_plat_health(strtoll(PQgetvalue(res, i, 0), NULL, 10)),
+				      "active_runs",
+				      (json_int_t)run_count_on_platform(
+					  sn->c->srv, strtoll(PQgetvalue(res, i, 0), NULL, 10))));
 	}
 	if (s)
 		admin_view_add(sn->c->srv, s);
-	rpc_reply(sn->c, json_pack("{s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "seq",
-				   (json_int_t)sn->seq, "runs", sn->runs, "sessions", sn->sessions,
-				   "platforms", plats, "totals", "sessions",
-				   (json_int_t)json_array_size(sn->sessions), "active_runs",
-				   (json_int_t)json_array_size(sn->runs)));
+	rpc_reply(sn->c, json_pack("{s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "seq", (json_int_t)sn->seq,
+				   "runs", sn->runs, "sessions", sn->sessions, "platforms", plats,
+				   "totals", "sessions", (json_int_t)json_array_size(sn->sessions),
+				   "active_runs", (json_int_t)json_array_size(sn->runs)));
 	free(sn);
 }
 
@@ -92,9 +91,10 @@ static void h_subscribe(void *ctx, struct proto_msg *msg)
 	sn->sessions = json_array();
 	run_foreach(c->srv, add_run, sn->runs);
 	sess_foreach(c->srv, add_sess, sn->sessions);
-	if (db_query(c->srv->db,
-		     "SELECT id, name, kind, endpoint, enabled, is_default FROM platforms ORDER BY id",
-		     0, NULL, platforms_read, sn))
+	if (db_query(
+		c->srv->db,
+		"SELECT id, name, kind, endpoint, enabled, is_default FROM platforms ORDER BY id",
+		0, NULL, platforms_read, sn))
 		platforms_read(sn, NULL, "database unavailable");
 }
 
@@ -141,9 +141,9 @@ static void h_session_kick(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method admin_live_methods[] = {
-	{ "admin/subscribe", PROTO_ROLE_ADMIN, h_subscribe },
-	{ "admin/unsubscribe", PROTO_ROLE_ADMIN, h_unsubscribe },
-	{ "admin/session/list", PROTO_ROLE_ADMIN, h_session_list },
-	{ "admin/session/kick", PROTO_ROLE_ADMIN, h_session_kick },
+    {"admin/subscribe", PROTO_ROLE_ADMIN, h_subscribe},
+    {"admin/unsubscribe", PROTO_ROLE_ADMIN, h_unsubscribe},
+    {"admin/session/list", PROTO_ROLE_ADMIN, h_session_list},
+    {"admin/session/kick", PROTO_ROLE_ADMIN, h_session_kick},
 };
 const size_t admin_live_methods_count = sizeof(admin_live_methods) / sizeof(admin_live_methods[0]);

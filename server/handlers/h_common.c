@@ -47,7 +47,8 @@ int hc_path_param(struct rpc_call *c, json_t *params, const char *key, const cha
 	why = paths_invalid(json_string_value(v), json_string_length(v));
 	if (why) {
 		snprintf(msg, sizeof(msg), "%s: %s", key, why);
-		rpc_fail(c, PROTO_R_INVALID_PATH, msg, json_pack("{s:s, s:s}", "param", key, "why", why));
+		rpc_fail(c, PROTO_R_INVALID_PATH, msg,
+			 json_pack("{s:s, s:s}", "param", key, "why", why));
 		return -1;
 	}
 	*out = json_string_value(v);

@@ -43,7 +43,8 @@ static int vars_ok(struct rpc_call *c, json_t *vars)
 				  (long long)json_object_size(vars), "more than 100 variables");
 		return -1;
 	}
-	json_object_foreach(vars, name, v) {
+	json_object_foreach(vars, name, v)
+	{
 		if ((why = validate_env_name(name))) {
 			snprintf(msg, sizeof(msg), "%.64s: %s", name, why);
 			rpc_fail(c, PROTO_R_INVALID_PARAMS, msg,
@@ -51,12 +52,14 @@ static int vars_ok(struct rpc_call *c, json_t *vars)
 			return -1;
 		}
 		if (!json_is_string(v) && !json_is_null(v)) {
-			snprintf(msg, sizeof(msg), "%s: a value is a string, or null to delete", name);
+			snprintf(msg, sizeof(msg), "%s: a value is a string, or null to delete",
+				 name);
 			rpc_fail(c, PROTO_R_INVALID_PARAMS, msg, json_pack("{s:s}", "name", name));
 			return -1;
 		}
 		if (json_is_string(v) && json_string_length(v) > VALIDATE_ENV_VALUE_MAX) {
-			snprintf(msg, sizeof(msg), "%s: the value is longer than 32768 bytes", name);
+			snprintf(msg, sizeof(msg), "%s: the value is longer than 32768 bytes",
+				 name);
 			rpc_fail(c, PROTO_R_TOO_LARGE, msg,
 				 json_pack("{s:s, s:s, s:i, s:I}", "name", name, "limit",
 					   "env_value_bytes", "max", VALIDATE_ENV_VALUE_MAX, "size",
@@ -98,13 +101,13 @@ static void h_env_set(void *ctx, struct proto_msg *msg)
 	p[3] = text;
 	p[4] = max;
 	dbcall(c,
-	       "SELECT runit_env_set($1::bigint, $2::boolean, $3::bigint, $4::jsonb, $5::integer)", 5,
-	       p, NULL, NULL);
+	       "SELECT runit_env_set($1::bigint, $2::boolean, $3::bigint, $4::jsonb, $5::integer)",
+	       5, p, NULL, NULL);
 	free(text);
 }
 
 const struct proto_method env_methods[] = {
-	{ "env/get", PROTO_ROLE_USER, h_env_get },
-	{ "env/set", PROTO_ROLE_USER, h_env_set },
+    {"env/get", PROTO_ROLE_USER, h_env_get},
+    {"env/set", PROTO_ROLE_USER, h_env_set},
 };
 const size_t env_methods_count = sizeof(env_methods) / sizeof(env_methods[0]);

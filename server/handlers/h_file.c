@@ -133,8 +133,8 @@ static void h_file_read(void *ctx, struct proto_msg *msg)
 	if (hc_project_param(c, msg->params, "project", &project) ||
 	    hc_path_param(c, msg->params, "path", &path))
 		return;
-	send_op(c, project, NULL,
-		"SELECT runit_file_read($1::bigint, $2::boolean, $3::bigint, $4)", 1, &path);
+	send_op(c, project, NULL, "SELECT runit_file_read($1::bigint, $2::boolean, $3::bigint, $4)",
+		1, &path);
 }
 
 static void h_file_create(void *ctx, struct proto_msg *msg)
@@ -144,8 +144,7 @@ static void h_file_create(void *ctx, struct proto_msg *msg)
 	const char *x[2];
 
 	if (hc_project_param(c, msg->params, "project", &project) ||
-	    hc_path_param(c, msg->params, "path", &x[0]) ||
-	    content_param(c, msg->params, 0, &x[1]))
+	    hc_path_param(c, msg->params, "path", &x[0]) || content_param(c, msg->params, 0, &x[1]))
 		return;
 	send_op(c, project, "created",
 		"SELECT runit_file_create($1::bigint, $2::boolean, $3::bigint, $4, $5)", 2, x);
@@ -187,8 +186,7 @@ static void h_file_save(void *ctx, struct proto_msg *msg)
 	const char *x[3];
 
 	if (hc_project_param(c, msg->params, "project", &project) ||
-	    hc_path_param(c, msg->params, "path", &x[0]) ||
-	    content_param(c, msg->params, 1, &x[1]))
+	    hc_path_param(c, msg->params, "path", &x[0]) || content_param(c, msg->params, 1, &x[1]))
 		return;
 	if (proto_get_int(msg->params, "base_version", 1, 1, PROTO_MAX_SAFE_INT, &base, &err)) {
 		rpc_fail_err(c, &err);
@@ -197,16 +195,16 @@ static void h_file_save(void *ctx, struct proto_msg *msg)
 	snprintf(basebuf, sizeof(basebuf), "%lld", base);
 	x[2] = basebuf;
 	send_op(c, project, "saved",
-		"SELECT runit_file_save($1::bigint, $2::boolean, $3::bigint, $4, $5, $6::bigint)", 3,
-		x);
+		"SELECT runit_file_save($1::bigint, $2::boolean, $3::bigint, $4, $5, $6::bigint)",
+		3, x);
 }
 
 const struct proto_method file_methods[] = {
-	{ "file/list", PROTO_ROLE_USER, h_file_list },
-	{ "file/read", PROTO_ROLE_USER, h_file_read },
-	{ "file/create", PROTO_ROLE_USER, h_file_create },
-	{ "file/rename", PROTO_ROLE_USER, h_file_rename },
-	{ "file/delete", PROTO_ROLE_USER, h_file_delete },
-	{ "file/save", PROTO_ROLE_USER, h_file_save },
+    {"file/list", PROTO_ROLE_USER, h_file_list},
+    {"file/read", PROTO_ROLE_USER, h_file_read},
+    {"file/create", PROTO_ROLE_USER, h_file_create},
+    {"file/rename", PROTO_ROLE_USER, h_file_rename},
+    {"file/delete", PROTO_ROLE_USER, h_file_delete},
+    {"file/save", PROTO_ROLE_USER, h_file_save},
 };
 const size_t file_methods_count = sizeof(file_methods) / sizeof(file_methods[0]);

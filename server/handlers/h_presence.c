@@ -30,6 +30,6 @@ static void h_update(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method presence_methods[] = {
-	{ "presence/update", PROTO_ROLE_USER, h_update },
+    {"presence/update", PROTO_ROLE_USER, h_update},
 };
 const size_t presence_methods_count = sizeof(presence_methods) / sizeof(presence_methods[0]);

@@ -25,12 +25,12 @@
 
 /* Columns of a project summary (list, gallery); p, u, r are projects,
  * users, runtimes. */
-#define SUMMARY_SQL                                                                          \
-	"jsonb_build_object('id', p.id, 'name', p.name, 'description', p.description,"       \
-	" 'is_public', p.is_public, 'forked_from', p.forked_from,"                          \
-	" 'owner', jsonb_build_object('id', u.id, 'username', u.username),"                  \
-	" 'runtime', jsonb_build_object('code', r.code, 'name', r.name,"                     \
-	"   'language', r.language, 'version', r.version, 'enabled', r.enabled),"            \
+#define SUMMARY_SQL                                                                                \
+	"jsonb_build_object('id', p.id, 'name', p.name, 'description', p.description,"             \
+	" 'is_public', p.is_public, 'forked_from', p.forked_from,"                                 \
+	" 'owner', jsonb_build_object('id', u.id, 'username', u.username),"                        \
+	" 'runtime', jsonb_build_object('code', r.code, 'name', r.name,"                           \
+	"   'language', r.language, 'version', r.version, 'enabled', r.enabled),"                  \
 	" 'created_at', p.created_at, 'updated_at', p.updated_at)"
 
 #define GALLERY_MAX_LIMIT 100
@@ -39,8 +39,8 @@
 /* What a handler remembers for after the statement. */
 struct pj {
 	struct hc_who who;
-	int join;     /* project/open: join the room */
-	int notify;   /* broadcast project/changed with this op */
+	int join;   /* project/open: join the room */
+	int notify; /* broadcast project/changed with this op */
 	const char *op;
 	long long limit;
 };
@@ -101,8 +101,8 @@ static int desc_param(struct rpc_call *c, json_t *params, const char **out)
 		return -1;
 	}
 	if (*out && (chars = validate_utf8_chars(*out, strlen(*out))) > VALIDATE_DESC_MAX_CHARS) {
-		hc_fail_too_large(c, "description_chars", VALIDATE_DESC_MAX_CHARS,
-				  (long long)chars, "the description is longer than 2000 characters");
+		hc_fail_too_large(c, "description_chars", VALIDATE_DESC_MAX_CHARS, (long long)chars,
+				  "the description is longer than 2000 characters");
 		return -1;
 	}
 	return 0;
@@ -133,8 +133,8 @@ static void h_project_create(void *ctx, struct proto_msg *msg)
 	struct hc_who who;
 	const char *name, *runtime = NULL, *desc, *pub, *p[6];
 
-	if (name_param(c, msg->params, "name", 1, &name) ||
-	    desc_param(c, msg->params, &desc) || bool_param(c, msg->params, "is_public", &pub))
+	if (name_param(c, msg->params, "name", 1, &name) || desc_param(c, msg->params, &desc) ||
+	    bool_param(c, msg->params, "is_public", &pub))
 		return;
 	if (proto_get_str(msg->params, "runtime", 1, 64, &runtime, &err)) {
 		rpc_fail_err(c, &err);
@@ -200,9 +200,9 @@ static void opened(void *arg, struct rpc_call *c, json_t *ok)
 					  : NULL);
 			goto out_free;
 		}
-		json_object_set_new(ok, "watchers",
-				    json_integer((json_int_t)room_members(c->srv, x->who.project,
-									 NULL, 0)));
+		json_object_set_new(
+		    ok, "watchers",
+		    json_integer((json_int_t)room_members(c->srv, x->who.project, NULL, 0)));
 		if (!was_member)
 			presence_joined(c->srv, x->who.project, s);
 	}
@@ -266,13 +266,14 @@ static void changed(void *arg, struct rpc_call *c, json_t *ok)
 	if (c->role >= PROTO_ROLE_ADMIN && owner != c->user_id) {
 		char target[40];
 		snprintf(target, sizeof(target), "project:%lld", x->who.project);
-		audit(c->srv, c->user_id, !strcmp(x->op, "deleted") ? "project.delete" : "project.update",
-		      target, json_pack("{s:I}", "owner_id", (json_int_t)owner), c->ip);
+		audit(c->srv, c->user_id,
+		      !strcmp(x->op, "deleted") ? "project.delete" : "project.update", target,
+		      json_pack("{s:I}", "owner_id", (json_int_t)owner), c->ip);
 	}
 	note = json_pack("{s:I, s:s, s:o}", "project", (json_int_t)x->who.project, "op", x->op,
 			 "by", hc_by(c));
 	if (!strcmp(x->op, "updated")) {
-		static const char *const keys[] = { "name", "description", "is_public" };
+		static const char *const keys[] = {"name", "description", "is_public"};
 		for (size_t i = 0; i < 3; i++)
 			json_object_set(note, keys[i], json_object_get(ok, keys[i]));
 	}
@@ -413,11 +414,10 @@ static void gallery_done(void *arg, struct rpc_call *c, json_t *ok)
 	items = json_object_get(ok, "projects");
 	if ((long long)json_array_size(items) > x->limit) {
 		json_array_remove(items, json_array_size(items) - 1);
-		next = json_incref(json_object_get(json_array_get(items, json_array_size(items) - 1),
-						   "_cursor"));
+		next = json_incref(
+		    json_object_get(json_array_get(items, json_array_size(items) - 1), "_cursor"));
 	}
-	json_array_foreach(items, i, it)
-		json_object_del(it, "_cursor");
+	json_array_foreach(items, i, it) json_object_del(it, "_cursor");
 	json_object_set_new(ok, "next_cursor", next);
 	rpc_reply(c, json_incref(ok));
 out_free:
@@ -465,7 +465,8 @@ static void h_gallery_list(void *ctx, struct proto_msg *msg)
 		char *end;
 		if (!comma || comma == cursor || (size_t)(comma - cursor) >= sizeof(ts) ||
 		    (cursor_id = strtoll(comma + 1, &end, 10)) <= 0 || *end) {
-			rpc_fail(c, PROTO_R_INVALID_PARAMS, "param \"cursor\" is not a cursor from gallery/list", NULL);
+			rpc_fail(c, PROTO_R_INVALID_PARAMS,
+				 "param \"cursor\" is not a cursor from gallery/list", NULL);
 			return;
 		}
 		snprintf(ts, sizeof(ts), "%.*s", (int)(comma - cursor), cursor);
@@ -498,7 +499,8 @@ static void h_gallery_list(void *ctx, struct proto_msg *msg)
 		   " JOIN runtimes r ON r.id = p.runtime_id"
 		   " WHERE p.is_public AND ($1::text IS NULL OR r.language = $1)"
 		   " AND ($2::text IS NULL OR p.name ILIKE $2)"
-		   " AND ($3::timestamptz IS NULL OR (p.created_at, p.id) < ($3::timestamptz, $4::bigint))"
+		   " AND ($3::timestamptz IS NULL OR (p.created_at, p.id) < ($3::timestamptz, "
+		   "$4::bigint))"
 		   " ORDER BY p.created_at DESC, p.id DESC LIMIT $5::bigint OFFSET $6::bigint) x",
 		   6, p, gallery_done, x))
 		free(x);
@@ -506,16 +508,16 @@ static void h_gallery_list(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method project_methods[] = {
-	{ "project/create", PROTO_ROLE_USER, h_project_create },
-	{ "project/list", PROTO_ROLE_USER, h_project_list },
-	{ "project/get", PROTO_ROLE_USER, h_project_get },
-	{ "project/update", PROTO_ROLE_USER, h_project_update },
-	{ "project/delete", PROTO_ROLE_USER, h_project_delete },
-	{ "project/fork", PROTO_ROLE_USER, h_project_fork },
-	{ "project/open", PROTO_ROLE_USER, h_project_open },
-	{ "project/close", PROTO_ROLE_USER, h_project_close },
-	{ "project/members", PROTO_ROLE_USER, h_project_members },
-	{ "project/share", PROTO_ROLE_USER, h_project_share },
-	{ "gallery/list", PROTO_ROLE_ANON, h_gallery_list },
+    {"project/create", PROTO_ROLE_USER, h_project_create},
+    {"project/list", PROTO_ROLE_USER, h_project_list},
+    {"project/get", PROTO_ROLE_USER, h_project_get},
+    {"project/update", PROTO_ROLE_USER, h_project_update},
+    {"project/delete", PROTO_ROLE_USER, h_project_delete},
+    {"project/fork", PROTO_ROLE_USER, h_project_fork},
+    {"project/open", PROTO_ROLE_USER, h_project_open},
+    {"project/close", PROTO_ROLE_USER, h_project_close},
+    {"project/members", PROTO_ROLE_USER, h_project_members},
+    {"project/share", PROTO_ROLE_USER, h_project_share},
+    {"gallery/list", PROTO_ROLE_ANON, h_gallery_list},
 };
 const size_t project_methods_count = sizeof(project_methods) / sizeof(project_methods[0]);

@@ -20,7 +20,7 @@
 /* Who may see a run: its user, the project's owner and members, admins. */
 #define RUN_JOIN "FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = $2 "
 #define RUN_WHERE                                                                                  \
-	"WHERE r.id = $1 AND (r.user_id = $2 OR p.owner_id = $2 OR u.role = 'admin' OR "          \
+	"WHERE r.id = $1 AND (r.user_id = $2 OR p.owner_id = $2 OR u.role = 'admin' OR "           \
 	"EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $2)) "
 #define RUN_VISIBLE RUN_JOIN RUN_WHERE
 
@@ -127,18 +127,20 @@ static int query_visible(struct rpc_call *c, const char *sql, long long run, db_
 			 struct visible_req *v)
 {
 	char rid[24], uid[24], a[24], b[24];
-	const char *p[4] = { rid, uid, a, b };
+	const char *p[4] = {rid, uid, a, b};
 
 	snprintf(rid, sizeof(rid), "%lld", run);
 	snprintf(uid, sizeof(uid), "%lld", c->user_id);
 	snprintf(a, sizeof(a), "%lld", v->from);
 	snprintf(b, sizeof(b), "%lld", v->limit);
-	return db_query(c->srv->db, sql, strstr(sql, "$4") ? 4 : strstr(sql, "$3") ? 3 : 2, p, cb,
-			v);
+	return db_query(c->srv->db, sql,
+			strstr(sql, "$4")   ? 4
+			: strstr(sql, "$3") ? 3
+					    : 2,
+			p, cb, v);
 }
 
-static struct visible_req *vreq(struct rpc_call *c, long long run, long long from,
-				long long limit)
+static struct visible_req *vreq(struct rpc_call *c, long long run, long long from, long long limit)
 {
 	struct visible_req *v = calloc(1, sizeof(*v));
 
@@ -213,15 +215,15 @@ static void logs_read(void *arg, PGresult *res, const char *err)
 		if (i >= v->limit || bytes > LOGS_PAGE_BYTES)
 			break;
 		bytes += (size_t)PQgetlength(res, i, 3);
-		json_array_append_new(chunks,
-				      json_pack("{s:I, s:s, s:s}", "seq",
-						(json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10),
-						"stream", PQgetvalue(res, i, 2), "data",
-						PQgetvalue(res, i, 3)));
+		json_array_append_new(
+		    chunks,
+		    json_pack("{s:I, s:s, s:s}", "seq",
+			      (json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10), "stream",
+			      PQgetvalue(res, i, 2), "data", PQgetvalue(res, i, 3)));
 	}
 	json_t *next = i < n && !PQgetisnull(res, i, 1)
-			       ? json_integer(strtoll(PQgetvalue(res, i, 1), NULL, 10))
-			       : json_null();
+			   ? json_integer(strtoll(PQgetvalue(res, i, 1), NULL, 10))
+			   : json_null();
 	rpc_reply(v->c, json_pack("{s:I, s:o, s:o}", "run", (json_int_t)v->run, "chunks", chunks,
 				  "next", next));
 	free(v);
@@ -244,12 +246,13 @@ static void h_logs(void *ctx, struct proto_msg *msg)
 	if (!(v = vreq(c, id, from, limit)))
 		return;
 	/* one row per chunk (limit + 1 to know the next), or one null row when visible and empty */
-	if (query_visible(c,
-			  "SELECT r.id, l.seq, l.stream, l.data " RUN_JOIN
-			  "LEFT JOIN LATERAL (SELECT seq, stream, data FROM run_logs WHERE run_id = "
-			  "r.id AND seq >= $3 ORDER BY seq LIMIT $4::int + 1) l ON true " RUN_WHERE
-			  "ORDER BY l.seq",
-			  id, logs_read, v)) {
+	if (query_visible(
+		c,
+		"SELECT r.id, l.seq, l.stream, l.data " RUN_JOIN
+		"LEFT JOIN LATERAL (SELECT seq, stream, data FROM run_logs WHERE run_id = "
+		"r.id AND seq >= $3 ORDER BY seq LIMIT $4::int + 1) l ON true " RUN_WHERE
+		"ORDER BY l.seq",
+		id, logs_read, v)) {
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		free(v);
 	}
@@ -282,9 +285,9 @@ static void got_run(void *arg, PGresult *res, const char *err)
 
 #define RUN_ROW_JSON                                                                               \
 	"json_build_object('run', r.id, 'project', r.project_id, 'user', r.user_id, "              \
-	"'username', (SELECT username FROM users WHERE id = r.user_id), 'state', r.state, "       \
-	"'reason', r.reason, 'exit_code', r.exit_code, 'created_at', "                            \
-	"extract(epoch FROM r.created_at)::bigint, 'duration_ms', r.duration_ms, "                \
+	"'username', (SELECT username FROM users WHERE id = r.user_id), 'state', r.state, "        \
+	"'reason', r.reason, 'exit_code', r.exit_code, 'created_at', "                             \
+	"extract(epoch FROM r.created_at)::bigint, 'duration_ms', r.duration_ms, "                 \
 	"'first_byte_ms', r.first_byte_ms, 'output_bytes', r.output_bytes, 'last_seq', "           \
 	"r.last_seq, 'error', r.error_message, 'runtime', (SELECT code FROM runtimes WHERE id = "  \
 	"r.runtime_id))"
@@ -338,14 +341,15 @@ static void h_history(void *ctx, struct proto_msg *msg)
 	if (!(v = vreq(c, project, limit, limit)))
 		return;
 	/* NULL when the project is not visible; else the newest runs first */
-	if (query_visible(c,
-			  "SELECT CASE WHEN EXISTS (SELECT 1 FROM projects p JOIN users u ON u.id = $2 "
-			  "WHERE p.id = $1 AND (p.owner_id = $2 OR u.role = 'admin' OR EXISTS "
-			  "(SELECT 1 FROM project_members m WHERE m.project_id = p.id AND "
-			  "m.user_id = $2))) THEN (SELECT coalesce(json_agg(x.j ORDER BY x.id DESC), "
-			  "'[]') FROM (SELECT r.id, " RUN_ROW_JSON " AS j FROM runs r WHERE "
-			  "r.project_id = $1 ORDER BY r.id DESC LIMIT $3) x) END",
-			  project, history_read, v)) {
+	if (query_visible(
+		c,
+		"SELECT CASE WHEN EXISTS (SELECT 1 FROM projects p JOIN users u ON u.id = $2 "
+		"WHERE p.id = $1 AND (p.owner_id = $2 OR u.role = 'admin' OR EXISTS "
+		"(SELECT 1 FROM project_members m WHERE m.project_id = p.id AND "
+		"m.user_id = $2))) THEN (SELECT coalesce(json_agg(x.j ORDER BY x.id DESC), "
+		"'[]') FROM (SELECT r.id, " RUN_ROW_JSON " AS j FROM runs r WHERE "
+		"r.project_id = $1 ORDER BY r.id DESC LIMIT $3) x) END",
+		project, history_read, v)) {
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		free(v);
 	}
@@ -391,14 +395,14 @@ static void h_admin_cancel(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method run_methods[] = {
-	{ "run/start", PROTO_ROLE_USER, h_start },
-	{ "run/stop", PROTO_ROLE_USER, h_stop },
-	{ "run/stdin", PROTO_ROLE_USER, h_stdin },
-	{ "run/attach", PROTO_ROLE_USER, h_attach },
-	{ "run/logs", PROTO_ROLE_USER, h_logs },
-	{ "run/get", PROTO_ROLE_USER, h_get },
-	{ "run/history", PROTO_ROLE_USER, h_history },
-	{ "admin/run/list", PROTO_ROLE_ADMIN, h_admin_list },
-	{ "admin/run/cancel", PROTO_ROLE_ADMIN, h_admin_cancel },
+    {"run/start", PROTO_ROLE_USER, h_start},
+    {"run/stop", PROTO_ROLE_USER, h_stop},
+    {"run/stdin", PROTO_ROLE_USER, h_stdin},
+    {"run/attach", PROTO_ROLE_USER, h_attach},
+    {"run/logs", PROTO_ROLE_USER, h_logs},
+    {"run/get", PROTO_ROLE_USER, h_get},
+    {"run/history", PROTO_ROLE_USER, h_history},
+    {"admin/run/list", PROTO_ROLE_ADMIN, h_admin_list},
+    {"admin/run/cancel", PROTO_ROLE_ADMIN, h_admin_cancel},
 };
 const size_t run_methods_count = sizeof(run_methods) / sizeof(run_methods[0]);

@@ -51,14 +51,15 @@ static void h_faq_get(void *ctx, struct proto_msg *msg)
 		rpc_reply(c, json_pack("{s:o, s:[]}", "global", global_faq(), "runtime"));
 		return;
 	}
-	dbcall(c,
-	       "SELECT coalesce((SELECT runit_ok(faq) FROM runtimes WHERE code = $1),"
-	       " runit_err('NOT_FOUND', 'no such runtime', jsonb_build_object('runtime', $1::text)))",
-	       1, &code, faq_done, NULL);
+	dbcall(
+	    c,
+	    "SELECT coalesce((SELECT runit_ok(faq) FROM runtimes WHERE code = $1),"
+	    " runit_err('NOT_FOUND', 'no such runtime', jsonb_build_object('runtime', $1::text)))",
+	    1, &code, faq_done, NULL);
 }
 
 const struct proto_method runtime_methods[] = {
-	{ "runtime/list", PROTO_ROLE_ANON, h_runtime_list },
-	{ "faq/get", PROTO_ROLE_ANON, h_faq_get },
+    {"runtime/list", PROTO_ROLE_ANON, h_runtime_list},
+    {"faq/get", PROTO_ROLE_ANON, h_faq_get},
 };
 const size_t runtime_methods_count = sizeof(runtime_methods) / sizeof(runtime_methods[0]);

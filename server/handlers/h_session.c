@@ -55,6 +55,6 @@ static void h_session_hello(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method session_methods[] = {
-	{ "session/hello", PROTO_ROLE_ANON, h_session_hello },
+    {"session/hello", PROTO_ROLE_ANON, h_session_hello},
 };
 const size_t session_methods_count = sizeof(session_methods) / sizeof(session_methods[0]);

@@ -115,9 +115,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		auth_sess_on_established(pss->s, wsi);
 		metrics.ws_opened_total++;
 		metrics.ws_open++;
-		log_json(LOG_DEBUG, "session opened",
-			 json_pack("{s:I, s:s}", "session", (json_int_t)pss->s->id, "ip",
-				   pss->s->ip));
+		log_json(
+		    LOG_DEBUG, "session opened",
+		    json_pack("{s:I, s:s}", "session", (json_int_t)pss->s->id, "ip", pss->s->ip));
 		return 0;
 
 	case LWS_CALLBACK_RECEIVE:
@@ -212,7 +212,7 @@ static int serve_metrics(struct lws *wsi, struct http_pss *pss, struct srv *srv)
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		if (!netmask_match(srv->cfg.metrics_allow, srv->cfg.metrics_allow_n, peer)) {
 			static const char msg[] =
-				"{\"error\":\"metrics not served to this address\"}";
+			    "{\"error\":\"metrics not served to this address\"}";
 			log_json(LOG_INFO, "metrics refused: address not allowed",
 				 json_pack("{s:s}", "ip", peer));
 			return respond(wsi, pss, HTTP_STATUS_FORBIDDEN, "application/json", msg,
@@ -282,12 +282,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 const struct lws_protocols web_protocols[] = {
-	/* first: websocket upgrades without a subprotocol land here */
-	{ "runit", cb_ws, sizeof(struct ws_pss), 65536, 0, NULL, 0 },
-	{ "runit-http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0 },
-	{ HTTP_AUTH_PROTOCOL, http_auth_callback, sizeof(struct http_auth_pss), 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+    /* first: websocket upgrades without a subprotocol land here */
+    {"runit", cb_ws, sizeof(struct ws_pss), 65536, 0, NULL, 0},
+    {"runit-http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0},
+    {HTTP_AUTH_PROTOCOL, http_auth_callback, sizeof(struct http_auth_pss), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 const struct lws_http_mount *web_mounts(const struct config *cfg)
 {

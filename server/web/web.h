@@ -12,5 +12,4 @@
 extern const struct lws_protocols web_protocols[];
 const struct lws_http_mount *web_mounts(const struct config *cfg);
 
-
 #endif

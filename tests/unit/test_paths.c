@@ -69,16 +69,16 @@ static void nul_backslash_and_controls_are_refused(void **state)
 	BAD("a\rb");
 	BAD("\x1b[31mred");
 	BAD("del\x7f");
-	BAD("c1\xc2\x85next");   /* U+0085 NEL */
-	BAD("c1\xc2\x9f");       /* U+009F */
-	OK("nbsp\xc2\xa0ok");    /* U+00A0 is not a control */
+	BAD("c1\xc2\x85next"); /* U+0085 NEL */
+	BAD("c1\xc2\x9f");     /* U+009F */
+	OK("nbsp\xc2\xa0ok");  /* U+00A0 is not a control */
 }
 
 static void broken_utf8_is_refused(void **state)
 {
 	BAD("\xff");
-	BAD("a\xc0\xaf");        /* overlong '/' */
-	BAD("\xed\xa0\x80");     /* surrogate */
+	BAD("a\xc0\xaf");    /* overlong '/' */
+	BAD("\xed\xa0\x80"); /* surrogate */
 	BAD("trunc\xe6\x97");
 	BAD("\x80start");
 }
@@ -125,14 +125,14 @@ static void depth_limit_is_16_segments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ordinary_relative_paths_pass),
-		cmocka_unit_test(traversal_is_refused),
-		cmocka_unit_test(absolute_and_empty_segments_are_refused),
-		cmocka_unit_test(nul_backslash_and_controls_are_refused),
-		cmocka_unit_test(broken_utf8_is_refused),
-		cmocka_unit_test(the_message_says_why),
-		cmocka_unit_test(length_limit_is_255_bytes),
-		cmocka_unit_test(depth_limit_is_16_segments),
+	    cmocka_unit_test(ordinary_relative_paths_pass),
+	    cmocka_unit_test(traversal_is_refused),
+	    cmocka_unit_test(absolute_and_empty_segments_are_refused),
+	    cmocka_unit_test(nul_backslash_and_controls_are_refused),
+	    cmocka_unit_test(broken_utf8_is_refused),
+	    cmocka_unit_test(the_message_says_why),
+	    cmocka_unit_test(length_limit_is_255_bytes),
+	    cmocka_unit_test(depth_limit_is_16_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

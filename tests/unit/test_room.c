@@ -2,8 +2,8 @@
  * test_room.c - room bookkeeping (server/room.c) without a network: joins
  * are idempotent, leaving one room keeps the others, room_leave_all (what
  * a "session closed" event on the bus causes) empties every room of a
- * session, room_drop empties a room, and the per-session cap holds. Sessions are bare structs: rooms
- * only look at their id. LeakSanitizer checks that empty rooms are freed.
+ * session, room_drop empties a room, and the per-session cap holds. Sessions are bare structs:
+ * rooms only look at their id. LeakSanitizer checks that empty rooms are freed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,12 +152,12 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(join_is_idempotent_and_leave_is_per_room),
-		cmocka_unit_test(leave_all_empties_every_room_of_the_session),
-		cmocka_unit_test(drop_empties_a_room_and_forgets_it_per_session),
-		cmocka_unit_test(a_session_watches_at_most_the_cap),
-		cmocka_unit_test(members_reports_the_total_beyond_max),
-		cmocka_unit_test(a_closed_session_leaves_its_rooms_through_the_bus),
+	    cmocka_unit_test(join_is_idempotent_and_leave_is_per_room),
+	    cmocka_unit_test(leave_all_empties_every_room_of_the_session),
+	    cmocka_unit_test(drop_empties_a_room_and_forgets_it_per_session),
+	    cmocka_unit_test(a_session_watches_at_most_the_cap),
+	    cmocka_unit_test(members_reports_the_total_beyond_max),
+	    cmocka_unit_test(a_closed_session_leaves_its_rooms_through_the_bus),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

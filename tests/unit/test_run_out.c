@@ -157,12 +157,12 @@ static void big_output_is_cut_into_bounded_chunks_on_character_boundaries(void *
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(multibyte_split_at_every_offset_is_never_split),
-		cmocka_unit_test(streams_stay_apart_and_in_order),
-		cmocka_unit_test(small_writes_are_coalesced_and_blank_lines_exact),
-		cmocka_unit_test(invalid_bytes_become_replacement_characters),
-		cmocka_unit_test(truncated_character_at_the_end_is_replaced_on_final_flush),
-		cmocka_unit_test(big_output_is_cut_into_bounded_chunks_on_character_boundaries),
+	    cmocka_unit_test(multibyte_split_at_every_offset_is_never_split),
+	    cmocka_unit_test(streams_stay_apart_and_in_order),
+	    cmocka_unit_test(small_writes_are_coalesced_and_blank_lines_exact),
+	    cmocka_unit_test(invalid_bytes_become_replacement_characters),
+	    cmocka_unit_test(truncated_character_at_the_end_is_replaced_on_final_flush),
+	    cmocka_unit_test(big_output_is_cut_into_bounded_chunks_on_character_boundaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,9 +64,10 @@ static void image_references(void **state)
 	assert_null(validate_image("docker.io/library/python:3.11"));
 	assert_null(validate_image("localhost:5000/team/img:v1"));
 	assert_null(validate_image("ghcr.io/a_b/c__d/e-f:1.0"));
-	assert_null(validate_image("img@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+	assert_null(validate_image(
+	    "img@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
 	assert_non_null(validate_image(""));
-	assert_non_null(validate_image("Python"));          /* upper case path */
+	assert_non_null(validate_image("Python")); /* upper case path */
 	assert_non_null(validate_image("a b"));
 	assert_non_null(validate_image("img;rm -rf /"));
 	assert_non_null(validate_image("img:"));
@@ -205,14 +206,10 @@ static void settings_ranges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(env_names),
-		cmocka_unit_test(image_references),
-		cmocka_unit_test(commands_are_argv),
-		cmocka_unit_test(faq_shape),
-		cmocka_unit_test(templates),
-		cmocka_unit_test(platforms),
-		cmocka_unit_test(project_names),
-		cmocka_unit_test(settings_ranges),
+	    cmocka_unit_test(env_names),	 cmocka_unit_test(image_references),
+	    cmocka_unit_test(commands_are_argv), cmocka_unit_test(faq_shape),
+	    cmocka_unit_test(templates),	 cmocka_unit_test(platforms),
+	    cmocka_unit_test(project_names),	 cmocka_unit_test(settings_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
