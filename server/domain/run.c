@@ -1,10 +1,11 @@
 /*
- * run.c - the run lifecycle (run.h): claim the (user, project) slot, insert
- * the run row, create a hardened container, put the saved files into its
- * fresh workspace, attach, start, stream output, enforce the wall clock and
- * output limits, and always end with the container removed, the row
- * finished and one run/exit sent. Output plumbing is in run_stream.c, the
- * start request (loading, saving, slot claiming) in run_start.c.
+ * run.c - the run lifecycle (run.h): create a hardened container, put the
+ * saved files into its fresh workspace, attach, start, take its output in
+ * (first byte, build marker, output limit), enforce the wall clock, and
+ * always end with the container removed, the row finished and one run/exit
+ * sent. Output on its way out is in run_stream.c, the start request
+ * (loading, saving, slot claiming) in run_start.c, warm containers in
+ * run_warm.c.
  */
 #include "run_int.h"
 #include "db.h"
@@ -18,60 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *state_names[] = {"queued",  "starting", "building",
-				    "running", "stopping", "finished"};
-
-const char *run_state_name(enum run_state s)
-{
-	return state_names[s];
-}
-
-long long run_id(const struct run *r)
-{
-	return r->id;
-}
-long long run_user(const struct run *r)
-{
-	return r->user_id;
-}
-long long run_project(const struct run *r)
-{
-	return r->project_id;
-}
-
-struct run *run_find(struct srv *srv, long long id)
-{
-	struct run *r;
-
-	if (!srv->runs)
-		return NULL;
-	for (r = srv->runs->runs; r; r = r->next)
-		if (r->id == id)
-			return r;
-	return NULL;
-}
-
-void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg)
-{
-	struct run *r, *n;
-
-	if (!srv->runs)
-		return;
-	for (r = srv->runs->runs; r; r = n) {
-		n = r->next;
-		if (r->id) /* not the warm containers */
-			fn(r, arg);
-	}
-}
-
-json_t *run_describe(const struct run *r)
-{
-	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I}", "run", (json_int_t)r->id, "user",
-			 (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "state",
-			 state_names[r->state], "runtime", r->runtime_code, "output_bytes",
-			 (json_int_t)r->out_bytes, "age_ms",
-			 (json_int_t)(srv_now_ms() - r->t_created));
-}
+/* output is coalesced for at most this long before a run/log goes out */
+#define FLUSH_MS 5
 
 static void set_state(struct run *r, enum run_state s)
 {
@@ -85,7 +34,7 @@ static void set_state(struct run *r, enum run_state s)
 	run_emit_status(r);
 	if (s != RS_FINISHED && s != RS_STOPPING) {
 		char id[24];
-		const char *p[2] = {state_names[s], id};
+		const char *p[2] = {run_state_name(s), id};
 		snprintf(id, sizeof(id), "%lld", r->id);
 		db_query(r->eng->srv->db,
 			 "UPDATE runs SET state = $1, started_at = CASE WHEN $1 = 'running' "
@@ -212,18 +161,6 @@ static void removed(void *arg, const struct plat_err *err)
 	run_finish_db(r);
 }
 
-static void unlink_run(struct run *r)
-{
-	struct run **pp = &r->eng->runs;
-
-	for (; *pp; pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			return;
-		}
-	}
-}
-
 /* Everything has stopped: flush, remove the container, then the row. */
 static void finalize(struct run *r)
 {
@@ -240,8 +177,8 @@ void run_release(struct run *r)
 	struct run_engine *eng = r->eng;
 
 	if (!r->id) { /* a warm container that no run adopted */
-		unlink_run(r);
-		run_slot_released(eng, r);
+		run_unlink(r);
+		eng->slot_released(eng, r);
 		uv_timer_stop(&r->flush);
 		uv_close((uv_handle_t *)&r->wall, close_timer_cb);
 		uv_close((uv_handle_t *)&r->flush, close_timer_cb);
@@ -254,11 +191,93 @@ void run_release(struct run *r)
 			      "runtime", r->runtime_code, "reason", r->reason, "exit_code",
 			      r->have_exit ? json_integer(r->exit_code) : json_null(),
 			      "output_bytes", (json_int_t)r->out_bytes));
-	unlink_run(r);
-	run_slot_released(eng, r);
+	run_unlink(r);
+	eng->slot_released(eng, r);
 	uv_timer_stop(&r->flush);
 	uv_close((uv_handle_t *)&r->wall, close_timer_cb);
 	uv_close((uv_handle_t *)&r->flush, close_timer_cb);
+}
+
+/* ---------- output in: first byte, the build marker, the limit ---------- */
+
+static void on_flush(uv_timer_t *t)
+{
+	struct run *r = t->data;
+
+	runout_flush(&r->out, 0);
+}
+
+static void feed(struct run *r, int stream, const char *buf, size_t len)
+{
+	long long room = r->output_limit - r->out_bytes;
+
+	if (r->ending && !strcmp(r->reason, "output_limit"))
+		return;
+	if ((long long)len > room) {
+		len = room > 0 ? (size_t)room : 0;
+		if (len)
+			runout_feed(&r->out, stream, buf, len);
+		r->out_bytes += (long long)len;
+		runout_flush(&r->out, 1);
+		char msg[96];
+		snprintf(msg, sizeof(msg), "output limit of %lld bytes reached", r->output_limit);
+		run_end(r, "output_limit", msg);
+		return;
+	}
+	r->out_bytes += (long long)len;
+	runout_feed(&r->out, stream, buf, len);
+	if (runout_pending(&r->out) && !uv_is_active((uv_handle_t *)&r->flush))
+		uv_timer_start(&r->flush, on_flush, FLUSH_MS, 0);
+}
+
+/* While building, stdout is searched for the wrapper's marker line: what
+ * comes before it is build output, what comes after is the program's. */
+static void scan_marker(struct run *r, const char *buf, size_t len)
+{
+	size_t ml = strlen(r->marker), keep;
+	char *p = realloc(r->marker_scan, r->marker_len + len + 1);
+	char *hit;
+
+	if (!p)
+		return;
+	r->marker_scan = p;
+	memcpy(p + r->marker_len, buf, len);
+	r->marker_len += len;
+	p[r->marker_len] = '\0';
+	hit = memmem(p, r->marker_len, r->marker, ml);
+	if (hit && (size_t)(hit - p) + ml < r->marker_len && hit[ml] == '\n') {
+		size_t before = (size_t)(hit - p), after = before + ml + 1;
+		feed(r, 1, p, before);
+		runout_flush(&r->out, 0);
+		r->build_done = 1;
+		run_set_running(r);
+		feed(r, 1, p + after, r->marker_len - after);
+		free(r->marker_scan);
+		r->marker_scan = NULL;
+		r->marker_len = 0;
+		return;
+	}
+	keep = r->marker_len < ml + 1 ? r->marker_len : ml + 1;
+	feed(r, 1, p, r->marker_len - keep);
+	memmove(p, p + r->marker_len - keep, keep);
+	r->marker_len = keep;
+}
+
+static void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t len)
+{
+	struct run *r = arg;
+
+	if (!len || r->finalized || !r->id) /* nothing counts before a run adopts it */
+		return;
+	if (r->t_first_byte < 0) {
+		r->t_first_byte = srv_now_ms() - r->t_created;
+		metrics_run_first_byte(&r->mx, srv_now_ms());
+	}
+	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
+		scan_marker(r, buf, len);
+		return;
+	}
+	feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
 }
 
 /* ---------- the container ---------- */
@@ -440,7 +459,6 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 	    "i=$((i+1)); done; eval \"$c\" || exit $?; shift $n; printf '%s\\n' \"$m\"; "
 	    "exec \"$@\"";
 	size_t n = 0, i;
-	static char nbuf[16];
 
 	if (r->warm) {
 		/* wait for one line on stdin ("go"), then become the run */
@@ -450,12 +468,12 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 		argv[n++] = "run-it-warm";
 	}
 	if (r->build_cmd) {
-		snprintf(nbuf, sizeof(nbuf), "%zu", json_array_size(r->build_cmd));
+		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
 		argv[n++] = "/bin/sh";
 		argv[n++] = "-c";
 		argv[n++] = script;
 		argv[n++] = "run-it-build";
-		argv[n++] = nbuf;
+		argv[n++] = r->nbuf;
 		argv[n++] = r->marker;
 		for (i = 0; i < json_array_size(r->build_cmd) && n < max - 1; i++)
 			argv[n++] = json_string_value(json_array_get(r->build_cmd, i));
@@ -542,12 +560,7 @@ void run_launch(struct run *r)
 		free(owned[i]); /* the spec is borrowed only during plat_create() */
 }
 
-/* ---------- warm containers ---------- */
-
-static void on_warm_idle(uv_timer_t *t)
-{
-	run_end(t->data, "stopped", "warm container not used");
-}
+/* ---------- adopting a warm container (run_warm.c) ---------- */
 
 static void go_written(void *arg, const struct plat_err *err)
 {
@@ -608,56 +621,6 @@ void run_launch_adopted(struct run *r)
 	}
 }
 
-/* 1 when a warm container w (ready or still starting) was made for exactly
- * this configuration. */
-int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
-		     json_t *env, long long wall_ms, long long memory, long long cpus,
-		     long long pids, long long output, int network, struct plat *plat,
-		     const char *oci_runtime)
-{
-	return !w->ending && !strcmp(w->image, image) &&
-	       (w->build_cmd ? build_cmd && json_equal(w->build_cmd, build_cmd) : !build_cmd) &&
-	       json_equal(w->run_cmd, run_cmd) && json_equal(w->env, env) &&
-	       w->wall_ms == wall_ms && w->memory_bytes == memory && w->nano_cpus == cpus &&
-	       w->pids == pids && w->output_limit == output && w->network == network &&
-	       w->plat == plat && !strcmp(w->oci_runtime, oci_runtime);
-}
-
-/* Prepare the next run of a finished one: same image, command, env, limits. */
-struct run *run_warm_prepare(struct run_engine *eng, const struct run *done)
-{
-	struct run *w;
-	size_t nwarm = 0;
-
-	for (w = eng->runs; w; w = w->next)
-		nwarm += !w->id;
-	if (nwarm >= (size_t)eng->srv->cfg.warm_containers || !(w = run_new(eng)))
-		return NULL;
-	w->warm = 1;
-	w->user_id = done->user_id;
-	w->project_id = done->project_id;
-	w->runtime_id = done->runtime_id;
-	w->platform_id = done->platform_id;
-	w->plat = done->plat;
-	snprintf(w->oci_runtime, sizeof(w->oci_runtime), "%s", done->oci_runtime);
-	snprintf(w->runtime_code, sizeof(w->runtime_code), "%s", done->runtime_code);
-	snprintf(w->image, sizeof(w->image), "%s", done->image);
-	w->build_cmd = json_incref(done->build_cmd);
-	w->run_cmd = json_incref(done->run_cmd);
-	w->env = json_incref(done->env);
-	w->wall_ms = done->wall_ms;
-	w->memory_bytes = done->memory_bytes;
-	w->nano_cpus = done->nano_cpus;
-	w->pids = done->pids;
-	w->output_limit = done->output_limit;
-	w->network = done->network;
-	uv_timer_start(&w->wall, on_warm_idle, WARM_IDLE_MS, 0);
-	run_launch(w);
-	return w;
-}
-
-/* ---------- engine ---------- */
-
 struct run *run_new(struct run_engine *eng)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -680,100 +643,4 @@ struct run *run_new(struct run_engine *eng)
 	r->next = eng->runs;
 	eng->runs = r;
 	return r;
-}
-
-static void cancel_notified(void *arg, const char *channel, const char *payload)
-{
-	struct srv *srv = arg;
-	struct run *r;
-
-	if (!payload)
-		return; /* the listener reconnected: nothing to resynchronise here */
-	r = run_find(srv, strtoll(payload, NULL, 10));
-	if (r)
-		run_cancel(r, "replaced", "replaced by a newer run (from another server)");
-}
-
-static void reconciled_rows(void *arg, PGresult *res, const char *err)
-{
-	if (res && PQntuples(res) > 0)
-		log_json(LOG_WARN, "runs left active by an earlier server process were ended",
-			 json_pack("{s:i}", "runs", PQntuples(res)));
-}
-
-static void leftover_removed(void *arg, const struct plat_err *err)
-{
-	(void)arg;
-	(void)err;
-}
-
-static void leftovers_listed(void *arg, const struct plat_container *list, size_t n,
-			     const struct plat_err *err)
-{
-	struct plat *p = arg;
-
-	if (err) {
-		log_json(LOG_WARN, "cannot list leftover containers",
-			 json_pack("{s:s}", "error", err->message));
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		log_json(LOG_INFO, "removing a leftover container",
-			 json_pack("{s:s}", "container", list[i].id));
-		plat_remove(p, list[i].id, leftover_removed, NULL);
-	}
-}
-
-int run_engine_init(struct srv *srv)
-{
-	struct run_engine *eng = calloc(1, sizeof(*eng));
-	struct plat_label match[1];
-	const char *p[1];
-	struct plat *plat;
-
-	if (!eng)
-		return -1;
-	eng->srv = srv;
-	srv->runs = eng;
-	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
-	run_plat_start_health(srv, 5000);
-	/* Reconcile: what this instance left behind when it last stopped. */
-	p[0] = srv->cfg.instance;
-	db_query(srv->db,
-		 "UPDATE runs SET state = 'finished', reason = 'error', finished_at = now(), "
-		 "error_message = 'the server stopped during the run' "
-		 "WHERE instance = $1 AND state <> 'finished' RETURNING id",
-		 1, p, reconciled_rows, NULL);
-	plat = run_plat_get(srv, "docker", srv->cfg.docker_host);
-	match[0] = (struct plat_label){"run-it.instance", srv->cfg.instance};
-	if (plat)
-		plat_list(plat, match, 1, leftovers_listed, plat);
-	return 0;
-}
-
-size_t run_count_on_platform(struct srv *srv, long long platform_id)
-{
-	size_t n = 0;
-
-	if (srv->runs)
-		for (struct run *r = srv->runs->runs; r; r = r->next)
-			n += r->id && r->platform_id == platform_id;
-	return n;
-}
-
-int run_engine_busy(struct srv *srv)
-{
-	return srv->runs && srv->runs->runs;
-}
-
-void run_engine_shutdown(struct srv *srv)
-{
-	struct run *r, *n;
-
-	if (!srv->runs)
-		return;
-	for (r = srv->runs->runs; r; r = n) {
-		n = r->next;
-		run_end(r, "error", "the server is shutting down");
-	}
 }

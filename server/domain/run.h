@@ -49,7 +49,9 @@ void run_cancel_user(struct srv *srv, long long user_id, const char *reason, con
 void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg);
 json_t *run_describe(const struct run *r);
 
-/* Methods (h_run.c uses these). */
+/* Methods (h_run.c uses these). run/attach and run/logs: the run's events
+ * from from_seq on, live or stored (run_stream.c). */
+void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long from_seq);
 void run_start(struct rpc_call *c, long long project_id, json_t *files);
 int run_stdin(struct run *r, const char *data, size_t len, int eof);
 

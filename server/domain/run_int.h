@@ -53,6 +53,7 @@ struct run {
 	char oci_runtime[64];
 	char marker[64]; /* printed by the build wrapper when the build is done */
 	uint32_t marker_raw[2];
+	char nbuf[16]; /* the build command's length, an argv string of make_argv */
 	int build_done;
 
 	/* the container */
@@ -96,40 +97,60 @@ struct run_engine {
 	struct srv *srv;
 	struct run *runs;
 	struct run_slot *slots;
+	/* hooks: how run_stream.c and run.c tell the files above them */
+	void (*op_done)(struct run *r); /* a stored event is readable (run.c) */
+	void (*release)(struct run *r); /* the row is finished (run.c) */
+	void (*slot_released)(struct run_engine *eng, struct run *r); /* run_start.c */
 };
+
+/*
+ * The engine's files, lowest first; each calls only those above it in this
+ * list, never one below (tests/layers/check):
+ *   run_table.c   the list of runs: find, visit, describe, count
+ *   run_stream.c  events out: run/log, run/status, run/exit to watchers,
+ *                 the ring for run/attach, run_logs and the finished row
+ *   run.c         the lifecycle of one run's container, output in
+ *   run_warm.c    warm containers for the next run of a project
+ *   run_start.c   run/start: access, quota, buffers, the slot, the row
+ *   run_engine.c  set-up, cross-instance cancels, reconciliation, shutdown
+ * A lower file tells a higher one through the engine's hooks below, set
+ * once by run_engine_init().
+ */
+
+/* run_table.c */
+const char *run_state_name(enum run_state s);
+void run_unlink(struct run *r);
+
+/* run_stream.c */
+void run_on_chunk(void *arg, int stream, const char *utf8, size_t len);
+void run_emit_status(struct run *r);
+void run_emit_exit(struct run *r);
+void run_ring_clear(struct run *r);
+int run_watch(struct run *r, uint64_t sess_id);
+json_t *run_row_note(long long run_id, long long seq, const char *stream, const char *data,
+		     const char **method);
+/* Finish the row; then eng->release(r). */
+void run_finish_db(struct run *r);
+void run_db_set_container(struct run *r);
+void run_db_ignore(void *arg, PGresult *res, const char *err);
 
 /* run.c */
 struct run *run_new(struct run_engine *eng);
 void run_launch(struct run *r);
+void run_launch_adopted(struct run *r);
 void run_end(struct run *r, const char *reason, const char *message);
 /* One of the run's pending operations finished (may finalize it). */
 void run_op_done(struct run *r);
+/* The row is finished: run/exit out, the slot freed, the run freed. */
 void run_release(struct run *r);
-const char *run_state_name(enum run_state s);
-void run_set_running(struct run *r);
 
-/* warm containers (run.c) */
+/* run_warm.c */
 #define WARM_IDLE_MS (120 * 1000)
 struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,
 		     long long pids, long long output, int network, struct plat *plat,
 		     const char *oci_runtime);
-void run_launch_adopted(struct run *r);
-
-/* run_stream.c */
-void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t len);
-void run_on_chunk(void *arg, int stream, const char *utf8, size_t len);
-void run_emit_status(struct run *r);
-void run_emit_exit(struct run *r);
-void run_ring_clear(struct run *r);
-int run_watch(struct run *r, uint64_t sess_id);
-void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long from_seq);
-json_t *run_row_note(long long run_id, long long seq, const char *stream, const char *data,
-		     const char **method);
-void run_finish_db(struct run *r);
-void run_db_set_container(struct run *r);
-void run_db_ignore(void *arg, PGresult *res, const char *err);
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);

@@ -23,7 +23,6 @@
 #define RING_MAX_BYTES (512 * 1024)
 /* Output kept in run_logs per run: history is capped, live output is not. */
 #define STORE_MAX_BYTES (8LL << 20)
-#define FLUSH_MS 5
 #define MAX_RECIPIENTS 256
 
 void run_db_ignore(void *arg, PGresult *res, const char *err)
@@ -160,8 +159,10 @@ void run_ring_clear(struct run *r)
 
 static void persisted(void *arg, PGresult *res, const char *err)
 {
+	struct run *r = arg;
+
 	run_db_ignore(NULL, res, err);
-	run_op_done(arg);
+	r->eng->op_done(r);
 }
 
 /*
@@ -268,89 +269,7 @@ void run_emit_exit(struct run *r)
 			   "error", strcmp(r->reason, "error") ? NULL : r->message));
 }
 
-/* ---------- output from the platform ---------- */
-
-static void on_flush(uv_timer_t *t)
-{
-	struct run *r = t->data;
-
-	runout_flush(&r->out, 0);
-}
-
-static void feed(struct run *r, int stream, const char *buf, size_t len)
-{
-	long long room = r->output_limit - r->out_bytes;
-
-	if (r->ending && !strcmp(r->reason, "output_limit"))
-		return;
-	if ((long long)len > room) {
-		len = room > 0 ? (size_t)room : 0;
-		if (len)
-			runout_feed(&r->out, stream, buf, len);
-		r->out_bytes += (long long)len;
-		runout_flush(&r->out, 1);
-		char msg[96];
-		snprintf(msg, sizeof(msg), "output limit of %lld bytes reached", r->output_limit);
-		run_end(r, "output_limit", msg);
-		return;
-	}
-	r->out_bytes += (long long)len;
-	runout_feed(&r->out, stream, buf, len);
-	if (runout_pending(&r->out) && !uv_is_active((uv_handle_t *)&r->flush))
-		uv_timer_start(&r->flush, on_flush, FLUSH_MS, 0);
-}
-
-/* While building, stdout is searched for the wrapper's marker line: what
- * comes before it is build output, what comes after is the program's. */
-static void scan_marker(struct run *r, const char *buf, size_t len)
-{
-	size_t ml = strlen(r->marker), keep;
-	char *p = realloc(r->marker_scan, r->marker_len + len + 1);
-	char *hit;
-
-	if (!p)
-		return;
-	r->marker_scan = p;
-	memcpy(p + r->marker_len, buf, len);
-	r->marker_len += len;
-	p[r->marker_len] = '\0';
-	hit = memmem(p, r->marker_len, r->marker, ml);
-	if (hit && (size_t)(hit - p) + ml < r->marker_len && hit[ml] == '\n') {
-		size_t before = (size_t)(hit - p), after = before + ml + 1;
-		feed(r, 1, p, before);
-		runout_flush(&r->out, 0);
-		r->build_done = 1;
-		run_set_running(r);
-		feed(r, 1, p + after, r->marker_len - after);
-		free(r->marker_scan);
-		r->marker_scan = NULL;
-		r->marker_len = 0;
-		return;
-	}
-	keep = r->marker_len < ml + 1 ? r->marker_len : ml + 1;
-	feed(r, 1, p, r->marker_len - keep);
-	memmove(p, p + r->marker_len - keep, keep);
-	r->marker_len = keep;
-}
-
-void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t len)
-{
-	struct run *r = arg;
-
-	if (!len || r->finalized || !r->id) /* nothing counts before a run adopts it */
-		return;
-	if (r->t_first_byte < 0) {
-		r->t_first_byte = srv_now_ms() - r->t_created;
-		metrics_run_first_byte(&r->mx, srv_now_ms());
-	}
-	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
-		scan_marker(r, buf, len);
-		return;
-	}
-	feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
-}
-
-/* ---------- the row ---------- */
+//* ---------- the row ---------- */
 
 static void pruned(void *arg, PGresult *res, const char *err)
 {
@@ -375,13 +294,13 @@ static void row_finished(void *arg, PGresult *res, const char *err)
 		 "ORDER BY id DESC LIMIT (SELECT value::int FROM settings "
 		 "WHERE key = 'run_history_per_project'))",
 		 1, p, pruned, NULL);
-	run_release(r);
+	r->eng->release(r);
 }
 
 void run_finish_db(struct run *r)
 {
 	if (!r->id) { /* a warm container: no row */
-		run_release(r);
+		r->eng->release(r);
 		return;
 	}
 	char id[24], code[24], dur[24], fb[24], ob[24], seq[24];
