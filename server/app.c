@@ -8,6 +8,7 @@
  */
 #include "app.h"
 #include "srv.h"
+#include "access_watch.h"
 #include "admin_view.h"
 #include "auth_sess.h"
 #include "bus.h"
@@ -152,7 +153,7 @@ int app_run(const struct config *cfg)
 	settings_start(srv);
 	if (auth_init(srv)) /* first: a bad server key is a configuration error */
 		goto out_db;
-	if (run_engine_init(srv))
+	if (run_engine_init(srv) || access_watch_init(srv))
 		goto out_db;
 
 	if (start_lws(srv))

@@ -23,6 +23,12 @@ enum access_level access_level_of(const char *name)
 	return ACCESS_NONE;
 }
 
+int access_sees_runs(const char *name)
+{
+	return name && (!strcmp(name, "owner") || !strcmp(name, "admin") ||
+			!strcmp(name, "editor") || !strcmp(name, "viewer"));
+}
+
 enum proto_reason access_decide(enum access_level have, enum access_level need)
 {
 	if (have >= need && have > ACCESS_NONE)

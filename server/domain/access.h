@@ -44,6 +44,11 @@ enum access_level {
 /* Level of an access name from runit_access ("owner" ... NULL). */
 enum access_level access_level_of(const char *name);
 
+/* 1 when an access name may see the project's runs, live and stored: the
+ * owner, admins, editors and viewers, not a public project's visitors
+ * (runit_sees_runs() in sql/006_runs_access.sql says the same). */
+int access_sees_runs(const char *name);
+
 /* PROTO_R_NONE when have >= need; else NOT_FOUND (have NONE) or FORBIDDEN. */
 enum proto_reason access_decide(enum access_level have, enum access_level need);
 

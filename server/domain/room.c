@@ -17,6 +17,7 @@ struct room {
 	struct room *next;
 	long long project_id;
 	uint64_t *members;
+	unsigned *flags; /* ROOM_* of each member, beside it */
 	size_t n, cap;
 };
 
@@ -92,12 +93,14 @@ static void room_remove_member(struct room_table *t, long long pid, uint64_t sid
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->members[i] == sid) {
 			r->members[i] = r->members[--r->n];
+			r->flags[i] = r->flags[r->n];
 			break;
 		}
 	}
 	if (r->n == 0) {
 		*link = r->next;
 		free(r->members);
+		free(r->flags);
 		free(r);
 		t->nrooms--;
 	}
@@ -123,7 +126,16 @@ static void sr_remove_project(struct room_table *t, uint64_t sid, long long pid)
 	}
 }
 
-int room_join(struct srv *srv, long long pid, struct sess *s)
+void room_set_flags(struct srv *srv, long long pid, uint64_t sid, unsigned flags)
+{
+	struct room *r = room_find(srv->rooms, pid, NULL);
+
+	for (size_t i = 0; r && i < r->n; i++)
+		if (r->members[i] == sid)
+			r->flags[i] = flags;
+}
+
+int room_join(struct srv *srv, long long pid, struct sess *s, unsigned flags)
 {
 	struct room *r, *new_r = NULL;
 	struct sess_rooms *e, *new_e = NULL;
@@ -137,8 +149,10 @@ int room_join(struct srv *srv, long long pid, struct sess *s)
 	e = sr_find(t, s->id, NULL);
 	if (e) {
 		for (size_t i = 0; i < e->n; i++)
-			if (e->projects[i] == pid)
+			if (e->projects[i] == pid) {
+				room_set_flags(srv, pid, s->id, flags);
 				return 0;
+			}
 		if (e->n >= ROOM_MAX_PER_SESS)
 			return -2;
 	}
@@ -152,9 +166,14 @@ int room_join(struct srv *srv, long long pid, struct sess *s)
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 4;
 		uint64_t *m = realloc(r->members, cap * sizeof(*m));
+		unsigned *f;
 		if (!m)
 			goto out_free_new;
 		r->members = m;
+		f = realloc(r->flags, cap * sizeof(*f));
+		if (!f)
+			goto out_free_new;
+		r->flags = f;
 		r->cap = cap;
 	}
 	if (!e) {
@@ -171,6 +190,7 @@ int room_join(struct srv *srv, long long pid, struct sess *s)
 		t->rooms[hash64((uint64_t)pid)] = new_r;
 		t->nrooms++;
 	}
+	r->flags[r->n] = flags;
 	r->members[r->n++] = s->id;
 	e->projects[e->n++] = pid;
 	return 0;
@@ -178,6 +198,7 @@ int room_join(struct srv *srv, long long pid, struct sess *s)
 out_free_new:
 	if (new_r) {
 		free(new_r->members);
+		free(new_r->flags);
 		free(new_r);
 	}
 out_nomem:
@@ -240,6 +261,7 @@ void room_release(struct srv *srv)
 			struct room *r = t->rooms[b];
 			t->rooms[b] = r->next;
 			free(r->members);
+			free(r->flags);
 			free(r);
 		}
 	for (size_t b = 0; t->by_sess && b < NBUCKETS; b++)
@@ -327,4 +349,34 @@ int room_is_member(struct srv *srv, long long pid, uint64_t sid)
 		if (e->projects[i] == pid)
 			return 1;
 	return 0;
+}
+
+size_t room_members_with(struct srv *srv, long long pid, unsigned flags, uint64_t *out, size_t max)
+{
+	struct room *r = room_find(srv->rooms, pid, NULL);
+	size_t n = 0;
+
+	for (size_t i = 0; r && i < r->n; i++)
+		if ((r->flags[i] & flags) == flags) {
+			if (n < max)
+				out[n] = r->members[i];
+			n++;
+		}
+	return n;
+}
+
+void room_foreach_project(struct srv *srv, void (*fn)(struct srv *, long long, void *), void *arg)
+{
+	struct room_table *t = srv->rooms;
+	long long *ids;
+	size_t n = 0;
+
+	if (!t->rooms || !(ids = malloc(t->nrooms * sizeof(*ids))))
+		return;
+	for (size_t b = 0; b < NBUCKETS; b++)
+		for (struct room *r = t->rooms[b]; r && n < t->nrooms; r = r->next)
+			ids[n++] = r->project_id;
+	for (size_t i = 0; i < n; i++) /* fn may change the rooms */
+		fn(srv, ids[i], arg);
+	free(ids);
 }

@@ -23,9 +23,15 @@ struct sess;
 
 #define ROOM_MAX_PER_SESS 32 /* projects one session may watch at once */
 
-/* Add s to the project's room (joining twice is one membership).
- * 0, -1 out of memory, -2 the session already watches ROOM_MAX_PER_SESS. */
-int room_join(struct srv *srv, long long project_id, struct sess *s);
+/* What a member may get besides file and presence events. */
+#define ROOM_SEES_RUNS 1u /* the project's runs (runit_sees_runs: not a visitor) */
+
+/* Add s to the project's room with flags (joining twice is one membership,
+ * with the new flags). 0, -1 out of memory, -2 the session already watches
+ * ROOM_MAX_PER_SESS. */
+int room_join(struct srv *srv, long long project_id, struct sess *s, unsigned flags);
+/* Change a member's flags (its access changed); no-op for a non-member. */
+void room_set_flags(struct srv *srv, long long project_id, uint64_t sess_id, unsigned flags);
 /* Remove one session from one room (no-op when not a member). */
 void room_leave(struct srv *srv, long long project_id, uint64_t sess_id);
 /* Called after a session left a project's room. */
@@ -55,5 +61,11 @@ int room_is_member(struct srv *srv, long long project_id, uint64_t sess_id);
 /* Session ids of up to max members into out; returns how many members the
  * room has (which may be more than max). */
 size_t room_members(struct srv *srv, long long project_id, uint64_t *out, size_t max);
+/* Call fn for the project of every room (a copy of the list: fn may join,
+ * leave or drop). */
+void room_foreach_project(struct srv *srv, void (*fn)(struct srv *, long long, void *), void *arg);
+/* Like room_members, for the members that have every flag in flags. */
+size_t room_members_with(struct srv *srv, long long project_id, unsigned flags, uint64_t *out,
+			 size_t max);
 
 #endif

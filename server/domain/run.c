@@ -118,6 +118,20 @@ void run_cancel(struct run *r, const char *reason, const char *message)
 	run_end(r, reason, message);
 }
 
+void run_cancel_project(struct srv *srv, long long project_id, const char *reason,
+			const char *message)
+{
+	struct run *r, *n;
+
+	if (!srv->runs)
+		return;
+	for (r = srv->runs->runs; r; r = n) {
+		n = r->next;
+		if (r->project_id == project_id)
+			run_end(r, reason, message);
+	}
+}
+
 void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *message)
 {
 	struct run *r, *n;

@@ -135,6 +135,18 @@ static void fail(struct start_req *q, enum proto_reason reason, const char *msg)
 	req_done(q);
 }
 
+/* RUN_QUOTA: checked when the start is read, and again, under a lock, by
+ * runit_run_insert() (sql/006_runs_access.sql) when the row goes in. */
+static void quota_reached(struct start_req *q, long long active, long long limit)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "you already have %lld active runs (the limit is %lld)", active,
+		 limit);
+	rpc_fail(q->c, PROTO_R_RUN_QUOTA, msg, json_pack("{s:I}", "limit", (json_int_t)limit));
+	req_done(q);
+}
+
 /* Reasons after which the same person, still here, likely runs again soon. */
 static int warm_worthy(struct run_engine *eng, const struct run *r)
 {
@@ -314,6 +326,11 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 	char uid[24], pid[24];
 	const char *p[2] = {uid, pid};
 
+	if (res && PQgetisnull(res, 0, 0)) { /* the quota, held in the database */
+		quota_reached(q, strtoll(PQgetvalue(res, 0, 1), NULL, 10),
+			      strtoll(PQgetvalue(res, 0, 2), NULL, 10));
+		return;
+	}
 	if (res) {
 		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
 		return;
@@ -346,8 +363,7 @@ static void insert_row(struct start_req *q)
 	snprintf(rt, sizeof(rt), "%lld", q->runtime_id);
 	snprintf(pl, sizeof(pl), "%lld", q->rp.id);
 	if (db_query(q->eng->srv->db,
-		     "INSERT INTO runs (user_id, project_id, runtime_id, platform_id, instance, "
-		     "code_snapshot) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id",
+		     "SELECT id, active, lim FROM runit_run_insert($1, $2, $3, $4, $5, $6::jsonb)",
 		     6, p, row_inserted, q))
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 	free(snap);
@@ -537,12 +553,7 @@ static void loaded(void *arg, PGresult *res, const char *err)
 		return;
 	}
 	if (col_ll(res, 13) >= col_ll(res, 12)) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "you already have %lld active runs (the limit is %lld)",
-			 col_ll(res, 13), col_ll(res, 12));
-		rpc_fail(q->c, PROTO_R_RUN_QUOTA, msg,
-			 json_pack("{s:I}", "limit", (json_int_t)col_ll(res, 12)));
-		req_done(q);
+		quota_reached(q, col_ll(res, 13), col_ll(res, 12));
 		return;
 	}
 	q->runtime_id = col_ll(res, 0);
@@ -565,6 +576,34 @@ static void loaded(void *arg, PGresult *res, const char *err)
 }
 
 #define SETTING(k) "(SELECT value::bigint FROM settings WHERE key = '" k "')"
+
+/*
+ * Everything run/start needs to know, in one statement: the runtime and its
+ * limits (the runtime's own or the global settings), the user's quota and
+ * active runs elsewhere (a first check: insert_row's runit_run_insert()
+ * holds the quota under races), the largest file, and whether the caller
+ * may run the project. $1 project, $2 user.
+ */
+/* clang-format off */
+static const char load_sql[] =
+	"SELECT rt.id, rt.code, rt.enabled, rt.image, rt.build_cmd, rt.run_cmd, "
+	"coalesce(rt.wall_ms, " SETTING("default_wall_ms") "), "
+	"coalesce(rt.memory_bytes, " SETTING("default_memory_bytes") "), "
+	"coalesce(rt.nano_cpus, " SETTING("default_nano_cpus") "), "
+	"coalesce(rt.pids, " SETTING("default_pids") "), "
+	"coalesce(rt.output_bytes, " SETTING("default_output_bytes") "), "
+	"rt.network_allowed, "
+	"coalesce(u.max_active_runs, " SETTING("max_active_runs_per_user") "), "
+	"(SELECT count(*) FROM runs WHERE user_id = $2 AND state <> 'finished' "
+	"AND project_id <> $1), "
+	SETTING("max_file_bytes") ", "
+	"(p.owner_id = $2 OR u.role = 'admin' OR EXISTS (SELECT 1 FROM project_members m "
+	"WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')) "
+	"FROM projects p JOIN runtimes rt ON rt.id = p.runtime_id JOIN users u ON u.id = $2 "
+	"WHERE p.id = $1 AND (p.is_public OR p.owner_id = $2 OR u.role = 'admin' OR "
+	"EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id "
+	"AND m.user_id = $2))";
+/* clang-format on */
 
 void run_start(struct rpc_call *c, long long project_id, json_t *files)
 {
@@ -594,41 +633,6 @@ void run_start(struct rpc_call *c, long long project_id, json_t *files)
 	q->slot->latest = q;
 	snprintf(pid, sizeof(pid), "%lld", project_id);
 	snprintf(uid, sizeof(uid), "%lld", c->user_id);
-	if (db_query(
-		c->srv->db,
-		"SELECT rt.id, rt.code, rt.enabled, rt.image, rt.build_cmd, rt.run_cmd, "
-		"coalesce(rt.wall_ms, " SETTING(
-		    "default_wall_ms") "), "
-				       "coalesce(rt.memory_bytes, " SETTING(
-					   "default_memory_bytes") "), "
-								   "coalesce(rt.nano_cpus,"
-								   " " SETTING(
-								       "default_nano_cpus") "), "
-											    "coales"
-											    "ce(rt."
-											    "pids,"
-											    " " SETTING(
-												"de"
-												"fa"
-												"ul"
-												"t_"
-												"pi"
-												"d"
-												"s") "), "
-												     "coalesce(rt.output_bytes, " SETTING(
-													 "default_output_bytes") "), "
-																 "rt.network_allowed, "
-																 "coalesce(u.max_active_runs, " SETTING(
-																     "max_active_runs_per_user") "), "
-																				 "(SELECT count(*) FROM runs WHERE user_id = $2 AND state <> 'finished' "
-																				 "AND project_id <> $1), " SETTING(
-																				     "max_file_bytes") ", "
-																						       "(p.owner_id = $2 OR u.role = 'admin' OR EXISTS (SELECT 1 FROM project_members m "
-																						       "WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')) "
-																						       "FROM projects p JOIN runtimes rt ON rt.id = p.runtime_id JOIN users u ON u.id = $2 "
-																						       "WHERE p.id = $1 AND (p.is_public OR p.owner_id = $2 OR u.role = 'admin' OR "
-																						       "EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id "
-																						       "AND m.user_id = $2))",
-		2, p, loaded, q))
+	if (db_query(c->srv->db, load_sql, 2, p, loaded, q))
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 }

@@ -58,6 +58,41 @@ int run_watch(struct run *r, uint64_t sess_id)
 	return watcher_get(r, sess_id, 1) ? 0 : -1;
 }
 
+size_t run_project_watchers(struct srv *srv, long long project_id, uint64_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (struct run *r = srv->runs ? srv->runs->runs : NULL; r; r = r->next) {
+		if (!r->id || r->project_id != project_id)
+			continue;
+		for (size_t i = 0; i < r->nwatchers; i++) {
+			size_t j;
+			for (j = 0; j < n && j < max && out[j] != r->watchers[i].sess; j++)
+				;
+			if (j < n)
+				continue;
+			if (n < max)
+				out[n] = r->watchers[i].sess;
+			n++;
+		}
+	}
+	return n;
+}
+
+void run_unwatch_project(struct srv *srv, long long project_id, uint64_t sess_id)
+{
+	for (struct run *r = srv->runs ? srv->runs->runs : NULL; r; r = r->next) {
+		if (r->project_id != project_id)
+			continue;
+		for (size_t i = 0; i < r->nwatchers; i++) {
+			if (r->watchers[i].sess == sess_id) {
+				r->watchers[i] = r->watchers[--r->nwatchers];
+				break;
+			}
+		}
+	}
+}
+
 static void send_one(struct run *r, struct sess *s, const char *frame, size_t len, long long seq)
 {
 	struct watcher *w = watcher_get(r, s->id, 0);
@@ -83,7 +118,8 @@ static void send_one(struct run *r, struct sess *s, const char *frame, size_t le
 	sess_send(s, copy, len);
 }
 
-/* Send a notification to the room and the run's own watchers, once each. */
+/* Send a notification to the room's members who may see runs and to the
+ * run's own watchers (its starter, run/attach callers), once each. */
 static void broadcast(struct run *r, const char *method, json_t *params, long long seq)
 {
 	struct srv *srv = r->eng->srv;
@@ -93,7 +129,7 @@ static void broadcast(struct run *r, const char *method, json_t *params, long lo
 
 	if (!frame)
 		return;
-	n = room_members(srv, r->project_id, ids, MAX_RECIPIENTS);
+	n = room_members_with(srv, r->project_id, ROOM_SEES_RUNS, ids, MAX_RECIPIENTS);
 	if (n > MAX_RECIPIENTS)
 		n = MAX_RECIPIENTS;
 	for (size_t i = 0; i < r->nwatchers && n < MAX_RECIPIENTS; i++) {

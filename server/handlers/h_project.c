@@ -9,6 +9,7 @@
  */
 #include "handlers.h"
 #include "access.h"
+#include "access_watch.h"
 #include "audit.h"
 #include "dbcall.h"
 #include "h_common.h"
@@ -190,7 +191,10 @@ static void opened(void *arg, struct rpc_call *c, json_t *ok)
 		/* project/open is repeated by clients (a poll): announce only a new member */
 		int was_member = room_is_member(c->srv, x->who.project, s->id);
 
-		rc = room_join(c->srv, x->who.project, s);
+		rc = room_join(c->srv, x->who.project, s,
+			       access_sees_runs(json_string_value(json_object_get(ok, "access")))
+				   ? ROOM_SEES_RUNS
+				   : 0);
 		if (rc) {
 			rpc_fail(c, rc == -2 ? PROTO_R_TOO_LARGE : PROTO_R_INTERNAL,
 				 rc == -2 ? "this session has too many projects open"
@@ -250,7 +254,36 @@ static void h_project_close(void *ctx, struct proto_msg *msg)
 	rpc_reply(c, json_object());
 }
 
-/* ---- project/update, project/delete ---- */
+/* ---- project/update, project/delete, project/share: access may shrink ---- */
+
+struct after_check {
+	struct rpc_call *c;
+	json_t *result;
+};
+
+static void access_checked(void *arg)
+{
+	struct after_check *a = arg;
+
+	rpc_reply(a->c, a->result);
+	free(a);
+}
+
+/* Reply with result (borrowed) once the project's watchers have been
+ * checked again (access_watch.h): the caller's next request meets the new
+ * access on this instance; the others hear of it from the database. */
+static void reply_after_access_check(struct rpc_call *c, long long project, json_t *result)
+{
+	struct after_check *a = malloc(sizeof(*a));
+
+	if (!a) {
+		rpc_reply(c, json_incref(result));
+		return;
+	}
+	a->c = c;
+	a->result = json_incref(result);
+	access_watch_check(c->srv, project, access_checked, a);
+}
 
 static void changed(void *arg, struct rpc_call *c, json_t *ok)
 {
@@ -281,7 +314,7 @@ static void changed(void *arg, struct rpc_call *c, json_t *ok)
 	json_decref(note);
 	if (!strcmp(x->op, "deleted"))
 		room_drop(c->srv, x->who.project);
-	rpc_reply(c, json_incref(ok));
+	reply_after_access_check(c, x->who.project, ok);
 out_free:
 	free(x);
 }
@@ -369,12 +402,21 @@ static void h_project_members(void *ctx, struct proto_msg *msg)
 	       NULL);
 }
 
+static void shared(void *arg, struct rpc_call *c, json_t *ok)
+{
+	struct pj *x = arg;
+
+	if (ok)
+		reply_after_access_check(c, x->who.project, ok);
+	free(x);
+}
+
 static void h_project_share(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
 	struct proto_error err;
 	long long id;
-	struct hc_who who;
+	struct pj *x;
 	const char *user = NULL, *role = NULL, *p[5];
 
 	if (hc_project_param(c, msg->params, "id", &id))
@@ -389,14 +431,16 @@ static void h_project_share(void *ctx, struct proto_msg *msg)
 			 "param \"role\" is \"editor\", \"viewer\" or null (remove)", NULL);
 		return;
 	}
-	hc_who(c, id, &who);
-	p[0] = who.uid;
-	p[1] = who.is_admin;
-	p[2] = who.pid;
+	if (!(x = pj_new(c, id)))
+		return;
+	p[0] = x->who.uid;
+	p[1] = x->who.is_admin;
+	p[2] = x->who.pid;
 	p[3] = user;
 	p[4] = role;
-	dbcall(c, "SELECT runit_project_share($1::bigint, $2::boolean, $3::bigint, $4, $5)", 5, p,
-	       NULL, NULL);
+	if (dbcall(c, "SELECT runit_project_share($1::bigint, $2::boolean, $3::bigint, $4, $5)", 5,
+		   p, shared, x))
+		free(x);
 }
 
 /* ---- gallery/list ---- */

@@ -17,11 +17,10 @@
 /* A run/logs page stops after about this much data (then "next" says where to go on). */
 #define LOGS_PAGE_BYTES (1024 * 1024)
 
-/* Who may see a run: its user, the project's owner and members, admins. */
+/* Who may see a run, live or stored: runit_sees_runs(), the owner, admins,
+ * editors and viewers of its project now (sql/006_runs_access.sql). */
 #define RUN_JOIN "FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = $2 "
-#define RUN_WHERE                                                                                  \
-	"WHERE r.id = $1 AND (r.user_id = $2 OR p.owner_id = $2 OR u.role = 'admin' OR "           \
-	"EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $2)) "
+#define RUN_WHERE "WHERE r.id = $1 AND runit_sees_runs(r.project_id, $2, u.role = 'admin') "
 #define RUN_VISIBLE RUN_JOIN RUN_WHERE
 
 static int get_id(struct rpc_call *c, json_t *params, const char *key, long long *out)
@@ -343,10 +342,8 @@ static void h_history(void *ctx, struct proto_msg *msg)
 	/* NULL when the project is not visible; else the newest runs first */
 	if (query_visible(
 		c,
-		"SELECT CASE WHEN EXISTS (SELECT 1 FROM projects p JOIN users u ON u.id = $2 "
-		"WHERE p.id = $1 AND (p.owner_id = $2 OR u.role = 'admin' OR EXISTS "
-		"(SELECT 1 FROM project_members m WHERE m.project_id = p.id AND "
-		"m.user_id = $2))) THEN (SELECT coalesce(json_agg(x.j ORDER BY x.id DESC), "
+		"SELECT CASE WHEN runit_sees_runs($1, $2, (SELECT role = 'admin' FROM users "
+		"WHERE id = $2)) THEN (SELECT coalesce(json_agg(x.j ORDER BY x.id DESC), "
 		"'[]') FROM (SELECT r.id, " RUN_ROW_JSON " AS j FROM runs r WHERE "
 		"r.project_id = $1 ORDER BY r.id DESC LIMIT $3) x) END",
 		project, history_read, v)) {
