@@ -52,13 +52,12 @@ static void lws_log_bridge(int level, const char *line)
 
 static int start_lws(struct srv *srv)
 {
-	static lws_retry_bo_t retry;
 	struct lws_context_creation_info info;
 	void *foreign[1] = {srv->loop};
 	char iface[160];
 
-	retry.secs_since_valid_ping = (uint16_t)srv->cfg.ping_interval;
-	retry.secs_since_valid_hangup = (uint16_t)(srv->cfg.ping_interval * 2 + 10);
+	srv->lws_retry.secs_since_valid_ping = (uint16_t)srv->cfg.ping_interval;
+	srv->lws_retry.secs_since_valid_hangup = (uint16_t)(srv->cfg.ping_interval * 2 + 10);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
 	memset(&info, 0, sizeof(info));
@@ -72,7 +71,7 @@ static int start_lws(struct srv *srv)
 		       LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
 		       LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = foreign;
-	info.retry_and_idle_policy = &retry;
+	info.retry_and_idle_policy = &srv->lws_retry;
 	info.timeout_secs = 20;
 	info.max_http_header_data = 8192;
 	info.user = srv;
@@ -150,7 +149,8 @@ int app_run(const struct config *cfg)
 	 * closed session go (presence tells the others), then the admins see it */
 	if (room_init(srv, presence_left) || admin_view_init(srv))
 		goto out_db;
-	settings_start(srv);
+	if (settings_start(srv))
+		goto out_db;
 	if (auth_init(srv)) /* first: a bad server key is a configuration error */
 		goto out_db;
 	if (run_engine_init(srv) || access_watch_init(srv))
@@ -191,6 +191,7 @@ out_db:
 	srv->db = NULL;
 	admin_view_release(srv);
 	room_release(srv);
+	settings_release(srv);
 	bus_release(srv);
 out_loop:
 	uv_run(srv->loop, UV_RUN_NOWAIT);

@@ -50,9 +50,6 @@ const char *settings_key_at(size_t i)
 	return i < NSPECS ? specs[i].key : NULL;
 }
 
-static struct settings cur;
-static int cur_init;
-
 static const struct spec *spec_of(const char *key)
 {
 	for (size_t i = 0; key && i < NSPECS; i++)
@@ -72,13 +69,9 @@ void settings_defaults(struct settings *st)
 	}
 }
 
-const struct settings *settings_get(void)
+const struct settings *settings_get(const struct srv *srv)
 {
-	if (!cur_init) {
-		settings_defaults(&cur);
-		cur_init = 1;
-	}
-	return &cur;
+	return srv->settings;
 }
 
 const char *settings_check(const char *key, const json_t *value)
@@ -153,6 +146,7 @@ json_t *settings_value(const struct settings *st, const char *key)
 }
 
 struct reload {
+	struct srv *srv;
 	void (*done)(void *arg, int ok);
 	void *arg;
 };
@@ -175,9 +169,8 @@ static void loaded(void *arg, PGresult *res, const char *err)
 			json_decref(v);
 		}
 		next.loaded = 1;
-		json_decref(cur.global_faq);
-		cur = next;
-		cur_init = 1;
+		json_decref(r->srv->settings->global_faq);
+		*r->srv->settings = next;
 		log_json(LOG_DEBUG, "settings loaded", NULL);
 	} else {
 		log_json(LOG_WARN, "cannot load settings",
@@ -194,6 +187,7 @@ int settings_reload(struct srv *srv, void (*done)(void *arg, int ok), void *arg)
 
 	if (!r)
 		return -1;
+	r->srv = srv;
 	r->done = done;
 	r->arg = arg;
 	if (db_query(srv->db, "SELECT key, value::text FROM settings", 0, NULL, loaded, r)) {
@@ -211,14 +205,22 @@ static void on_notify(void *arg, const char *channel, const char *payload)
 
 int settings_start(struct srv *srv)
 {
-	settings_get();
+	srv->settings = calloc(1, sizeof(*srv->settings));
+	if (!srv->settings)
+		return -1;
+	settings_defaults(srv->settings);
 	if (db_listen(srv->db, "runit_settings", on_notify, srv))
 		log_json(LOG_WARN, "cannot listen for settings changes", NULL);
-	return settings_reload(srv, NULL, NULL);
+	if (settings_reload(srv, NULL, NULL))
+		log_json(LOG_WARN, "cannot load settings: the defaults are in force", NULL);
+	return 0;
 }
 
-void settings_release(void)
+void settings_release(struct srv *srv)
 {
-	json_decref(cur.global_faq);
-	cur.global_faq = NULL;
+	if (!srv->settings)
+		return;
+	json_decref(srv->settings->global_faq);
+	free(srv->settings);
+	srv->settings = NULL;
 }

@@ -40,12 +40,13 @@ struct settings {
 /*
  * The settings in force. Borrowed: valid until control returns to the loop
  * (a reload replaces the struct); copy a value, or json_incref global_faq,
- * to keep it across callbacks. Loop thread only.
+ * to keep it across callbacks. Loop thread only; after settings_start().
  */
-const struct settings *settings_get(void);
+const struct settings *settings_get(const struct srv *srv);
 
-/* Load now and subscribe to runit_settings notifications. Call once at
- * start-up, after the database pool exists. 0, or -1 (nothing started). */
+/* The defaults now, then load and subscribe to runit_settings
+ * notifications. Call once at start-up, after the database pool exists.
+ * 0, or -1 out of memory (nothing started). */
 int settings_start(struct srv *srv);
 
 /*
@@ -56,7 +57,7 @@ int settings_start(struct srv *srv);
 int settings_reload(struct srv *srv, void (*done)(void *arg, int ok), void *arg);
 
 /* Free what the module holds (at shutdown). */
-void settings_release(void);
+void settings_release(struct srv *srv);
 
 /*
  * Pure helpers, also for admin/settings/set and the unit tests:

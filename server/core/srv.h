@@ -22,22 +22,23 @@ struct run_engine;
 struct room_table;
 struct admin_view;
 struct run_plats;
-struct auth_state;
-struct settings_state;
+struct settings;
 
 struct srv {
 	struct config cfg;
 	uv_loop_t *loop;
 	struct lws_context *lws;
+	lws_retry_bo_t lws_retry; /* ping and hang-up policy, read by lws */
 	struct db_pool *db;
 	struct bus bus;
 	/* each module's state, set up by its *_init and freed by *_release */
 	struct run_engine *runs;
-	struct run_plats *plats;	 /* run_plat.c */
-	struct room_table *rooms;	 /* room.c */
-	struct admin_view *admin;	 /* admin_view.c */
-	struct auth_state *auth;	 /* auth_sess.c */
-	struct settings_state *settings; /* settings.c */
+	struct run_plats *plats;  /* run_plat.c */
+	struct room_table *rooms; /* room.c */
+	struct admin_view *admin; /* admin_view.c */
+	uv_timer_t auth_sweep;	  /* auth_sess.c: ends expired sessions */
+	unsigned auth_sweeps;
+	struct settings *settings; /* settings.c: in force */
 	/* the dispatcher's method lookup (app.c sets handlers_method_find) */
 	const struct proto_method *(*method_find)(const char *name);
 	unsigned long long req_seq; /* request ids: "<session>-<n>" */

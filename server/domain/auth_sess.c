@@ -198,8 +198,6 @@ void auth_sess_on_established(struct sess *s, struct lws *wsi)
 #define AUTH_CHANNEL "runit_auth"
 #define AUTH_SWEEP_MS 30000
 
-static uv_timer_t sweep_timer;
-
 struct end_match {
 	long long session_id; /* > 0: this login session */
 	long long user_id;    /* > 0: every login session of this user ... */
@@ -400,11 +398,10 @@ static void pruned(void *arg, PGresult *res, const char *err)
 static void on_sweep_timer(uv_timer_t *t)
 {
 	struct srv *srv = t->data;
-	static unsigned ticks;
 
 	sweep(srv);
 	/* every 10 minutes: sessions over for a week are of no use to anyone */
-	if (++ticks % (600000 / AUTH_SWEEP_MS) == 0)
+	if (++srv->auth_sweeps % (600000 / AUTH_SWEEP_MS) == 0)
 		db_query(srv->db,
 			 "DELETE FROM sessions WHERE expires_at < now() - interval '7 days' "
 			 "OR revoked_at < now() - interval '7 days'",
@@ -423,9 +420,9 @@ int auth_init(struct srv *srv)
 		fprintf(stderr, "run-it: cannot LISTEN on " AUTH_CHANNEL "\n");
 		return -1;
 	}
-	uv_timer_init(srv->loop, &sweep_timer);
-	sweep_timer.data = srv;
-	uv_timer_start(&sweep_timer, on_sweep_timer, AUTH_SWEEP_MS, AUTH_SWEEP_MS);
-	uv_unref((uv_handle_t *)&sweep_timer);
+	uv_timer_init(srv->loop, &srv->auth_sweep);
+	srv->auth_sweep.data = srv;
+	uv_timer_start(&srv->auth_sweep, on_sweep_timer, AUTH_SWEEP_MS, AUTH_SWEEP_MS);
+	uv_unref((uv_handle_t *)&srv->auth_sweep);
 	return 0;
 }

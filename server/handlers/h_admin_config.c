@@ -97,9 +97,8 @@ static int has_control(const char *s, int allow_newlines)
 }
 
 /* NULL when v is acceptable for f, else why. */
-static const char *field_invalid(const struct field *f, json_t *v)
+static const char *field_invalid(const struct settings *st, const struct field *f, json_t *v)
 {
-	const struct settings *st = settings_get();
 	const char *s = json_string_value(v);
 	size_t chars;
 
@@ -177,7 +176,7 @@ static json_t *patch_from(struct rpc_call *c, json_t *params, const struct field
 			snprintf(msg, sizeof(msg), "unknown field \"%.64s\"", key);
 			goto out_fail;
 		}
-		if ((why = field_invalid(&fields[i], v))) {
+		if ((why = field_invalid(settings_get(c->srv), &fields[i], v))) {
 			snprintf(msg, sizeof(msg), "%s: %s", key, why);
 			goto out_fail;
 		}
@@ -500,7 +499,7 @@ static void h_settings_get(void *ctx, struct proto_msg *msg)
 static void reloaded(void *arg, int ok)
 {
 	struct rpc_call *c = arg;
-	const struct settings *st = settings_get();
+	const struct settings *st = settings_get(c->srv);
 	json_t *all = json_object();
 	const char *k;
 

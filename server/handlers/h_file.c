@@ -45,7 +45,7 @@ static struct fop *fop_new(struct rpc_call *c, long long project, const char *op
 static int content_param(struct rpc_call *c, json_t *params, int required, const char **out)
 {
 	struct proto_error err;
-	long long max = settings_get()->max_file_bytes;
+	long long max = settings_get(c->srv)->max_file_bytes;
 	json_t *v = json_object_get(params, "content");
 
 	*out = "";

@@ -22,9 +22,9 @@ static void h_runtime_list(void *ctx, struct proto_msg *msg)
 	       0, NULL, NULL, NULL);
 }
 
-static json_t *global_faq(void)
+static json_t *global_faq(const struct rpc_call *c)
 {
-	const struct settings *st = settings_get();
+	const struct settings *st = settings_get(c->srv);
 
 	return st->global_faq ? json_deep_copy(st->global_faq) : json_array();
 }
@@ -34,7 +34,7 @@ static void faq_done(void *arg, struct rpc_call *c, json_t *ok)
 {
 	if (!ok)
 		return;
-	rpc_reply(c, json_pack("{s:o, s:O}", "global", global_faq(), "runtime", ok));
+	rpc_reply(c, json_pack("{s:o, s:O}", "global", global_faq(c), "runtime", ok));
 }
 
 static void h_faq_get(void *ctx, struct proto_msg *msg)
@@ -48,7 +48,7 @@ static void h_faq_get(void *ctx, struct proto_msg *msg)
 		return;
 	}
 	if (!code) {
-		rpc_reply(c, json_pack("{s:o, s:[]}", "global", global_faq(), "runtime"));
+		rpc_reply(c, json_pack("{s:o, s:[]}", "global", global_faq(c), "runtime"));
 		return;
 	}
 	dbcall(
