@@ -225,3 +225,31 @@ async def send_all(client, pids):
         else:
             client.notes.append(m)
     return [answers[i] for i in range(first, first + len(pids))]
+
+
+def test_disabled_collaborator_is_cut_off_at_once(srv, shell_rt):
+    from conftest import add_admin, logged_in
+
+    async def go():
+        owner, col = await User.new(srv), await User.new(srv)
+        admin = await logged_in(srv, add_admin())
+        pid = await project_with_secret(owner, shell_rt)
+        ok(await owner.c.call("project/share", {"id": pid, "username": col.name, "role": "editor"}))
+        ok(await col.c.call("project/open", {"id": pid}))
+        rid = await owner.start(pid)
+        await wait_for(col, is_log_of(rid))
+        ok(await admin.call("admin/user/disable", {"id": col.uid}))
+        ended = await wait_for(col, lambda m: m.get("method") == "session/ended")
+        col.c.notes.clear()
+        after, closed = [], None
+        try:
+            while True:
+                after.append(json.loads(await asyncio.wait_for(col.c.ws.recv(), 10)))
+        except Exception as e:  # the server closes the socket
+            closed = e
+        await owner.c.call("run/stop", {"run": rid})
+        return ended, after, closed
+    ended, after, closed = run(go())
+    assert ended["params"]["reason"] == "account_disabled"
+    assert [m for m in after if m.get("method", "").startswith("run/")] == []
+    assert getattr(closed, "code", None) == 4010 or getattr(getattr(closed, "rcvd", None), "code", None) == 4010, closed
