@@ -173,7 +173,7 @@ void db__conn_fail(struct db_conn *c, const char *why)
 	struct db_req *r = c->cur;
 	char reason[400], msg[512];
 
-	db__msg_copy(reason, sizeof(reason), "", why); /* why may live in c->pg */
+	log_oneline(reason, sizeof(reason), why); /* why may live in c->pg */
 	snprintf(msg, sizeof(msg), "database connection lost: %s", reason);
 	c->cur = NULL;
 	conn_close_pg(c);
@@ -383,7 +383,7 @@ static void conn_query_done(struct db_conn *c)
 
 		if (PQresultStatus(res) == PGRES_EMPTY_QUERY)
 			primary = "empty query";
-		db__msg_copy(err, sizeof(err), "", primary ? primary : PQresultErrorMessage(res));
+		log_oneline(err, sizeof(err), primary ? primary : PQresultErrorMessage(res));
 		snprintf(state, sizeof(state), "%s", ss ? ss : "");
 		snprintf(cons, sizeof(cons), "%s", cn ? cn : "");
 		e = err;

@@ -148,8 +148,6 @@ struct db_req *db__req_new(enum db_req_kind kind, const char *sql, int nparams,
  * db_last_constraint() report meanwhile. */
 void db__req_deliver(struct db_pool *p, struct db_req *r, struct db_conn *c, PGresult *res,
 		     const char *err, const char *sqlstate, const char *constraint);
-/* prefix + src on one line into dst: newlines and tabs become spaces. */
-void db__msg_copy(char *dst, size_t n, const char *prefix, const char *src);
 
 /* ---- db_conn.c */
 

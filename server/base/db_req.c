@@ -68,26 +68,3 @@ void db__req_deliver(struct db_pool *p, struct db_req *r, struct db_conn *c, PGr
 	p->constraint[0] = '\0';
 	free(r);
 }
-
-/* libpq's messages end in a newline and may span lines: callbacks and logs
- * get one line, with runs of spaces folded and the trailing ones gone. */
-void db__msg_copy(char *dst, size_t n, const char *prefix, const char *src)
-{
-	int len = snprintf(dst, n, "%s%s", prefix, src ? src : "unknown error");
-	size_t i, o = 0;
-
-	if (len < 0) {
-		dst[0] = '\0';
-		return;
-	}
-	for (i = 0; dst[i]; i++) {
-		char ch = dst[i] == '\n' || dst[i] == '\t' ? ' ' : dst[i];
-
-		if (ch == ' ' && (o == 0 || dst[o - 1] == ' '))
-			continue;
-		dst[o++] = ch;
-	}
-	while (o > 0 && dst[o - 1] == ' ')
-		o--;
-	dst[o] = '\0';
-}
