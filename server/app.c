@@ -79,8 +79,9 @@ static int start_lws(struct srv *srv)
 	info.server_string = "run-it";
 	srv->lws = lws_create_context(&info);
 	if (!srv->lws) {
-		fprintf(stderr, "run-it: cannot listen on %s:%d (in use, or not an address here)\n",
-			srv->cfg.listen_host, srv->cfg.listen_port);
+		log_json(LOG_ERROR, "cannot listen (address in use, or not an address here)",
+			 json_pack("{s:s, s:i}", "host", srv->cfg.listen_host, "port",
+				   srv->cfg.listen_port));
 		return -1;
 	}
 	return 0;
@@ -140,7 +141,7 @@ int app_run(const struct config *cfg)
 
 	srv->db = db_pool_new(srv->loop, cfg->database_url, cfg->db_pool_size);
 	if (!srv->db) {
-		fprintf(stderr, "run-it: cannot set up the database pool\n");
+		log_json(LOG_ERROR, "cannot set up the database pool", NULL);
 		goto out_loop;
 	}
 	db_pool_start_health(srv->db, 1000);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "config.h"
 #include "auth_rules.h"
+#include "log.h"
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -19,6 +20,16 @@ static void gen_password(char *out, size_t outsz)
 	for (size_t i = 0; i < n; i++)
 		out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
 	out[n] = '\0';
+}
+
+/* One error line of the command: msg, and a detail as "error" if not NULL. */
+static void fail_line(const char *msg, const char *detail)
+{
+	char line[512];
+
+	log_json(LOG_ERROR, msg,
+		 detail ? json_pack("{s:s}", "error", log_oneline(line, sizeof(line), detail))
+			: NULL);
 }
 
 static int read_password(char *out, size_t outsz)
@@ -49,16 +60,17 @@ int cli_user_add(int argc, char **argv)
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else {
-			fprintf(stderr, "run-it: user add: unexpected argument %s\n", argv[i]);
+			log_json(LOG_ERROR, "user add: unexpected argument",
+				 json_pack("{s:s}", "argument", argv[i]));
 			return 2;
 		}
 	}
 	if (!name) {
-		fprintf(stderr, "run-it: user add: a user name is required\n");
+		fail_line("user add: a user name is required", NULL);
 		return 2;
 	}
 	if ((why = auth_username_invalid(name))) {
-		fprintf(stderr, "run-it: user add: %s\n", why);
+		fail_line("user add: the user name is refused", why);
 		return 2;
 	}
 	if (config_load(&cfg, 1))
@@ -67,7 +79,7 @@ int cli_user_add(int argc, char **argv)
 		return 1;
 	if (from_stdin) {
 		if (read_password(pw, sizeof(pw))) {
-			fprintf(stderr, "run-it: user add: no password on standard input\n");
+			fail_line("user add: no password on standard input", NULL);
 			return 2;
 		}
 	} else {
@@ -75,16 +87,16 @@ int cli_user_add(int argc, char **argv)
 		generated = 1;
 	}
 	if ((why = auth_password_invalid(pw))) {
-		fprintf(stderr, "run-it: user add: %s\n", why);
+		fail_line("user add: the password is refused", why);
 		return 2;
 	}
 	if (crypto_pwhash_str(hash, pw, strlen(pw), AUTH_PWHASH_OPSLIMIT, AUTH_PWHASH_MEMLIMIT)) {
-		fprintf(stderr, "run-it: user add: out of memory while hashing\n");
+		fail_line("user add: out of memory while hashing", NULL);
 		return 1;
 	}
 	db = PQconnectdb(cfg.database_url);
 	if (PQstatus(db) != CONNECTION_OK) {
-		fprintf(stderr, "run-it: cannot connect to the database: %s", PQerrorMessage(db));
+		fail_line("cannot connect to the database", PQerrorMessage(db));
 		goto out_db;
 	}
 	const char *params[3] = {name, hash, role};
@@ -94,9 +106,14 @@ int cli_user_add(int argc, char **argv)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (st && !strcmp(st, "23505"))
-			fprintf(stderr, "run-it: user add: the name %s is taken\n", name);
+			log_json(LOG_ERROR, "user add: that user name is taken",
+				 json_pack("{s:s}", "user", name));
 		else
-			fprintf(stderr, "run-it: user add: %s", PQerrorMessage(db));
+			fail_line("user add: cannot create the user",
+				  /* the primary message only: a DETAIL may show the row */
+				  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+				      ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+				      : PQerrorMessage(db));
 	} else {
 		printf("created %s %s\n", role, name);
 		if (generated)

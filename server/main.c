@@ -1,5 +1,8 @@
 /*
- * main.c - the run-it command: serve, migrate, user add, --help, --version.
+ * main.c - the run-it command: serve, migrate, user add, seed, --help,
+ * --version. Whatever the command, stderr carries only JSON log lines
+ * (log.h); what a command prints for people (usage, versions, results)
+ * goes to stdout.
  */
 #include "config.h"
 #include "log.h"
@@ -54,7 +57,7 @@ static int cmd_migrate(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		usage(stdout);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
 		return cli_seed(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "user") && argc >= 3 && !strcmp(argv[2], "add"))
 		return cli_user_add(argc - 3, argv + 3);
-	fprintf(stderr, "run-it: unknown command or arguments: %s (see run-it --help)\n", argv[1]);
+	log_json(LOG_ERROR, "unknown command or arguments (see run-it --help)",
+		 json_pack("{s:s}", "command", argv[1]));
 	return 2;
 }

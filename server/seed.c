@@ -16,6 +16,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "log.h"
 #include "migrate.h"
 #include "paths.h"
 #include "settings.h"
@@ -151,7 +152,12 @@ static int exec_ok(PGconn *db, const char *sql, int n, const char *const *p, PGr
 	ExecStatusType st = PQresultStatus(r);
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		fprintf(stderr, "run-it: seed: %s", PQerrorMessage(db));
+		const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		char line[512];
+
+		log_json(LOG_ERROR, "seed: a statement failed",
+			 json_pack("{s:s}", "error",
+				   log_oneline(line, sizeof(line), m ? m : PQerrorMessage(db))));
 		PQclear(r);
 		return -1;
 	}
@@ -202,11 +208,12 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 		PGresult *r;
 
 		if (!row) {
-			fprintf(stderr, "run-it: seed: skipping runtime #%zu (%s): %s\n", i + 1,
-				json_string_value(json_object_get(recipe, "code"))
-				    ? json_string_value(json_object_get(recipe, "code"))
-				    : "?",
-				json_is_object(recipe) ? why : "not an object");
+			const char *code = json_string_value(json_object_get(recipe, "code"));
+
+			log_json(LOG_WARN, "seed: skipping a runtime",
+				 json_pack("{s:I, s:s, s:s}", "index", (json_int_t)(i + 1), "code",
+					   code ? code : "?", "error",
+					   json_is_object(recipe) ? why : "not an object"));
 			n->skipped++;
 			continue;
 		}
@@ -282,7 +289,7 @@ int cli_seed(int argc, char **argv)
 	int rc = 1, made = 0;
 
 	if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
-		fprintf(stderr, "usage: run-it seed [FILE]\n");
+		log_json(LOG_ERROR, "seed: unexpected arguments (usage: run-it seed [FILE])", NULL);
 		return 2;
 	}
 	if (argc == 1)
@@ -293,13 +300,15 @@ int cli_seed(int argc, char **argv)
 		return 2;
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		fprintf(stderr, "run-it: seed: %s: %s (line %d)\n", path, jerr.text, jerr.line);
+		log_json(LOG_ERROR, "seed: cannot read the recipes",
+			 json_pack("{s:s, s:s, s:i}", "path", path, "error", jerr.text, "line",
+				   jerr.line));
 		return 1;
 	}
 	list = json_is_array(root) ? root : json_object_get(root, "runtimes");
 	if (!json_is_array(list)) {
-		fprintf(stderr, "run-it: seed: %s: expected {\"runtimes\": [...]} or an array\n",
-			path);
+		log_json(LOG_ERROR, "seed: expected {\"runtimes\": [...]} or an array",
+			 json_pack("{s:s}", "path", path));
 		json_decref(root);
 		return 1;
 	}
@@ -307,8 +316,11 @@ int cli_seed(int argc, char **argv)
 		goto out_json;
 	db = PQconnectdb(cfg.database_url);
 	if (PQstatus(db) != CONNECTION_OK) {
-		fprintf(stderr, "run-it: seed: cannot connect to the database: %s",
-			PQerrorMessage(db));
+		char line[512];
+
+		log_json(LOG_ERROR, "cannot connect to the database",
+			 json_pack("{s:s}", "error",
+				   log_oneline(line, sizeof(line), PQerrorMessage(db))));
 		goto out_db;
 	}
 	if (exec_ok(db, "BEGIN", 0, NULL, NULL) ||

@@ -13,9 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static int bad(const char *var, const char *why, const char *val)
+int config_error(const char *var, const char *why, const char *val)
 {
-	fprintf(stderr, "run-it: %s: %s (got \"%s\")\n", var, why, val ? val : "");
+	json_t *f = json_pack("{s:s, s:s}", "variable", var, "error", why);
+
+	if (f)
+		json_object_set_new(f, "value",
+				    val ? json_string(val) : json_string("(not shown)"));
+	log_json(LOG_ERROR, "configuration error", f);
 	return -1;
 }
 
@@ -38,7 +43,7 @@ static int env_num(const char *var, long long def, long long min, long long max,
 	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (end == v || errno)
-		return bad(var, "not a number", v);
+		return config_error(var, "not a number", v);
 	if (*end == 'k' || *end == 'K')
 		mul = 1024, end++;
 	else if (*end == 'm' || *end == 'M')
@@ -46,11 +51,12 @@ static int env_num(const char *var, long long def, long long min, long long max,
 	else if (*end == 'g' || *end == 'G')
 		mul = 1024LL * 1024 * 1024, end++;
 	if (*end)
-		return bad(var, "not a number", v);
+		return config_error(var, "not a number", v);
 	if (n > max / mul || n * mul < min || n * mul > max) {
-		fprintf(stderr, "run-it: %s: must be between %lld and %lld (got \"%s\")\n", var,
-			min, max, v);
-		return -1;
+		char why[96];
+
+		snprintf(why, sizeof(why), "must be between %lld and %lld", min, max);
+		return config_error(var, why, v);
 	}
 	*out = n * mul;
 	return 0;
@@ -65,12 +71,12 @@ static int abs_path(const char *var, const char *val, char *out, size_t outsz)
 		n = snprintf(out, outsz, "%s", val);
 	} else {
 		if (!getcwd(cwd, sizeof(cwd)))
-			return bad(var, "cannot resolve relative path", val);
+			return config_error(var, "cannot resolve relative path", val);
 		n = snprintf(out, outsz, "%s/%s", cwd,
 			     val[0] == '.' && val[1] == '/' ? val + 2 : val);
 	}
 	if (n < 0 || (size_t)n >= outsz)
-		return bad(var, "path too long", val);
+		return config_error(var, "path too long", val);
 	/* "./var" resolved from cwd "/x" is "/x/var"; a bare "." becomes "/x/." which is fine. */
 	return 0;
 }
@@ -83,16 +89,16 @@ static int parse_listen(struct config *c, const char *v)
 	size_t hl;
 
 	if (!colon || colon == v)
-		return bad("RUNIT_LISTEN", "expected HOST:PORT", v);
+		return config_error("RUNIT_LISTEN", "expected HOST:PORT", v);
 	hl = (size_t)(colon - v);
 	if (hl >= sizeof(c->listen_host))
-		return bad("RUNIT_LISTEN", "host too long", v);
+		return config_error("RUNIT_LISTEN", "host too long", v);
 	memcpy(c->listen_host, v, hl);
 	c->listen_host[hl] = '\0';
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return bad("RUNIT_LISTEN", "port must be 1-65535", v);
+		return config_error("RUNIT_LISTEN", "port must be 1-65535", v);
 	c->listen_port = (int)port;
 	return 0;
 }
@@ -136,7 +142,7 @@ static int check_db_url(const char *url)
 		}
 	}
 	msg[o] = '\0';
-	fprintf(stderr, "run-it: RUNIT_DATABASE_URL: %s (value not shown)\n", msg);
+	config_error("RUNIT_DATABASE_URL", msg, NULL);
 	PQfreemem(err);
 	return -1;
 }
@@ -151,25 +157,23 @@ int config_load(struct config *c, int need_db)
 		return -1;
 
 	c->database_url = getenv("RUNIT_DATABASE_URL");
-	if (need_db && (!c->database_url || !*c->database_url)) {
-		fprintf(stderr, "run-it: RUNIT_DATABASE_URL: not set (for example "
-				"postgresql://runit:secret@127.0.0.1:5433/runit)\n");
-		return -1;
-	}
+	if (need_db && (!c->database_url || !*c->database_url))
+		return config_error(
+		    "RUNIT_DATABASE_URL",
+		    "not set (for example postgresql://runit:secret@127.0.0.1:5433/runit)", "");
 	if (c->database_url && strncmp(c->database_url, "postgresql://", 13) &&
 	    strncmp(c->database_url, "postgres://", 11) && !strchr(c->database_url, '=')) {
 		/* the URL may hold a password: never echo it */
-		fprintf(stderr, "run-it: RUNIT_DATABASE_URL: expected a postgresql:// URL or "
-				"key=value pairs (value not shown)\n");
-		return -1;
+		return config_error("RUNIT_DATABASE_URL",
+				    "expected a postgresql:// URL or key=value pairs", NULL);
 	}
 	if (c->database_url && check_db_url(c->database_url))
 		return -1;
 
 	c->docker_host = env_or("RUNIT_DOCKER_HOST", "unix:///var/run/docker.sock");
 	if (strncmp(c->docker_host, "unix://", 7) && c->docker_host[0] != '/')
-		return bad("RUNIT_DOCKER_HOST", "only unix:// sockets are supported",
-			   c->docker_host);
+		return config_error("RUNIT_DOCKER_HOST", "only unix:// sockets are supported",
+				    c->docker_host);
 
 	c->allowed_origins = getenv("RUNIT_ALLOWED_ORIGINS");
 	if (c->allowed_origins && !*c->allowed_origins)
@@ -186,24 +190,21 @@ int config_load(struct config *c, int need_db)
 	if (strlen(c->instance) > 63 ||
 	    strspn(c->instance, "abcdefghijklmnopqrstuvwxyz"
 				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(c->instance))
-		return bad("RUNIT_INSTANCE", "use 1-63 letters, digits, '_', '.', '-'",
-			   c->instance);
+		return config_error("RUNIT_INSTANCE", "use 1-63 letters, digits, '_', '.', '-'",
+				    c->instance);
 	c->metrics_token = getenv("RUNIT_METRICS_TOKEN");
 	if (c->metrics_token && !*c->metrics_token)
 		c->metrics_token = NULL;
-	if (c->metrics_token && strlen(c->metrics_token) > 200) {
-		fprintf(stderr, "run-it: RUNIT_METRICS_TOKEN: at most 200 characters "
-				"(value not shown)\n");
-		return -1;
-	}
+	if (c->metrics_token && strlen(c->metrics_token) > 200)
+		return config_error("RUNIT_METRICS_TOKEN", "at most 200 characters", NULL);
 	v = getenv("RUNIT_METRICS_ALLOW");
 	if (v && *v) {
 		c->metrics_allow_n = netmask_parse_list(v, c->metrics_allow, NETMASK_MAX);
 		if (c->metrics_allow_n < 1)
-			return bad("RUNIT_METRICS_ALLOW",
-				   "expected up to 16 comma-separated CIDR ranges such as "
-				   "10.0.0.0/8,::1/128",
-				   v);
+			return config_error("RUNIT_METRICS_ALLOW",
+					    "expected up to 16 comma-separated CIDR ranges such as "
+					    "10.0.0.0/8,::1/128",
+					    v);
 	}
 
 	if (env_num("RUNIT_MAX_FRAME", 1024 * 1024, 1024, 64LL * 1024 * 1024, &n))
@@ -246,7 +247,7 @@ int config_load(struct config *c, int need_db)
 	v = env_or("RUNIT_LOG_LEVEL", "info");
 	c->log_level = parse_level(v);
 	if (c->log_level < 0)
-		return bad("RUNIT_LOG_LEVEL", "use debug, info, warn or error", v);
+		return config_error("RUNIT_LOG_LEVEL", "use debug, info, warn or error", v);
 	return 0;
 }
 

@@ -38,8 +38,15 @@ struct config {
 };
 
 /* Fill *c from the environment. need_db: RUNIT_DATABASE_URL must be set.
- * Returns 0, or -1 after printing "run-it: <VAR>: <why>" to stderr. */
+ * Returns 0, or -1 after one JSON log line on stderr: "configuration error"
+ * with the variable's name, why, and its value unless it may be a secret. */
 int config_load(struct config *c, int need_db);
+
+/*
+ * That one line, for a check made elsewhere (the server key): var's name,
+ * why, and val unless it may be a secret (NULL: "(not shown)"). Returns -1.
+ */
+int config_error(const char *var, const char *why, const char *val);
 
 /* 1 when a websocket or sign-in request from origin may be served
  * (RUNIT_ALLOWED_ORIGINS, or the listen address and its localhost names). */

@@ -6,6 +6,9 @@
  * Connections that fail (database restarted, network gone) are dropped and
  * reconnected with back-off; queries waiting in the FIFO are sent once a
  * connection is back, or fail after their queue timeout.
+ *
+ * The one public header of db_pool.c, db_conn.c, db_req.c, db_health.c and
+ * db_listen.c (db_int.h, their private header, says which does what).
  */
 #ifndef RUNIT_DB_H
 #define RUNIT_DB_H
@@ -21,16 +24,16 @@ struct db_conn;
  * by the pool afterwards. On failure res is NULL and err says why (a
  * borrowed message); on success err is NULL and res has status
  * PGRES_TUPLES_OK or PGRES_COMMAND_OK. A query that reached the server and
- * failed there (constraint, syntax) gives res NULL, err set and *sqlstate
- * (the five-character SQLSTATE, borrowed) through db_last_sqlstate().
+ * failed there (constraint, syntax) gives res NULL, err set and its
+ * SQLSTATE (five characters) through db_last_sqlstate(pool).
  * Runs exactly once per accepted query, never from inside db_query().
  */
 typedef void (*db_cb)(void *arg, PGresult *res, const char *err);
 
 /*
  * conninfo as libpq takes it (URL or key=value). size >= 1. Connecting starts
- * at once, in the background; NULL on a malformed conninfo (one line on
- * stderr) or no memory. Give a numeric host (127.0.0.1): libpq resolves
+ * at once, in the background; NULL on a malformed conninfo (one log line,
+ * the value not shown) or no memory. Give a numeric host (127.0.0.1): libpq resolves
  * names with a blocking getaddrinfo().
  */
 struct db_pool *db_pool_new(uv_loop_t *loop, const char *conninfo, int size);
@@ -69,16 +72,17 @@ int db_conn_query(struct db_conn *c, const char *sql, int nparams, const char *c
 void db_release(struct db_conn *c);
 
 /*
- * SQLSTATE of the failure being reported to the current callback, or "".
+ * SQLSTATE of the failure p is reporting to the current callback, or ""
+ * (borrowed: valid during that callback).
  * Besides the server's codes ("23505" unique violation, "23514" check
  * violation, ...), the pool reports "08006" when the connection was lost
  * with the query in flight (it may or may not have been committed) and
  * "08001" when the query waited 5 s in the queue without a connection
  * (err "database unavailable"; it never reached the server).
  */
-const char *db_last_sqlstate(void);
+const char *db_last_sqlstate(const struct db_pool *p);
 /* Name of the constraint behind that failure ("one_active_run"), or "". */
-const char *db_last_constraint(void);
+const char *db_last_constraint(const struct db_pool *p);
 
 /* Figures for /metrics and /healthz. */
 struct db_stats {

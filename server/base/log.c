@@ -56,6 +56,31 @@ void log_json(enum log_level lvl, const char *msg, json_t *fields)
 	}
 }
 
+const char *log_oneline(char *dst, size_t n, const char *src)
+{
+	size_t o = 0;
+
+	if (n == 0)
+		return dst;
+	for (src = src ? src : "unknown error"; *src && o + 1 < n; src++) {
+		char ch = *src == '\n' || *src == '\t' || *src == '\r' ? ' ' : *src;
+
+		if (ch == ' ' && (o == 0 || dst[o - 1] == ' '))
+			continue;
+		dst[o++] = ch;
+	}
+	if (((unsigned char)*src & 0xC0) == 0x80) { /* cut inside a UTF-8 character */
+		while (o > 0 && ((unsigned char)dst[o - 1] & 0xC0) == 0x80)
+			o--;
+		if (o > 0)
+			o--;
+	}
+	while (o > 0 && dst[o - 1] == ' ')
+		o--;
+	dst[o] = '\0';
+	return dst;
+}
+
 void log_msgf(enum log_level lvl, const char *fmt, ...)
 {
 	char buf[1024];

@@ -7,6 +7,7 @@
 #define RUNIT_LOG_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -14,6 +15,12 @@ void log_set_level(int level);
 int log_enabled(enum log_level lvl);
 /* fields is stolen (may be NULL): extra keys merged into the line. */
 void log_json(enum log_level lvl, const char *msg, json_t *fields);
+/*
+ * src (libpq's and strerror's messages: several lines, a trailing newline)
+ * as one line in dst: newlines and tabs become spaces, runs of spaces one,
+ * none at the ends; NULL is "unknown error". Returns dst.
+ */
+const char *log_oneline(char *dst, size_t n, const char *src);
 /* printf-style message, no extra fields. */
 void log_msgf(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -7,6 +7,7 @@
  * migrated by a newer run-it).
  */
 #include "migrate.h"
+#include "log.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -22,23 +23,18 @@ static void notice_silent(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* Prints "run-it: <what>: <libpq message>" on one line. */
-static void report(const char *what, const char *pgmsg)
+/* One log line: what went wrong, libpq's message as "error", and the
+ * fields (stolen, may be NULL). */
+static void report(const char *what, const char *pgmsg, json_t *fields)
 {
 	char line[1024];
-	size_t i, n = 0;
 
-	for (i = 0; pgmsg && pgmsg[i] && n + 1 < sizeof(line); i++) {
-		char ch = pgmsg[i] == '\n' || pgmsg[i] == '\t' ? ' ' : pgmsg[i];
-
-		if (ch == ' ' && (n == 0 || line[n - 1] == ' '))
-			continue;
-		line[n++] = ch;
-	}
-	while (n > 0 && line[n - 1] == ' ')
-		n--;
-	line[n] = '\0';
-	fprintf(stderr, "run-it: %s: %s\n", what, n ? line : "unknown error");
+	log_oneline(line, sizeof(line), pgmsg);
+	if (!fields)
+		fields = json_object();
+	if (fields)
+		json_object_set_new(fields, "error", json_string(line[0] ? line : "unknown error"));
+	log_json(LOG_ERROR, what, fields);
 }
 
 /* The primary message of a failed result ("relation \"x\" already exists"),
@@ -65,16 +61,18 @@ static int line_of(const char *sql, const char *pos)
 	return want > 0 ? line : 0;
 }
 
-/* Runs one statement; 0 if it succeeded, else reports and returns -1. */
+/* Runs one statement; 0 if it succeeded, else reports what (with the
+ * migration's name, if any) and returns -1. */
 static int exec_ok(PGconn *c, const char *sql, int nparams, const char *const *params,
-		   const char *what)
+		   const char *what, const char *migration)
 {
 	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
 	if (!ok)
-		report(what, res_msg(r, c));
+		report(what, res_msg(r, c),
+		       migration ? json_pack("{s:s}", "migration", migration) : NULL);
 	PQclear(r);
 	return ok ? 0 : -1;
 }
@@ -93,31 +91,28 @@ static int known(const char *name)
 static int apply_one(PGconn *c, const struct migration *m)
 {
 	const char *params[1] = {m->name};
-	char what[128];
 	PGresult *r;
 
-	if (exec_ok(c, "BEGIN", 0, NULL, "migrate: BEGIN") < 0)
+	if (exec_ok(c, "BEGIN", 0, NULL, "migrate: BEGIN failed", m->name) < 0)
 		return -1;
 	/* simple protocol: a migration holds many statements */
 	r = PQexec(c, m->sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
 		int line = line_of(m->sql, pos);
+		json_t *f = json_pack("{s:s}", "migration", m->name);
 
-		if (line > 0)
-			snprintf(what, sizeof(what), "migration %s failed (line %d)", m->name,
-				 line);
-		else
-			snprintf(what, sizeof(what), "migration %s failed", m->name);
-		report(what, res_msg(r, c));
+		if (f && line > 0)
+			json_object_set_new(f, "line", json_integer(line));
+		report("migration failed", res_msg(r, c), f);
 		PQclear(r);
 		PQclear(PQexec(c, "ROLLBACK"));
 		return -1;
 	}
 	PQclear(r);
-	snprintf(what, sizeof(what), "migration %s failed", m->name);
-	if (exec_ok(c, "INSERT INTO schema_migrations (name) VALUES ($1)", 1, params, what) < 0 ||
-	    exec_ok(c, "COMMIT", 0, NULL, what) < 0) {
+	if (exec_ok(c, "INSERT INTO schema_migrations (name) VALUES ($1)", 1, params,
+		    "migration failed", m->name) < 0 ||
+	    exec_ok(c, "COMMIT", 0, NULL, "migration failed", m->name) < 0) {
 		PQclear(PQexec(c, "ROLLBACK"));
 		return -1;
 	}
@@ -133,17 +128,17 @@ static int check_applied(PGconn *c, PGresult **applied)
 
 	*applied = NULL;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		report("migrate: cannot read schema_migrations", res_msg(r, c));
+		report("migrate: cannot read schema_migrations", res_msg(r, c), NULL);
 		PQclear(r);
 		return -1;
 	}
 	for (i = 0; i < PQntuples(r); i++) {
 		if (!known(PQgetvalue(r, i, 0))) {
-			fprintf(stderr,
-				"run-it: the database schema is newer than this run-it: it has "
-				"migration %s, which this binary does not know; upgrade run-it "
-				"(or use a database of this version)\n",
-				PQgetvalue(r, i, 0));
+			log_json(LOG_ERROR,
+				 "the database schema is newer than this run-it: it has a "
+				 "migration this binary does not know; upgrade run-it (or use a "
+				 "database of this version)",
+				 json_pack("{s:s}", "migration", PQgetvalue(r, i, 0)));
 			PQclear(r);
 			return -1;
 		}
@@ -172,14 +167,14 @@ static int migrate_locked(PGconn *c, int verbose)
 		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
 		    " name text PRIMARY KEY,"
 		    " applied_at timestamptz NOT NULL DEFAULT now())",
-		    0, NULL, "migrate: cannot create schema_migrations") < 0)
+		    0, NULL, "migrate: cannot create schema_migrations", NULL) < 0)
 		return -1;
 	if (check_applied(c, &applied) < 0)
 		return -1;
 	for (i = 0; i < migrations_count; i++) {
 		if (i > 0 && strcmp(migrations[i - 1].name, migrations[i].name) >= 0) {
-			fprintf(stderr, "run-it: migrate: migrations out of order at %s\n",
-				migrations[i].name);
+			log_json(LOG_ERROR, "migrate: migrations out of order",
+				 json_pack("{s:s}", "migration", migrations[i].name));
 			PQclear(applied);
 			return -1;
 		}
@@ -207,7 +202,8 @@ int migrate_run(const char *conninfo, int verbose)
 
 	c = PQconnectdb(conninfo ? conninfo : "");
 	if (!c || PQstatus(c) != CONNECTION_OK) {
-		report("cannot connect to the database", c ? PQerrorMessage(c) : "out of memory");
+		report("cannot connect to the database", c ? PQerrorMessage(c) : "out of memory",
+		       NULL);
 		PQfinish(c);
 		return -1;
 	}
@@ -215,7 +211,7 @@ int migrate_run(const char *conninfo, int verbose)
 	/* another server migrating right now: wait for it, then find nothing to do */
 	r = PQexec(c, "SELECT pg_try_advisory_lock(" MIGRATE_LOCK_KEY ")");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		report("migrate: cannot take the migration lock", res_msg(r, c));
+		report("migrate: cannot take the migration lock", res_msg(r, c), NULL);
 		PQclear(r);
 		PQfinish(c);
 		return -1;
@@ -224,7 +220,7 @@ int migrate_run(const char *conninfo, int verbose)
 		if (verbose)
 			printf("migrate: waiting for another server's migration\n");
 		if (exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL,
-			    "migrate: cannot take the migration lock") < 0) {
+			    "migrate: cannot take the migration lock", NULL) < 0) {
 			PQclear(r);
 			PQfinish(c);
 			return -1;

@@ -16,7 +16,8 @@ struct migration {
 extern const struct migration migrations[];
 extern const size_t migrations_count;
 
-/* Apply what is missing. Returns 0, or -1 after printing one clear line to stderr. */
+/* Apply what is missing. Returns 0, or -1 after one clear log line (log.h).
+ * verbose: say on stdout what was applied (the migrate command). */
 int migrate_run(const char *conninfo, int verbose);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "secret.h"
 #include "config.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,16 @@ static int parse_hex_key(const char *text, size_t n, unsigned char key[32])
 	return 0;
 }
 
+/* One error line about a file: msg, its path, and errno's text if err. */
+static void file_error(const char *msg, const char *path, int err)
+{
+	json_t *f = json_pack("{s:s}", "path", path);
+
+	if (f && err)
+		json_object_set_new(f, "error", json_string(strerror(err)));
+	log_json(LOG_ERROR, msg, f);
+}
+
 static int read_key_file(const char *path, unsigned char key[32])
 {
 	char text[130];
@@ -55,20 +66,22 @@ static int read_key_file(const char *path, unsigned char key[32])
 		return errno == ENOENT ? 1 : -1;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		fprintf(stderr, "run-it: %s: not a regular file\n", path);
+		file_error("the server key file is not a regular file", path, 0);
 		return -2;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		close(fd);
-		fprintf(stderr,
-			"run-it: %s: mode %03o lets others read the server key (chmod 600 it)\n",
-			path, (unsigned)(st.st_mode & 0777));
+		char mode[8];
+
+		snprintf(mode, sizeof(mode), "%03o", (unsigned)(st.st_mode & 0777));
+		log_json(LOG_ERROR, "the server key file lets others read it (chmod 600 it)",
+			 json_pack("{s:s, s:s}", "path", path, "mode", mode));
 		return -2;
 	}
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
 	if (n < 0 || parse_hex_key(text, (size_t)n, key)) {
-		fprintf(stderr, "run-it: %s: expected 64 hex digits\n", path);
+		file_error("the server key file does not hold 64 hex digits", path, 0);
 		sodium_memzero(text, sizeof(text));
 		return -2;
 	}
@@ -84,8 +97,9 @@ static int create_key_file(const char *dir, const char *path, unsigned char key[
 	int fd, rc = -1;
 
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		fprintf(stderr, "run-it: RUNIT_DATA_DIR: cannot create %s: %s\n", dir,
-			strerror(errno));
+		log_json(LOG_ERROR, "cannot create the data directory",
+			 json_pack("{s:s, s:s, s:s}", "variable", "RUNIT_DATA_DIR", "path", dir,
+				   "error", strerror(errno)));
 		return -1;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
@@ -96,11 +110,11 @@ static int create_key_file(const char *dir, const char *path, unsigned char key[
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "run-it: cannot create %s: %s\n", tmp, strerror(errno));
+		file_error("cannot create the server key file", tmp, errno);
 		goto out_wipe;
 	}
 	if (write(fd, hex, 65) != 65 || fsync(fd)) {
-		fprintf(stderr, "run-it: cannot write %s: %s\n", tmp, strerror(errno));
+		file_error("cannot write the server key file", tmp, errno);
 		close(fd);
 		goto out_unlink;
 	}
@@ -110,7 +124,7 @@ static int create_key_file(const char *dir, const char *path, unsigned char key[
 	else if (errno == EEXIST)
 		rc = 1;
 	else
-		fprintf(stderr, "run-it: cannot create %s: %s\n", path, strerror(errno));
+		file_error("cannot create the server key file", path, errno);
 out_unlink:
 	unlink(tmp);
 out_wipe:
@@ -128,28 +142,21 @@ int secret_init(const struct config *cfg)
 	if (sodium_init() < 0)
 		return -1;
 	if (env && *env) {
-		if (parse_hex_key(env, strlen(env), key)) {
-			/* never echo the value */
-			fprintf(
-			    stderr,
-			    "run-it: RUNIT_SECRET_KEY: expected 64 hex digits (value not shown)\n");
-			return -1;
-		}
+		if (parse_hex_key(env, strlen(env), key)) /* never echo the value */
+			return config_error("RUNIT_SECRET_KEY", "expected 64 hex digits", NULL);
 		secret_set_key(key);
 		sodium_memzero(key, sizeof(key));
 		return 0;
 	}
-	if (snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, KEY_FILE) >= (int)sizeof(path)) {
-		fprintf(stderr, "run-it: RUNIT_DATA_DIR: path too long\n");
-		return -1;
-	}
+	if (snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, KEY_FILE) >= (int)sizeof(path))
+		return config_error("RUNIT_DATA_DIR", "path too long", cfg->data_dir);
 	rc = read_key_file(path, key);
 	if (rc == 1) {
 		rc = create_key_file(cfg->data_dir, path, key);
 		if (rc == 1)
 			rc = read_key_file(path, key);
 	} else if (rc == -1) {
-		fprintf(stderr, "run-it: cannot read %s: %s\n", path, strerror(errno));
+		file_error("cannot read the server key file", path, errno);
 	}
 	if (rc)
 		return -1;

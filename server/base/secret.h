@@ -20,7 +20,7 @@ struct config;
 
 /*
  * Load (or create) the key. Blocking file I/O: call once at start-up,
- * before the loop runs. Returns 0, or -1 after one line on stderr.
+ * before the loop runs. Returns 0, or -1 after one log line.
  */
 int secret_init(const struct config *cfg);
 

@@ -46,11 +46,11 @@ static void answered(void *arg, PGresult *res, const char *err)
 	enum proto_reason r;
 
 	if (!res) {
-		r = dbcall_sqlstate_reason(db_last_sqlstate());
+		r = dbcall_sqlstate_reason(db_last_sqlstate(c->srv->db));
 		if (r == PROTO_R_INTERNAL)
 			rpc_log(c, LOG_ERROR, "statement failed",
-				json_pack("{s:s, s:s}", "sqlstate", db_last_sqlstate(), "error",
-					  err ? err : ""));
+				json_pack("{s:s, s:s}", "sqlstate", db_last_sqlstate(c->srv->db),
+					  "error", err ? err : ""));
 		rpc_fail(c, r,
 			 r == PROTO_R_INVALID_PARAMS || r == PROTO_R_CONFLICT ? err
 			 : r == PROTO_R_UNAVAILABLE ? "database unavailable, try again"

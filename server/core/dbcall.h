@@ -32,7 +32,7 @@ int dbcall(struct rpc_call *c, const char *sql, int nparams, const char *const *
 /* The reason whose wire name is s ("NOT_FOUND"), or PROTO_R_INTERNAL. */
 enum proto_reason dbcall_reason(const char *s);
 
-/* A statement failure (SQLSTATE from db_last_sqlstate()) as a reason. */
+/* A statement failure (SQLSTATE from db_last_sqlstate(pool)) as a reason. */
 enum proto_reason dbcall_sqlstate_reason(const char *sqlstate);
 
 #endif

@@ -308,7 +308,7 @@ int auth_login(struct srv *srv, const struct auth_login_in *in, auth_outcome_cb 
 static void inserted(void *arg, PGresult *res, const char *err)
 {
 	struct login *l = arg;
-	const char *state = db_last_sqlstate();
+	const char *state = db_last_sqlstate(l->srv->db);
 
 	if (!res) {
 		if (!strcmp(state, "23505"))

@@ -413,11 +413,11 @@ int auth_init(struct srv *srv)
 	if (secret_init(&srv->cfg))
 		return -1;
 	if (auth_totp_init()) {
-		fprintf(stderr, "run-it: liboath: cannot initialise\n");
+		log_json(LOG_ERROR, "liboath cannot be initialised", NULL);
 		return -1;
 	}
 	if (db_listen(srv->db, AUTH_CHANNEL, on_notify, srv)) {
-		fprintf(stderr, "run-it: cannot LISTEN on " AUTH_CHANNEL "\n");
+		log_json(LOG_ERROR, "cannot LISTEN", json_pack("{s:s}", "channel", AUTH_CHANNEL));
 		return -1;
 	}
 	uv_timer_init(srv->loop, &srv->auth_sweep);

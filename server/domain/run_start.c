@@ -335,7 +335,7 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
 		return;
 	}
-	if (strcmp(db_last_sqlstate(), "23505")) {
+	if (strcmp(db_last_sqlstate(q->eng->srv->db), "23505")) {
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 		return;
 	}
@@ -435,7 +435,8 @@ static void saved(void *arg, PGresult *res, const char *err)
 	size_t i;
 
 	if (!res) {
-		fail(q, dbcall_sqlstate_reason(db_last_sqlstate()), "the files could not be saved");
+		fail(q, dbcall_sqlstate_reason(db_last_sqlstate(q->eng->srv->db)),
+		     "the files could not be saved");
 		return;
 	}
 	ans = json_loads(PQgetvalue(res, 0, 0), 0, NULL);

@@ -52,12 +52,19 @@ class Server:
         })
         self.env.update({k: str(v) for k, v in env.items()})
         self.log_path = os.path.join(str(tmp), f"server-{self.port}.log")
+        self.err_path = None  # stderr's own file, with start(stderr_apart=True)
+        self.err = None
         self.proc = None
 
-    def start(self, wait=True):
+    def start(self, wait=True, stderr_apart=False):
+        """Runs `run-it serve`; stdout and stderr go to log_path, or with
+        stderr_apart stdout to log_path and stderr to err_path."""
         self.log = open(self.log_path, "ab")
+        if stderr_apart:
+            self.err_path = self.log_path[:-len(".log")] + ".err.log"
+            self.err = open(self.err_path, "ab")
         self.proc = subprocess.Popen([BIN, "serve"], env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=self.err or subprocess.STDOUT)
         if wait:
             self.wait_ready()
         return self
@@ -77,7 +84,17 @@ class Server:
         raise RuntimeError("server not healthy in time: " + self.log_text()[-3000:])
 
     def log_text(self):
+        """All the server wrote: stdout and stderr."""
+        return self.stdout_text() + (self.stderr_text() if self.err_path else "")
+
+    def stdout_text(self):
+        """stdout (and stderr too, unless started with stderr_apart)."""
         with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stderr_text(self):
+        """stderr alone (start(stderr_apart=True))."""
+        with open(self.err_path, "rb") as f:
             return f.read().decode(errors="replace")
 
     def rss_kb(self):
@@ -97,6 +114,8 @@ class Server:
                 self.proc.wait()
         if self.proc:
             self.log.close()
+            if self.err:
+                self.err.close()
         text = self.log_text()
         assert "ERROR: AddressSanitizer" not in text, text[-5000:]
         assert "runtime error:" not in text, text[-5000:]
@@ -106,6 +125,8 @@ class Server:
         self.proc.kill()
         self.proc.wait()
         self.log.close()
+        if self.err:
+            self.err.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 /*
- * test_db_pool.c - the libpq pool (server/db_pool.c) and the migrations
- * (server/migrate.c) against a live PostgreSQL: RUNIT_DATABASE_URL, normally
+ * test_db_pool.c - the libpq pool (server/base/db_*.c) and the migrations
+ * (server/base/migrate.c) against a live PostgreSQL: RUNIT_DATABASE_URL, normally
  * the private cluster of scripts/lib/pg.sh. Each run works in scratch
  * databases of its own (the role needs CREATEDB, as pg.sh gives it) and drops
  * them at the end. The restart test restarts that cluster through pg.sh.
@@ -99,6 +99,10 @@ struct fix {
 	struct db_pool *pool;
 };
 
+/* The pool of the fixture under test (one at a time): on_res asks it for
+ * the SQLSTATE of the failure it is reporting. */
+static struct db_pool *g_pool_now;
+
 static void on_deadline(uv_timer_t *t)
 {
 	*(int *)t->data = 1;
@@ -136,6 +140,7 @@ static struct fix *fix_new(const char *conninfo, int size)
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	f->pool = db_pool_new(&f->loop, conninfo, size);
 	assert_non_null(f->pool);
+	g_pool_now = f->pool;
 	return f;
 }
 
@@ -165,8 +170,8 @@ static void on_res(void *arg, PGresult *res, const char *err)
 
 	r->done++;
 	r->ok = res != NULL;
-	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", db_last_sqlstate());
-	snprintf(r->constraint, sizeof(r->constraint), "%s", db_last_constraint());
+	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", db_last_sqlstate(g_pool_now));
+	snprintf(r->constraint, sizeof(r->constraint), "%s", db_last_constraint(g_pool_now));
 	snprintf(r->err, sizeof(r->err), "%s", err ? err : "");
 	if (res && PQntuples(res) > 0 && PQnfields(res) > 0) {
 		r->isnull = PQgetisnull(res, 0, 0);
@@ -420,8 +425,8 @@ static void sql_error_gives_err_and_sqlstate(void **state)
 	assert_false(r.ok);
 	assert_string_equal(r.sqlstate, "23505");
 	assert_string_equal(r.constraint, "kv_pkey");
-	assert_string_equal(db_last_sqlstate(), ""); /* only during the callback */
-	q(f, &r, "SELECT 'still fine'", 0, NULL);    /* same connection, still usable */
+	assert_string_equal(db_last_sqlstate(f->pool), ""); /* only during the callback */
+	q(f, &r, "SELECT 'still fine'", 0, NULL);	    /* same connection, still usable */
 	assert_true(r.ok);
 	assert_string_equal(r.val, "still fine");
 	assert_string_equal(r.sqlstate, "");
