@@ -5,7 +5,7 @@
 FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libuv1-dev \
-      libjansson-dev libpq-dev libcurl4-openssl-dev libsodium-dev liboath-dev libssl-dev \
+      libjansson-dev libpq-dev libcurl4-openssl-dev libsodium-dev liboath-dev libssl-dev libunistring-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -24,7 +24,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRUNIT_TESTS=OFF \
 FROM debian:12
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libwebsockets17 libwebsockets-evlib-uv libuv1 libjansson4 libpq5 libcurl4 libsodium23 \
-      liboath0 ca-certificates curl \
+      liboath0 libunistring2 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/run-it --create-home run-it
 COPY --from=build /out/run-it /usr/local/bin/run-it

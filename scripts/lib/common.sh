@@ -14,7 +14,7 @@ die() { printf '%s\n' "run-it: error: $*" >&2; exit 1; }
 # Packages to build and run the server.
 RUNIT_BUILD_DEPS="build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv
   libuv1-dev libjansson-dev libpq-dev libcurl4-openssl-dev libsodium-dev liboath-dev
-  libssl-dev libcmocka-dev postgresql-15 postgresql-client-15 docker.io runsc
+  libssl-dev libcmocka-dev libunistring-dev postgresql-15 postgresql-client-15 docker.io runsc
   debootstrap busybox-static curl ca-certificates procps iproute2"
 # Extra packages for the tests.
 RUNIT_TEST_DEPS="clang clang-format libclang-rt-14-dev python3-pytest python3-websockets chromium"

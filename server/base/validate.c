@@ -288,6 +288,7 @@ const char *validate_template(const json_t *v, long long max_files, long long ma
 {
 	const char *path;
 	const json_t *content;
+	size_t file_len;
 
 	if (!json_is_object(v))
 		return "a template is an object {path: content}";
@@ -297,11 +298,15 @@ const char *validate_template(const json_t *v, long long max_files, long long ma
 	{
 		if (paths_invalid(path, strlen(path)))
 			return "a template file path is not a valid path";
+		if (!paths_is_nfc(path, strlen(path)))
+			return "a template file path is not in Unicode NFC";
 		if (!json_is_string(content))
 			return "a template file's content is a string";
 		if ((long long)json_string_length(content) > max_file_bytes)
 			return "a template file is larger than max_file_bytes";
 	}
+	if (paths_map_clash(v, &file_len))
+		return "a template has a file and a folder of the same name (\"a\" and \"a/b\")";
 	return NULL;
 }
 

@@ -4,7 +4,7 @@
  * commands, template files, FAQ) and platform fields (global settings are
  * checked by settings.h).
  * Each returns NULL when the value is acceptable, else a short English
- * reason (a static string) for the error message. No allocation, no I/O:
+ * reason (a static string) for the error message. No I/O:
  * unit-tested in tests/unit/test_paths.c. The CHECKs in sql/ are the
  * database's copy of the same rules.
  */
@@ -47,8 +47,9 @@ const char *validate_image(const char *ref);
 const char *validate_argv(const json_t *v);
 /* [{question, answer}] with only those two string members. */
 const char *validate_faq(const json_t *v);
-/* {path: content}: valid paths (paths.h), at most max_files entries, each
- * content a string of at most max_file_bytes. */
+/* {path: content}: valid paths (paths.h) in Unicode NFC, no file that is
+ * also a folder ("a" and "a/b"), at most max_files entries, each content a
+ * string of at most max_file_bytes. */
 const char *validate_template(const json_t *v, long long max_files, long long max_file_bytes);
 /* Platform kind: docker, podman, swarm, kubernetes. */
 const char *validate_platform_kind(const char *kind);

@@ -28,6 +28,8 @@ enum proto_reason dbcall_sqlstate_reason(const char *st)
 {
 	if (!st || !*st)
 		return PROTO_R_UNAVAILABLE;
+	if (!strcmp(st, DBCALL_SQLSTATE_PATH))
+		return PROTO_R_INVALID_PATH;
 	if (!strcmp(st, "23505") || !strcmp(st, "23503") || !strcmp(st, "40001") ||
 	    !strcmp(st, "40P01"))
 		return PROTO_R_CONFLICT;
@@ -52,7 +54,9 @@ static void answered(void *arg, PGresult *res, const char *err)
 				json_pack("{s:s, s:s}", "sqlstate", db_last_sqlstate(c->srv->db),
 					  "error", err ? err : ""));
 		rpc_fail(c, r,
-			 r == PROTO_R_INVALID_PARAMS || r == PROTO_R_CONFLICT ? err
+			 r == PROTO_R_INVALID_PARAMS || r == PROTO_R_CONFLICT ||
+				 r == PROTO_R_INVALID_PATH
+			     ? err
 			 : r == PROTO_R_UNAVAILABLE ? "database unavailable, try again"
 						    : "internal error",
 			 NULL);

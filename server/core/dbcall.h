@@ -3,8 +3,8 @@
  * value, {"ok": result} or {"error": "REASON", "message": "...", "data": {}},
  * the shape of the runit_* functions in sql/002_projects.sql, and turn it
  * into the JSON-RPC answer. Failures of the statement itself (database
- * down, a CHECK violated) become UNAVAILABLE, INVALID_PARAMS, CONFLICT or
- * INTERNAL.
+ * down, a CHECK violated) become UNAVAILABLE, INVALID_PARAMS, CONFLICT,
+ * INVALID_PATH or INTERNAL.
  */
 #ifndef RUNIT_DBCALL_H
 #define RUNIT_DBCALL_H
@@ -31,6 +31,10 @@ int dbcall(struct rpc_call *c, const char *sql, int nparams, const char *const *
 
 /* The reason whose wire name is s ("NOT_FOUND"), or PROTO_R_INTERNAL. */
 enum proto_reason dbcall_reason(const char *s);
+
+/* The SQLSTATE of the files trigger's refusal of a path that clashes with
+ * another file (sql/005_paths.sql): INVALID_PATH, the message names it. */
+#define DBCALL_SQLSTATE_PATH "RP001"
 
 /* A statement failure (SQLSTATE from db_last_sqlstate(pool)) as a reason. */
 enum proto_reason dbcall_sqlstate_reason(const char *sqlstate);

@@ -471,7 +471,7 @@ static void saved(void *arg, PGresult *res, const char *err)
  */
 static void save_buffers(struct start_req *q)
 {
-	char pid[24], uid[24], *files;
+	char pid[24], uid[24], *files, nfc_msg[400];
 	const char *p[4] = {uid, q->c->role == PROTO_ROLE_ADMIN ? "true" : "false", pid, NULL};
 	const char *path;
 	json_t *v;
@@ -497,6 +497,10 @@ static void save_buffers(struct start_req *q)
 			fail(q, PROTO_R_INVALID_PARAMS, "files maps paths to strings");
 			return;
 		}
+	}
+	if (paths_nfc_keys(&q->files, nfc_msg, sizeof(nfc_msg))) {
+		fail(q, PROTO_R_INVALID_PATH, nfc_msg);
+		return;
 	}
 	files = json_dumps(q->files, JSON_COMPACT);
 	if (!files) {

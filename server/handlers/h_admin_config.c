@@ -127,7 +127,11 @@ static const char *field_invalid(const struct settings *st, const struct field *
 	case F_ARGV:
 		return validate_argv(v);
 	case F_PATH:
-		return s ? paths_invalid(s, json_string_length(v)) : "must be a string";
+		if (!s)
+			return "must be a string";
+		if (paths_invalid(s, json_string_length(v)))
+			return paths_invalid(s, json_string_length(v));
+		return paths_is_nfc(s, json_string_length(v)) ? NULL : "is not in Unicode NFC";
 	case F_TEMPLATE:
 		return validate_template(v, st->max_files_per_project, st->max_file_bytes);
 	case F_FAQ:

@@ -8,6 +8,7 @@
 #include "sess.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void hc_who(struct rpc_call *c, long long project, struct hc_who *who)
@@ -32,7 +33,8 @@ int hc_path_param(struct rpc_call *c, json_t *params, const char *key, const cha
 {
 	json_t *v = json_object_get(params, key);
 	const char *why;
-	char msg[160];
+	char msg[160], *nfc;
+	size_t len;
 
 	if (!v || json_is_null(v)) {
 		snprintf(msg, sizeof(msg), "missing param \"%s\"", key);
@@ -44,14 +46,22 @@ int hc_path_param(struct rpc_call *c, json_t *params, const char *key, const cha
 		rpc_fail(c, PROTO_R_INVALID_PARAMS, msg, NULL);
 		return -1;
 	}
-	why = paths_invalid(json_string_value(v), json_string_length(v));
-	if (why) {
+	nfc = paths_nfc(json_string_value(v), json_string_length(v), &len, &why);
+	if (!nfc) {
 		snprintf(msg, sizeof(msg), "%s: %s", key, why);
 		rpc_fail(c, PROTO_R_INVALID_PATH, msg,
 			 json_pack("{s:s, s:s}", "param", key, "why", why));
 		return -1;
 	}
-	*out = json_string_value(v);
+	/* the NFC form replaces the param, so *out lives as long as params */
+	if ((len != json_string_length(v) || memcmp(nfc, json_string_value(v), len)) &&
+	    json_object_set_new(params, key, json_stringn_nocheck(nfc, len))) {
+		free(nfc);
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		return -1;
+	}
+	free(nfc);
+	*out = json_string_value(json_object_get(params, key));
 	return 0;
 }
 

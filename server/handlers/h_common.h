@@ -27,7 +27,8 @@ void hc_who(struct rpc_call *c, long long project, struct hc_who *who);
  * 0, or -1 after failing c with INVALID_PARAMS. */
 int hc_project_param(struct rpc_call *c, json_t *params, const char *key, long long *out);
 
-/* Read a required path from params[key] and check it (paths.h).
+/* Read a required path from params[key], check it and put it in Unicode
+ * NFC (paths.h): params[key] is replaced by its NFC form, *out borrows it.
  * 0, or -1 after failing c: INVALID_PATH with data {param, why}, or
  * INVALID_PARAMS when it is missing or not a string. */
 int hc_path_param(struct rpc_call *c, json_t *params, const char *key, const char **out);

@@ -2,12 +2,14 @@
  * h_presence.c - presence/update: which file a session is in.
  */
 #include "handlers.h"
+#include "h_common.h"
 #include "presence.h"
 #include "room.h"
 #include "rpc.h"
 #include "sess.h"
 
-/* presence/update {project, file}: which file this session is in (or null). */
+/* presence/update {project, file}: which file this session is in (or null);
+ * file is checked and normalised as file paths are (INVALID_PATH). */
 static void h_update(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
@@ -21,6 +23,9 @@ static void h_update(void *ctx, struct proto_msg *msg)
 		rpc_fail_err(c, &err);
 		return;
 	}
+	/* shown to the others in the room: a path by the rules of file paths */
+	if (file && hc_path_param(c, msg->params, "file", &file))
+		return;
 	if (!s || !room_is_member(c->srv, project, s->id)) {
 		rpc_fail(c, PROTO_R_NOT_FOUND, "open the project first (project/open)", NULL);
 		return;

@@ -118,6 +118,23 @@ static void templates(void **state)
 	t = J("{\"a\":1}");
 	assert_non_null(validate_template(t, 200, 262144));
 	json_decref(t);
+	/* a file and a folder of one name: every project made from it could not run */
+	t = J("{\"main.sh\":\"\", \"main.sh/child\":\"\"}");
+	assert_non_null(strstr(validate_template(t, 200, 262144), "folder"));
+	json_decref(t);
+	t = J("{\"main.sh\":\"\", \"main.shx/child\":\"\", \"main/sh\":\"\"}");
+	assert_null(validate_template(t, 200, 262144));
+	json_decref(t);
+	/* paths are stored in NFC: "e" + U+0301 is refused, U+00E9 accepted */
+	t = J("{\"cafe\u0301.py\":\"\"}");
+	assert_non_null(strstr(validate_template(t, 200, 262144), "NFC"));
+	json_decref(t);
+	t = J("{\"caf\u00e9.py\":\"\"}");
+	assert_null(validate_template(t, 200, 262144));
+	json_decref(t);
+	t = J("{\"main\u202ehs.exe\":\"\"}");
+	assert_non_null(validate_template(t, 200, 262144));
+	json_decref(t);
 }
 
 static void platforms(void **state)
