@@ -5,6 +5,8 @@
  * RUNIT_MAX_FRAME), hands it to rpc_dispatch(), and drains the session's
  * outbound queue one lws_write() per WRITEABLE callback. The HTTP protocol
  * answers /healthz and /metrics; everything else is a static file of the UI.
+ * ws_mask.c closes a websocket whose client sends a frame that is not
+ * masked.
  */
 #include "web.h"
 #include "srv.h"
@@ -16,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netmask.h"
+#include "ws_mask.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -96,9 +99,17 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		 size_t len)
 {
 	struct srv *srv = the_srv;
-	struct ws_pss *pss = user;
-	struct sess *s = pss ? pss->s : NULL;
+	struct ws_pss *pss;
+	struct sess *s;
 
+	if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) {
+		/* every accepted connection, before lws reads from it (user is
+		 * lws's own, not a pss) */
+		ws_mask_watch((int)(lws_intptr_t)in);
+		return 0;
+	}
+	pss = user;
+	s = pss ? pss->s : NULL;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!check_upgrade(wsi, srv))
@@ -107,6 +118,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		return 1;
 
 	case LWS_CALLBACK_ESTABLISHED:
+		ws_mask_upgraded(lws_get_socket_fd(wsi));
 		pss->s = sess_new(srv, wsi);
 		if (!pss->s)
 			return -1;
@@ -140,7 +152,12 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		/* the answer to our close frame (sess.c): the connection is done */
 		return (s && s->close_sent) ? -1 : 0;
 
+	case LWS_CALLBACK_CLOSED_HTTP: /* the UI's static files */
+		ws_mask_forget(lws_get_socket_fd(wsi));
+		break;
+
 	case LWS_CALLBACK_CLOSED:
+		ws_mask_forget(lws_get_socket_fd(wsi));
 		if (s) {
 			metrics.ws_closed_total++;
 			metrics.ws_open--;
@@ -271,6 +288,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return 0;
 
 	case LWS_CALLBACK_CLOSED_HTTP:
+		ws_mask_forget(lws_get_socket_fd(wsi));
 		free(pss->body);
 		pss->body = NULL;
 		return 0;
