@@ -9,6 +9,8 @@
 
 #include "platform.h"
 
+#include <jansson.h>
+
 struct srv;
 
 struct run_platform {
@@ -26,10 +28,18 @@ int run_plat_pick(struct srv *srv, run_plat_cb cb, void *arg);
 struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint);
 void run_plat_free_all(struct srv *srv);
 
-/* Ping every enabled platform every interval_ms; a change of health is an
+/* Ping every enabled platform (the built-in one when no row is enabled)
+ * every interval_ms, the first time at once, and again at once when an
+ * admin changes a platform on this instance; a change of health is an
  * admin event (topic "platform", kind "up"/"down"). */
 void run_plat_start_health(struct srv *srv, unsigned interval_ms);
-/* "up", "down" or "unknown" (not probed yet). */
+/* "up", "down" or "unknown" (not enabled, or no answer yet). */
 const char *run_plat_health(long long platform_id);
+/* 1 when the platform new runs go to (the default one; run_plat_pick())
+ * answered its last ping: Run works. */
+int run_plat_can_run(void);
+/* For /healthz: a new array of the enabled platforms of the last round,
+ * [{name, health, default}], default marking where new runs go. */
+json_t *run_plat_health_all(void);
 
 #endif

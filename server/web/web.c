@@ -4,7 +4,9 @@
  * The websocket protocol assembles fragments into one message (bounded by
  * RUNIT_MAX_FRAME), hands it to rpc_dispatch(), and drains the session's
  * outbound queue one lws_write() per WRITEABLE callback. The HTTP protocol
- * answers /healthz and /metrics; everything else is a static file of the UI.
+ * answers /healthz (the database and the container platforms) and /metrics;
+ * everything else is a static file of the UI. ws_mask.c closes a websocket
+ * whose client sends a frame that is not masked.
  */
 #include "web.h"
 #include "srv.h"
@@ -16,6 +18,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "netmask.h"
+#include "run_plat.h"
+#include "ws_mask.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -96,9 +100,17 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		 size_t len)
 {
 	struct srv *srv = the_srv;
-	struct ws_pss *pss = user;
-	struct sess *s = pss ? pss->s : NULL;
+	struct ws_pss *pss;
+	struct sess *s;
 
+	if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) {
+		/* every accepted connection, before lws reads from it (user is
+		 * lws's own, not a pss) */
+		ws_mask_watch((int)(lws_intptr_t)in);
+		return 0;
+	}
+	pss = user;
+	s = pss ? pss->s : NULL;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!check_upgrade(wsi, srv))
@@ -107,6 +119,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		return 1;
 
 	case LWS_CALLBACK_ESTABLISHED:
+		ws_mask_upgraded(lws_get_socket_fd(wsi));
 		pss->s = sess_new(srv, wsi);
 		if (!pss->s)
 			return -1;
@@ -140,7 +153,12 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		/* the answer to our close frame (sess.c): the connection is done */
 		return (s && s->close_sent) ? -1 : 0;
 
+	case LWS_CALLBACK_CLOSED_HTTP: /* the UI's static files */
+		ws_mask_forget(lws_get_socket_fd(wsi));
+		break;
+
 	case LWS_CALLBACK_CLOSED:
+		ws_mask_forget(lws_get_socket_fd(wsi));
 		if (s) {
 			metrics.ws_closed_total++;
 			metrics.ws_open--;
@@ -184,19 +202,44 @@ static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const
 	return 0;
 }
 
+/*
+ * "ok" (200): the database answers and so does the platform new runs go to.
+ * "degraded" (200, or 503 with ?strict=1): the database answers, that
+ * platform does not (or has not yet): accounts, projects and files work,
+ * Run does not. "unavailable" (503): the database does not answer. README,
+ * "HTTP endpoints", says why degraded is 200.
+ */
 static int serve_healthz(struct lws *wsi, struct http_pss *pss, struct srv *srv)
 {
 	struct db_stats st;
-	char body[256];
-	int n;
+	char arg[32];
+	const char *status = "ok", *strict;
+	unsigned code = HTTP_STATUS_OK;
+	json_t *body;
+	char *text;
+	int rc;
 
 	db_pool_stats(srv->db, &st);
-	n = snprintf(body, sizeof(body),
-		     "{\"status\":\"%s\",\"database\":\"%s\",\"version\":\"%s\",\"uptime_s\":%lld}",
-		     st.healthy ? "ok" : "unavailable", st.healthy ? "up" : "down", RUNIT_VERSION,
-		     (long long)((srv_now_ms() - srv->started_ms) / 1000));
-	return respond(wsi, pss, st.healthy ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE,
-		       "application/json", body, (size_t)n);
+	if (!st.healthy) {
+		status = "unavailable";
+		code = HTTP_STATUS_SERVICE_UNAVAILABLE;
+	} else if (!run_plat_can_run()) {
+		status = "degraded";
+		strict = lws_get_urlarg_by_name(wsi, "strict=", arg, sizeof(arg));
+		if (strict && !strcmp(strict, "1"))
+			code = HTTP_STATUS_SERVICE_UNAVAILABLE;
+	}
+	body = json_pack("{s:s, s:s, s:o, s:s, s:I}", "status", status, "database",
+			 st.healthy ? "up" : "down", "platforms", run_plat_health_all(), "version",
+			 RUNIT_VERSION, "uptime_s",
+			 (json_int_t)((srv_now_ms() - srv->started_ms) / 1000));
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text)
+		return -1;
+	rc = respond(wsi, pss, code, "application/json", text, strlen(text));
+	free(text);
+	return rc;
 }
 
 static int serve_metrics(struct lws *wsi, struct http_pss *pss, struct srv *srv)
@@ -271,6 +314,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return 0;
 
 	case LWS_CALLBACK_CLOSED_HTTP:
+		ws_mask_forget(lws_get_socket_fd(wsi));
 		free(pss->body);
 		pss->body = NULL;
 		return 0;
