@@ -66,7 +66,7 @@ static int start_lws(struct srv *srv)
 	/* lws takes an interface name or an address; "0.0.0.0" means all. */
 	info.iface = strcmp(iface, "0.0.0.0") ? iface : NULL;
 	info.protocols = web_protocols;
-	info.mounts = web_mounts(&srv->cfg);
+	info.mounts = web_mounts(&srv->cfg, srv->mounts);
 	info.options = LWS_SERVER_OPTION_LIBUV |
 		       LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
 		       LWS_SERVER_OPTION_DISABLE_IPV6;

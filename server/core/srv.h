@@ -28,7 +28,8 @@ struct srv {
 	struct config cfg;
 	uv_loop_t *loop;
 	struct lws_context *lws;
-	lws_retry_bo_t lws_retry; /* ping and hang-up policy, read by lws */
+	lws_retry_bo_t lws_retry;	 /* ping and hang-up policy, read by lws */
+	struct lws_http_mount mounts[4]; /* web_mounts() fills them; lws reads them */
 	struct db_pool *db;
 	struct bus bus;
 	/* each module's state, set up by its *_init and freed by *_release */

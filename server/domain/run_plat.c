@@ -17,8 +17,6 @@ struct plat_entry {
 	struct plat *plat;
 };
 
-static struct plat_entry *entries;
-
 /*
  * The enabled platforms as the last probe round listed them (the built-in
  * RUNIT_DOCKER_HOST when no row is enabled), with what their last ping
@@ -30,20 +28,33 @@ struct health {
 	int runs;     /* new runs go here: the one run_plat_pick() picks */
 	char name[64];
 };
-static struct health healths[64];
-static size_t nhealths;
-static uv_timer_t health_timer;
-static unsigned health_interval;
-static int health_started;
-static int health_busy;	 /* a round's query is out */
-static int health_again; /* start another round as soon as it is back */
+
+/* The module's state (srv->plats), made on first use. */
+struct run_plats {
+	struct plat_entry *entries; /* connections, by endpoint */
+	struct health healths[64];
+	size_t nhealths;
+	uv_timer_t health_timer;
+	unsigned health_interval;
+	int health_started;
+	int health_busy;  /* a round's query is out */
+	int health_again; /* start another round as soon as it is back */
+};
+
+static struct run_plats *plats(struct srv *srv)
+{
+	if (!srv->plats)
+		srv->plats = calloc(1, sizeof(*srv->plats));
+	return srv->plats;
+}
 
 struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint)
 {
+	struct run_plats *P = plats(srv);
 	struct plat_entry *e;
 	struct plat_config cfg = {0};
 
-	for (e = entries; e; e = e->next)
+	for (e = P->entries; e; e = e->next)
 		if (!strcmp(e->endpoint, endpoint))
 			return e->plat;
 	if (strcmp(kind, "docker") && strcmp(kind, "podman"))
@@ -59,26 +70,37 @@ struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoin
 		free(e);
 		return NULL;
 	}
-	e->next = entries;
-	entries = e;
+	e->next = P->entries;
+	P->entries = e;
 	return e->plat;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	free(h->data); /* the struct run_plats it is in */
 }
 
 void run_plat_free_all(struct srv *srv)
 {
-	if (health_started) {
-		uv_timer_stop(&health_timer);
-		uv_close((uv_handle_t *)&health_timer, NULL);
-		health_started = 0;
-	}
-	struct plat_entry *e = entries, *n;
+	struct run_plats *P = srv->plats;
+	struct plat_entry *e, *n;
 
-	for (; e; e = n) {
+	if (!P)
+		return;
+	for (e = P->entries; e; e = n) {
 		n = e->next;
 		plat_free(e->plat);
 		free(e);
 	}
-	entries = NULL;
+	srv->plats = NULL;
+	if (!P->health_started) {
+		free(P);
+		return;
+	}
+	/* the timer's memory must last until libuv has closed it */
+	uv_timer_stop(&P->health_timer);
+	P->health_timer.data = P;
+	uv_close((uv_handle_t *)&P->health_timer, timer_closed);
 }
 
 struct pick {
@@ -152,30 +174,34 @@ int run_plat_pick(struct srv *srv, run_plat_cb cb, void *arg)
 	return 0;
 }
 
-const char *run_plat_health(long long platform_id)
+const char *run_plat_health(struct srv *srv, long long platform_id)
 {
-	for (size_t i = 0; i < nhealths; i++)
-		if (healths[i].id == platform_id)
-			return healths[i].up < 0 ? "unknown" : healths[i].up ? "up" : "down";
+	struct run_plats *P = plats(srv);
+	for (size_t i = 0; i < P->nhealths; i++)
+		if (P->healths[i].id == platform_id)
+			return P->healths[i].up < 0 ? "unknown" : P->healths[i].up ? "up" : "down";
 	return "unknown";
 }
 
-int run_plat_can_run(void)
+int run_plat_can_run(struct srv *srv)
 {
-	for (size_t i = 0; i < nhealths; i++)
-		if (healths[i].runs)
-			return healths[i].up == 1;
+	struct run_plats *P = plats(srv);
+	for (size_t i = 0; i < P->nhealths; i++)
+		if (P->healths[i].runs)
+			return P->healths[i].up == 1;
 	return 0;
 }
 
-json_t *run_plat_health_all(void)
+json_t *run_plat_health_all(struct srv *srv)
 {
+	struct run_plats *P = plats(srv);
 	json_t *all = json_array();
 
-	for (size_t i = 0; i < nhealths; i++)
-		json_array_append_new(all, json_pack("{s:s, s:s, s:b}", "name", healths[i].name,
-						     "health", run_plat_health(healths[i].id),
-						     "default", healths[i].runs));
+	for (size_t i = 0; i < P->nhealths; i++)
+		json_array_append_new(all,
+				      json_pack("{s:s, s:s, s:b}", "name", P->healths[i].name,
+						"health", run_plat_health(srv, P->healths[i].id),
+						"default", P->healths[i].runs));
 	return all;
 }
 
@@ -188,13 +214,14 @@ struct probe {
 /* A ping's answer for platform id, if it is still listed. */
 static void set_health(struct srv *srv, long long id, const char *name, int up, const char *why)
 {
+	struct run_plats *P = plats(srv);
 	size_t i;
 
-	for (i = 0; i < nhealths && healths[i].id != id; i++)
+	for (i = 0; i < P->nhealths && P->healths[i].id != id; i++)
 		;
-	if (i == nhealths || healths[i].up == up)
+	if (i == P->nhealths || P->healths[i].up == up)
 		return;
-	healths[i].up = up;
+	P->healths[i].up = up;
 	log_json(up ? LOG_INFO : LOG_WARN, up ? "platform up" : "platform down",
 		 json_pack("{s:I, s:s, s:s}", "platform", (json_int_t)id, "name", name, "error",
 			   why ? why : ""));
@@ -217,10 +244,11 @@ static void probed(void *arg, const struct plat_info *info, const struct plat_er
 
 static void health_tick(uv_timer_t *t);
 
-static void health_next(unsigned ms)
+static void health_next(struct srv *srv, unsigned ms)
 {
-	if (health_started) /* not after run_plat_free_all() */
-		uv_timer_start(&health_timer, health_tick, ms, 0);
+	struct run_plats *P = plats(srv);
+	if (P->health_started) /* not after run_plat_free_all() */
+		uv_timer_start(&P->health_timer, health_tick, ms, 0);
 }
 
 /* List row i (or the built-in platform) with the health it had. */
@@ -261,66 +289,73 @@ static void ping_one(struct srv *srv, const struct health *h, const char *kind,
 static void rows_for_health(void *arg, PGresult *res, const char *err)
 {
 	struct srv *srv = arg;
-	struct health old[sizeof(healths) / sizeof(healths[0])];
-	size_t nold = nhealths, n;
+	struct run_plats *P = plats(srv);
+	struct health old[sizeof(P->healths) / sizeof(P->healths[0])];
+	size_t nold = P->nhealths, n;
 
-	health_busy = 0;
+	P->health_busy = 0;
 	if (!res) { /* the database is away: keep the list, try again soon */
-		health_next(health_again ? 0 : 1000);
-		health_again = 0;
+		health_next(srv, P->health_again ? 0 : 1000);
+		P->health_again = 0;
 		return;
 	}
-	memcpy(old, healths, nold * sizeof(old[0]));
+	memcpy(old, P->healths, nold * sizeof(old[0]));
 	n = (size_t)PQntuples(res);
-	if (n > sizeof(healths) / sizeof(healths[0]))
-		n = sizeof(healths) / sizeof(healths[0]);
+	if (n > sizeof(P->healths) / sizeof(P->healths[0]))
+		n = sizeof(P->healths) / sizeof(P->healths[0]);
 	/* rows in run_plat_pick()'s order: the first one takes the runs */
 	for (size_t i = 0; i < n; i++)
-		list_one(&healths[i], old, nold, strtoll(PQgetvalue(res, (int)i, 0), NULL, 10),
+		list_one(&P->healths[i], old, nold, strtoll(PQgetvalue(res, (int)i, 0), NULL, 10),
 			 PQgetvalue(res, (int)i, 3), i == 0);
 	if (!n)
-		list_one(&healths[n++], old, nold, 0, "built-in", 1);
-	nhealths = n;
+		list_one(&P->healths[n++], old, nold, 0, "built-in", 1);
+	P->nhealths = n;
 	for (size_t i = 0; i < n && PQntuples(res); i++)
-		ping_one(srv, &healths[i], PQgetvalue(res, (int)i, 1), PQgetvalue(res, (int)i, 2));
+		ping_one(srv, &P->healths[i], PQgetvalue(res, (int)i, 1),
+			 PQgetvalue(res, (int)i, 2));
 	if (!PQntuples(res))
-		ping_one(srv, &healths[0], "docker", srv->cfg.docker_host);
-	health_next(health_again ? 0 : health_interval);
-	health_again = 0;
+		ping_one(srv, &P->healths[0], "docker", srv->cfg.docker_host);
+	health_next(srv, P->health_again ? 0 : P->health_interval);
+	P->health_again = 0;
 }
 
 static void health_tick(uv_timer_t *t)
 {
 	struct srv *srv = t->data;
+	struct run_plats *P = plats(srv);
 
-	health_busy = 1;
+	P->health_busy = 1;
 	if (db_query(srv->db,
 		     "SELECT id, kind, endpoint, name FROM platforms WHERE enabled"
 		     " ORDER BY is_default DESC, id",
 		     0, NULL, rows_for_health, srv)) {
-		health_busy = 0;
-		health_next(1000);
+		P->health_busy = 0;
+		health_next(srv, 1000);
 	}
 }
 
 /* An admin changed a platform here: probe now, not at the next round. */
 static void on_config(void *arg, const struct bus_event *ev)
 {
-	if (strncmp(ev->kind, "platform.", 9) || !health_started)
+	struct srv *srv = arg;
+	struct run_plats *P = plats(srv);
+
+	if (strncmp(ev->kind, "platform.", 9) || !P->health_started)
 		return;
-	if (health_busy)
-		health_again = 1;
+	if (P->health_busy)
+		P->health_again = 1;
 	else
-		health_next(0);
+		health_next(srv, 0);
 }
 
 void run_plat_start_health(struct srv *srv, unsigned interval_ms)
 {
-	uv_timer_init(srv->loop, &health_timer);
-	health_timer.data = srv;
-	health_interval = interval_ms;
-	health_started = 1;
-	health_next(0); /* at once: a fresh server says "ok" as soon as it can */
+	struct run_plats *P = plats(srv);
+	uv_timer_init(srv->loop, &P->health_timer);
+	P->health_timer.data = srv;
+	P->health_interval = interval_ms;
+	P->health_started = 1;
+	health_next(srv, 0); /* at once: a fresh server says "ok" as soon as it can */
 	if (bus_on(srv, "config", on_config, srv))
 		log_json(LOG_WARN, "platform changes wait for the next health round", NULL);
 }

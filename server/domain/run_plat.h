@@ -34,12 +34,12 @@ void run_plat_free_all(struct srv *srv);
  * admin event (topic "platform", kind "up"/"down"). */
 void run_plat_start_health(struct srv *srv, unsigned interval_ms);
 /* "up", "down" or "unknown" (not enabled, or no answer yet). */
-const char *run_plat_health(long long platform_id);
+const char *run_plat_health(struct srv *srv, long long platform_id);
 /* 1 when the platform new runs go to (the default one; run_plat_pick())
  * answered its last ping: Run works. */
-int run_plat_can_run(void);
+int run_plat_can_run(struct srv *srv);
 /* For /healthz: a new array of the enabled platforms of the last round,
  * [{name, health, default}], default marking where new runs go. */
-json_t *run_plat_health_all(void);
+json_t *run_plat_health_all(struct srv *srv);
 
 #endif

@@ -61,7 +61,8 @@ static void platforms_read(void *arg, PGresult *res, const char *err)
 				      "endpoint", PQgetvalue(res, i, 3), "enabled",
 				      PQgetvalue(res, i, 4)[0] == 't', "default",
 				      PQgetvalue(res, i, 5)[0] == 't', "health",
-				      run_plat_health(strtoll(PQgetvalue(res, i, 0), NULL, 10)),
+				      run_plat_health(sn->c->srv,
+						      strtoll(PQgetvalue(res, i, 0), NULL, 10)),
 				      "active_runs",
 				      (json_int_t)run_count_on_platform(
 					  sn->c->srv, strtoll(PQgetvalue(res, i, 0), NULL, 10))));

@@ -223,15 +223,15 @@ static int serve_healthz(struct lws *wsi, struct http_pss *pss, struct srv *srv)
 	if (!st.healthy) {
 		status = "unavailable";
 		code = HTTP_STATUS_SERVICE_UNAVAILABLE;
-	} else if (!run_plat_can_run()) {
+	} else if (!run_plat_can_run(srv)) {
 		status = "degraded";
 		strict = lws_get_urlarg_by_name(wsi, "strict=", arg, sizeof(arg));
 		if (strict && !strcmp(strict, "1"))
 			code = HTTP_STATUS_SERVICE_UNAVAILABLE;
 	}
 	body = json_pack("{s:s, s:s, s:o, s:s, s:I}", "status", status, "database",
-			 st.healthy ? "up" : "down", "platforms", run_plat_health_all(), "version",
-			 RUNIT_VERSION, "uptime_s",
+			 st.healthy ? "up" : "down", "platforms", run_plat_health_all(srv),
+			 "version", RUNIT_VERSION, "uptime_s",
 			 (json_int_t)((srv_now_ms() - srv->started_ms) / 1000));
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
@@ -332,38 +332,36 @@ const struct lws_protocols web_protocols[] = {
     {HTTP_AUTH_PROTOCOL, http_auth_callback, sizeof(struct http_auth_pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-const struct lws_http_mount *web_mounts(const struct config *cfg)
+const struct lws_http_mount *web_mounts(const struct config *cfg,
+					struct lws_http_mount m[WEB_NMOUNTS])
 {
-	static struct lws_http_mount ui, healthz, metrics_m, auth;
+	struct lws_http_mount *healthz = &m[0], *metrics_m = &m[1], *auth = &m[2], *ui = &m[3];
 
-	memset(&ui, 0, sizeof(ui));
-	ui.mountpoint = "/";
-	ui.mountpoint_len = 1;
-	ui.origin = cfg->ui_dir;
-	ui.def = "index.html";
-	ui.origin_protocol = LWSMPRO_FILE;
-	ui.cache_max_age = 0;
+	memset(m, 0, WEB_NMOUNTS * sizeof(*m));
+	ui->mountpoint = "/";
+	ui->mountpoint_len = 1;
+	ui->origin = cfg->ui_dir;
+	ui->def = "index.html";
+	ui->origin_protocol = LWSMPRO_FILE;
+	ui->cache_max_age = 0;
 
 	/* POST /auth/signup, /auth/login, /auth/logout (http_auth.c) */
-	memset(&auth, 0, sizeof(auth));
-	auth.mountpoint = "/auth";
-	auth.mountpoint_len = 5;
-	auth.origin = HTTP_AUTH_PROTOCOL;
-	auth.origin_protocol = LWSMPRO_CALLBACK;
-	auth.mount_next = &ui;
+	auth->mountpoint = "/auth";
+	auth->mountpoint_len = 5;
+	auth->origin = HTTP_AUTH_PROTOCOL;
+	auth->origin_protocol = LWSMPRO_CALLBACK;
+	auth->mount_next = ui;
 
-	memset(&metrics_m, 0, sizeof(metrics_m));
-	metrics_m.mountpoint = "/metrics";
-	metrics_m.mountpoint_len = 8;
-	metrics_m.origin = "runit-http";
-	metrics_m.origin_protocol = LWSMPRO_CALLBACK;
-	metrics_m.mount_next = &auth;
+	metrics_m->mountpoint = "/metrics";
+	metrics_m->mountpoint_len = 8;
+	metrics_m->origin = "runit-http";
+	metrics_m->origin_protocol = LWSMPRO_CALLBACK;
+	metrics_m->mount_next = auth;
 
-	memset(&healthz, 0, sizeof(healthz));
-	healthz.mountpoint = "/healthz";
-	healthz.mountpoint_len = 8;
-	healthz.origin = "runit-http";
-	healthz.origin_protocol = LWSMPRO_CALLBACK;
-	healthz.mount_next = &metrics_m;
-	return &healthz;
+	healthz->mountpoint = "/healthz";
+	healthz->mountpoint_len = 8;
+	healthz->origin = "runit-http";
+	healthz->origin_protocol = LWSMPRO_CALLBACK;
+	healthz->mount_next = metrics_m;
+	return healthz;
 }

@@ -10,6 +10,10 @@
 #include "config.h"
 
 extern const struct lws_protocols web_protocols[];
-const struct lws_http_mount *web_mounts(const struct config *cfg);
+#define WEB_NMOUNTS 4
+/* Fill m (it must last as long as the lws context) with the HTTP mounts;
+ * returns the first. */
+const struct lws_http_mount *web_mounts(const struct config *cfg,
+					struct lws_http_mount m[WEB_NMOUNTS]);
 
 #endif
