@@ -22,7 +22,7 @@ static const char *segment_invalid(const char *seg, size_t n)
 	return NULL;
 }
 
-/* The code point at p[0..end) (valid UTF-8), its length in *n. */
+/* The code point that starts at p (valid UTF-8), its length in *n. */
 static uint32_t code_point(const unsigned char *p, size_t *n)
 {
 	if (p[0] < 0x80) {
