@@ -8,7 +8,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def server_sources():
-    for path in glob.glob(os.path.join(ROOT, "server", "*.c")):
+    for path in glob.glob(os.path.join(ROOT, "server", "**", "*.c"), recursive=True):
         with open(path) as f:
             yield path, f.read()
 
