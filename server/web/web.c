@@ -119,7 +119,10 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		return 1;
 
 	case LWS_CALLBACK_ESTABLISHED:
-		ws_mask_upgraded(lws_get_socket_fd(wsi));
+		if (lws_is_ssl(wsi)) /* lws reads TLS with SSL_read: not ours to follow */
+			ws_mask_forget(lws_get_socket_fd(wsi));
+		else
+			ws_mask_upgraded(lws_get_socket_fd(wsi));
 		pss->s = sess_new(srv, wsi);
 		if (!pss->s)
 			return -1;

@@ -23,7 +23,10 @@
 
 /* A connection lws accepted on fd: its HTTP request is read from here on. */
 void ws_mask_watch(int fd);
-/* The connection on fd is a websocket now: every later byte is frames. */
+/* The connection on fd is a websocket now: every later byte is frames.
+ * Plain TCP only: under TLS lws reads with SSL_read() and recv() sees
+ * ciphertext (web.c forgets a TLS connection instead; the server has no
+ * TLS listener today). */
 void ws_mask_upgraded(int fd);
 /* The connection on fd closes; the number may be reused by anyone. */
 void ws_mask_forget(int fd);
