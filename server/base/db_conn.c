@@ -279,6 +279,27 @@ int db__conn_flush(struct db_conn *c)
 	return 0;
 }
 
+void db__conn_internal(struct db_conn *c, const char *sql, db_cb cb, void *arg)
+{
+	struct db_req *r = db__req_new(DB_REQ_QUERY, sql, 0, NULL);
+
+	if (!r) {
+		db__conn_fail(c, "out of memory");
+		return;
+	}
+	r->internal = 1;
+	r->simple = 1;
+	r->cb = cb;
+	r->arg = arg;
+	if (db__conn_send(c, r) < 0) {
+		free(r);
+		db__conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (db__conn_flush(c) < 0)
+		db__conn_fail(c, PQerrorMessage(c->pg));
+}
+
 int db__conn_send(struct db_conn *c, struct db_req *r)
 {
 	int ok;
@@ -297,7 +318,6 @@ int db__conn_send(struct db_conn *c, struct db_req *r)
 /* Never runs a caller's callback. */
 void db__conn_settle(struct db_conn *c)
 {
-	struct db_req *r;
 
 	switch (PQtransactionStatus(c->pg)) {
 	case PQTRANS_IDLE:
@@ -305,21 +325,7 @@ void db__conn_settle(struct db_conn *c)
 		return;
 	case PQTRANS_INTRANS:
 	case PQTRANS_INERROR:
-		r = db__req_new(DB_REQ_QUERY, "ROLLBACK", 0, NULL);
-		if (!r) {
-			db__conn_fail(c, "out of memory");
-			return;
-		}
-		r->internal = 1;
-		r->simple = 1;
-		r->cb = cb_ignore;
-		if (db__conn_send(c, r) < 0) {
-			free(r);
-			db__conn_fail(c, PQerrorMessage(c->pg));
-			return;
-		}
-		if (db__conn_flush(c) < 0)
-			db__conn_fail(c, PQerrorMessage(c->pg));
+		db__conn_internal(c, "ROLLBACK", cb_ignore, NULL);
 		return;
 	default:
 		db__conn_fail(c, "connection in an unexpected state");

@@ -161,6 +161,9 @@ int db__conn_send(struct db_conn *c, struct db_req *r);
 int db__conn_flush(struct db_conn *c);
 /* Drops c, fails its in-flight request (08006), reconnects unless held. */
 void db__conn_fail(struct db_conn *c, const char *why);
+/* Send a statement of the pool's own (ROLLBACK, LISTEN) on c, outside the
+ * queue; cb gets its answer. A failure to send fails c. */
+void db__conn_internal(struct db_conn *c, const char *sql, db_cb cb, void *arg);
 /* Reconnects after the back-off (a held connection that broke, released). */
 void db__conn_schedule_reconnect(struct db_conn *c);
 /* c finished a request outside db_acquire(): idle it, rolling back. */

@@ -67,7 +67,6 @@ static void listener_send(struct db_pool *p)
 {
 	struct db_conn *c = p->listener;
 	struct db_sub *s;
-	struct db_req *r;
 	size_t len = 1, off = 0;
 	char *sql;
 
@@ -93,23 +92,8 @@ static void listener_send(struct db_pool *p)
 		off += (size_t)n;
 	}
 	sql[off] = '\0';
-	r = db__req_new(DB_REQ_QUERY, sql, 0, NULL);
+	db__conn_internal(c, sql, on_listen_done, c);
 	free(sql);
-	if (!r) {
-		db__conn_fail(c, "out of memory");
-		return;
-	}
-	r->internal = 1;
-	r->simple = 1;
-	r->cb = on_listen_done;
-	r->arg = c;
-	if (db__conn_send(c, r) < 0) {
-		free(r);
-		db__conn_fail(c, PQerrorMessage(c->pg));
-		return;
-	}
-	if (db__conn_flush(c) < 0)
-		db__conn_fail(c, PQerrorMessage(c->pg));
 }
 
 int db_listen(struct db_pool *p, const char *channel,
