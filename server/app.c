@@ -78,7 +78,10 @@ static int start_lws(struct srv *srv)
 	info.vhost_name = "run-it";
 	info.server_string = "run-it";
 	srv->lws = lws_create_context(&info);
-	if (!srv->lws) {
+	/* lws 4.1 returns a context even when its vhost could not bind; that
+	 * context is not destroyed here (lws on a foreign loop needs the loop
+	 * to finish that): the process is about to exit */
+	if (!srv->lws || !lws_get_vhost_by_name(srv->lws, info.vhost_name)) {
 		log_json(LOG_ERROR, "cannot listen (address in use, or not an address here)",
 			 json_pack("{s:s, s:i}", "host", srv->cfg.listen_host, "port",
 				   srv->cfg.listen_port));
