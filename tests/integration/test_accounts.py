@@ -234,6 +234,39 @@ def test_failed_logins_per_address_are_limited(make_server):
     srv.stop()
 
 
+def test_logins_that_succeed_or_need_a_code_do_not_count_against_the_limits(make_server):
+    # every login attempt is counted when it starts (tests/attack); one that
+    # turns out right must not stay counted as a failure
+    srv = make_server(RUNIT_LOGIN_ADDR_MAX=3, RUNIT_LOGIN_LOCK_AFTER=3,
+                      RUNIT_LOGIN_LOCK_BASE_MS=600000).start()
+    addr = loopback_addr()
+
+    async def login(c, name, password, **more):
+        r = await c.call("auth/login", dict(username=name, password=password, **more))
+        return "OK" if "result" in r else reason(r)
+
+    async def go():
+        name = unique_name("okay")
+        await new_user(srv, name)
+        c = await connect(srv.ws_url, local_addr=(addr, 0))
+        assert [await login(c, name, TEST_PASSWORD) for _ in range(4)] == ["OK"] * 4
+        secret = (await c.call("auth/totp/begin"))["result"]["secret"]
+        r = await c.call("auth/totp/confirm", {"code": totp(secret)})
+        codes = r["result"]["recovery_codes"]
+        assert [await login(c, name, TEST_PASSWORD) for _ in range(4)] == ["MFA_REQUIRED"] * 4
+        # two failures, then a success clears the name's count (not the address's)
+        assert [await login(c, name, "wrong") for _ in range(2)] == ["UNAUTHENTICATED"] * 2
+        assert await login(c, name, TEST_PASSWORD, recovery_code=codes[0]) == "OK"
+        assert await login(c, name, "wrong") == "UNAUTHENTICATED"
+        # the third failure from the address: it is refused now
+        assert await login(c, name, TEST_PASSWORD, recovery_code=codes[1]) == "RATE_LIMITED"
+        assert psql("SELECT count(*) FROM login_attempts WHERE key = :'v1' AND NOT success",
+                    "login-addr:" + addr) == [["3"]]
+        await c.ws.close()
+    run(go())
+    srv.stop()
+
+
 def test_signups_per_address_are_limited_and_signup_can_be_turned_off(make_server):
     srv = make_server(RUNIT_SIGNUP_ADDR_MAX=2).start()
     addr = loopback_addr()
