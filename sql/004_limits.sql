@@ -11,6 +11,15 @@
 -- began, which for a statement that waited for the lock is before the
 -- attempts it waited for.
 
+-- A login attempt is recorded when it starts, pending until its end: then it
+-- is a failure (at moved to when it failed, so a lock runs from then), a
+-- success (the name's row marked, the address's deleted: an address counts
+-- only failures), or deleted (it did not count). A pending attempt counts as a
+-- failure that happens now, so a name cannot be unlocked by attempts still
+-- being checked; one pending for over a minute is taken as a failure at its
+-- start (its server died during the check).
+ALTER TABLE login_attempts ADD COLUMN pending boolean NOT NULL DEFAULT false;
+
 -- Serialise the attempts on one key until the end of the transaction. The
 -- kind of key ('login-user', 'login-addr', 'signup-addr') is the lock's first
 -- half, so locks of different kinds never collide, and taking a name's lock
@@ -21,15 +30,15 @@ $$;
 
 -- A login attempt on the name key p_user ('login-user:<name>') from the
 -- address key p_addr ('login-addr:<ip>').
---  * The name: its failures since its last success (within a day) are
---    counted; from p_lock_after of them on it is locked for
---    p_locks[failures - p_lock_after + 1] ms (the last entry for more),
---    counted from the newest failure. The schedule is computed in C
+--  * The name: its failures (pending attempts included) since its last
+--    success, within a day, are counted; from p_lock_after of them on it is
+--    locked for p_locks[failures - p_lock_after + 1] ms (the last entry for
+--    more), counted from the newest failure. The schedule is computed in C
 --    (auth_limit_lock_ms) so the formula lives in one place.
 --  * The address: at most p_addr_max failures within p_addr_window_s.
--- Returns wait_ms 0 and the ids of the attempt's two new rows when it may go
--- ahead: it then counts as a failure for both keys until the server marks
--- the rows a success or deletes them (the attempt did not happen). Else
+-- Returns wait_ms 0 and the ids of the attempt's two new rows, pending, when
+-- it may go ahead: it counts as a failure for both keys unless the server
+-- records a success or deletes the rows (the attempt did not count). Else
 -- wait_ms > 0 (how long until an attempt would be let through) and nothing
 -- is recorded. failures: the name's failures before this attempt.
 CREATE FUNCTION runit_login_reserve(p_user text, p_addr text, p_lock_after integer,
@@ -47,7 +56,8 @@ BEGIN
 	PERFORM runit_limit_lock(p_addr);
 	t := clock_timestamp();
 	wait_ms := 0;
-	SELECT count(*), max(at) INTO failures, last_failure FROM login_attempts
+	SELECT count(*), max(CASE WHEN pending AND at > t - interval '1 minute' THEN t ELSE at END)
+		INTO failures, last_failure FROM login_attempts
 		WHERE key = p_user AND NOT success AND at > t - interval '1 day'
 		AND at > coalesce((SELECT max(at) FROM login_attempts
 				   WHERE key = p_user AND success), '-infinity');
@@ -67,8 +77,10 @@ BEGIN
 	IF wait_ms > 0 THEN
 		RETURN;
 	END IF;
-	INSERT INTO login_attempts (key, at) VALUES (p_user, t) RETURNING id INTO user_row;
-	INSERT INTO login_attempts (key, at) VALUES (p_addr, t) RETURNING id INTO addr_row;
+	INSERT INTO login_attempts (key, at, pending) VALUES (p_user, t, true)
+		RETURNING id INTO user_row;
+	INSERT INTO login_attempts (key, at, pending) VALUES (p_addr, t, true)
+		RETURNING id INTO addr_row;
 END $$;
 
 -- A sign-up attempt from the address key p_addr ('signup-addr:<ip>'): at

@@ -196,20 +196,25 @@ int auth_limit_login_failed(struct srv *srv, const char *name, const struct auth
 			    auth_limit_done_cb cb, void *arg)
 {
 	struct lim_req *r = lim_new(srv, arg);
-	char lock[24];
-	const char *p[2] = {name, lock};
+	char lock[24], ids[64];
+	const char *p[3] = {name, lock, ids};
 
 	if (!r)
 		return -1;
 	r->done_cb = cb;
 	snprintf(lock, sizeof(lock), "%lld", auth_limit_lock_ms(&srv->cfg, t->failures + 1LL));
-	/* The attempt's rows already count; this only mirrors the lock. */
+	row_ids(t, ids);
+	/* The rows already count; from now on as a failure at this time, so
+	 * that a lock runs from the failure. users.failed_logins/locked_until
+	 * mirror the lock for the admin list. */
 	if (db_query(srv->db,
+		     "WITH a AS (UPDATE login_attempts SET pending = false, at = clock_timestamp() "
+		     "  WHERE id = ANY($3::bigint[])) "
 		     "UPDATE users SET failed_logins = failed_logins + 1, "
 		     "  locked_until = CASE WHEN $2::bigint > 0 "
 		     "    THEN now() + $2::bigint * interval '1 millisecond' END "
 		     "WHERE lower(username) = lower($1)",
-		     2, p, done, r)) {
+		     3, p, done, r)) {
 		free(r);
 		return -1;
 	}
@@ -220,20 +225,25 @@ int auth_limit_login_ok(struct srv *srv, const struct auth_limit_ticket *t, long
 			auth_limit_done_cb cb, void *arg)
 {
 	struct lim_req *r = lim_new(srv, arg);
-	char ids[64], uid[24];
-	const char *p[2] = {ids, uid};
+	char urow[24], arow[24], uid[24];
+	const char *p[3] = {urow, arow, uid};
 
 	if (!r)
 		return -1;
 	r->done_cb = cb;
-	row_ids(t, ids);
+	snprintf(urow, sizeof(urow), "%lld", t->user_row);
+	snprintf(arow, sizeof(arow), "%lld", t->addr_row);
 	snprintf(uid, sizeof(uid), "%lld", user_id);
+	/* The name's row marks where its count starts again; the address
+	 * counts only failures, so its row goes. */
 	if (db_query(
 		srv->db,
-		"WITH a AS (UPDATE login_attempts SET success = true WHERE id = ANY($1::bigint[])) "
+		"WITH s AS (UPDATE login_attempts SET success = true, pending = false WHERE id = "
+		"$1), "
+		"d AS (DELETE FROM login_attempts WHERE id = $2) "
 		"UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now() "
-		"WHERE id = $2",
-		2, p, done, r)) {
+		"WHERE id = $3",
+		3, p, done, r)) {
 		free(r);
 		return -1;
 	}

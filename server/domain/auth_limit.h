@@ -14,11 +14,13 @@
  * Attempts are counted when they START: auth_limit_login_reserve() decides
  * and records the attempt in one statement under a lock on its keys
  * (sql/004_limits.sql), before the password is checked. A reserved attempt
- * counts as a failure until it is marked a success (auth_limit_login_ok) or
- * released (auth_limit_login_release: it checked nothing, or nothing that
- * counts against the name), so however many requests run at once, on
- * however many servers, at most the limit of them reach the password check.
- * Refused attempts are not counted: they verify nothing.
+ * is pending and counts as a failure happening now; at its end it is kept
+ * as a failure (auth_limit_login_failed: the lock runs from then), marked a
+ * success (auth_limit_login_ok) or released (auth_limit_login_release: it
+ * checked nothing, or nothing that counts against the name). So however
+ * many requests run at once, on however many servers, at most the limit of
+ * them reach the password check. Refused attempts are not counted: they
+ * verify nothing.
  *
  * Callbacks run once on the loop thread, never from inside the call;
  * a -1 return means the callback will not run.
@@ -52,7 +54,7 @@ int auth_limit_login_reserve(struct srv *srv, const char *name, const char *ip, 
 int auth_limit_login_failed(struct srv *srv, const char *name, const struct auth_limit_ticket *t,
 			    auth_limit_done_cb cb, void *arg);
 /* The attempt succeeded: the name's failure count starts again from this
- * attempt, it is no failure of the address; last_login_at is set. */
+ * attempt's start, it is no failure of the address; last_login_at is set. */
 int auth_limit_login_ok(struct srv *srv, const struct auth_limit_ticket *t, long long user_id,
 			auth_limit_done_cb cb, void *arg);
 /* The attempt is not counted after all (the password was right but the
