@@ -1,8 +1,10 @@
 /*
  * auth_limit.c - login and sign-up limits over the login_attempts table
- * (see auth_limit.h). The lock formula lives here in C (unit-testable); SQL
- * only counts. Rows older than a day are deleted now and then, piggy-backed
- * on the checks, so no timer is needed.
+ * (see auth_limit.h). The decisions are made by the SQL functions of
+ * sql/004_limits.sql, atomically; the lock formula lives here in C
+ * (unit-testable) and is handed to SQL as a schedule. Rows older than a day
+ * are deleted now and then, piggy-backed on the reservations, so no timer is
+ * needed.
  */
 #include "auth_limit.h"
 #include "config.h"
@@ -21,6 +23,7 @@
 struct lim_req {
 	struct srv *srv;
 	auth_limit_cb cb;
+	auth_limit_done_cb done_cb;
 	auth_signup_limit_cb signup_cb;
 	void *arg;
 	int failures;
@@ -86,72 +89,81 @@ static void maybe_cleanup(struct srv *srv)
 		 cleaned, NULL);
 }
 
-static struct lim_req *lim_new(struct srv *srv, auth_limit_cb cb, void *arg)
+static struct lim_req *lim_new(struct srv *srv, void *arg)
 {
 	struct lim_req *r = calloc(1, sizeof(*r));
 
 	if (r) {
 		r->srv = srv;
-		r->cb = cb;
 		r->arg = arg;
 	}
 	return r;
 }
 
-static void checked(void *arg, PGresult *res, const char *err)
+/* "{lock_ms(after),lock_ms(after+1),...}" up to the first that reaches the
+ * maximum: the lock schedule runit_login_reserve() looks up. */
+static void lock_schedule(const struct config *cfg, char *out, size_t outsz)
+{
+	size_t n = 0;
+	long long ms = 0;
+	int w;
+
+	out[n++] = '{';
+	for (long long f = cfg->login_lock_after; ms < cfg->login_lock_max_ms && n + 24 < outsz;
+	     f++) {
+		ms = auth_limit_lock_ms(cfg, f);
+		w = snprintf(out + n, outsz - n, "%s%lld", f > cfg->login_lock_after ? "," : "",
+			     ms);
+		n += (size_t)w;
+	}
+	out[n++] = '}';
+	out[n] = '\0';
+}
+
+static void reserved(void *arg, PGresult *res, const char *err)
 {
 	struct lim_req *r = arg;
-	long long n, since_ms, lock_ms, wait = 0, addr_wait = 0;
+	struct auth_limit_ticket t = {0};
+	long long wait, n;
 
 	if (!res || PQntuples(res) != 1) {
-		r->cb(r->arg, 0, 0, err ? err : "no answer");
+		r->cb(r->arg, 0, NULL, err ? err : "no answer");
 		free(r);
 		return;
 	}
-	n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	since_ms = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	if (!PQgetisnull(res, 0, 2))
-		addr_wait = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	lock_ms = auth_limit_lock_ms(&r->srv->cfg, n);
-	if (lock_ms > since_ms)
-		wait = lock_ms - since_ms;
-	if (addr_wait > wait)
-		wait = addr_wait;
-	r->cb(r->arg, wait, (int)(n > 1000000 ? 1000000 : n), NULL);
+	wait = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	n = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	if (wait > 0) {
+		r->cb(r->arg, wait, NULL, NULL);
+	} else {
+		t.user_row = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		t.addr_row = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		t.failures = (int)(n > 1000000 ? 1000000 : n);
+		r->cb(r->arg, 0, &t, NULL);
+	}
 	free(r);
 }
 
-int auth_limit_login_check(struct srv *srv, const char *name, const char *ip, auth_limit_cb cb,
-			   void *arg)
+int auth_limit_login_reserve(struct srv *srv, const char *name, const char *ip, auth_limit_cb cb,
+			     void *arg)
 {
-	struct lim_req *r = lim_new(srv, cb, arg);
-	char ukey[KEY_MAX], akey[KEY_MAX], win[16], max[16];
-	const char *p[4] = {ukey, akey, win, max};
+	struct lim_req *r = lim_new(srv, arg);
+	char ukey[KEY_MAX], akey[KEY_MAX], after[16], locks[64 * 24], win[16], max[16];
+	const char *p[6] = {ukey, akey, after, locks, max, win};
 
 	if (!r)
 		return -1;
+	r->cb = cb;
 	name_key(name, ukey);
 	addr_key("login-addr:", ip, akey);
-	snprintf(win, sizeof(win), "%d", srv->cfg.login_addr_window_s);
+	snprintf(after, sizeof(after), "%d", srv->cfg.login_lock_after);
+	lock_schedule(&srv->cfg, locks, sizeof(locks));
 	snprintf(max, sizeof(max), "%d", srv->cfg.login_addr_max);
-	/* n: failures since the name's last success (within a day);
-	 * since: ms since the newest of them; addr: ms until the address has
-	 * fewer than addr_max failures in its window (NULL: it has fewer now). */
+	snprintf(win, sizeof(win), "%d", srv->cfg.login_addr_window_s);
 	if (db_query(srv->db,
-		     "WITH acct AS (SELECT count(*) AS n, max(at) AS last FROM login_attempts "
-		     "  WHERE key = $1 AND NOT success AND at > now() - interval '1 day' "
-		     "  AND at > coalesce((SELECT max(at) FROM login_attempts "
-		     "                     WHERE key = $1 AND success), '-infinity')), "
-		     "addr AS (SELECT at FROM login_attempts WHERE key = $2 AND NOT success "
-		     "  AND at > now() - make_interval(secs => $3::int) "
-		     "  ORDER BY at DESC OFFSET $4::int - 1 LIMIT 1) "
-		     "SELECT acct.n, coalesce(floor(extract(epoch FROM now() - acct.last) * 1000), "
-		     "0)::bigint, "
-		     "  (SELECT ceil(extract(epoch FROM at + make_interval(secs => $3::int) - "
-		     "now()) * 1000)::bigint "
-		     "   FROM addr) "
-		     "FROM acct",
-		     4, p, checked, r)) {
+		     "SELECT wait_ms, failures, user_row, addr_row "
+		     "FROM runit_login_reserve($1, $2, $3::int, $4::bigint[], $5::int, $6::int)",
+		     6, p, reserved, r)) {
 		free(r);
 		return -1;
 	}
@@ -159,63 +171,93 @@ int auth_limit_login_check(struct srv *srv, const char *name, const char *ip, au
 	return 0;
 }
 
-static void recorded(void *arg, PGresult *res, const char *err)
+static void done(void *arg, PGresult *res, const char *err)
 {
 	struct lim_req *r = arg;
 
-	if (r->cb)
-		r->cb(r->arg, 0, r->failures, res ? NULL : err);
+	if (r->done_cb)
+		r->done_cb(r->arg, res ? NULL : err);
 	free(r);
 }
 
-int auth_limit_login_failed(struct srv *srv, const char *name, const char *ip, int failures,
-			    auth_limit_cb cb, void *arg)
+static void released(void *arg, PGresult *res, const char *err)
 {
-	struct lim_req *r = lim_new(srv, cb, arg);
-	char ukey[KEY_MAX], akey[KEY_MAX], lock[24];
-	const char *p[4] = {ukey, akey, name, lock};
+	if (!res)
+		log_json(LOG_WARN, "login attempt release failed",
+			 json_pack("{s:s}", "error", err));
+}
+
+static void row_ids(const struct auth_limit_ticket *t, char out[64])
+{
+	snprintf(out, 64, "{%lld,%lld}", t->user_row, t->addr_row);
+}
+
+int auth_limit_login_failed(struct srv *srv, const char *name, const struct auth_limit_ticket *t,
+			    auth_limit_done_cb cb, void *arg)
+{
+	struct lim_req *r = lim_new(srv, arg);
+	char lock[24], ids[64];
+	const char *p[3] = {name, lock, ids};
 
 	if (!r)
 		return -1;
-	r->failures = failures + 1;
-	name_key(name, ukey);
-	addr_key("login-addr:", ip, akey);
-	snprintf(lock, sizeof(lock), "%lld", auth_limit_lock_ms(&srv->cfg, failures + 1));
-	/* users.failed_logins/locked_until mirror the lock for the admin list. */
+	r->done_cb = cb;
+	snprintf(lock, sizeof(lock), "%lld", auth_limit_lock_ms(&srv->cfg, t->failures + 1LL));
+	row_ids(t, ids);
+	/* The rows already count; from now on as a failure at this time, so
+	 * that a lock runs from the failure. users.failed_logins/locked_until
+	 * mirror the lock for the admin list. */
 	if (db_query(srv->db,
-		     "WITH a AS (INSERT INTO login_attempts (key) VALUES ($1), ($2)) "
+		     "WITH a AS (UPDATE login_attempts SET pending = false, at = clock_timestamp() "
+		     "  WHERE id = ANY($3::bigint[])) "
 		     "UPDATE users SET failed_logins = failed_logins + 1, "
-		     "  locked_until = CASE WHEN $4::bigint > 0 "
-		     "    THEN now() + $4::bigint * interval '1 millisecond' END "
-		     "WHERE lower(username) = lower($3)",
-		     4, p, recorded, r)) {
+		     "  locked_until = CASE WHEN $2::bigint > 0 "
+		     "    THEN now() + $2::bigint * interval '1 millisecond' END "
+		     "WHERE lower(username) = lower($1)",
+		     3, p, done, r)) {
 		free(r);
 		return -1;
 	}
 	return 0;
 }
 
-int auth_limit_login_ok(struct srv *srv, const char *name, long long user_id, auth_limit_cb cb,
-			void *arg)
+int auth_limit_login_ok(struct srv *srv, const struct auth_limit_ticket *t, long long user_id,
+			auth_limit_done_cb cb, void *arg)
 {
-	struct lim_req *r = lim_new(srv, cb, arg);
-	char ukey[KEY_MAX], uid[24];
-	const char *p[2] = {ukey, uid};
+	struct lim_req *r = lim_new(srv, arg);
+	char urow[24], arow[24], uid[24];
+	const char *p[3] = {urow, arow, uid};
 
 	if (!r)
 		return -1;
-	name_key(name, ukey);
+	r->done_cb = cb;
+	snprintf(urow, sizeof(urow), "%lld", t->user_row);
+	snprintf(arow, sizeof(arow), "%lld", t->addr_row);
 	snprintf(uid, sizeof(uid), "%lld", user_id);
+	/* The name's row marks where its count starts again; the address
+	 * counts only failures, so its row goes. */
 	if (db_query(
 		srv->db,
-		"WITH a AS (INSERT INTO login_attempts (key, success) VALUES ($1, true)) "
+		"WITH s AS (UPDATE login_attempts SET success = true, pending = false WHERE id = "
+		"$1), "
+		"d AS (DELETE FROM login_attempts WHERE id = $2) "
 		"UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now() "
-		"WHERE id = $2",
-		2, p, recorded, r)) {
+		"WHERE id = $3",
+		3, p, done, r)) {
 		free(r);
 		return -1;
 	}
 	return 0;
+}
+
+void auth_limit_login_release(struct srv *srv, const struct auth_limit_ticket *t)
+{
+	char ids[64];
+	const char *p[1] = {ids};
+
+	row_ids(t, ids);
+	db_query(srv->db, "DELETE FROM login_attempts WHERE id = ANY($1::bigint[]) AND NOT success",
+		 1, p, released, NULL);
 }
 
 void auth_limit_login_forget(struct srv *srv, const char *name)
@@ -243,7 +285,7 @@ static void signup_checked(void *arg, PGresult *res, const char *err)
 
 int auth_limit_signup(struct srv *srv, const char *ip, auth_signup_limit_cb cb, void *arg)
 {
-	struct lim_req *r = lim_new(srv, NULL, arg);
+	struct lim_req *r = lim_new(srv, arg);
 	char key[KEY_MAX], max[16];
 	const char *p[2] = {key, max};
 
@@ -252,23 +294,8 @@ int auth_limit_signup(struct srv *srv, const char *ip, auth_signup_limit_cb cb, 
 	r->signup_cb = cb;
 	addr_key("signup-addr:", ip, key);
 	snprintf(max, sizeof(max), "%d", srv->cfg.signup_addr_max);
-	/* Counted only when allowed, in the same statement as the count. */
-	if (db_query(srv->db,
-		     "WITH enabled AS (SELECT coalesce((SELECT value = 'true'::jsonb FROM settings "
-		     "    WHERE key = 'signup_enabled'), false) AS v), "
-		     "c AS (SELECT count(*) AS n FROM login_attempts "
-		     "  WHERE key = $1 AND at > now() - interval '1 hour'), "
-		     "w AS (SELECT at FROM login_attempts WHERE key = $1 "
-		     "  AND at > now() - interval '1 hour' ORDER BY at DESC OFFSET $2::int - 1 "
-		     "LIMIT 1), "
-		     "ins AS (INSERT INTO login_attempts (key) SELECT $1 FROM enabled, c "
-		     "  WHERE enabled.v AND c.n < $2::int RETURNING 1) "
-		     "SELECT enabled.v, CASE WHEN c.n >= $2::int THEN "
-		     "  (SELECT greatest(ceil(extract(epoch FROM at + interval '1 hour' - now()) * "
-		     "1000), 1)::bigint "
-		     "   FROM w) END "
-		     "FROM enabled, c",
-		     2, p, signup_checked, r)) {
+	if (db_query(srv->db, "SELECT enabled, wait_ms FROM runit_signup_reserve($1, $2::int)", 2,
+		     p, signup_checked, r)) {
 		free(r);
 		return -1;
 	}

@@ -6,12 +6,22 @@
  *    locked for base_ms, doubling with each further failure up to max_ms.
  *    The key is the lower-cased name ('login-user:alice') whether or not
  *    such a user exists, so a lock says nothing about existence.
- *  - per client address: more than addr_max failed logins within
- *    addr_window_s refuse further logins from it ('login-addr:<ip>').
+ *  - per client address: addr_max failed logins within addr_window_s
+ *    refuse further logins from it ('login-addr:<ip>').
  *  - sign-ups: at most signup_addr_max attempts per address per hour
  *    ('signup-addr:<ip>'), and none while the signup_enabled setting is off.
  *
- * Refused attempts (while locked) are not counted: they verify nothing.
+ * Attempts are counted when they START: auth_limit_login_reserve() decides
+ * and records the attempt in one statement under a lock on its keys
+ * (sql/004_limits.sql), before the password is checked. A reserved attempt
+ * is pending and counts as a failure happening now; at its end it is kept
+ * as a failure (auth_limit_login_failed: the lock runs from then), marked a
+ * success (auth_limit_login_ok) or released (auth_limit_login_release: it
+ * checked nothing, or nothing that counts against the name). So however
+ * many requests run at once, on however many servers, at most the limit of
+ * them reach the password check. Refused attempts are not counted: they
+ * verify nothing.
+ *
  * Callbacks run once on the loop thread, never from inside the call;
  * a -1 return means the callback will not run.
  */
@@ -21,21 +31,35 @@
 struct srv;
 struct config;
 
-/*
- * wait_ms: 0 when the attempt may go ahead, else how long to wait.
- * failures: the name's consecutive failures so far (pass it back to
- * auth_limit_login_failed). err: set when the database did not answer.
- */
-typedef void (*auth_limit_cb)(void *arg, long long wait_ms, int failures, const char *err);
+/* A login attempt that may go ahead: its two rows (name, address). */
+struct auth_limit_ticket {
+	long long user_row, addr_row;
+	int failures; /* the name's failures before this attempt */
+};
 
-int auth_limit_login_check(struct srv *srv, const char *name, const char *ip, auth_limit_cb cb,
-			   void *arg);
-/* Record a failed attempt for name and ip (failures: what the check said). */
-int auth_limit_login_failed(struct srv *srv, const char *name, const char *ip, int failures,
-			    auth_limit_cb cb, void *arg);
-/* Record a success: the name's failure count starts again; last_login_at is set. */
-int auth_limit_login_ok(struct srv *srv, const char *name, long long user_id, auth_limit_cb cb,
-			void *arg);
+/*
+ * wait_ms: 0 when the attempt may go ahead (*t is its ticket, borrowed:
+ * copy it), else how long to wait (t NULL, nothing recorded).
+ * err: set when the database did not answer (t NULL).
+ */
+typedef void (*auth_limit_cb)(void *arg, long long wait_ms, const struct auth_limit_ticket *t,
+			      const char *err);
+/* err: NULL when the change is committed. */
+typedef void (*auth_limit_done_cb)(void *arg, const char *err);
+
+int auth_limit_login_reserve(struct srv *srv, const char *name, const char *ip, auth_limit_cb cb,
+			     void *arg);
+/* The attempt failed: it stays counted. Mirrors the name's lock into
+ * users.failed_logins/locked_until for the admin list. */
+int auth_limit_login_failed(struct srv *srv, const char *name, const struct auth_limit_ticket *t,
+			    auth_limit_done_cb cb, void *arg);
+/* The attempt succeeded: the name's failure count starts again from this
+ * attempt's start, it is no failure of the address; last_login_at is set. */
+int auth_limit_login_ok(struct srv *srv, const struct auth_limit_ticket *t, long long user_id,
+			auth_limit_done_cb cb, void *arg);
+/* The attempt is not counted after all (the password was right but the
+ * login did not happen, or the check never ran). Fire and forget. */
+void auth_limit_login_release(struct srv *srv, const struct auth_limit_ticket *t);
 /* Forget the failures of a name (an admin re-enabled the account). Fire and forget. */
 void auth_limit_login_forget(struct srv *srv, const char *name);
 

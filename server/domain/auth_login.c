@@ -3,11 +3,12 @@
  * factor check that login and auth/totp/disable share.
  *
  * Login, step by step, each step a callback on the loop thread:
- *   limits (auth_limit) -> user row -> argon2id verify (worker thread)
- *   -> disabled? -> TOTP or recovery code (consumed atomically in SQL)
- *   -> success recorded -> session row -> answer.
- * A failure at the password or the code is recorded before the answer, so
- * the next attempt already sees it.
+ *   attempt reserved (auth_limit) -> user row -> argon2id verify (worker
+ *   thread) -> disabled? -> TOTP or recovery code (consumed atomically in
+ *   SQL) -> success recorded -> session row -> answer.
+ * The attempt counts as a failure from its start, so attempts running at
+ * once see each other; it is marked a success, kept as a failure, or
+ * released when it ends any other way (finish()).
  */
 #include "auth_login.h"
 #include "auth_factor.h"
@@ -42,7 +43,8 @@ struct login {
 	int has_totp, has_recovery;
 	char ip[64];
 	char *ua;
-	int failures;
+	struct auth_limit_ticket ticket;
+	int held; /* the ticket is neither marked a success nor kept as a failure yet */
 	enum proto_reason fail_reason;
 	const char *fail_message;
 	/* the user row */
@@ -68,6 +70,9 @@ static void finish(struct login *l, enum proto_reason reason, const char *messag
 {
 	struct auth_outcome o = {0};
 
+	if (l->held)
+		auth_limit_login_release(l->srv, &l->ticket);
+	l->held = 0;
 	o.reason = reason;
 	o.message = message;
 	if (reason == PROTO_R_RATE_LIMITED)
@@ -126,7 +131,7 @@ static void make_session(struct login *l)
 
 /* ---- login ---- */
 
-static void success_recorded(void *arg, long long wait_ms, int failures, const char *err)
+static void success_recorded(void *arg, const char *err)
 {
 	struct login *l = arg;
 
@@ -139,11 +144,13 @@ static void success_recorded(void *arg, long long wait_ms, int failures, const c
 
 static void succeed(struct login *l)
 {
-	if (auth_limit_login_ok(l->srv, l->name, l->user_id, success_recorded, l))
+	if (auth_limit_login_ok(l->srv, &l->ticket, l->user_id, success_recorded, l))
 		finish(l, PROTO_R_UNAVAILABLE, "database unavailable", 0);
+	else
+		l->held = 0;
 }
 
-static void failure_recorded(void *arg, long long wait_ms, int failures, const char *err)
+static void failure_recorded(void *arg, const char *err)
 {
 	struct login *l = arg;
 
@@ -154,16 +161,17 @@ static void failure_recorded(void *arg, long long wait_ms, int failures, const c
 	metrics_login("failed");
 	log_json(LOG_INFO, "login failed",
 		 json_pack("{s:s, s:s, s:i}", "ip", l->ip, "why", l->fail_message, "failures",
-			   failures));
+			   l->ticket.failures + 1));
 	finish(l, l->fail_reason, l->fail_message, 0);
 }
 
-/* Count the failure against the name and the address, then answer. */
+/* The attempt stays counted against the name and the address; answer. */
 static void fail_attempt(struct login *l, enum proto_reason reason, const char *message)
 {
 	l->fail_reason = reason;
 	l->fail_message = message;
-	if (auth_limit_login_failed(l->srv, l->name, l->ip, l->failures, failure_recorded, l))
+	l->held = 0;
+	if (auth_limit_login_failed(l->srv, l->name, &l->ticket, failure_recorded, l))
 		finish(l, PROTO_R_UNAVAILABLE, "database unavailable", 0);
 }
 
@@ -228,7 +236,8 @@ static void user_found(void *arg, PGresult *res, const char *err)
 		finish(l, PROTO_R_INTERNAL, "cannot verify now", 0);
 }
 
-static void limits_checked(void *arg, long long wait_ms, int failures, const char *err)
+static void reserved(void *arg, long long wait_ms, const struct auth_limit_ticket *t,
+		     const char *err)
 {
 	struct login *l = arg;
 	const char *p[1] = {l->name};
@@ -244,7 +253,8 @@ static void limits_checked(void *arg, long long wait_ms, int failures, const cha
 		finish(l, PROTO_R_RATE_LIMITED, MSG_LIMITED, wait_ms);
 		return;
 	}
-	l->failures = failures;
+	l->ticket = *t;
+	l->held = 1;
 	if (db_query(l->srv->db,
 		     "SELECT id, password_hash, role, disabled, totp_enabled, "
 		     "username, " AUTH_FACTOR_SECRET_COLS
@@ -295,7 +305,7 @@ int auth_login(struct srv *srv, const struct auth_login_in *in, auth_outcome_cb 
 	l = login_new(srv, in, cb, arg, now);
 	if (!l)
 		return -1;
-	if (auth_limit_login_check(srv, l->name, l->ip, limits_checked, l)) {
+	if (auth_limit_login_reserve(srv, l->name, l->ip, reserved, l)) {
 		login_free(l);
 		fill_now(now, PROTO_R_UNAVAILABLE, "database unavailable");
 		return -1;

@@ -233,7 +233,8 @@ struct pw_req {
 	char username[64]; /* as struct sess has it */
 	long long keep_session;
 	char *old_pw, *new_pw;
-	int failures;
+	struct auth_limit_ticket ticket;
+	int held; /* the attempt is reserved and not yet kept as a failure */
 };
 
 static void pw_free(struct pw_req *r)
@@ -249,8 +250,17 @@ static void pw_free(struct pw_req *r)
 	free(r);
 }
 
+/* A right current password, or no check at all, is no failed attempt. */
+static void pw_release(struct pw_req *r)
+{
+	if (r->held)
+		auth_limit_login_release(r->c->srv, &r->ticket);
+	r->held = 0;
+}
+
 static void pw_fail(struct pw_req *r, enum proto_reason reason, const char *msg, json_t *data)
 {
+	pw_release(r);
 	rpc_fail(r->c, reason, msg, data);
 	pw_free(r);
 }
@@ -296,7 +306,7 @@ static void pw_hashed(void *arg, const char *hash)
 		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 }
 
-static void pw_failure_recorded(void *arg, long long wait_ms, int failures, const char *err)
+static void pw_failure_recorded(void *arg, const char *err)
 {
 	pw_fail(arg, PROTO_R_FORBIDDEN, "the current password is wrong", NULL);
 }
@@ -306,11 +316,13 @@ static void pw_verified(void *arg, int match)
 	struct pw_req *r = arg;
 
 	if (!match) {
-		if (auth_limit_login_failed(r->c->srv, r->username, r->c->ip, r->failures,
-					    pw_failure_recorded, r))
+		r->held = 0; /* it stays counted */
+		if (auth_limit_login_failed(r->c->srv, r->username, &r->ticket, pw_failure_recorded,
+					    r))
 			pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		return;
 	}
+	pw_release(r);
 	if (auth_hash_password(r->c->srv->loop, r->new_pw, pw_hashed, r))
 		pw_fail(r, PROTO_R_INTERNAL, "cannot hash the password now", NULL);
 }
@@ -329,7 +341,8 @@ static void pw_user_found(void *arg, PGresult *res, const char *err)
 		pw_fail(r, PROTO_R_INTERNAL, "cannot verify now", NULL);
 }
 
-static void pw_limits_checked(void *arg, long long wait_ms, int failures, const char *err)
+static void pw_reserved(void *arg, long long wait_ms, const struct auth_limit_ticket *t,
+			const char *err)
 {
 	struct pw_req *r = arg;
 	char uid[24];
@@ -345,7 +358,8 @@ static void pw_limits_checked(void *arg, long long wait_ms, int failures, const 
 		    json_pack("{s:I}", "retry_after_s", (json_int_t)auth_limit_retry_s(wait_ms)));
 		return;
 	}
-	r->failures = failures;
+	r->ticket = *t;
+	r->held = 1;
 	snprintf(uid, sizeof(uid), "%lld", r->c->user_id);
 	if (db_query(r->c->srv->db, "SELECT password_hash FROM users WHERE id = $1", 1, p,
 		     pw_user_found, r))
@@ -384,7 +398,7 @@ static void h_password(void *ctx, struct proto_msg *msg)
 	r->keep_session = s->auth_session_id;
 	snprintf(r->username, sizeof(r->username), "%s", s->username);
 	/* a wrong current password counts against the account like a failed login */
-	if (auth_limit_login_check(c->srv, r->username, c->ip, pw_limits_checked, r))
+	if (auth_limit_login_reserve(c->srv, r->username, c->ip, pw_reserved, r))
 		pw_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 }
 

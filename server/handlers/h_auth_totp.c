@@ -287,7 +287,9 @@ struct disable_req {
 	char username[64]; /* as struct sess has it */
 	char *password;
 	char code[16], recovery[64];
-	int has_code, has_recovery, failures;
+	int has_code, has_recovery;
+	struct auth_limit_ticket ticket;
+	int held; /* the attempt is reserved and not yet kept as a failure */
 	struct auth_factor_secret fs;
 	const char *fail_msg;
 };
@@ -302,9 +304,18 @@ static void disable_free(struct disable_req *r)
 	free(r);
 }
 
+/* The right password and code, or no check at all, is no failed attempt. */
+static void disable_release(struct disable_req *r)
+{
+	if (r->held)
+		auth_limit_login_release(r->c->srv, &r->ticket);
+	r->held = 0;
+}
+
 static void disable_fail(struct disable_req *r, enum proto_reason reason, const char *msg,
 			 json_t *data)
 {
+	disable_release(r);
 	rpc_fail(r->c, reason, msg, data);
 	disable_free(r);
 }
@@ -322,7 +333,7 @@ static void disabled_done(void *arg, PGresult *res, const char *err)
 	disable_free(r);
 }
 
-static void disable_failure_recorded(void *arg, long long wait_ms, int failures, const char *err)
+static void disable_failure_recorded(void *arg, const char *err)
 {
 	struct disable_req *r = arg;
 
@@ -332,8 +343,9 @@ static void disable_failure_recorded(void *arg, long long wait_ms, int failures,
 static void disable_wrong(struct disable_req *r, const char *msg)
 {
 	r->fail_msg = msg;
-	if (auth_limit_login_failed(r->c->srv, r->username, r->c->ip, r->failures,
-				    disable_failure_recorded, r))
+	r->held = 0; /* it stays counted */
+	if (auth_limit_login_failed(r->c->srv, r->username, &r->ticket, disable_failure_recorded,
+				    r))
 		disable_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 }
 
@@ -351,6 +363,7 @@ static void disable_factor_checked(void *arg, int rc)
 		disable_wrong(r, "wrong or already used one-time code");
 		return;
 	}
+	disable_release(r);
 	uid_str(r->c, uid);
 	if (db_query(r->c->srv->db,
 		     "WITH u AS (UPDATE users SET totp_enabled = false, totp_secret_enc = NULL, "
@@ -395,7 +408,8 @@ static void disable_user_read(void *arg, PGresult *res, const char *err)
 		disable_fail(r, PROTO_R_INTERNAL, "cannot verify now", NULL);
 }
 
-static void disable_limits_checked(void *arg, long long wait_ms, int failures, const char *err)
+static void disable_reserved(void *arg, long long wait_ms, const struct auth_limit_ticket *t,
+			     const char *err)
 {
 	struct disable_req *r = arg;
 	char uid[24];
@@ -411,7 +425,8 @@ static void disable_limits_checked(void *arg, long long wait_ms, int failures, c
 		    json_pack("{s:I}", "retry_after_s", (json_int_t)auth_limit_retry_s(wait_ms)));
 		return;
 	}
-	r->failures = failures;
+	r->ticket = *t;
+	r->held = 1;
 	uid_str(r->c, uid);
 	if (db_query(r->c->srv->db,
 		     "SELECT password_hash, totp_enabled, " AUTH_FACTOR_SECRET_COLS
@@ -457,7 +472,7 @@ static void h_totp_disable(void *ctx, struct proto_msg *msg)
 		r->has_recovery = 1;
 		snprintf(r->recovery, sizeof(r->recovery), "%s", recovery);
 	}
-	if (auth_limit_login_check(c->srv, r->username, c->ip, disable_limits_checked, r))
+	if (auth_limit_login_reserve(c->srv, r->username, c->ip, disable_reserved, r))
 		disable_fail(r, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 }
 
