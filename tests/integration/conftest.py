@@ -4,18 +4,23 @@ started (RUNIT_TEST_DATABASE_URL), and runtimes on the real Docker engine.
 The helpers behind them (Server, Client, signed_in, psql, User...) are in
 harness.py; they are imported here too, so `from conftest import X` keeps
 working."""
+import os
+import sys
+
 import pytest
 
-from harness import (BIN, DB_URL, DEADLINE_S, GENEROUS_AUTH_LIMITS, ROOT, RUN_DEADLINE_S,
-                     TEST_PASSWORD, Client, Server, add_admin, connect, connect_tracked,
-                     free_port, http_get, logged_in, make_shell_runtime, psql, run, run_closing,
-                     seed_runtimes, signed_in, unique_name)
+# harness.py sits next to this file; tests/attack imports this file under
+# other names (integration.conftest), from where harness is not on the path
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
-# what test files imported from here before harness.py held it
-__all__ = ["BIN", "DB_URL", "DEADLINE_S", "GENEROUS_AUTH_LIMITS", "ROOT", "RUN_DEADLINE_S",
-           "TEST_PASSWORD", "Client", "Server", "add_admin", "connect", "connect_tracked",
-           "free_port", "http_get", "logged_in", "psql", "run", "run_closing", "signed_in",
-           "unique_name"]
+# the names test files imported from here before harness.py held them (and
+# `from conftest import *` in tests/attack re-exports them with the fixtures)
+from harness import (BIN, DB_URL, DEADLINE_S, GENEROUS_AUTH_LIMITS, ROOT,  # noqa: E402,F401
+                     RUN_DEADLINE_S, TEST_PASSWORD, Client, Server, add_admin, add_shell_runtime,
+                     connect, connect_tracked, free_port, http_get, logged_in, psql, run,
+                     run_closing, seed_runtimes, signed_in, unique_name)
 
 
 @pytest.fixture(scope="session")
@@ -61,4 +66,4 @@ def seeded(db_url):
 @pytest.fixture(scope="session")
 def shell_runtime(db_url):
     """The code of a small runtime that runs main.sh in runit/shell."""
-    return make_shell_runtime("t-sh")
+    return add_shell_runtime("t-sh")

@@ -365,7 +365,7 @@ def image_present(image):
     return docker("image", "inspect", image).returncode == 0
 
 
-def make_runtime(code, image, run_cmd, build_cmd=None, **limits):
+def add_runtime(code, image, run_cmd, build_cmd=None, **limits):
     """Insert or update the runtime `code` (small limits unless given: 10 s
     wall, 128 MiB, 64 pids, 1 MiB of output) on the default platform, which
     is made if there is none. Fails the test if the image is not built."""
@@ -388,23 +388,27 @@ def make_runtime(code, image, run_cmd, build_cmd=None, **limits):
     return code
 
 
-def make_shell_runtime(code="t-sh", **limits):
-    """A runtime that runs main.sh with sh in runit/shell; see make_runtime()."""
-    return make_runtime(code, SHELL_IMAGE, ["sh", "main.sh"], **limits)
+def add_shell_runtime(code="t-sh", **limits):
+    """A runtime that runs main.sh with sh in runit/shell; see add_runtime()."""
+    return add_runtime(code, SHELL_IMAGE, ["sh", "main.sh"], **limits)
 
 
 # ------------------------------------------------------------ runs
 
 class User:
     """A signed-in user's client with helpers for projects and runs: .c is
-    the Client, .name and .uid the user's name and id."""
+    the Client, .name and .uid the user's name and id, .password its
+    password (PASSWORD: tests written against test_runs.User log in with it)."""
+
+    PASSWORD = "password123"
 
     def __init__(self, client, name, uid):
         self.c, self.name, self.uid = client, name, uid
+        self.password = self.PASSWORD
 
     @classmethod
     async def new(cls, server, prefix="u"):
-        c = await signed_in(server, unique_name(prefix))
+        c = await signed_in(server, unique_name(prefix), cls.PASSWORD)
         return cls(c, c.user["username"], c.user["id"])
 
     async def project(self, runtime, files):

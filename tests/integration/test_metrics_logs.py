@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from harness import (BIN, DEADLINE_S, ROOT, TEST_PASSWORD, User, check_prometheus_text, connect,
-                     http_get, make_shell_runtime, run)
+from harness import (BIN, DEADLINE_S, ROOT, User, add_shell_runtime, check_prometheus_text, connect,
+                     http_get, run)
 
 GRAFANA = os.path.join(ROOT, "docs", "grafana", "run-it.json")
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -120,7 +120,7 @@ def log_lines(server):
 def metrics_runtime(db_url):
     """A shell runtime of this module's own: the series labelled with it
     move only with this module's runs."""
-    return make_shell_runtime("t-metrics-sh")
+    return add_shell_runtime("t-metrics-sh")
 
 
 # ---------------------------------------------------------------- tests
@@ -210,9 +210,9 @@ def test_logins_are_counted_by_result(make_server):
         u = await User.new(srv, "li")
         _, before = scrape(srv)
         c = await connect(srv.ws_url)
-        ok = await c.call("auth/login", {"username": u.name, "password": TEST_PASSWORD})
+        ok = await c.call("auth/login", {"username": u.name, "password": u.password})
         bad = await c.call("auth/login", {"username": u.name, "password": "wrong-password"})
-        locked = await c.call("auth/login", {"username": u.name, "password": TEST_PASSWORD})
+        locked = await c.call("auth/login", {"username": u.name, "password": u.password})
         await c.ws.close()
         await u.c.ws.close()
         _, after = scrape(srv)

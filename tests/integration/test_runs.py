@@ -8,23 +8,38 @@ import time
 
 import pytest
 
-from harness import (DEADLINE_S, PYTHON_IMAGE, RUN_DEADLINE_S, SHELL_IMAGE, User, async_wait_until,
-                     docker, image_present, logged_in, make_runtime, make_shell_runtime, psql, run,
-                     wait_until)
+from harness import (DEADLINE_S, GENEROUS_AUTH_LIMITS, PYTHON_IMAGE, RUN_DEADLINE_S, SHELL_IMAGE,
+                     User, add_runtime, add_shell_runtime, async_wait_until, docker, image_present,
+                     logged_in, psql, run, wait_until)
+
+# The calling conventions of the helpers tests elsewhere (tests/attack)
+# import from here; harness.py has the helpers themselves.
+ROOMY = GENEROUS_AUTH_LIMITS
+
+
+def sql(db_url, query, *args):
+    """psql(query, *args) as one string, columns joined by "|" (db_url is
+    the test database's, as ever)."""
+    return "\n".join("|".join(row) for row in psql(query, *args))
+
+
+def make_runtime(db_url, code, image, run_cmd, build_cmd=None, **limits):
+    """add_runtime() with the database URL first."""
+    return add_runtime(code, image, run_cmd, build_cmd, **limits)
 
 
 @pytest.fixture(scope="module")
 def runtimes(db_url):
     rt = {
-        "sh": make_shell_runtime("t-sh"),
-        "sh_short": make_shell_runtime("t-sh-short", wall_ms=2000),
-        "sh_small_out": make_shell_runtime("t-sh-out", output_bytes=256 << 10),
-        "sh_big_out": make_shell_runtime("t-sh-big", output_bytes=512 << 20),
-        "sh_build": make_runtime("t-sh-build", SHELL_IMAGE, ["sh", "/tmp/run.sh"],
+        "sh": add_shell_runtime("t-sh"),
+        "sh_short": add_shell_runtime("t-sh-short", wall_ms=2000),
+        "sh_small_out": add_shell_runtime("t-sh-out", output_bytes=256 << 10),
+        "sh_big_out": add_shell_runtime("t-sh-big", output_bytes=512 << 20),
+        "sh_build": add_runtime("t-sh-build", SHELL_IMAGE, ["sh", "/tmp/run.sh"],
                                  build_cmd=["sh", "build.sh"]),
     }
     if image_present(PYTHON_IMAGE):
-        rt["py"] = make_runtime("t-py", PYTHON_IMAGE, ["python3", "-u", "main.py"],
+        rt["py"] = add_runtime("t-py", PYTHON_IMAGE, ["python3", "-u", "main.py"],
                                 memory_bytes=96 << 20)
     return rt
 
@@ -354,7 +369,7 @@ def test_history_logs_paging_get_and_attach(server, runtimes):
             frm = r["result"]["next"]
         got = await u.c.call("run/get", {"run": rid})
         # a second client attaches from the start of the finished run
-        v = await logged_in(server, u.name)
+        v = await logged_in(server, u.name, u.password)
         att = await v.call("run/attach", {"run": rid, "from_seq": 1})
         replay = [n for n in v.notes if n["method"] == "run/log"]
         return rid, out, hist, pages, got, att, replay
@@ -384,7 +399,7 @@ def test_attach_resumes_a_live_run_after_reconnect(server, runtimes):
         last = max([n["params"]["seq"] for n in u.c.notes if n.get("params", {}).get("run") == rid])
         await u.c.ws.close()
         await asyncio.sleep(0.3)
-        c2 = await logged_in(server, u.name)
+        c2 = await logged_in(server, u.name, u.password)
         att = await c2.call("run/attach", {"run": rid, "from_seq": last + 1})
         u2 = User(c2, u.name, u.uid)
         await u2.wait_output(rid, "tick14\n")
@@ -412,7 +427,7 @@ def test_quota_of_active_runs(server, runtimes):
 
 
 def test_disabled_runtime_refuses_new_runs(server, runtimes):
-    code = make_shell_runtime("t-sh-off")
+    code = add_shell_runtime("t-sh-off")
 
     async def go():
         u = await User.new(server)
@@ -559,7 +574,7 @@ def test_slow_watcher_gets_a_gap_not_unbounded_memory(make_server, runtimes):
 def test_gvisor_platform_option(server, runtimes):
     if "runsc" not in docker("info", "--format", "{{json .Runtimes}}").stdout:
         pytest.fail("the Docker engine has no runsc runtime: scripts/lib/docker.sh registers it")
-    code = make_shell_runtime("t-sh-gvisor", pids=512)
+    code = add_shell_runtime("t-sh-gvisor", pids=512)
 
     async def go():
         u = await User.new(server)
