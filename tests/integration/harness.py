@@ -158,6 +158,7 @@ class Client:
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
 
     async def call(self, method, params=None, timeout=DEADLINE_S):
+        """Send a request; its response (what comes before it goes to .notes)."""
         self.next_id += 1
         rid = self.next_id
         await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
