@@ -45,7 +45,8 @@ describe('the admin dashboard', () => {
     assert.match(await row.innerText(), new RegExp(username));
     await admin.locator('.metric').first().waitFor();
     await admin.getByText('Live: pushed by the server.').waitFor();
-    await admin.waitForTimeout(2100); // a second metrics sample for the charts
+    // a second metrics sample for the charts (the page reads /metrics every 2 s)
+    await admin.waitForResponse((r) => new URL(r.url()).pathname === '/metrics');
     await screenshot(admin, 'dashboard', { fullPage: true });
 
     await row.getByRole('button', { name: `Cancel run ${runId} of ${username}` }).click();
@@ -59,7 +60,7 @@ describe('the admin dashboard', () => {
 
     // the rest of the live view: open sessions (the user's among them) and platform health
     await admin.locator('#admin-sessions tr', { hasText: username }).first().waitFor();
-    await admin.locator('.health-list li', { hasText: /up/ }).first().waitFor({ timeout: 15000 });
+    await admin.locator('.health-list li', { hasText: /up/ }).first().waitFor();
   });
 
   it('shows users, runtimes, platforms and settings to the admin', async () => {

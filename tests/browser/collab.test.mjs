@@ -4,7 +4,7 @@
 // conflict that can be resolved.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signUp, logIn, createProject, setCode } from './lib.mjs';
+import { launch, newPage, signUp, logIn, createProject, setCode, waitStatus } from './lib.mjs';
 
 describe('collaboration', () => {
   let browser;
@@ -44,9 +44,9 @@ describe('collaboration', () => {
     await visitor.getByRole('button', { name: 'Fork' }).first().waitFor();
 
     // the owner's page names the visitor (presence/changed)
-    await owner.locator('.presence-list', { hasText: visitorName }).waitFor({ timeout: 15000 });
+    await owner.locator('.presence-list', { hasText: visitorName }).waitFor();
     // and the visitor's page names the owner
-    await visitor.locator('.presence-list', { hasText: ownerName }).waitFor({ timeout: 15000 });
+    await visitor.locator('.presence-list', { hasText: ownerName }).waitFor();
   });
 
   it('shows an edit made elsewhere as a conflict, and keeps the chosen version', async () => {
@@ -70,7 +70,7 @@ describe('collaboration', () => {
     await owner.context().setOffline(false);
     await owner.evaluate(() => window.runit.rpc.connectNow());
     const bar = owner.locator('.conflict-bar');
-    await bar.waitFor({ timeout: 20000 });
+    await bar.waitFor();
     assert.match(await bar.innerText(), /changed elsewhere/);
     await bar.getByRole('button', { name: 'Keep my version' }).click();
     await owner.locator('.save-state', { hasText: 'Saved' }).waitFor();
@@ -110,7 +110,7 @@ describe('collaboration', () => {
     await owner.getByRole('treeitem', { name: 'main.py' }).click();
     await setCode(owner, 'import sys\nsys.path.insert(0, "pkg")\nimport util\nprint(util.greet())\n');
     await owner.getByRole('button', { name: /^Run/ }).click();
-    await owner.locator('.run-status', { hasText: /Exited with code 0/ }).waitFor({ timeout: 30000 });
+    await waitStatus(owner, /Exited with code 0/);
 
     // delete the folder (with confirmation)
     await owner.getByRole('treeitem', { name: 'pkg' }).first().click();

@@ -4,7 +4,7 @@
 // find the runs in History, and resume after the websocket drops.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signUp, createProject, setCode, consoleText, waitConsole, waitStatus, screenshot } from './lib.mjs';
+import { launch, newPage, signUp, createProject, setCode, consoleText, waitConsole, waitStatus, screenshot, RUN_TIMEOUT } from './lib.mjs';
 
 describe('the IDE', () => {
   let browser;
@@ -109,7 +109,8 @@ describe('the IDE', () => {
           const off = window.runit.rpc.onState((s) => {
             if (s === 'offline') {
               off();
-              setTimeout(() => resolve(document.getElementById('banner').innerText), 50);
+              // the page's own listener (added first) has drawn the banner already
+              resolve(document.getElementById('banner').innerText);
             }
           });
           window.runit.rpc.ws.close();
@@ -147,7 +148,7 @@ describe('the IDE', () => {
     await waitStatus(page, /^\s*Out of memory\s*$/);
     await setCode(page, 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n');
     await page.getByRole('button', { name: /^Run/ }).click();
-    await waitStatus(page, /^\s*Timed out after \d+ s\s*$/, 60000);
+    await waitStatus(page, /^\s*Timed out after \d+ s\s*$/, 2 * RUN_TIMEOUT); // the runtime's wall limit, then the run's end
   });
 
   it('shows a visible notice when output was skipped (run/gap)', async () => {

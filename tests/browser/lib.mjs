@@ -1,5 +1,9 @@
 // lib.mjs - helpers of the browser tests: a headless Chromium, pages that
 // sign up or log in, the console's text, screenshots.
+//
+// Waits are generous: the tests share a busy 2-core machine with Docker,
+// PostgreSQL and other suites. A test waits for what it expects to see (a
+// locator, the console's text, a run's status), never for a fixed time.
 import { createRequire } from 'node:module';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
@@ -15,6 +19,10 @@ export const BASE = process.env.RUNIT_URL;
 export const ADMIN = { username: process.env.RUNIT_ADMIN_USER, password: process.env.RUNIT_ADMIN_PASSWORD };
 export const ARTIFACTS = process.env.RUNIT_ARTIFACTS || path.resolve(here, '../artifacts/browser');
 export const PASSWORD = 'correct horse battery staple';
+// how long to wait for the page to show something; a run (a container on a
+// busy engine) gets RUN_TIMEOUT
+export const TIMEOUT = 60000;
+export const RUN_TIMEOUT = 120000;
 
 if (!BASE) throw new Error('RUNIT_URL is not set: run the browser tests through tests/browser/run');
 
@@ -37,7 +45,7 @@ export async function newPage(browser, { width = 1400, height = 860 } = {}) {
     // network failures are expected where a test takes the page offline
     if (m.type() === 'error' && !/Content Security Policy|Failed to load resource|WebSocket connection to .* failed/.test(m.text())) page.problems.push(`console: ${m.text()}`);
   });
-  page.setDefaultTimeout(20000);
+  page.setDefaultTimeout(TIMEOUT);
   return page;
 }
 
@@ -96,7 +104,7 @@ export function consoleText(page) {
   );
 }
 
-export async function waitConsole(page, re, timeout = 30000) {
+export async function waitConsole(page, re, timeout = RUN_TIMEOUT) {
   const deadline = Date.now() + timeout;
   let last = '';
   while (Date.now() < deadline) {
@@ -107,7 +115,7 @@ export async function waitConsole(page, re, timeout = 30000) {
   throw new Error(`console never matched ${re}; it shows:\n${last}`);
 }
 
-export async function waitStatus(page, re, timeout = 30000) {
+export async function waitStatus(page, re, timeout = RUN_TIMEOUT) {
   await page.locator('.run-status').filter({ hasText: re }).waitFor({ timeout });
   return page.locator('.run-status').innerText();
 }

@@ -2,7 +2,7 @@
 // fork (also from the gallery), delete with confirmation.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signUp, createProject, uniqueName } from './lib.mjs';
+import { launch, newPage, signUp, createProject, uniqueName, waitStatus } from './lib.mjs';
 
 describe('projects', () => {
   let browser;
@@ -47,7 +47,7 @@ describe('projects', () => {
     await page.locator('.cm-content').waitFor();
     assert.equal(await page.getByRole('button', { name: /^Run/ }).isVisible(), true);
     await page.getByRole('button', { name: /^Run/ }).click();
-    await page.locator('.run-status', { hasText: /Exited with code 0/ }).waitFor({ timeout: 30000 });
+    await waitStatus(page, /Exited with code 0/);
   });
 
   it('deletes a project only after confirmation', async () => {

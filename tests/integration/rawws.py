@@ -16,7 +16,8 @@ class Closed(Exception):
 
 
 class RawWS:
-    def __init__(self, host, port, path="/ws", headers=None, timeout=10.0, rcvbuf=None):
+    # timeout: for each blocking read or write; generous, as harness.DEADLINE_S
+    def __init__(self, host, port, path="/ws", headers=None, timeout=60.0, rcvbuf=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)

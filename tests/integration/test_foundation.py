@@ -11,7 +11,8 @@ import time
 import pytest
 import websockets
 
-from conftest import BIN, ROOT, Server, connect, http_get, run
+from harness import (BIN, DEADLINE_S, ROOT, check_prometheus_text, connect, http_get, run,
+                     wait_until)
 from rawws import Closed, RawWS
 
 
@@ -115,7 +116,7 @@ def test_burst_of_1000_frames_answered_in_order(server):
             await ws.send(f)
         ids = []
         while len(ids) < 1000:
-            ids.append(json.loads(await asyncio.wait_for(ws.recv(), 20))["id"])
+            ids.append(json.loads(await asyncio.wait_for(ws.recv(), DEADLINE_S))["id"])
         await ws.close()
         return ids
     assert run(go()) == list(range(1000))
@@ -217,7 +218,7 @@ def test_flood_of_bad_frames_does_not_starve_another_client(make_server):
             time.sleep(0.05)
     finally:
         stop.set()
-        t.join(30)
+        t.join(DEADLINE_S)
     latencies.sort()
     print(f"hello latency during flood: median {latencies[10]:.1f} ms, max {latencies[-1]:.1f} ms; "
           f"flooder sent {outcome.get('sent')} frames, closed={outcome.get('flooder_closed', False)}")
@@ -232,14 +233,21 @@ def test_healthz_follows_the_database_without_a_restart(make_server, db_url):
     env = dict(os.environ)
     pg = lambda fn: subprocess.run(["bash", "-c", f"source {ROOT}/scripts/lib/pg.sh && {fn}"],
                                    env=env, check=True, capture_output=True)
+
+    def healthz_once_it_says(status, timeout):
+        """GET /healthz until it answers status or timeout seconds pass; the last answer."""
+        answer = None
+
+        def says():
+            nonlocal answer
+            answer = http_get(srv.url + "/healthz")
+            return answer[0] == status
+        wait_until(says, timeout, interval=0.2)
+        return answer
+
     pg("pg_stop")
     try:
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            code, _, body = http_get(srv.url + "/healthz")
-            if code == 503:
-                break
-            time.sleep(0.2)
+        code, _, body = healthz_once_it_says(503, DEADLINE_S)
         assert code == 503 and json.loads(body)["database"] == "down"
         # the websocket keeps working while the database is away
         ws = RawWS("127.0.0.1", srv.port)
@@ -247,12 +255,7 @@ def test_healthz_follows_the_database_without_a_restart(make_server, db_url):
         ws.close()
     finally:
         pg("pg_start")
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        code, _, body = http_get(srv.url + "/healthz")
-        if code == 200:
-            break
-        time.sleep(0.2)
+    code, _, body = healthz_once_it_says(200, 2 * DEADLINE_S)
     assert code == 200, body
     assert srv.proc.poll() is None
     srv.stop()
@@ -277,29 +280,6 @@ def test_metrics_is_prometheus_text_and_counts_frames(server):
     assert re.search(r"^runit_db_pool_in_use \d+$", text, re.M)
     assert re.search(r"^runit_websockets_open \d+$", text, re.M)
     check_prometheus_text(text)
-
-
-def check_prometheus_text(text):
-    """A strict reading of the text exposition format: every sample belongs to
-    a family declared by HELP and TYPE, names and labels are well formed."""
-    declared = {}
-    name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            m = re.fullmatch(rf"# HELP ({name_re}) .+", line)
-            assert m, line
-        elif line.startswith("# TYPE "):
-            m = re.fullmatch(rf"# TYPE ({name_re}) (counter|gauge|histogram|summary|untyped)", line)
-            assert m, line
-            assert m.group(1) not in declared, "TYPE twice: " + line
-            declared[m.group(1)] = m.group(2)
-        else:
-            m = re.fullmatch(rf'({name_re})(\{{({name_re}="[^"\\]*"(,{name_re}="[^"\\]*")*)?\}})? (-?[0-9.e+]+|NaN|\+Inf|-Inf)', line)
-            assert m, "bad sample line: " + line
-            base = re.sub(r"_(bucket|sum|count)$", "", m.group(1))
-            assert m.group(1) in declared or base in declared, "undeclared: " + line
-            if declared.get(m.group(1)) == "counter":
-                assert m.group(1).endswith("_total"), line
 
 
 def test_static_placeholder_page_is_served(server):

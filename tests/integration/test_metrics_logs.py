@@ -2,19 +2,17 @@
 used (saves, runs, first-byte histogram, frames), can be restricted by token
 and address range, the Grafana dashboard names only series the server
 exports, and the JSON logs carry request and run context without secrets."""
-import asyncio
 import json
-import math
 import os
 import re
 import subprocess
+import time
 import uuid
 
 import pytest
 
-from conftest import BIN, ROOT, DB_URL, connect, http_get, run
-from test_foundation import check_prometheus_text
-from test_runs import ROOMY, SHELL_IMAGE, User, image_present, make_runtime, sql
+from harness import (BIN, DEADLINE_S, ROOT, User, add_shell_runtime, check_prometheus_text, connect,
+                     http_get, run)
 
 GRAFANA = os.path.join(ROOT, "docs", "grafana", "run-it.json")
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -119,28 +117,18 @@ def log_lines(server):
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, db_url):
-    from conftest import Server
-    s = Server(tmp_path_factory.mktemp("metrics"), **ROOMY).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def shell_runtime(db_url):
-    if not image_present(SHELL_IMAGE):
-        pytest.fail(f"{SHELL_IMAGE} is missing: scripts/test builds it with images/build")
-    sql(db_url, "INSERT INTO platforms (name, kind, endpoint, is_default) SELECT 'local-docker',"
-        " 'docker', 'unix:///var/run/docker.sock', true WHERE NOT EXISTS (SELECT 1 FROM platforms)")
-    return make_runtime(db_url, "t-metrics-sh", SHELL_IMAGE, ["sh", "main.sh"])
+def metrics_runtime(db_url):
+    """A shell runtime of this module's own: the series labelled with it
+    move only with this module's runs."""
+    return add_shell_runtime("t-metrics-sh")
 
 
 # ---------------------------------------------------------------- tests
 
-def test_save_and_run_move_the_counters(server, shell_runtime):
+def test_save_and_run_move_the_counters(server, metrics_runtime):
     async def go():
         u = await User.new(server, "mx")
-        pid = await u.project(shell_runtime, {"main.sh": "echo first\n"})
+        pid = await u.project(metrics_runtime, {"main.sh": "echo first\n"})
         _, before = scrape(server)
         sent = [0]
         orig_send = u.c.ws.send
@@ -155,14 +143,16 @@ def test_save_and_run_move_the_counters(server, shell_runtime):
                                          "content": "echo 'hello metrics'\n",
                                          "base_version": f["result"]["version"]})
         assert "result" in r, r
+        t0 = time.monotonic()
         rid = await u.start(pid)
         out = await u.wait_exit(rid)
+        took = time.monotonic() - t0
         assert out.exit["reason"] == "exited" and out.text() == "hello metrics\n", out.exit
         _, after = scrape(server)
         await u.c.ws.close()
-        return before, after, sent[0], out
+        return before, after, sent[0], out, took
 
-    before, after, sent, out = run(go())
+    before, after, sent, out, took = run(go())
 
     def delta(name, **labels):
         return total(after, name, **labels) - total(before, name, **labels)
@@ -179,7 +169,8 @@ def test_save_and_run_move_the_counters(server, shell_runtime):
     assert delta("runit_run_queue_wait_seconds_count") == 1
     assert delta("runit_run_duration_seconds_count") == 1
     fb = delta("runit_run_first_byte_seconds_sum")
-    assert 0 < fb < 30, fb
+    # in seconds: no longer than this client saw from run/start to run/exit
+    assert 0 < fb <= took, (fb, took)
     # the user is told first_byte_ms from the run's creation: the histogram
     # (from run/start) can only be longer
     assert fb * 1000 >= out.exit["first_byte_ms"] - 1
@@ -213,15 +204,15 @@ def test_errors_and_logins_by_label(server):
 
 
 def test_logins_are_counted_by_result(make_server):
-    srv = make_server(RUNIT_LOGIN_LOCK_AFTER=1, RUNIT_LOGIN_LOCK_BASE_MS=60000, **ROOMY).start()
+    srv = make_server(RUNIT_LOGIN_LOCK_AFTER=1, RUNIT_LOGIN_LOCK_BASE_MS=60000).start()
 
     async def go():
         u = await User.new(srv, "li")
         _, before = scrape(srv)
         c = await connect(srv.ws_url)
-        ok = await c.call("auth/login", {"username": u.name, "password": "password123"})
+        ok = await c.call("auth/login", {"username": u.name, "password": u.password})
         bad = await c.call("auth/login", {"username": u.name, "password": "wrong-password"})
-        locked = await c.call("auth/login", {"username": u.name, "password": "password123"})
+        locked = await c.call("auth/login", {"username": u.name, "password": u.password})
         await c.ws.close()
         await u.c.ws.close()
         _, after = scrape(srv)
@@ -265,7 +256,7 @@ def test_bad_metrics_allow_is_a_configuration_error(db_url):
     env = {"PATH": os.environ["PATH"], "RUNIT_DATABASE_URL": db_url}
     for bad in ("10.0.0.0/33", "not-a-range", "10.1.0.0/8", "10.0.0.0/8,"):
         r = subprocess.run([BIN, "serve"], capture_output=True, text=True,
-                           env={**env, "RUNIT_METRICS_ALLOW": bad}, timeout=10)
+                           env={**env, "RUNIT_METRICS_ALLOW": bad}, timeout=DEADLINE_S)
         assert r.returncode != 0, bad
         assert r.stderr.count("\n") == 1 and "RUNIT_METRICS_ALLOW" in r.stderr, r.stderr
 
@@ -278,7 +269,7 @@ def test_malformed_database_url_is_not_echoed():
                 f"postgresql://runit:{secret}%zz@127.0.0.1:1/runit",
                 f"host=127.0.0.1 password {secret}"):
         for cmd in (["serve"], ["migrate"]):
-            r = subprocess.run([BIN, *cmd], capture_output=True, text=True, timeout=10,
+            r = subprocess.run([BIN, *cmd], capture_output=True, text=True, timeout=DEADLINE_S,
                                env={"PATH": os.environ["PATH"], "RUNIT_DATABASE_URL": url})
             assert r.returncode != 0 and "RUNIT_DATABASE_URL" in r.stderr, (url, r.stderr)
             assert r.stderr.count("\n") == 1, r.stderr
@@ -329,10 +320,10 @@ def test_failed_login_is_logged_without_the_password(server):
     assert len(ids) == len(set(ids))
 
 
-def test_run_logs_carry_run_id_user_and_request(server, shell_runtime):
+def test_run_logs_carry_run_id_user_and_request(server, metrics_runtime):
     async def go():
         u = await User.new(server, "rl")
-        _, rid, out = await u.run_code(shell_runtime, {"main.sh": "echo logged\n"})
+        _, rid, out = await u.run_code(metrics_runtime, {"main.sh": "echo logged\n"})
         await u.c.ws.close()
         return u, rid, out
     u, rid, out = run(go())
@@ -361,7 +352,7 @@ def test_internal_errors_log_at_warn_and_user_errors_at_info(server):
     assert lines and lines[-1]["level"] == "info" and lines[-1]["reason"] == reason
 
 
-def test_grafana_dashboard_names_only_exported_series(server, shell_runtime):
+def test_grafana_dashboard_names_only_exported_series(server, metrics_runtime):
     with open(GRAFANA) as f:
         dash = json.load(f)
     # importable as is: a datasource input, and every panel uses it
@@ -387,7 +378,7 @@ def test_grafana_dashboard_names_only_exported_series(server, shell_runtime):
 
     async def one_run():  # so the per-platform series exist whatever ran before
         u = await User.new(server, "gf")
-        await u.run_code(shell_runtime, {"main.sh": "echo grafana\n"})
+        await u.run_code(metrics_runtime, {"main.sh": "echo grafana\n"})
         await u.c.ws.close()
     run(one_run())
     types, samples = scrape(server)

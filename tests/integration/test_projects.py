@@ -3,74 +3,20 @@ platforms, settings and FAQ as data that admins edit live. Real server, real
 PostgreSQL, real websocket."""
 import asyncio
 import json
-import os
-import subprocess
 
 import pytest
 
-from conftest import BIN, DB_URL, Server, add_admin, logged_in, signed_in, unique_name
-from conftest import connect_tracked as connect
-from conftest import run_closing as run
+from harness import (add_admin, async_wait_until, connect, error_reason, logged_in, psql,
+                     result_of, run, seed_runtimes, signed_in, unique_name)
 
 PY = "python-3.11"  # a runtime installed by `run-it seed` from images/recipes.json
 KIB = 1024
 
 
-def psql(sql):
-    """One statement through psql; the rows as lists of strings."""
-    out = subprocess.run(["psql", DB_URL, "-XAtq", "-F", "\t", "-v", "ON_ERROR_STOP=1"],
-                         input=sql, check=True, capture_output=True, text=True).stdout
-    return [line.split("\t") for line in out.splitlines() if line]
-
-
-def seed(path=None):
-    env = dict(os.environ, RUNIT_DATABASE_URL=DB_URL)
-    args = [BIN, "seed"] + ([str(path)] if path else [])
-    p = subprocess.run(args, env=env, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    return p.stdout
-
-
-def ok(r):
-    assert "result" in r, r
-    return r["result"]
-
-
-def reason(r):
-    assert "error" in r, r
-    return r["error"]["data"]["reason"]
-
-
-async def next_note(c, method, timeout=5.0):
-    """The next notification `method` this client receives (or already got)."""
-    for i, n in enumerate(c.notes):
-        if n.get("method") == method:
-            return c.notes.pop(i)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        msg = json.loads(await asyncio.wait_for(c.ws.recv(), max(0.01, deadline - loop.time())))
-        if msg.get("method") == method:
-            return msg
-        c.notes.append(msg)
-
-
-async def no_note(c, method, wait=0.5):
-    """Assert that no notification `method` arrives within `wait` seconds."""
-    assert not [n for n in c.notes if n.get("method") == method], c.notes
-    try:
-        n = await next_note(c, method, wait)
-    except asyncio.TimeoutError:
-        return
-    raise AssertionError(f"unexpected {method}: {n}")
-
-
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory, db_url):
-    seed()  # the runtimes of images/recipes.json and the default platform
-    s = Server(tmp_path_factory.mktemp("proj"), RUNIT_SIGNUP_ADDR_MAX=1000000).start()
-    yield s
-    s.stop()
+def srv(seeded, server):
+    """The module's server, on the runtimes of images/recipes.json."""
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +25,7 @@ def admin_name(srv):
 
 
 async def new_project(c, name="p", runtime=PY, **kw):
-    return ok(await c.call("project/create", dict(name=name, runtime=runtime, **kw)))
+    return result_of(await c.call("project/create", dict(name=name, runtime=runtime, **kw)))
 
 
 # ------------------------------------------------------------------ projects
@@ -91,26 +37,26 @@ def test_project_create_list_get_update_delete(srv):
         assert p["access"] == "owner" and p["is_public"] is False and p["forked_from"] is None
         assert p["runtime"]["code"] == PY and p["runtime"]["enabled"] is True
         # created from the runtime's template files
-        rt = [r for r in ok(await a.call("runtime/list")) if r["code"] == PY][0]
+        rt = [r for r in result_of(await a.call("runtime/list")) if r["code"] == PY][0]
         assert sorted(f["path"] for f in p["files"]) == sorted(rt["template"])
-        f = ok(await a.call("file/read", {"project": p["id"], "path": rt["entry"]}))
+        f = result_of(await a.call("file/read", {"project": p["id"], "path": rt["entry"]}))
         assert f["content"] == rt["template"][rt["entry"]] and f["version"] == 1
 
-        listed = ok(await a.call("project/list"))["projects"]
+        listed = result_of(await a.call("project/list"))["projects"]
         assert [x["id"] for x in listed] == [p["id"]] and listed[0]["access"] == "owner"
-        got = ok(await a.call("project/get", {"id": p["id"]}))
+        got = result_of(await a.call("project/get", {"id": p["id"]}))
         assert got["name"] == "first project" and got["description"] == "hello"
 
-        up = ok(await a.call("project/update", {"id": p["id"], "name": "renamed",
-                                                  "is_public": True, "description": "d2"}))
+        up = result_of(await a.call("project/update", {"id": p["id"], "name": "renamed",
+                                                         "is_public": True, "description": "d2"}))
         assert (up["name"], up["is_public"], up["description"]) == ("renamed", True, "d2")
-        up = ok(await a.call("project/update", {"id": p["id"], "is_public": False}))
+        up = result_of(await a.call("project/update", {"id": p["id"], "is_public": False}))
         assert up["name"] == "renamed" and up["is_public"] is False
 
-        assert ok(await a.call("project/delete", {"id": p["id"]}))["id"] == p["id"]
-        assert reason(await a.call("project/get", {"id": p["id"]})) == "NOT_FOUND"
-        assert ok(await a.call("project/list"))["projects"] == []
-        assert reason(await a.call("project/delete", {"id": p["id"]})) == "NOT_FOUND"
+        assert result_of(await a.call("project/delete", {"id": p["id"]}))["id"] == p["id"]
+        assert error_reason(await a.call("project/get", {"id": p["id"]})) == "NOT_FOUND"
+        assert result_of(await a.call("project/list"))["projects"] == []
+        assert error_reason(await a.call("project/delete", {"id": p["id"]})) == "NOT_FOUND"
     run(go())
 
 
@@ -118,21 +64,21 @@ def test_project_create_refuses_bad_input(srv):
     async def go():
         a = await signed_in(srv)
         r = await a.call("project/create", {"name": "n" * 5000, "runtime": PY})
-        assert reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "name_chars"
+        assert error_reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "name_chars"
         assert r["error"]["data"]["max"] == 100
-        assert ok(await a.call("project/create", {"name": "n" * 100, "runtime": PY}))
-        assert reason(await a.call("project/create", {"name": "n" * 101, "runtime": PY})) == "TOO_LARGE"
+        assert result_of(await a.call("project/create", {"name": "n" * 100, "runtime": PY}))
+        assert error_reason(await a.call("project/create", {"name": "n" * 101, "runtime": PY})) == "TOO_LARGE"
         for bad in ["", " lead", "trail ", "tab\there", "nl\nx", "bell\u0007", "c1\u0085"]:
-            assert reason(await a.call("project/create", {"name": bad, "runtime": PY})) == "INVALID_PARAMS", bad
-        assert reason(await a.call("project/create", {"name": "x", "runtime": "no-such-rt"})) == "NOT_FOUND"
-        assert reason(await a.call("project/create", {"name": "x"})) == "INVALID_PARAMS"
-        assert reason(await a.call("project/create", {"name": 5, "runtime": PY})) == "INVALID_PARAMS"
+            assert error_reason(await a.call("project/create", {"name": bad, "runtime": PY})) == "INVALID_PARAMS", bad
+        assert error_reason(await a.call("project/create", {"name": "x", "runtime": "no-such-rt"})) == "NOT_FOUND"
+        assert error_reason(await a.call("project/create", {"name": "x"})) == "INVALID_PARAMS"
+        assert error_reason(await a.call("project/create", {"name": 5, "runtime": PY})) == "INVALID_PARAMS"
         r = await a.call("project/create", {"name": "x", "runtime": PY, "description": "d" * 2001})
-        assert reason(r) == "TOO_LARGE"
+        assert error_reason(r) == "TOO_LARGE"
         r = await a.call("project/update", {"id": 1, "name": "n" * 5000})
-        assert reason(r) == "TOO_LARGE"
+        assert error_reason(r) == "TOO_LARGE"
         # the connection is still fine
-        assert len(ok(await a.call("project/list"))["projects"]) == 1
+        assert len(result_of(await a.call("project/list"))["projects"]) == 1
     run(go())
 
 
@@ -142,11 +88,11 @@ def test_anonymous_sessions_cannot_touch_projects(srv):
         for m, params in [("project/create", {"name": "x", "runtime": PY}), ("project/list", {}),
                           ("file/read", {"project": 1, "path": "main.py"}),
                           ("env/get", {"project": 1})]:
-            assert reason(await c.call(m, params)) == "UNAUTHENTICATED", m
+            assert error_reason(await c.call(m, params)) == "UNAUTHENTICATED", m
         # the public parts answer
-        assert isinstance(ok(await c.call("runtime/list")), list)
-        assert "projects" in ok(await c.call("gallery/list"))
-        assert "global" in ok(await c.call("faq/get"))
+        assert isinstance(result_of(await c.call("runtime/list")), list)
+        assert "projects" in result_of(await c.call("gallery/list"))
+        assert "global" in result_of(await c.call("faq/get"))
     run(go())
 
 
@@ -156,43 +102,43 @@ def test_file_create_read_list_rename_delete_save(srv):
     async def go():
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]
-        r = ok(await a.call("file/create", {"project": pid, "path": "src/util/helpers.py",
-                                            "content": "X = 1\n"}))
+        r = result_of(await a.call("file/create", {"project": pid, "path": "src/util/helpers.py",
+                                                   "content": "X = 1\n"}))
         assert r == {"path": "src/util/helpers.py", "version": 1, "size": 6}
-        ok(await a.call("file/create", {"project": pid, "path": "empty.txt"}))
-        assert reason(await a.call("file/create", {"project": pid, "path": "empty.txt"})) == "CONFLICT"
-        paths = [f["path"] for f in ok(await a.call("file/list", {"project": pid}))["files"]]
+        result_of(await a.call("file/create", {"project": pid, "path": "empty.txt"}))
+        assert error_reason(await a.call("file/create", {"project": pid, "path": "empty.txt"})) == "CONFLICT"
+        paths = [f["path"] for f in result_of(await a.call("file/list", {"project": pid}))["files"]]
         assert paths == sorted(["main.py", "src/util/helpers.py", "empty.txt"])
-        f = ok(await a.call("file/read", {"project": pid, "path": "empty.txt"}))
+        f = result_of(await a.call("file/read", {"project": pid, "path": "empty.txt"}))
         assert f["content"] == "" and f["size"] == 0
 
-        r = ok(await a.call("file/rename", {"project": pid, "path": "src/util/helpers.py",
-                                            "new_path": "lib/helpers.py"}))
+        r = result_of(await a.call("file/rename", {"project": pid, "path": "src/util/helpers.py",
+                                                   "new_path": "lib/helpers.py"}))
         assert r["new_path"] == "lib/helpers.py" and r["version"] == 1
-        assert reason(await a.call("file/read", {"project": pid, "path": "src/util/helpers.py"})) == "NOT_FOUND"
-        assert ok(await a.call("file/read", {"project": pid, "path": "lib/helpers.py"}))["content"] == "X = 1\n"
+        assert error_reason(await a.call("file/read", {"project": pid, "path": "src/util/helpers.py"})) == "NOT_FOUND"
+        assert result_of(await a.call("file/read", {"project": pid, "path": "lib/helpers.py"}))["content"] == "X = 1\n"
         r = await a.call("file/rename", {"project": pid, "path": "lib/helpers.py", "new_path": "main.py"})
-        assert reason(r) == "CONFLICT"
+        assert error_reason(r) == "CONFLICT"
         r = await a.call("file/rename", {"project": pid, "path": "nope.py", "new_path": "x.py"})
-        assert reason(r) == "NOT_FOUND"
+        assert error_reason(r) == "NOT_FOUND"
 
-        r = ok(await a.call("file/save", {"project": pid, "path": "lib/helpers.py",
-                                          "content": "X = 2\n", "base_version": 1}))
+        r = result_of(await a.call("file/save", {"project": pid, "path": "lib/helpers.py",
+                                                 "content": "X = 2\n", "base_version": 1}))
         assert r["version"] == 2
         # saving the same content again is a no-op, not a new version
-        r = ok(await a.call("file/save", {"project": pid, "path": "lib/helpers.py",
-                                          "content": "X = 2\n", "base_version": 2}))
+        r = result_of(await a.call("file/save", {"project": pid, "path": "lib/helpers.py",
+                                                 "content": "X = 2\n", "base_version": 2}))
         assert r["version"] == 2 and r["unchanged"] is True
         r = await a.call("file/save", {"project": pid, "path": "nope.py", "content": "", "base_version": 1})
-        assert reason(r) == "NOT_FOUND"
+        assert error_reason(r) == "NOT_FOUND"
         for bad in [0, -1, "1", None, 1.5]:
             r = await a.call("file/save", {"project": pid, "path": "lib/helpers.py", "content": "",
                                            "base_version": bad})
-            assert reason(r) == "INVALID_PARAMS", bad
+            assert error_reason(r) == "INVALID_PARAMS", bad
 
-        ok(await a.call("file/delete", {"project": pid, "path": "lib/helpers.py"}))
-        assert reason(await a.call("file/delete", {"project": pid, "path": "lib/helpers.py"})) == "NOT_FOUND"
-        paths = [f["path"] for f in ok(await a.call("file/list", {"project": pid}))["files"]]
+        result_of(await a.call("file/delete", {"project": pid, "path": "lib/helpers.py"}))
+        assert error_reason(await a.call("file/delete", {"project": pid, "path": "lib/helpers.py"})) == "NOT_FOUND"
+        paths = [f["path"] for f in result_of(await a.call("file/list", {"project": pid}))["files"]]
         assert paths == ["empty.txt", "main.py"]
     run(go())
 
@@ -217,9 +163,9 @@ def test_path_rules_give_invalid_path_with_why(srv, path):
             ("file/rename", {"project": pid, "path": "main.py", "new_path": path}),
         ]:
             r = await a.call(method, params)
-            assert reason(r) == "INVALID_PATH", (method, r)
+            assert error_reason(r) == "INVALID_PATH", (method, r)
             assert r["error"]["data"]["why"], r
-        files = ok(await a.call("file/list", {"project": pid}))["files"]
+        files = result_of(await a.call("file/list", {"project": pid}))["files"]
         assert [f["path"] for f in files] == ["main.py"]
     run(go())
 
@@ -230,9 +176,9 @@ def test_nul_in_a_path_is_refused_before_any_method_runs(srv):
         pid = (await new_project(a))["id"]
         await a.ws.send(json.dumps({"jsonrpc": "2.0", "id": 77, "method": "file/create",
                                     "params": {"project": pid, "path": "a\u0000b", "content": ""}}))
-        r = json.loads(await asyncio.wait_for(a.ws.recv(), 5))
+        r = await a.receive()
         assert r["error"]["data"]["reason"] == "PARSE_ERROR", r
-        files = ok(await a.call("file/list", {"project": pid}))["files"]
+        files = result_of(await a.call("file/list", {"project": pid}))["files"]
         assert [f["path"] for f in files] == ["main.py"]
     run(go())
 
@@ -242,8 +188,8 @@ def test_paths_at_the_limits_are_accepted(srv):
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]
         for path in ["x" * 255, "/".join(["d"] * 16), "ünï/日本.txt", ".env", "a..b/c"]:
-            ok(await a.call("file/create", {"project": pid, "path": path, "content": path}))
-            assert ok(await a.call("file/read", {"project": pid, "path": path}))["content"] == path
+            result_of(await a.call("file/create", {"project": pid, "path": path, "content": path}))
+            assert result_of(await a.call("file/read", {"project": pid, "path": path}))["content"] == path
     run(go())
 
 
@@ -251,18 +197,18 @@ def test_file_of_256_kib_is_accepted_and_one_byte_more_is_too_large(srv):
     async def go():
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]
-        ok(await a.call("file/create", {"project": pid, "path": "big", "content": "a" * (256 * KIB)}))
+        result_of(await a.call("file/create", {"project": pid, "path": "big", "content": "a" * (256 * KIB)}))
         for method, extra in [("file/create", {"path": "big2"}),
                               ("file/save", {"path": "big", "base_version": 1})]:
             r = await a.call(method, dict(project=pid, content="a" * (256 * KIB + 1), **extra))
-            assert reason(r) == "TOO_LARGE", r
+            assert error_reason(r) == "TOO_LARGE", r
             assert r["error"]["data"]["limit"] == "max_file_bytes"
             assert r["error"]["data"]["max"] == 256 * KIB and r["error"]["data"]["size"] == 256 * KIB + 1
         # multi-byte characters count as bytes
         r = await a.call("file/save", {"project": pid, "path": "big", "content": "é" * (128 * KIB + 1),
                                        "base_version": 1})
-        assert reason(r) == "TOO_LARGE"
-        assert ok(await a.call("file/read", {"project": pid, "path": "big"}))["version"] == 1
+        assert error_reason(r) == "TOO_LARGE"
+        assert result_of(await a.call("file/read", {"project": pid, "path": "big"}))["version"] == 1
     run(go())
 
 
@@ -271,14 +217,14 @@ def test_the_201st_file_is_too_large(srv):
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]  # one template file
         for i in range(199):
-            ok(await a.call("file/create", {"project": pid, "path": f"f/{i:03}.txt", "content": str(i)}))
-        assert len(ok(await a.call("file/list", {"project": pid}))["files"]) == 200
+            result_of(await a.call("file/create", {"project": pid, "path": f"f/{i:03}.txt", "content": str(i)}))
+        assert len(result_of(await a.call("file/list", {"project": pid}))["files"]) == 200
         r = await a.call("file/create", {"project": pid, "path": "f/200.txt", "content": ""})
-        assert reason(r) == "TOO_LARGE"
+        assert error_reason(r) == "TOO_LARGE"
         assert r["error"]["data"]["limit"] == "max_files_per_project" and r["error"]["data"]["max"] == 200
         # deleting one makes room again
-        ok(await a.call("file/delete", {"project": pid, "path": "f/000.txt"}))
-        ok(await a.call("file/create", {"project": pid, "path": "f/200.txt", "content": ""}))
+        result_of(await a.call("file/delete", {"project": pid, "path": "f/000.txt"}))
+        result_of(await a.call("file/create", {"project": pid, "path": "f/200.txt", "content": ""}))
     run(go())
 
 
@@ -286,18 +232,18 @@ def test_project_total_is_limited_to_2_mib(srv):
     async def go():
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]
-        ok(await a.call("file/delete", {"project": pid, "path": "main.py"}))
+        result_of(await a.call("file/delete", {"project": pid, "path": "main.py"}))
         for i in range(8):
-            ok(await a.call("file/create", {"project": pid, "path": f"b{i}", "content": "z" * (256 * KIB)}))
-        assert ok(await a.call("project/get", {"id": pid}))["total_bytes"] == 2 * KIB * KIB
+            result_of(await a.call("file/create", {"project": pid, "path": f"b{i}", "content": "z" * (256 * KIB)}))
+        assert result_of(await a.call("project/get", {"id": pid}))["total_bytes"] == 2 * KIB * KIB
         r = await a.call("file/create", {"project": pid, "path": "one", "content": "1"})
-        assert reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "max_project_bytes"
-        ok(await a.call("file/save", {"project": pid, "path": "b0", "content": "z" * 100, "base_version": 1}))
+        assert error_reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "max_project_bytes"
+        result_of(await a.call("file/save", {"project": pid, "path": "b0", "content": "z" * 100, "base_version": 1}))
         r = await a.call("file/save", {"project": pid, "path": "b0", "content": "z" * (256 * KIB),
                                        "base_version": 2})
-        assert ok(r)["version"] == 3
+        assert result_of(r)["version"] == 3
         r = await a.call("file/create", {"project": pid, "path": "one", "content": "1"})
-        assert reason(r) == "TOO_LARGE"
+        assert error_reason(r) == "TOO_LARGE"
     run(go())
 
 
@@ -323,7 +269,7 @@ def test_two_sessions_saving_one_file_at_once_one_wins_no_lost_update(srv):
             lost = losses[0]["error"]
             assert lost["data"]["reason"] == "CONFLICT"
             assert lost["data"]["version"] == version + 1 and lost["data"]["content"] == content
-            f = ok(await a.call("file/read", {"project": pid, "path": "main.py"}))
+            f = result_of(await a.call("file/read", {"project": pid, "path": "main.py"}))
             assert (f["content"], f["version"]) == (content, version + 1)
             version += 1
         # the replaced versions are kept (at most 20)
@@ -338,8 +284,8 @@ def test_file_history_is_pruned_to_the_last_20_versions(srv):
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]
         for v in range(1, 31):
-            ok(await a.call("file/save", {"project": pid, "path": "main.py", "content": f"v{v + 1}",
-                                          "base_version": v}))
+            result_of(await a.call("file/save", {"project": pid, "path": "main.py", "content": f"v{v + 1}",
+                                                 "base_version": v}))
         rows = psql(f"SELECT min(v.version), max(v.version), count(*) FROM file_versions v "
                     f"JOIN files f ON f.id = v.file_id WHERE f.project_id = {pid}")
         assert rows == [["11", "30", "20"]]
@@ -347,13 +293,13 @@ def test_file_history_is_pruned_to_the_last_20_versions(srv):
 
 
 def test_an_acknowledged_save_survives_sigkill(make_server):
-    s = make_server(RUNIT_SIGNUP_ADDR_MAX=1000000).start()
+    s = make_server().start()
 
     async def save():
         a = await signed_in(s)
         pid = (await new_project(a))["id"]
-        ok(await a.call("file/save", {"project": pid, "path": "main.py", "content": "durable\n",
-                                      "base_version": 1}))
+        result_of(await a.call("file/save", {"project": pid, "path": "main.py", "content": "durable\n",
+                                             "base_version": 1}))
         s.kill()  # SIGKILL right after the acknowledgement
         return a.user["username"], pid
     name, pid = run(save())
@@ -361,7 +307,7 @@ def test_an_acknowledged_save_survives_sigkill(make_server):
 
     async def check():
         a = await logged_in(s2, name)
-        f = ok(await a.call("file/read", {"project": pid, "path": "main.py"}))
+        f = result_of(await a.call("file/read", {"project": pid, "path": "main.py"}))
         assert (f["content"], f["version"]) == ("durable\n", 2)
     run(check())
 
@@ -398,45 +344,45 @@ def test_file_changed_reaches_the_other_sessions_in_the_project(srv):
         a = await signed_in(srv)
         b = await signed_in(srv)
         pid = (await new_project(a))["id"]
-        ok(await a.call("project/share", {"id": pid, "username": b.user["username"], "role": "viewer"}))
-        opened = ok(await b.call("project/open", {"id": pid}))
+        result_of(await a.call("project/share", {"id": pid, "username": b.user["username"], "role": "viewer"}))
+        opened = result_of(await b.call("project/open", {"id": pid}))
         assert opened["id"] == pid and [f["path"] for f in opened["files"]] == ["main.py"]
         assert opened["watchers"] == 1
-        assert ok(await a.call("project/open", {"id": pid}))["watchers"] == 2
+        assert result_of(await a.call("project/open", {"id": pid}))["watchers"] == 2
 
-        ok(await a.call("file/save", {"project": pid, "path": "main.py", "content": "print(7)\n",
-                                      "base_version": 1}))
-        n = (await next_note(b, "file/changed"))["params"]
+        result_of(await a.call("file/save", {"project": pid, "path": "main.py", "content": "print(7)\n",
+                                             "base_version": 1}))
+        n = (await b.next_notification("file/changed"))["params"]
         assert n["project"] == pid and n["path"] == "main.py" and n["op"] == "saved"
         assert n["version"] == 2 and n["by"]["username"] == a.user["username"]
-        await no_note(a, "file/changed")  # not echoed to the saving session
+        await a.assert_no_notification("file/changed")  # not echoed to the saving session
 
-        ok(await a.call("file/create", {"project": pid, "path": "x.py", "content": ""}))
-        assert (await next_note(b, "file/changed"))["params"]["op"] == "created"
-        ok(await a.call("file/rename", {"project": pid, "path": "x.py", "new_path": "y.py"}))
-        n = (await next_note(b, "file/changed"))["params"]
+        result_of(await a.call("file/create", {"project": pid, "path": "x.py", "content": ""}))
+        assert (await b.next_notification("file/changed"))["params"]["op"] == "created"
+        result_of(await a.call("file/rename", {"project": pid, "path": "x.py", "new_path": "y.py"}))
+        n = (await b.next_notification("file/changed"))["params"]
         assert (n["op"], n["path"], n["new_path"]) == ("renamed", "x.py", "y.py")
-        ok(await a.call("file/delete", {"project": pid, "path": "y.py"}))
-        assert (await next_note(b, "file/changed"))["params"]["op"] == "deleted"
-        ok(await a.call("project/update", {"id": pid, "name": "new name"}))
-        n = (await next_note(b, "project/changed"))["params"]
+        result_of(await a.call("file/delete", {"project": pid, "path": "y.py"}))
+        assert (await b.next_notification("file/changed"))["params"]["op"] == "deleted"
+        result_of(await a.call("project/update", {"id": pid, "name": "new name"}))
+        n = (await b.next_notification("project/changed"))["params"]
         assert n["op"] == "updated" and n["name"] == "new name"
 
-        ok(await b.call("project/close", {"id": pid}))
-        ok(await a.call("file/save", {"project": pid, "path": "main.py", "content": "print(8)\n",
-                                      "base_version": 2}))
-        await no_note(b, "file/changed")
+        result_of(await b.call("project/close", {"id": pid}))
+        result_of(await a.call("file/save", {"project": pid, "path": "main.py", "content": "print(8)\n",
+                                             "base_version": 2}))
+        await b.assert_no_notification("file/changed")
 
         # a session that closes leaves its rooms; the others still get events
         c = await signed_in(srv)
-        ok(await a.call("project/update", {"id": pid, "is_public": True}))
-        ok(await c.call("project/open", {"id": pid}))
+        result_of(await a.call("project/update", {"id": pid, "is_public": True}))
+        result_of(await c.call("project/open", {"id": pid}))
         await b.ws.close()
-        ok(await a.call("file/save", {"project": pid, "path": "main.py", "content": "print(9)\n",
-                                      "base_version": 3}))
-        assert (await next_note(c, "file/changed"))["params"]["version"] == 4
-        ok(await a.call("project/delete", {"id": pid}))
-        assert (await next_note(c, "project/changed"))["params"]["op"] == "deleted"
+        result_of(await a.call("file/save", {"project": pid, "path": "main.py", "content": "print(9)\n",
+                                             "base_version": 3}))
+        assert (await c.next_notification("file/changed"))["params"]["version"] == 4
+        result_of(await a.call("project/delete", {"id": pid}))
+        assert (await c.next_notification("project/changed"))["params"]["op"] == "deleted"
     run(go())
 
 
@@ -448,7 +394,7 @@ def test_another_user_cannot_reach_a_private_project_by_id(srv):
         b = await signed_in(srv)
         p = await new_project(a, "secret")
         pid = p["id"]
-        ok(await a.call("env/set", {"project": pid, "vars": {"TOKEN": "s3cret"}}))
+        result_of(await a.call("env/set", {"project": pid, "vars": {"TOKEN": "s3cret"}}))
         missing = pid + 1000000
         calls = [
             ("project/get", {"id": pid}), ("project/open", {"id": pid}),
@@ -464,21 +410,21 @@ def test_another_user_cannot_reach_a_private_project_by_id(srv):
         ]
         for method, params in calls:
             r = await b.call(method, params)
-            assert reason(r) == "NOT_FOUND", (method, r)
+            assert error_reason(r) == "NOT_FOUND", (method, r)
             # exactly what an id that does not exist gets
             guessed = {k: (missing if v == pid else v) for k, v in params.items()}
             r2 = await b.call(method, guessed)
-            assert reason(r2) == "NOT_FOUND" and r2["error"]["message"] == r["error"]["message"], method
+            assert error_reason(r2) == "NOT_FOUND" and r2["error"]["message"] == r["error"]["message"], method
             assert "s3cret" not in json.dumps(r)
         # "run": run/start (the run engine's) answers the same when it is there
         r = await b.call("run/start", {"project": pid})
-        assert reason(r) in ("NOT_FOUND", "METHOD_NOT_FOUND"), r
-        assert pid not in [x["id"] for x in ok(await b.call("project/list"))["projects"]]
-        assert pid not in [x["id"] for x in ok(await b.call("gallery/list", {"limit": 100}))["projects"]]
+        assert error_reason(r) in ("NOT_FOUND", "METHOD_NOT_FOUND"), r
+        assert pid not in [x["id"] for x in result_of(await b.call("project/list"))["projects"]]
+        assert pid not in [x["id"] for x in result_of(await b.call("gallery/list", {"limit": 100}))["projects"]]
         # nothing changed
-        f = ok(await a.call("file/read", {"project": pid, "path": "main.py"}))
+        f = result_of(await a.call("file/read", {"project": pid, "path": "main.py"}))
         assert f["version"] == 1
-        assert ok(await a.call("project/get", {"id": pid}))["name"] == "secret"
+        assert result_of(await a.call("project/get", {"id": pid}))["name"] == "secret"
     run(go())
 
 
@@ -487,11 +433,11 @@ def test_public_projects_are_read_only_to_others(srv):
         a = await signed_in(srv)
         b = await signed_in(srv)
         pid = (await new_project(a, "pub", is_public=True))["id"]
-        ok(await a.call("env/set", {"project": pid, "vars": {"TOKEN": "s3cret"}}))
-        g = ok(await b.call("project/get", {"id": pid}))
+        result_of(await a.call("env/set", {"project": pid, "vars": {"TOKEN": "s3cret"}}))
+        g = result_of(await b.call("project/get", {"id": pid}))
         assert g["access"] == "public"
-        assert ok(await b.call("file/read", {"project": pid, "path": "main.py"}))["version"] == 1
-        assert ok(await b.call("project/open", {"id": pid}))["id"] == pid
+        assert result_of(await b.call("file/read", {"project": pid, "path": "main.py"}))["version"] == 1
+        assert result_of(await b.call("project/open", {"id": pid}))["id"] == pid
         for method, params in [
             ("file/save", {"project": pid, "path": "main.py", "content": "x", "base_version": 1}),
             ("file/create", {"project": pid, "path": "x", "content": ""}),
@@ -501,7 +447,7 @@ def test_public_projects_are_read_only_to_others(srv):
             ("project/members", {"id": pid}),
         ]:
             r = await b.call(method, params)
-            assert reason(r) == "FORBIDDEN", (method, r)
+            assert error_reason(r) == "FORBIDDEN", (method, r)
             assert "s3cret" not in json.dumps(r)
     run(go())
 
@@ -512,34 +458,34 @@ def test_collaborators_editor_and_viewer(srv):
         b = await signed_in(srv)
         bname = b.user["username"]
         pid = (await new_project(a))["id"]
-        ok(await a.call("env/set", {"project": pid, "vars": {"K": "v"}}))
-        m = ok(await a.call("project/share", {"id": pid, "username": bname, "role": "viewer"}))
+        result_of(await a.call("env/set", {"project": pid, "vars": {"K": "v"}}))
+        m = result_of(await a.call("project/share", {"id": pid, "username": bname, "role": "viewer"}))
         assert m["members"][0]["user"]["username"] == bname and m["members"][0]["role"] == "viewer"
-        shared = ok(await b.call("project/list"))["projects"]
+        shared = result_of(await b.call("project/list"))["projects"]
         assert [(x["id"], x["access"]) for x in shared] == [(pid, "viewer")]
-        assert ok(await b.call("env/get", {"project": pid}))["vars"] == {"K": "v"}
+        assert result_of(await b.call("env/get", {"project": pid}))["vars"] == {"K": "v"}
         r = await b.call("file/save", {"project": pid, "path": "main.py", "content": "x", "base_version": 1})
-        assert reason(r) == "FORBIDDEN"
-        ok(await a.call("project/share", {"id": pid, "username": bname, "role": "editor"}))
-        ok(await b.call("file/save", {"project": pid, "path": "main.py", "content": "x", "base_version": 1}))
-        ok(await b.call("env/set", {"project": pid, "vars": {"K2": "v2"}}))
+        assert error_reason(r) == "FORBIDDEN"
+        result_of(await a.call("project/share", {"id": pid, "username": bname, "role": "editor"}))
+        result_of(await b.call("file/save", {"project": pid, "path": "main.py", "content": "x", "base_version": 1}))
+        result_of(await b.call("env/set", {"project": pid, "vars": {"K2": "v2"}}))
         # editors do not own: no delete, no visibility change, no sharing
-        assert reason(await b.call("project/delete", {"id": pid})) == "FORBIDDEN"
-        assert reason(await b.call("project/update", {"id": pid, "is_public": True})) == "FORBIDDEN"
-        assert reason(await b.call("project/share", {"id": pid, "username": a.user["username"],
-                                                      "role": "editor"})) == "FORBIDDEN"
+        assert error_reason(await b.call("project/delete", {"id": pid})) == "FORBIDDEN"
+        assert error_reason(await b.call("project/update", {"id": pid, "is_public": True})) == "FORBIDDEN"
+        assert error_reason(await b.call("project/share", {"id": pid, "username": a.user["username"],
+                                                            "role": "editor"})) == "FORBIDDEN"
         # a private project can only be forked by its owner
-        assert reason(await b.call("project/fork", {"id": pid})) == "FORBIDDEN"
-        members = ok(await b.call("project/members", {"id": pid}))
+        assert error_reason(await b.call("project/fork", {"id": pid})) == "FORBIDDEN"
+        members = result_of(await b.call("project/members", {"id": pid}))
         assert members["owner"]["username"] == a.user["username"]
-        assert reason(await a.call("project/share", {"id": pid, "username": "no-such-user-xyz",
-                                                      "role": "viewer"})) == "NOT_FOUND"
-        assert reason(await a.call("project/share", {"id": pid, "username": bname,
-                                                      "role": "owner"})) == "INVALID_PARAMS"
-        assert reason(await a.call("project/share", {"id": pid, "username": a.user["username"],
-                                                      "role": "editor"})) == "CONFLICT"
-        ok(await a.call("project/share", {"id": pid, "username": bname, "role": None}))
-        assert reason(await b.call("project/get", {"id": pid})) == "NOT_FOUND"
+        assert error_reason(await a.call("project/share", {"id": pid, "username": "no-such-user-xyz",
+                                                            "role": "viewer"})) == "NOT_FOUND"
+        assert error_reason(await a.call("project/share", {"id": pid, "username": bname,
+                                                            "role": "owner"})) == "INVALID_PARAMS"
+        assert error_reason(await a.call("project/share", {"id": pid, "username": a.user["username"],
+                                                            "role": "editor"})) == "CONFLICT"
+        result_of(await a.call("project/share", {"id": pid, "username": bname, "role": None}))
+        assert error_reason(await b.call("project/get", {"id": pid})) == "NOT_FOUND"
     run(go())
 
 
@@ -548,9 +494,9 @@ def test_admins_can_read_and_change_any_project_and_it_is_audited(srv, admin_nam
         a = await signed_in(srv)
         adm = await logged_in(srv, admin_name)
         pid = (await new_project(a, "user's"))["id"]
-        g = ok(await adm.call("project/get", {"id": pid}))
+        g = result_of(await adm.call("project/get", {"id": pid}))
         assert g["access"] == "admin"
-        ok(await adm.call("project/update", {"id": pid, "is_public": True}))
+        result_of(await adm.call("project/update", {"id": pid, "is_public": True}))
         rows = psql(f"SELECT action FROM audit_log WHERE target = 'project:{pid}'")
         assert ["project.update"] in rows
     run(go())
@@ -564,32 +510,32 @@ def test_fork_carries_files_but_not_env_vars(srv):
         b = await signed_in(srv)
         src = await new_project(a, "origin", description="the original")
         sid = src["id"]
-        ok(await a.call("file/create", {"project": sid, "path": "lib/a.py", "content": "A = 1\n"}))
-        ok(await a.call("file/save", {"project": sid, "path": "main.py", "content": "import lib\n",
-                                      "base_version": 1}))
-        ok(await a.call("env/set", {"project": sid, "vars": {"SECRET": "x", "OTHER": "y"}}))
+        result_of(await a.call("file/create", {"project": sid, "path": "lib/a.py", "content": "A = 1\n"}))
+        result_of(await a.call("file/save", {"project": sid, "path": "main.py", "content": "import lib\n",
+                                             "base_version": 1}))
+        result_of(await a.call("env/set", {"project": sid, "vars": {"SECRET": "x", "OTHER": "y"}}))
         # not public yet: invisible to b
-        assert reason(await b.call("project/fork", {"id": sid})) == "NOT_FOUND"
-        ok(await a.call("project/update", {"id": sid, "is_public": True}))
+        assert error_reason(await b.call("project/fork", {"id": sid})) == "NOT_FOUND"
+        result_of(await a.call("project/update", {"id": sid, "is_public": True}))
 
-        fork = ok(await b.call("project/fork", {"id": sid}))
+        fork = result_of(await b.call("project/fork", {"id": sid}))
         assert fork["forked_from"] == sid and fork["access"] == "owner" and fork["is_public"] is False
         assert fork["name"] == "origin" and fork["owner"]["id"] == b.user["id"]
         assert sorted(f["path"] for f in fork["files"]) == ["lib/a.py", "main.py"]
         for path, content in [("lib/a.py", "A = 1\n"), ("main.py", "import lib\n")]:
-            f = ok(await b.call("file/read", {"project": fork["id"], "path": path}))
+            f = result_of(await b.call("file/read", {"project": fork["id"], "path": path}))
             assert (f["content"], f["version"]) == (content, 1)
-        assert ok(await b.call("env/get", {"project": fork["id"]}))["vars"] == {}
+        assert result_of(await b.call("env/get", {"project": fork["id"]}))["vars"] == {}
         rows = psql(f"SELECT count(*) FROM env_vars WHERE project_id = {fork['id']}")
         assert rows == [["0"]]
         # the fork is independent of its origin
-        ok(await b.call("file/save", {"project": fork["id"], "path": "main.py", "content": "mine",
-                                      "base_version": 1}))
-        assert ok(await a.call("file/read", {"project": sid, "path": "main.py"}))["content"] == "import lib\n"
+        result_of(await b.call("file/save", {"project": fork["id"], "path": "main.py", "content": "mine",
+                                             "base_version": 1}))
+        assert result_of(await a.call("file/read", {"project": sid, "path": "main.py"}))["content"] == "import lib\n"
         # own private project, with a new name
-        own = ok(await a.call("project/fork", {"id": fork["forked_from"], "name": "copy"}))
+        own = result_of(await a.call("project/fork", {"id": fork["forked_from"], "name": "copy"}))
         assert own["name"] == "copy" and own["forked_from"] == sid
-        assert reason(await b.call("project/fork", {"id": sid, "name": "n" * 5000})) == "TOO_LARGE"
+        assert error_reason(await b.call("project/fork", {"id": sid, "name": "n" * 5000})) == "TOO_LARGE"
     run(go())
 
 
@@ -604,24 +550,24 @@ def test_gallery_lists_public_projects_newest_first_with_paging_and_filters(srv)
             ids.append((await new_project(a, f"{tag} number {i}", is_public=True))["id"])
         await new_project(a, f"{tag} private")
         anon = await connect(srv.ws_url)
-        got = ok(await anon.call("gallery/list", {"q": tag}))
+        got = result_of(await anon.call("gallery/list", {"q": tag}))
         assert [p["id"] for p in got["projects"]] == ids[::-1] and got["next_cursor"] is None
         assert all("files" not in p and "access" not in p for p in got["projects"])
 
-        page1 = ok(await anon.call("gallery/list", {"q": tag, "limit": 2}))
+        page1 = result_of(await anon.call("gallery/list", {"q": tag, "limit": 2}))
         assert [p["id"] for p in page1["projects"]] == [ids[2], ids[1]]
         assert page1["next_cursor"]
-        page2 = ok(await anon.call("gallery/list", {"q": tag, "limit": 2, "cursor": page1["next_cursor"]}))
+        page2 = result_of(await anon.call("gallery/list", {"q": tag, "limit": 2, "cursor": page1["next_cursor"]}))
         assert [p["id"] for p in page2["projects"]] == [ids[0]] and page2["next_cursor"] is None
-        byp = ok(await anon.call("gallery/list", {"q": tag, "limit": 2, "page": 2}))
+        byp = result_of(await anon.call("gallery/list", {"q": tag, "limit": 2, "page": 2}))
         assert [p["id"] for p in byp["projects"]] == [ids[0]]
 
-        assert len(ok(await anon.call("gallery/list", {"q": tag, "language": "python"}))["projects"]) == 3
-        assert ok(await anon.call("gallery/list", {"q": tag, "language": "go"}))["projects"] == []
-        assert ok(await anon.call("gallery/list", {"q": tag + "%"}))["projects"] == []
-        assert len(ok(await anon.call("gallery/list", {"q": tag.upper()}))["projects"]) == 3
+        assert len(result_of(await anon.call("gallery/list", {"q": tag, "language": "python"}))["projects"]) == 3
+        assert result_of(await anon.call("gallery/list", {"q": tag, "language": "go"}))["projects"] == []
+        assert result_of(await anon.call("gallery/list", {"q": tag + "%"}))["projects"] == []
+        assert len(result_of(await anon.call("gallery/list", {"q": tag.upper()}))["projects"]) == 3
         for bad in [{"limit": 0}, {"limit": 101}, {"page": 0}, {"cursor": "garbage"}, {"q": 5}]:
-            assert reason(await anon.call("gallery/list", bad)) == "INVALID_PARAMS", bad
+            assert error_reason(await anon.call("gallery/list", bad)) == "INVALID_PARAMS", bad
     run(go())
 
 
@@ -631,24 +577,24 @@ def test_env_vars_validated_limited_and_shown_to_members_only(srv):
     async def go():
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]
-        r = ok(await a.call("env/set", {"project": pid, "vars": {"API_KEY": "k", "_x": "", "DEBUG": "1"}}))
+        r = result_of(await a.call("env/set", {"project": pid, "vars": {"API_KEY": "k", "_x": "", "DEBUG": "1"}}))
         assert r["vars"] == {"API_KEY": "k", "_x": "", "DEBUG": "1"}
-        r = ok(await a.call("env/set", {"project": pid, "vars": {"DEBUG": None, "API_KEY": "k2"}}))
+        r = result_of(await a.call("env/set", {"project": pid, "vars": {"DEBUG": None, "API_KEY": "k2"}}))
         assert r["vars"] == {"API_KEY": "k2", "_x": ""}
-        assert ok(await a.call("env/get", {"project": pid}))["vars"] == r["vars"]
+        assert result_of(await a.call("env/get", {"project": pid}))["vars"] == r["vars"]
         for name in ["PATH", "HOME", "USER", "LD_PRELOAD", "LD_LIBRARY_PATH", "RUNIT_TOKEN",
                      "1ABC", "A-B", "A B", "", "É"]:
             r = await a.call("env/set", {"project": pid, "vars": {name: "v"}})
-            assert reason(r) == "INVALID_PARAMS", name
-        assert reason(await a.call("env/set", {"project": pid, "vars": {"A": 5}})) == "INVALID_PARAMS"
-        assert reason(await a.call("env/set", {"project": pid, "vars": ["A"]})) == "INVALID_PARAMS"
-        ok(await a.call("env/set", {"project": pid, "vars": {"BIG": "v" * 32768}}))
+            assert error_reason(r) == "INVALID_PARAMS", name
+        assert error_reason(await a.call("env/set", {"project": pid, "vars": {"A": 5}})) == "INVALID_PARAMS"
+        assert error_reason(await a.call("env/set", {"project": pid, "vars": ["A"]})) == "INVALID_PARAMS"
+        result_of(await a.call("env/set", {"project": pid, "vars": {"BIG": "v" * 32768}}))
         r = await a.call("env/set", {"project": pid, "vars": {"BIG": "v" * 32769}})
-        assert reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "env_value_bytes"
+        assert error_reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "env_value_bytes"
         # at most 100 variables, counting those already there (API_KEY, _x, BIG)
-        ok(await a.call("env/set", {"project": pid, "vars": {f"V{i}": "x" for i in range(97)}}))
+        result_of(await a.call("env/set", {"project": pid, "vars": {f"V{i}": "x" for i in range(97)}}))
         r = await a.call("env/set", {"project": pid, "vars": {"V97": "x"}})
-        assert reason(r) == "TOO_LARGE"
+        assert error_reason(r) == "TOO_LARGE"
     run(go())
 
 
@@ -656,14 +602,14 @@ def test_env_var_count_is_limited_to_100(srv):
     async def go():
         a = await signed_in(srv)
         pid = (await new_project(a))["id"]
-        ok(await a.call("env/set", {"project": pid, "vars": {f"V{i}": "x" for i in range(100)}}))
+        result_of(await a.call("env/set", {"project": pid, "vars": {f"V{i}": "x" for i in range(100)}}))
         r = await a.call("env/set", {"project": pid, "vars": {"ONE_MORE": "x"}})
-        assert reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "max_env_vars"
+        assert error_reason(r) == "TOO_LARGE" and r["error"]["data"]["limit"] == "max_env_vars"
         r = await a.call("env/set", {"project": pid, "vars": {f"W{i}": "x" for i in range(101)}})
-        assert reason(r) == "TOO_LARGE"
+        assert error_reason(r) == "TOO_LARGE"
         # replacing one is fine: still 100
-        ok(await a.call("env/set", {"project": pid, "vars": {"V0": None, "ONE_MORE": "x"}}))
-        assert len(ok(await a.call("env/get", {"project": pid}))["vars"]) == 100
+        result_of(await a.call("env/set", {"project": pid, "vars": {"V0": None, "ONE_MORE": "x"}}))
+        assert len(result_of(await a.call("env/get", {"project": pid}))["vars"]) == 100
     run(go())
 
 
@@ -672,30 +618,30 @@ def test_env_var_count_is_limited_to_100(srv):
 def test_runtime_list_and_faq(srv, admin_name):
     async def go():
         a = await signed_in(srv)
-        rts = ok(await a.call("runtime/list"))
+        rts = result_of(await a.call("runtime/list"))
         py = [r for r in rts if r["code"] == PY][0]
         for key in ["code", "name", "language", "version", "os", "arch", "description", "entry", "template"]:
             assert key in py, key
         assert py["entry"] in py["template"]
-        faq = ok(await a.call("faq/get", {"runtime": PY}))
+        faq = result_of(await a.call("faq/get", {"runtime": PY}))
         assert isinstance(faq["global"], list) and faq["runtime"]
         assert all(set(x) == {"question", "answer"} for x in faq["runtime"])
-        assert reason(await a.call("faq/get", {"runtime": "no-such"})) == "NOT_FOUND"
+        assert error_reason(await a.call("faq/get", {"runtime": "no-such"})) == "NOT_FOUND"
 
         adm = await logged_in(srv, admin_name)
-        before = ok(await adm.call("admin/settings/get"))["settings"]["global_faq"]
+        before = result_of(await adm.call("admin/settings/get"))["settings"]["global_faq"]
         try:
             new = [{"question": "What is run-it?", "answer": "A place to run code."}]
-            ok(await adm.call("admin/faq/set", {"faq": new}))
-            assert ok(await a.call("faq/get"))["global"] == new
-            assert ok(await a.call("faq/get", {"runtime": PY}))["global"] == new
+            result_of(await adm.call("admin/faq/set", {"faq": new}))
+            assert result_of(await a.call("faq/get"))["global"] == new
+            assert result_of(await a.call("faq/get", {"runtime": PY}))["global"] == new
             for bad in [{"faq": "x"}, {"faq": [{"question": "q"}]},
                         {"faq": [{"question": "q", "answer": "a", "extra": 1}]},
                         {"faq": [{"question": 1, "answer": "a"}]}]:
-                assert reason(await adm.call("admin/faq/set", bad)) == "INVALID_PARAMS", bad
+                assert error_reason(await adm.call("admin/faq/set", bad)) == "INVALID_PARAMS", bad
             assert ["faq.set"] in psql("SELECT action FROM audit_log WHERE action = 'faq.set' LIMIT 1")
         finally:
-            ok(await adm.call("admin/faq/set", {"faq": before}))
+            result_of(await adm.call("admin/faq/set", {"faq": before}))
     run(go())
 
 
@@ -712,11 +658,11 @@ def test_admin_runtime_create_update_delete_validated_and_audited(srv, admin_nam
         adm = await logged_in(srv, admin_name)
         a = await signed_in(srv)
         code = unique_name("rt").lower()
-        r = ok(await adm.call("admin/runtime/create", rt_params(code, wall_ms=5000)))
+        r = result_of(await adm.call("admin/runtime/create", rt_params(code, wall_ms=5000)))
         assert r["code"] == code and r["enabled"] is True and r["wall_ms"] == 5000
         assert r["build_cmd"] is None and r["os"] == "linux" and r["projects"] == 0
         rid = r["id"]
-        assert reason(await adm.call("admin/runtime/create", rt_params(code))) == "CONFLICT"
+        assert error_reason(await adm.call("admin/runtime/create", rt_params(code))) == "CONFLICT"
         for bad in [{"run_cmd": "sh main.sh"}, {"run_cmd": []}, {"run_cmd": ["sh", 1]},
                     {"build_cmd": "make"}, {"image": "Bad Image"}, {"image": "img;rm -rf /"},
                     {"image": ""}, {"entry_file": "../x"}, {"template": {"/abs": ""}},
@@ -726,33 +672,33 @@ def test_admin_runtime_create_update_delete_validated_and_audited(srv, admin_nam
             p = rt_params(unique_name("rt").lower())
             p.update(bad)
             r = await adm.call("admin/runtime/create", p)
-            assert reason(r) == "INVALID_PARAMS", bad
+            assert error_reason(r) == "INVALID_PARAMS", bad
         r = await adm.call("admin/runtime/create", {"code": unique_name("rt").lower()})
-        assert reason(r) == "INVALID_PARAMS"
+        assert error_reason(r) == "INVALID_PARAMS"
 
-        r = ok(await adm.call("admin/runtime/update", {"id": rid, "description": "new",
-                                                       "build_cmd": ["true"], "memory_bytes": 134217728,
-                                                       "network_allowed": True, "os": "busybox"}))
+        r = result_of(await adm.call("admin/runtime/update", {"id": rid, "description": "new",
+                                                              "build_cmd": ["true"], "memory_bytes": 134217728,
+                                                              "network_allowed": True, "os": "busybox"}))
         assert (r["description"], r["build_cmd"], r["memory_bytes"], r["network_allowed"], r["os"]) == \
             ("new", ["true"], 134217728, True, "busybox")
         assert r["wall_ms"] == 5000 and r["name"] == f"Test {code}"  # untouched
-        r = ok(await adm.call("admin/runtime/update", {"code": code, "wall_ms": None, "build_cmd": None}))
+        r = result_of(await adm.call("admin/runtime/update", {"code": code, "wall_ms": None, "build_cmd": None}))
         assert r["wall_ms"] is None and r["build_cmd"] is None
-        assert reason(await adm.call("admin/runtime/update", {"id": rid, "run_cmd": "sh -c x"})) == "INVALID_PARAMS"
-        assert reason(await adm.call("admin/runtime/update", {"id": rid, "name": None})) == "INVALID_PARAMS"
-        assert reason(await adm.call("admin/runtime/update", {"id": 999999999, "name": "x"})) == "NOT_FOUND"
-        listed = ok(await adm.call("admin/runtime/list"))["runtimes"]
+        assert error_reason(await adm.call("admin/runtime/update", {"id": rid, "run_cmd": "sh -c x"})) == "INVALID_PARAMS"
+        assert error_reason(await adm.call("admin/runtime/update", {"id": rid, "name": None})) == "INVALID_PARAMS"
+        assert error_reason(await adm.call("admin/runtime/update", {"id": 999999999, "name": "x"})) == "NOT_FOUND"
+        listed = result_of(await adm.call("admin/runtime/list"))["runtimes"]
         assert [x for x in listed if x["id"] == rid][0]["description"] == "new"
 
         # in use: delete refused, disabling suggested
         p = await new_project(a, runtime=code)
-        assert ok(await a.call("file/read", {"project": p["id"], "path": "main.sh"}))["content"] == "echo hi\n"
+        assert result_of(await a.call("file/read", {"project": p["id"], "path": "main.sh"}))["content"] == "echo hi\n"
         r = await adm.call("admin/runtime/delete", {"id": rid})
-        assert reason(r) == "CONFLICT" and r["error"]["data"]["projects"] == 1
+        assert error_reason(r) == "CONFLICT" and r["error"]["data"]["projects"] == 1
         assert "disable" in r["error"]["message"]
-        ok(await a.call("project/delete", {"id": p["id"]}))
-        assert ok(await adm.call("admin/runtime/delete", {"code": code}))["id"] == rid
-        assert reason(await adm.call("admin/runtime/delete", {"id": rid})) == "NOT_FOUND"
+        result_of(await a.call("project/delete", {"id": p["id"]}))
+        assert result_of(await adm.call("admin/runtime/delete", {"code": code}))["id"] == rid
+        assert error_reason(await adm.call("admin/runtime/delete", {"id": rid})) == "NOT_FOUND"
 
         actions = [row[0] for row in psql(
             f"SELECT action FROM audit_log WHERE target = 'runtime:{code}' ORDER BY id")]
@@ -765,29 +711,29 @@ def test_runtime_disabled_while_a_user_has_its_project_open(srv, admin_name):
         adm = await logged_in(srv, admin_name)
         a = await signed_in(srv)
         code = unique_name("rt").lower()
-        ok(await adm.call("admin/runtime/create", rt_params(code)))
+        result_of(await adm.call("admin/runtime/create", rt_params(code)))
         p = await new_project(a, runtime=code)
-        ok(await a.call("project/open", {"id": p["id"]}))
-        assert code in [r["code"] for r in ok(await a.call("runtime/list"))]
+        result_of(await a.call("project/open", {"id": p["id"]}))
+        assert code in [r["code"] for r in result_of(await a.call("runtime/list"))]
 
-        r = ok(await adm.call("admin/runtime/update", {"code": code, "enabled": False}))
+        r = result_of(await adm.call("admin/runtime/update", {"code": code, "enabled": False}))
         assert r["enabled"] is False
         # the project stays readable and editable
-        g = ok(await a.call("project/get", {"id": p["id"]}))
+        g = result_of(await a.call("project/get", {"id": p["id"]}))
         assert g["runtime"]["enabled"] is False
-        assert ok(await a.call("file/read", {"project": p["id"], "path": "main.sh"}))["content"] == "echo hi\n"
-        ok(await a.call("file/save", {"project": p["id"], "path": "main.sh", "content": "echo 2\n",
-                                      "base_version": 1}))
-        assert code not in [r["code"] for r in ok(await a.call("runtime/list"))]
-        assert reason(await a.call("project/create", {"name": "n", "runtime": code})) == "RUNTIME_DISABLED"
+        assert result_of(await a.call("file/read", {"project": p["id"], "path": "main.sh"}))["content"] == "echo hi\n"
+        result_of(await a.call("file/save", {"project": p["id"], "path": "main.sh", "content": "echo 2\n",
+                                             "base_version": 1}))
+        assert code not in [r["code"] for r in result_of(await a.call("runtime/list"))]
+        assert error_reason(await a.call("project/create", {"name": "n", "runtime": code})) == "RUNTIME_DISABLED"
         # the run engine refuses new runs (when it is there)
         r = await a.call("run/start", {"project": p["id"]})
-        assert reason(r) in ("RUNTIME_DISABLED", "METHOD_NOT_FOUND"), r
+        assert error_reason(r) in ("RUNTIME_DISABLED", "METHOD_NOT_FOUND"), r
         # enabled again: usable again
-        ok(await adm.call("admin/runtime/update", {"code": code, "enabled": True}))
-        assert code in [r["code"] for r in ok(await a.call("runtime/list"))]
-        ok(await a.call("project/delete", {"id": p["id"]}))
-        ok(await adm.call("admin/runtime/delete", {"code": code}))
+        result_of(await adm.call("admin/runtime/update", {"code": code, "enabled": True}))
+        assert code in [r["code"] for r in result_of(await a.call("runtime/list"))]
+        result_of(await a.call("project/delete", {"id": p["id"]}))
+        result_of(await adm.call("admin/runtime/delete", {"code": code}))
     run(go())
 
 
@@ -797,44 +743,43 @@ def test_admin_platforms_create_update_default_delete(srv, admin_name):
     async def go():
         adm = await logged_in(srv, admin_name)
         name = unique_name("plat")
-        before = ok(await adm.call("admin/platform/list"))["platforms"]
+        before = result_of(await adm.call("admin/platform/list"))["platforms"]
         old_default = [p for p in before if p["is_default"]]
-        r = ok(await adm.call("admin/platform/create", {"name": name, "kind": "docker",
-                                                        "endpoint": "unix:///tmp/none.sock",
-                                                        "options": {"oci_runtime": "runsc"}}))
+        r = result_of(await adm.call("admin/platform/create", {"name": name, "kind": "docker",
+                                                               "endpoint": "unix:///tmp/none.sock",
+                                                               "options": {"oci_runtime": "runsc"}}))
         pid = r["id"]
         assert (r["kind"], r["options"], r["enabled"], r["is_default"]) == ("docker", {"oci_runtime": "runsc"}, True, False)
-        assert reason(await adm.call("admin/platform/create", {"name": name, "kind": "docker",
-                                                               "endpoint": "/x"})) == "CONFLICT"
+        assert error_reason(await adm.call("admin/platform/create", {"name": name, "kind": "docker",
+                                                                     "endpoint": "/x"})) == "CONFLICT"
         for bad in [{"kind": "lxc"}, {"endpoint": "ftp://x"}, {"endpoint": "unix://rel"},
                     {"options": "runsc"}, {"options": {"oci_runtime": "runsc;sh"}}, {"name": "-x"},
                     {"is_default": True, "enabled": False}]:
             p = {"name": unique_name("plat"), "kind": "docker", "endpoint": "/var/run/docker.sock"}
             p.update(bad)
-            assert reason(await adm.call("admin/platform/create", p)) == "INVALID_PARAMS", bad
-        r = ok(await adm.call("admin/platform/update", {"id": pid, "kind": "podman", "options": {}}))
+            assert error_reason(await adm.call("admin/platform/create", p)) == "INVALID_PARAMS", bad
+        r = result_of(await adm.call("admin/platform/update", {"id": pid, "kind": "podman", "options": {}}))
         assert (r["kind"], r["options"], r["name"]) == ("podman", {}, name)
         try:
-            r = ok(await adm.call("admin/platform/update", {"id": pid, "is_default": True}))
+            r = result_of(await adm.call("admin/platform/update", {"id": pid, "is_default": True}))
             assert r["is_default"] is True
-            defaults = [p["name"] for p in ok(await adm.call("admin/platform/list"))["platforms"] if p["is_default"]]
+            defaults = [p["name"] for p in result_of(await adm.call("admin/platform/list"))["platforms"] if p["is_default"]]
             assert defaults == [name]
             r = await adm.call("admin/platform/update", {"id": pid, "enabled": False})
-            assert reason(r) == "CONFLICT"
-            assert reason(await adm.call("admin/platform/delete", {"id": pid})) == "CONFLICT"
+            assert error_reason(r) == "CONFLICT"
+            assert error_reason(await adm.call("admin/platform/delete", {"id": pid})) == "CONFLICT"
         finally:
             if old_default:
-                ok(await adm.call("admin/platform/update", {"id": old_default[0]["id"], "is_default": True}))
-        ok(await adm.call("admin/platform/update", {"id": pid, "enabled": False}))
-        assert ok(await adm.call("admin/platform/delete", {"name": name}))["id"] == pid
-        assert reason(await adm.call("admin/platform/delete", {"id": pid})) == "NOT_FOUND"
+                result_of(await adm.call("admin/platform/update", {"id": old_default[0]["id"], "is_default": True}))
+        result_of(await adm.call("admin/platform/update", {"id": pid, "enabled": False}))
+        assert result_of(await adm.call("admin/platform/delete", {"name": name}))["id"] == pid
+        assert error_reason(await adm.call("admin/platform/delete", {"id": pid})) == "NOT_FOUND"
         # audit rows are written after the reply, on any pool connection: wait, ignore order
-        for _ in range(50):
-            actions = {row[0] for row in psql(
+        def audited():
+            return {row[0] for row in psql(
                 f"SELECT action FROM audit_log WHERE target = 'platform:{name}'")}
-            if "platform.delete" in actions:
-                break
-            await asyncio.sleep(0.1)
+        await async_wait_until(lambda: "platform.delete" in audited())
+        actions = audited()
         assert {"platform.create", "platform.update", "platform.delete"} <= actions, actions
     run(go())
 
@@ -845,24 +790,24 @@ def test_admin_settings_take_effect_without_restart(srv, admin_name):
     async def go():
         adm = await logged_in(srv, admin_name)
         a = await signed_in(srv)
-        s = ok(await adm.call("admin/settings/get"))["settings"]
+        s = result_of(await adm.call("admin/settings/get"))["settings"]
         assert s["max_file_bytes"] == 256 * KIB and s["max_files_per_project"] == 200
         assert s["max_project_bytes"] == 2 * KIB * KIB and s["signup_enabled"] is True
         pid = (await new_project(a))["id"]
         try:
-            r = ok(await adm.call("admin/settings/set", {"max_file_bytes": 1024}))
+            r = result_of(await adm.call("admin/settings/set", {"max_file_bytes": 1024}))
             assert r["settings"]["max_file_bytes"] == 1024 and r["reloaded"] is True
             r = await a.call("file/create", {"project": pid, "path": "x", "content": "y" * 1025})
-            assert reason(r) == "TOO_LARGE" and r["error"]["data"]["max"] == 1024
-            ok(await a.call("file/create", {"project": pid, "path": "x", "content": "y" * 1024}))
+            assert error_reason(r) == "TOO_LARGE" and r["error"]["data"]["max"] == 1024
+            result_of(await a.call("file/create", {"project": pid, "path": "x", "content": "y" * 1024}))
         finally:
-            ok(await adm.call("admin/settings/set", {"max_file_bytes": 256 * KIB}))
-        ok(await a.call("file/save", {"project": pid, "path": "x", "content": "y" * 2000, "base_version": 1}))
+            result_of(await adm.call("admin/settings/set", {"max_file_bytes": 256 * KIB}))
+        result_of(await a.call("file/save", {"project": pid, "path": "x", "content": "y" * 2000, "base_version": 1}))
         for bad in [{"no_such": 1}, {"max_file_bytes": "1"}, {"max_file_bytes": 0},
                     {"max_file_bytes": -5}, {"signup_enabled": 1}, {"default_pids": 1},
                     {"global_faq": {"q": 1}}, {}]:
-            assert reason(await adm.call("admin/settings/set", bad)) == "INVALID_PARAMS", bad
-        assert ok(await adm.call("admin/settings/get"))["settings"]["max_file_bytes"] == 256 * KIB
+            assert error_reason(await adm.call("admin/settings/set", bad)) == "INVALID_PARAMS", bad
+        assert result_of(await adm.call("admin/settings/get"))["settings"]["max_file_bytes"] == 256 * KIB
         rows = psql("SELECT detail->'changes'->>'max_file_bytes' FROM audit_log "
                     "WHERE action = 'settings.set' ORDER BY id DESC LIMIT 2")
         assert rows == [[str(256 * KIB)], ["1024"]]
@@ -885,9 +830,9 @@ def test_a_non_admin_cannot_call_admin_methods(srv, method, params):
     async def go():
         a = await signed_in(srv)
         r = await a.call(method, params)
-        assert reason(r) == "FORBIDDEN", r
+        assert error_reason(r) == "FORBIDDEN", r
         anon = await connect(srv.ws_url)
-        assert reason(await anon.call(method, params)) == "UNAUTHENTICATED"
+        assert error_reason(await anon.call(method, params)) == "UNAUTHENTICATED"
     run(go())
     # and nothing changed
     assert psql(f"SELECT enabled FROM runtimes WHERE code = '{PY}'") == [["t"]]
@@ -897,10 +842,10 @@ def test_a_non_admin_cannot_call_admin_methods(srv, method, params):
 # ---------------------------------------------------------------------- seed
 
 def test_seed_is_idempotent_and_keeps_admin_edits(srv, admin_name, tmp_path):
-    out = seed()
+    out = seed_runtimes()
     assert " 0 runtime(s) added, 0 updated" in out, out
     n_before = psql("SELECT count(*) FROM runtimes")
-    assert seed() == out
+    assert seed_runtimes() == out
     assert psql("SELECT count(*) FROM runtimes") == n_before
     assert psql("SELECT count(*) FROM platforms WHERE is_default") == [["1"]]
 
@@ -914,24 +859,24 @@ def test_seed_is_idempotent_and_keeps_admin_edits(srv, admin_name, tmp_path):
     f = tmp_path / "recipes.json"
     f.write_text(json.dumps(recipes))
     try:
-        assert "2 runtime(s) added, 0 updated, 0 unchanged" in seed(f)
-        assert "0 runtime(s) added, 0 updated, 2 unchanged" in seed(f)
+        assert "2 runtime(s) added, 0 updated, 0 unchanged" in seed_runtimes(f)
+        assert "0 runtime(s) added, 0 updated, 2 unchanged" in seed_runtimes(f)
 
         async def edit():
             adm = await logged_in(srv, admin_name)
-            ok(await adm.call("admin/runtime/update", {"code": code_a, "description": "admin's"}))
+            result_of(await adm.call("admin/runtime/update", {"code": code_a, "description": "admin's"}))
         run(edit())
         recipes["runtimes"][0]["description"] = "recipe changed"
         recipes["runtimes"][1]["description"] = "recipe changed"
         f.write_text(json.dumps(recipes))
-        out = seed(f)
+        out = seed_runtimes(f)
         assert "0 runtime(s) added, 1 updated, 0 unchanged, 1 kept" in out, out
         assert psql(f"SELECT description FROM runtimes WHERE code = '{code_a}'") == [["admin's"]]
         assert psql(f"SELECT description FROM runtimes WHERE code = '{code_b}'") == [["recipe changed"]]
-        assert "0 runtime(s) added, 0 updated, 1 unchanged, 1 kept" in seed(f)
+        assert "0 runtime(s) added, 0 updated, 1 unchanged, 1 kept" in seed_runtimes(f)
         # a broken recipe is skipped, not fatal
         recipes["runtimes"].append({"code": "Bad Code"})
         f.write_text(json.dumps(recipes))
-        assert "1 skipped" in seed(f)
+        assert "1 skipped" in seed_runtimes(f)
     finally:
         psql(f"DELETE FROM runtimes WHERE code IN ('{code_a}', '{code_b}')")

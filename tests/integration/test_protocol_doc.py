@@ -8,13 +8,19 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def server_sources():
+    """Every C file of the server, in all of its layer folders."""
     for path in glob.glob(os.path.join(ROOT, "server", "**", "*.c"), recursive=True):
         with open(path) as f:
             yield path, f.read()
 
 
+def protocol_doc():
+    with open(os.path.join(ROOT, "protocol", "PROTOCOL.md")) as f:
+        return f.read()
+
+
 def test_every_method_is_documented():
-    doc = open(os.path.join(ROOT, "protocol", "PROTOCOL.md")).read()
+    doc = protocol_doc()
     methods = set()
     for _, src in server_sources():
         methods |= set(re.findall(r'\{\s*"([a-z]+(?:/[a-z_]+)+)",\s*PROTO_ROLE_', src))
@@ -30,7 +36,7 @@ def documented_by_pattern(method, doc):
 
 
 def test_every_notification_is_documented():
-    doc = open(os.path.join(ROOT, "protocol", "PROTOCOL.md")).read()
+    doc = protocol_doc()
     notes = set()
     for _, src in server_sources():
         notes |= set(re.findall(r'(?:sess_notify|room_broadcast|broadcast|event|proto_notify(?:_steal)?)\([^;]*?"([a-z]+/[a-z_/]+)"', src))
