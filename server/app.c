@@ -82,6 +82,7 @@ static int start_lws(struct srv *srv)
 	 * context is not destroyed here (lws on a foreign loop needs the loop
 	 * to finish that): the process is about to exit */
 	if (!srv->lws || !lws_get_vhost_by_name(srv->lws, info.vhost_name)) {
+		srv->lws = NULL;
 		log_json(LOG_ERROR, "cannot listen (address in use, or not an address here)",
 			 json_pack("{s:s, s:i}", "host", srv->cfg.listen_host, "port",
 				   srv->cfg.listen_port));
@@ -186,7 +187,6 @@ int app_run(const struct config *cfg)
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	lws_context_destroy(srv->lws);
-	srv->lws = NULL;
 out_db:
 	run_plat_free_all(srv);
 	free(srv->runs);
@@ -198,7 +198,13 @@ out_db:
 	settings_release(srv);
 	bus_release(srv);
 out_loop:
-	uv_run(srv->loop, UV_RUN_NOWAIT);
+	/* lws on a foreign loop frees its context from the close callbacks of
+	 * its own handles: let those run (a few turns) before closing the rest */
+	for (int i = 0; i < 16 && uv_run(srv->loop, UV_RUN_NOWAIT); i++)
+		;
+	if (srv->lws) /* the second call frees what the first could not */
+		lws_context_destroy(srv->lws);
+	srv->lws = NULL;
 	uv_walk(srv->loop, close_walk, NULL);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	uv_loop_close(srv->loop);
