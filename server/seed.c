@@ -199,7 +199,7 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 
 	json_array_foreach(list, i, recipe)
 	{
-		const char *why, *p[1];
+		const char *why = NULL, *p[1];
 		json_t *row = json_is_object(recipe) ? row_of(recipe, &why) : NULL;
 		char *text;
 		PGresult *r;
