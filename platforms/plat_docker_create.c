@@ -49,7 +49,10 @@ static int dk_check_spec(const struct plat_spec *s)
 	if (s->volume && s->workspace && dk_paths_overlap(s->workspace, s->volume_path))
 		return PLAT_E_INVAL;
 	if (s->memory_bytes > INT64_MAX || s->nano_cpus > INT64_MAX || s->tmp_bytes > INT64_MAX ||
-	    s->pids_limit < 0 || s->nofile < 0 || s->fsize_bytes < 0 || (s->nlabels && !s->labels))
+	    s->workspace_bytes > INT64_MAX || s->workspace_inodes > UINT32_MAX ||
+	    s->tmp_inodes > UINT32_MAX ||
+	    ((s->workspace_bytes || s->workspace_inodes) && !s->workspace) || s->pids_limit < 0 ||
+	    s->nofile < 0 || s->fsize_bytes < 0 || (s->nlabels && !s->labels))
 		return PLAT_E_INVAL;
 	return 0;
 }
@@ -72,6 +75,45 @@ static json_t *dk_ulimit(const char *name, int64_t v)
 			 (json_int_t)v);
 }
 
+/* The uid and gid of a numeric "uid:gid" user, else the run user's. */
+static void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid)
+{
+	char *end;
+
+	*uid = PLAT_RUN_UID;
+	*gid = PLAT_RUN_GID;
+	if (user[0] < '0' || user[0] > '9')
+		return;
+	*uid = strtoul(user, &end, 10);
+	*gid = *end == ':' && end[1] >= '0' && end[1] <= '9' ? strtoul(end + 1, NULL, 10) : *uid;
+}
+
+/*
+ * The workspace: an anonymous volume that goes with the container. With a
+ * size (or file) cap it is a tmpfs of the local driver, owned by the run
+ * user: it holds nothing while it is not mounted, which is why the files go
+ * in after start (platform.h, THE WORKSPACE DECISION).
+ */
+static json_t *dk_workspace_mount(const struct plat_spec *s)
+{
+	char opt[160], size[40] = "", inodes[40] = "";
+	unsigned long uid, gid;
+
+	if (!s->workspace_bytes && !s->workspace_inodes)
+		return json_pack("{s:s, s:s}", "Type", "volume", "Target", s->workspace);
+	dk_user_ids(s->user, &uid, &gid);
+	if (s->workspace_bytes)
+		snprintf(size, sizeof(size), "size=%llu,", (unsigned long long)s->workspace_bytes);
+	if (s->workspace_inodes)
+		snprintf(inodes, sizeof(inodes), "nr_inodes=%llu,",
+			 (unsigned long long)s->workspace_inodes);
+	snprintf(opt, sizeof(opt), "%s%suid=%lu,gid=%lu,mode=0700,nosuid,nodev", size, inodes, uid,
+		 gid);
+	return json_pack("{s:s, s:s, s:{s:{s:s, s:{s:s, s:s, s:s}}}}", "Type", "volume", "Target",
+			 s->workspace, "VolumeOptions", "DriverConfig", "Name", "local", "Options",
+			 "type", "tmpfs", "device", "tmpfs", "o", opt);
+}
+
 /* The HostConfig: the hardening of DESIGN.md section 3, point 4. */
 static json_t *dk_host_config(const struct plat_spec *s)
 {
@@ -90,8 +132,7 @@ static json_t *dk_host_config(const struct plat_spec *s)
 	if (!hc || !mounts || !ul)
 		goto out_fail;
 	if (s->workspace)
-		bad |= json_array_append_new(
-		    mounts, json_pack("{s:s, s:s}", "Type", "volume", "Target", s->workspace));
+		bad |= json_array_append_new(mounts, dk_workspace_mount(s));
 	if (s->volume)
 		bad |= json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "volume",
 							       "Source", s->volume, "Target",
@@ -103,8 +144,13 @@ static json_t *dk_host_config(const struct plat_spec *s)
 	if (s->tmp_bytes) {
 		char opt[96];
 
-		snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,size=%llu",
-			 (unsigned long long)s->tmp_bytes);
+		if (s->tmp_inodes)
+			snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,size=%llu,nr_inodes=%llu",
+				 (unsigned long long)s->tmp_bytes,
+				 (unsigned long long)s->tmp_inodes);
+		else
+			snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,size=%llu",
+				 (unsigned long long)s->tmp_bytes);
 		tmpfs = json_pack("{s:s}", "/tmp", opt);
 		bad |= json_object_set_new(hc, "Tmpfs", tmpfs);
 	}

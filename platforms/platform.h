@@ -26,26 +26,43 @@
  * CVE-2024-28185/28189). So the code never goes into a long-lived volume.
  * Each container gets a FRESH, EMPTY, private workspace (spec.workspace,
  * e.g. "/workspace": Docker backs it with an anonymous volume that lives and
- * dies with the container). plat_put_files() writes the tar into it after
- * create and before start, when no user code has run yet, so there is nothing
- * in it a planted symlink could come from. Docker resolves the destination
- * inside the container's scope and extracts chrooted into the container's
- * root, so even a hostile archive could not reach the host; and the tar
- * writer (plat_tar.h) emits every parent directory explicitly, so the archive
- * never depends on what is already there. The named per-project volume
- * (spec.volume) is optional and only for what a runtime wants to keep between
- * runs (a dependency cache); the platform never writes into it and
- * refuses a spec that mounts it on or over the workspace
+ * dies with the container). Docker resolves the destination of
+ * plat_put_files() inside the container's scope and extracts chrooted into
+ * the container's root, so even a hostile archive could not reach the host;
+ * and the tar writer (plat_tar.h) emits every parent directory explicitly,
+ * so the archive never depends on what is already there. The named
+ * per-project volume (spec.volume) is optional and only for what a runtime
+ * wants to keep between runs (a dependency cache); the platform never
+ * writes into it and refuses a spec that mounts it on or over the workspace
  * (PLAT_E_INVAL). Any symlink user code plants there can at most redirect
- * the user's own later writes inside that same container, which already owns
- * everything it can reach. Cost: a file deleted in the editor is gone in the
- * next run by construction; the workspace is not size-capped as a whole (each
- * file is capped by spec.fsize_bytes; it is freed with the container).
- * The image's workspace directory is copied into the fresh volume, owner and
- * mode included, so runtime images must have an empty workspace directory
- * owned by the run user (uid 1000). The same holds for a named volume the
- * first time it is mounted: the run user can write to it only if the image
- * has that directory owned by uid 1000.
+ * the user's own later writes inside that same container, which already
+ * owns everything it can reach. A file deleted in the editor is gone in the
+ * next run by construction.
+ *
+ * THE SIZE OF WHAT A RUN WRITES. With spec.workspace_bytes (and/or
+ * workspace_inodes) the workspace is a RAM filesystem (Docker: an anonymous
+ * volume of the local driver with tmpfs options, owned by the user's uid and
+ * gid, mode 0700, nosuid, nodev) of at most that many bytes and files;
+ * /tmp is one too (tmp_bytes, tmp_inodes). A program that writes more gets
+ * ENOSPC, and nothing it writes reaches the host's disk. Their pages count
+ * against the container's memory limit (memory_bytes, also memory+swap):
+ * files plus memory past it end the program by the OOM killer
+ * (plat_exit.oom_killed), whatever room the filesystems still have. The
+ * price: a tmpfs volume holds files only while it is mounted, and the
+ * engine mounts a container's volumes only while it runs (and for the
+ * length of one archive request), so files put into a container that has
+ * not started are lost. The files therefore go in AFTER plat_start(), into
+ * a container whose command waits before any user code runs (the server's
+ * waits for one line on stdin, then execs the program): the workspace is
+ * still empty then, no user code has run, and the guarantee above holds.
+ * Without a size the workspace is an engine volume on the host's disk,
+ * capped per file only (spec.fsize_bytes), and files may go in before the
+ * start. Either way it is freed with the container. The image's workspace
+ * directory is copied into an engine volume, owner and mode included, so
+ * runtime images must have an empty workspace directory owned by the run
+ * user (uid 1000). The same holds for a named volume the first time it is
+ * mounted: the run user can write to it only if the image has that
+ * directory owned by uid 1000.
  *
  * Ownership: strings and arrays passed in are borrowed for the duration of
  * the call only (the backend copies what it keeps), except the tar buffer of
@@ -129,19 +146,26 @@ struct plat_spec {
 				  * over/under the workspace */
 	bool network;		 /* false: no network at all, loopback only */
 	bool readonly_rootfs;
-	bool init;	       /* a tiny init as PID 1 (reaps, forwards
-				* signals); recommended */
-	bool open_stdin;       /* keep stdin open for plat_write_stdin() */
-	uint64_t tmp_bytes;    /* tmpfs on /tmp of this size; 0 = none */
-	uint64_t memory_bytes; /* memory = memory+swap; 0 = unlimited */
-	uint64_t nano_cpus;    /* 1e9 = one CPU; 0 = unlimited */
-	int64_t pids_limit;    /* 0 = unlimited. Under gVisor it counts
-				* the sandbox's own host threads (64 is
-				* too few: use 256 or more); the user's
-				* processes are not host processes
-				* there and memory bounds them */
-	int64_t nofile;	       /* open files (soft = hard); 0 = default */
-	int64_t fsize_bytes;   /* largest file it may write; 0 = unlimited */
+	bool init;		   /* a tiny init as PID 1 (reaps, forwards
+				    * signals); recommended */
+	bool open_stdin;	   /* keep stdin open for plat_write_stdin() */
+	uint64_t workspace_bytes;  /* the workspace is a RAM filesystem of at
+				    * most this size: see THE WORKSPACE
+				    * DECISION; 0 = an engine volume, not
+				    * size-capped */
+	uint64_t workspace_inodes; /* files and folders in it; 0 = the
+				    * kernel's default (with workspace_bytes) */
+	uint64_t tmp_bytes;	   /* tmpfs on /tmp of this size; 0 = none */
+	uint64_t tmp_inodes;	   /* files and folders in /tmp; 0 = default */
+	uint64_t memory_bytes;	   /* memory = memory+swap; 0 = unlimited */
+	uint64_t nano_cpus;	   /* 1e9 = one CPU; 0 = unlimited */
+	int64_t pids_limit;	   /* 0 = unlimited. Under gVisor it counts
+				    * the sandbox's own host threads (64 is
+				    * too few: use 256 or more); the user's
+				    * processes are not host processes
+				    * there and memory bounds them */
+	int64_t nofile;		   /* open files (soft = hard); 0 = default */
+	int64_t fsize_bytes;	   /* largest file it may write; 0 = unlimited */
 	const struct plat_label *labels;
 	size_t nlabels;
 	const char *runtime; /* OCI runtime ("runsc"), NULL for default */
@@ -364,9 +388,12 @@ static inline int plat_create(struct plat *p, const struct plat_spec *spec, plat
 }
 
 /*
- * Extract a tar archive (built with plat_tar.h) into dir of a created
- * container, before plat_start(); dir is spec.workspace. The archive's
- * owners and modes are kept. tar is borrowed until cb runs.
+ * Extract a tar archive (built with plat_tar.h) into dir of a container;
+ * dir is spec.workspace. Before plat_start() for an uncapped workspace;
+ * after it for a capped one (spec.workspace_bytes: see THE SIZE OF WHAT A
+ * RUN WRITES), while the container's command still waits and no user code
+ * has run. The archive's owners and modes are kept. tar is borrowed until
+ * cb runs.
  */
 static inline int plat_put_files(struct plat *p, const char *id, const char *dir, const void *tar,
 				 size_t len, plat_done_cb cb, void *arg)

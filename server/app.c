@@ -91,8 +91,9 @@ static int start_lws(struct srv *srv)
 	return 0;
 }
 
-/* On shutdown: end every run (containers killed and removed, rows
- * finished), giving it up to 10 s while the loop keeps turning. */
+/* On shutdown: end every run and warm container (containers killed and
+ * removed, rows finished), giving it up to 10 s while the loop keeps
+ * turning. */
 static void drain_tick(uv_timer_t *t)
 {
 	struct srv *srv = t->data;
@@ -105,10 +106,8 @@ static void drain_runs(struct srv *srv)
 {
 	uv_timer_t t;
 
-	if (!run_engine_busy(srv))
-		return;
 	srv->stop_ms = srv_now_ms();
-	run_engine_shutdown(srv);
+	run_engine_shutdown(srv); /* also stops its timers: always */
 	uv_timer_init(srv->loop, &t);
 	t.data = srv;
 	uv_timer_start(&t, drain_tick, 50, 50);

@@ -117,8 +117,9 @@ static const char *row_invalid(json_t *row, const struct settings *st)
 static json_t *row_of(json_t *recipe, const char **why)
 {
 	static const char *const text_fields[] = {"name", "language", "version"};
-	static const char *const limits[] = {"wall_ms", "memory_bytes", "nano_cpus",
-					     "pids",	"output_bytes", "network_allowed"};
+	static const char *const limits[] = {"wall_ms",	    "memory_bytes",   "nano_cpus",
+					     "pids",	    "output_bytes",   "disk_bytes",
+					     "disk_inodes", "network_allowed"};
 	struct settings st;
 	json_t *row = json_object();
 
@@ -171,11 +172,12 @@ static int exec_ok(PGconn *db, const char *sql, int n, const char *const *p, PGr
 static const char upsert_sql[] =
     "INSERT INTO runtimes (code, name, language, version, os, arch, image, build_cmd,"
     " run_cmd, entry_file, template, description, faq, wall_ms, memory_bytes, nano_cpus,"
-    " pids, output_bytes, network_allowed, seed_digest)"
+    " pids, output_bytes, disk_bytes, disk_inodes, network_allowed, seed_digest)"
     " SELECT n.code, n.name, n.language, n.version, coalesce(n.os, 'linux'),"
     " coalesce(n.arch, 'amd64'), n.image, n.build_cmd, n.run_cmd, n.entry_file,"
     " coalesce(n.template, '{}'), coalesce(n.description, ''), coalesce(n.faq, '[]'),"
-    " n.wall_ms, n.memory_bytes, n.nano_cpus, n.pids, n.output_bytes,"
+    " n.wall_ms, n.memory_bytes, n.nano_cpus, n.pids, n.output_bytes, n.disk_bytes,"
+    " n.disk_inodes,"
     " coalesce(n.network_allowed, false), md5($1::text)"
     " FROM jsonb_populate_record(NULL::runtimes, $1::text::jsonb) n"
     " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, language = EXCLUDED.language,"
@@ -185,6 +187,7 @@ static const char upsert_sql[] =
     " description = EXCLUDED.description, faq = EXCLUDED.faq, wall_ms = EXCLUDED.wall_ms,"
     " memory_bytes = EXCLUDED.memory_bytes, nano_cpus = EXCLUDED.nano_cpus,"
     " pids = EXCLUDED.pids, output_bytes = EXCLUDED.output_bytes,"
+    " disk_bytes = EXCLUDED.disk_bytes, disk_inodes = EXCLUDED.disk_inodes,"
     " network_allowed = EXCLUDED.network_allowed, seed_digest = EXCLUDED.seed_digest,"
     " updated_at = now()"
     " WHERE runtimes.seed_digest IS NOT NULL"
@@ -202,7 +205,7 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 
 	json_array_foreach(list, i, recipe)
 	{
-		const char *why, *p[1];
+		const char *why = NULL, *p[1];
 		json_t *row = json_is_object(recipe) ? row_of(recipe, &why) : NULL;
 		char *text;
 		PGresult *r;

@@ -37,6 +37,8 @@ static const struct spec {
     I(default_nano_cpus, 10000000, 64000000000LL, 1000000000),
     I(default_pids, 8, 65536, 128),
     I(default_output_bytes, 1024, 1073741824, 1048576),
+    I(default_disk_bytes, 1048576, 68719476736LL, 67108864),
+    I(default_disk_inodes, 256, 16777216, 16384),
     I(session_max_age_s, 60, 31536000, 2592000),
     I(session_idle_s, 60, 31536000, 604800),
 #undef I

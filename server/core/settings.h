@@ -31,6 +31,8 @@ struct settings {
 	long long default_nano_cpus;	    /* 1000000000 */
 	long long default_pids;		    /* 128 */
 	long long default_output_bytes;	    /* 1048576 */
+	long long default_disk_bytes;	    /* 67108864: each of /workspace, /tmp */
+	long long default_disk_inodes;	    /* 16384: files in each of them */
 	long long session_max_age_s;	    /* 2592000 */
 	long long session_idle_s;	    /* 604800 */
 	json_t *global_faq;		    /* [{question, answer}], owned by the module */

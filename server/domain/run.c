@@ -1,9 +1,11 @@
 /*
- * run.c - the run lifecycle (run.h): create a hardened container, put the
- * saved files into its fresh workspace, attach, start, take its output in
- * (first byte, build marker, output limit), enforce the wall clock, and
- * always end with the container removed, the row finished and one run/exit
- * sent. Output on its way out is in run_stream.c, the start request
+ * run.c - the run lifecycle (run.h): create a hardened container whose
+ * /workspace and /tmp are capped RAM filesystems, attach, start it (its
+ * command waits for one line on stdin), put the saved files into its fresh
+ * workspace, let the program go, take its output in (first byte, build
+ * marker, output limit), enforce the wall clock, and always end with the
+ * container removed (or handed to run_sweep.c), the row finished and one
+ * run/exit sent. Output on its way out is in run_stream.c, the start request
  * (loading, saving, slot claiming) in run_start.c, warm containers in
  * run_warm.c.
  */
@@ -21,6 +23,8 @@
 
 /* output is coalesced for at most this long before a run/log goes out */
 #define FLUSH_MS 5
+/* input held until the program starts, at most (as much as may wait in the platform) */
+#define STDIN_HELD_MAX (1 << 20)
 
 static void set_state(struct run *r, enum run_state s)
 {
@@ -156,6 +160,7 @@ static void close_timer_cb(uv_handle_t *h)
 		json_decref(r->build_cmd);
 		json_decref(r->env);
 		json_decref(r->snapshot);
+		free(r->held);
 		free(r->watchers);
 		free(r);
 	}
@@ -165,11 +170,14 @@ static void removed(void *arg, const struct plat_err *err)
 {
 	struct run *r = arg;
 
-	if (err)
+	if (err) {
 		log_json(LOG_WARN, "removing a container failed",
 			 json_pack("{s:I, s:I, s:s, s:s}", "run_id", (json_int_t)r->id, "user_id",
 				   (json_int_t)r->user_id, "container", r->cid, "error",
 				   err->message));
+		if (err->code != PLAT_E_CANCELED) /* tried again until it answers */
+			run_sweep_add(r->eng, r->plat, r->cid);
+	}
 	r->removed = 1;
 	metrics_run_container(&r->mx, 0);
 	run_finish_db(r);
@@ -182,6 +190,8 @@ static void finalize(struct run *r)
 	runout_flush(&r->out, 1);
 	if (r->cid[0] && plat_remove(r->plat, r->cid, removed, r) == 0)
 		return;
+	if (r->cid[0])
+		run_sweep_add(r->eng, r->plat, r->cid);
 	run_finish_db(r);
 }
 
@@ -296,6 +306,25 @@ static void run_on_output(void *arg, enum plat_stream stream, const char *buf, s
 
 /* ---------- the container ---------- */
 
+/*
+ * The platform failed at what: the run ends with reason error and a message
+ * of ours. The engine's own words (which may name hosts, paths and ids) go
+ * to the log, for admins, not to the user.
+ */
+static void plat_failed(struct run *r, const char *what, const struct plat_err *err)
+{
+	char msg[sizeof(r->message)];
+
+	if (r->ending) /* e.g. the kill of a cancel cut it short */
+		return;
+	log_json(LOG_WARN, what,
+		 json_pack("{s:I, s:I, s:s, s:s, s:i}", "run_id", (json_int_t)r->id, "user_id",
+			   (json_int_t)r->user_id, "image", r->image, "error", err->message,
+			   "http_status", err->http_status));
+	snprintf(msg, sizeof(msg), "%s (%s)", what, plat_strerror(err->code));
+	run_end(r, "error", msg);
+}
+
 static void on_wall(uv_timer_t *t)
 {
 	struct run *r = t->data;
@@ -311,89 +340,100 @@ static void waited(void *arg, const struct plat_exit *ex, const struct plat_err 
 
 	r->exited = 1;
 	if (err) {
-		run_end(r, "error", err->message);
+		plat_failed(r, "lost the container", err);
 	} else {
 		r->exit_code = ex->exit_code;
-		r->have_exit = 1;
+		r->have_exit = r->go_sent; /* before "go" no program of the user ran */
 		if (ex->oom_killed)
 			run_end(r, "oom", "out of memory");
-		else
+		else if (r->go_sent || !r->id)
 			run_end(r, "exited", NULL);
+		else
+			run_end(r, "error", "the container ended before the program started");
 	}
 	run_op_done(r);
 }
 
-static void started(void *arg, const struct plat_err *err)
+static void go_written(void *arg, const struct plat_err *err)
 {
 	struct run *r = arg;
 
-	if (err) {
-		run_end(r, "error", err->message);
-		run_op_done(r);
-		return;
-	}
-	r->started = 1;
-	r->t_started = srv_now_ms();
-	metrics_run_started(&r->mx, r->t_started);
-	if (r->warm) {
-		r->warm_ready = !r->ending;
-		if (r->warm_ready && r->id) /* a run adopted it before it was ready */
-			run_launch_adopted(r);
-	} else if (!r->ending) {
-		publish_started(r);
-		if (!r->build_cmd)
-			set_state(r, RS_RUNNING);
-		uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
-	}
-	r->pending++;
-	if (plat_wait(r->plat, r->cid, waited, r)) {
-		r->pending--;
-		run_end(r, "error", "cannot wait for the container");
-	}
+	if (err && !r->ending)
+		run_end(r, "error", "the program's input closed before it started");
 	run_op_done(r);
 }
 
-static void att_ready(void *arg)
+static void stdin_written(void *arg, const struct plat_err *err)
 {
-	struct run *r = arg;
+	(void)arg;
+	(void)err;
+}
 
-	if (r->ending)
-		return;
-	/* the build begins as soon as the container does: say so first */
-	if (r->build_cmd && !r->warm)
-		set_state(r, RS_BUILDING);
-	r->pending++;
-	if (plat_start(r->plat, r->cid, started, r)) {
-		r->pending--;
-		run_end(r, "error", "cannot start the container");
+/*
+ * Input for the program (run.h). What comes before "go" is held here (the
+ * waiting wrapper would read it otherwise) and written right after it, at
+ * most STDIN_HELD_MAX bytes. 0, PLAT_E_AGAIN (too much waits: the program
+ * is not reading), PLAT_E_CLOSED (the input was closed, or the run ends).
+ */
+int run_stdin(struct run *r, const char *data, size_t len, int eof)
+{
+	char *p;
+	int rc = 0;
+
+	if (r->ending || r->stdin_eof)
+		return PLAT_E_CLOSED;
+	if (!r->go_sent) {
+		if (r->held_len + len > STDIN_HELD_MAX)
+			return PLAT_E_AGAIN;
+		if (len && !(p = realloc(r->held, r->held_len + len)))
+			return PLAT_E_AGAIN;
+		if (len) {
+			memcpy(p + r->held_len, data, len);
+			r->held = p;
+			r->held_len += len;
+		}
+		r->stdin_eof = eof;
+		return 0;
 	}
+	if (!r->att)
+		return PLAT_E_CLOSED;
+	if (len)
+		rc = plat_write_stdin(r->att, data, len, stdin_written, NULL);
+	if (!rc && eof) {
+		rc = plat_close_stdin(r->att);
+		r->stdin_eof = 1;
+	}
+	return rc;
 }
 
-static void att_end(void *arg, const struct plat_err *err)
-{
-	struct run *r = arg;
-
-	r->attach_ended = 1;
-	r->att = NULL;
-	if (err && err->code != PLAT_E_CANCELED && !r->ending)
-		run_end(r, "error", err->message);
-	run_op_done(r);
-}
-
+/* The files are in: one line on stdin lets the program go. It runs from here. */
 static void files_put(void *arg, const struct plat_err *err)
 {
 	struct run *r = arg;
-	static const struct plat_attach_cbs cbs = {att_ready, run_on_output, att_end};
 
 	free(r->tar);
 	r->tar = NULL;
 	if (err) {
-		run_end(r, "error", err->message);
+		plat_failed(r, "cannot copy the files into the container", err);
 	} else if (!r->ending) {
-		r->pending++;
-		if (plat_attach(r->plat, r->cid, PLAT_ATTACH_STDIN, &cbs, r, &r->att)) {
-			r->pending--;
-			run_end(r, "error", "cannot attach to the container");
+		if (!r->att || plat_write_stdin(r->att, "go\n", 3, go_written, r)) {
+			run_end(r, "error", "the container does not answer");
+		} else {
+			r->pending++;
+			r->go_sent = 1;
+			/* then what run/stdin sent meanwhile (copied: free it now) */
+			if (r->held_len)
+				plat_write_stdin(r->att, r->held, r->held_len, stdin_written, NULL);
+			if (r->stdin_eof)
+				plat_close_stdin(r->att);
+			free(r->held);
+			r->held = NULL;
+			r->held_len = 0;
+			r->t_started = srv_now_ms();
+			metrics_run_started(&r->mx, r->t_started);
+			publish_started(r);
+			set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
+			uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
 		}
 	}
 	run_op_done(r);
@@ -426,12 +466,92 @@ static int build_tar(struct run *r, void **out, size_t *len)
 	return rc;
 }
 
-static void created(void *arg, const char *id, const struct plat_err *err)
+/*
+ * A run owns a started container whose program waits for "go": put the
+ * files into its still empty workspace (no user code has run in it) and let
+ * the program go. The workspace is a RAM filesystem that exists only while
+ * the container runs, so the files cannot go in before the start
+ * (platform.h, THE WORKSPACE DECISION).
+ */
+static void put_files_and_go(struct run *r)
+{
+	if (build_tar(r, &r->tar, &r->tar_len)) {
+		run_end(r, "error", "cannot pack the project's files");
+		return;
+	}
+	r->pending++;
+	if (plat_put_files(r->plat, r->cid, "/workspace", r->tar, r->tar_len, files_put, r)) {
+		r->pending--;
+		free(r->tar);
+		r->tar = NULL;
+		run_end(r, "error", "cannot copy the files into the container");
+	}
+}
+
+static void started(void *arg, const struct plat_err *err)
 {
 	struct run *r = arg;
 
 	if (err) {
-		run_end(r, "error", err->message);
+		plat_failed(r, "cannot start the container", err);
+		run_op_done(r);
+		return;
+	}
+	r->started = 1;
+	r->waiting = !r->ending;
+	if (r->waiting && r->id) /* a run owns it: a fresh start, or adopted while starting */
+		put_files_and_go(r);
+	r->pending++;
+	if (plat_wait(r->plat, r->cid, waited, r)) {
+		r->pending--;
+		run_end(r, "error", "cannot wait for the container");
+	}
+	run_op_done(r);
+}
+
+static void att_ready(void *arg)
+{
+	struct run *r = arg;
+
+	if (r->ending)
+		return;
+	r->pending++;
+	if (plat_start(r->plat, r->cid, started, r)) {
+		r->pending--;
+		run_end(r, "error", "cannot start the container");
+	}
+}
+
+static void att_end(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	r->attach_ended = 1;
+	r->att = NULL;
+	if (err && err->code != PLAT_E_CANCELED)
+		plat_failed(r, "lost the container's output", err);
+	run_op_done(r);
+}
+
+static void created(void *arg, const char *id, const struct plat_err *err)
+{
+	static const struct plat_attach_cbs cbs = {att_ready, run_on_output, att_end};
+	struct run *r = arg;
+	char msg[sizeof(r->message)];
+
+	if (err && err->code == PLAT_E_NOT_FOUND && !r->ending) {
+		log_json(LOG_WARN, "the runtime's image is missing",
+			 json_pack("{s:I, s:s, s:s}", "run_id", (json_int_t)r->id, "image",
+				   r->image, "error", err->message));
+		snprintf(msg, sizeof(msg),
+			 "the runtime's image %.160s is not on the container platform: an admin "
+			 "must build or pull it",
+			 r->image);
+		run_end(r, "error", msg);
+	} else if (err) {
+		plat_failed(r, "cannot create the container", err);
+	}
+	if (err) {
 		run_op_done(r);
 		return;
 	}
@@ -443,29 +563,21 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 		run_op_done(r);
 		return;
 	}
-	if (r->warm) { /* the files come when a run adopts it */
-		r->pending++;
-		files_put(r, NULL);
-		run_op_done(r);
-		return;
-	}
-	if (build_tar(r, &r->tar, &r->tar_len)) {
-		run_end(r, "error", "cannot pack the project's files");
-		run_op_done(r);
-		return;
-	}
+	/* attach first: once ready it starts; its program waits for "go" */
 	r->pending++;
-	if (plat_put_files(r->plat, r->cid, "/workspace", r->tar, r->tar_len, files_put, r)) {
+	if (plat_attach(r->plat, r->cid, PLAT_ATTACH_STDIN, &cbs, r, &r->att)) {
 		r->pending--;
-		free(r->tar);
-		r->tar = NULL;
-		run_end(r, "error", "cannot copy the files into the container");
+		run_end(r, "error", "cannot attach to the container");
 	}
 	run_op_done(r);
 }
 
-/* argv for the container: the run command, or build then run through a
- * fixed sh script that takes both as arguments (nothing is interpolated). */
+/*
+ * argv for the container: a fixed sh script that waits for one line on
+ * stdin ("go", written once the files are in), then becomes the run
+ * command, or builds then runs through a fixed sh script that takes both as
+ * arguments (nothing is interpolated).
+ */
 static int make_argv(struct run *r, const char **argv, size_t max)
 {
 	static const char script[] =
@@ -474,13 +586,10 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 	    "exec \"$@\"";
 	size_t n = 0, i;
 
-	if (r->warm) {
-		/* wait for one line on stdin ("go"), then become the run */
-		argv[n++] = "/bin/sh";
-		argv[n++] = "-c";
-		argv[n++] = "read -r _ || exit 0; exec \"$@\"";
-		argv[n++] = "run-it-warm";
-	}
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = "read -r _ || exit 0; exec \"$@\"";
+	argv[n++] = "run-it-wait";
 	if (r->build_cmd) {
 		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
 		argv[n++] = "/bin/sh";
@@ -495,16 +604,40 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 	for (i = 0; i < json_array_size(r->run_cmd) && n < max - 1; i++)
 		argv[n++] = json_string_value(json_array_get(r->run_cmd, i));
 	argv[n] = NULL;
-	return n > 0 ? 0 : -1;
+	return json_array_size(r->run_cmd) > 0 ? 0 : -1;
 }
 
-/* Start the container side of a run whose row exists. */
+/* The container's limits: the runtime's (or the defaults), read for the run. */
+static void limits_of(const struct run *r, struct plat_spec *spec)
+{
+	spec->network = r->network;
+	spec->readonly_rootfs = true;
+	spec->init = true;
+	spec->open_stdin = true;
+	/* /workspace and /tmp: RAM filesystems capped in bytes and files */
+	spec->workspace_bytes = (uint64_t)r->disk_bytes;
+	spec->workspace_inodes = (uint64_t)r->disk_inodes;
+	spec->tmp_bytes = (uint64_t)r->disk_bytes;
+	spec->tmp_inodes = (uint64_t)r->disk_inodes;
+	spec->memory_bytes = (uint64_t)r->memory_bytes;
+	spec->nano_cpus = (uint64_t)r->nano_cpus;
+	spec->pids_limit = r->pids;
+	spec->nofile = 256;
+	spec->fsize_bytes = 64LL << 20;
+	spec->runtime = r->oci_runtime[0] ? r->oci_runtime : NULL;
+}
+
+/*
+ * Create, attach and start a container for r (a run whose row exists, or a
+ * warm container): its program waits for "go", which comes once a run owns
+ * it and its files are in.
+ */
 void run_launch(struct run *r)
 {
 	struct plat_spec spec = {0};
 	const char *argv[600];
 	const char *envv[130];
-	struct plat_label labels[4];
+	struct plat_label labels[5];
 	char name[128], uid[24], pid[24], rid[24];
 	const char *k;
 	json_t *v;
@@ -512,6 +645,10 @@ void run_launch(struct run *r)
 	char *owned[130] = {0};
 
 	set_state(r, RS_STARTING);
+	if (r->eng->srv->stopping) { /* run_engine_shutdown() ended the others */
+		run_end(r, "error", "the server is shutting down");
+		return;
+	}
 	if (make_argv(r, argv, sizeof(argv) / sizeof(argv[0]))) {
 		run_end(r, "error", "the runtime has no run command");
 		return;
@@ -542,6 +679,8 @@ void run_launch(struct run *r)
 	labels[1] = (struct plat_label){"run-it.run", rid};
 	labels[2] = (struct plat_label){"run-it.user", uid};
 	labels[3] = (struct plat_label){"run-it.project", pid};
+	/* which process of the instance made it: reconciliation (run_sweep.c) */
+	labels[4] = (struct plat_label){"run-it.process", r->eng->process};
 	snprintf(name, sizeof(name), "runit-%s-run-%lld", r->eng->srv->cfg.instance, r->id);
 
 	spec.name = r->id ? name : NULL;
@@ -551,19 +690,9 @@ void run_launch(struct run *r)
 	spec.workdir = "/workspace";
 	spec.user = "1000:1000";
 	spec.workspace = "/workspace";
-	spec.network = r->network;
-	spec.readonly_rootfs = true;
-	spec.init = true;
-	spec.open_stdin = true;
-	spec.tmp_bytes = 64ULL << 20;
-	spec.memory_bytes = (uint64_t)r->memory_bytes;
-	spec.nano_cpus = (uint64_t)r->nano_cpus;
-	spec.pids_limit = r->pids;
-	spec.nofile = 256;
-	spec.fsize_bytes = 64LL << 20;
+	limits_of(r, &spec);
 	spec.labels = labels;
-	spec.nlabels = 4;
-	spec.runtime = r->oci_runtime[0] ? r->oci_runtime : NULL;
+	spec.nlabels = 5;
 
 	r->pending++;
 	if (plat_create(r->plat, &spec, created, r)) {
@@ -576,63 +705,21 @@ void run_launch(struct run *r)
 
 /* ---------- adopting a warm container (run_warm.c) ---------- */
 
-static void go_written(void *arg, const struct plat_err *err)
-{
-	struct run *r = arg;
-
-	if (err && !r->ending)
-		run_end(r, "error", err->message);
-	run_op_done(r);
-}
-
-static void adopted_files_put(void *arg, const struct plat_err *err)
-{
-	struct run *r = arg;
-
-	free(r->tar);
-	r->tar = NULL;
-	if (err) {
-		run_end(r, "error", err->message);
-	} else if (!r->ending) {
-		if (!r->att || plat_write_stdin(r->att, "go\n", 3, go_written, r)) {
-			run_end(r, "error", "the prepared container does not answer");
-		} else {
-			r->pending++;
-			/* the program starts now */
-			r->t_started = srv_now_ms();
-			metrics_run_started(&r->mx, r->t_started);
-			publish_started(r);
-			set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
-			uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
-		}
-	}
-	run_op_done(r);
-}
-
 /*
- * A run adopted a warm container (started, attached, waiting on stdin):
- * put the files into its still empty workspace and let the program go.
+ * A run adopted a warm container (created, attached, started or starting,
+ * its program waiting on stdin): once it waits, put the files into its
+ * still empty workspace and let it go.
  */
 void run_launch_adopted(struct run *r)
 {
 	uv_timer_stop(&r->wall);
 	set_state(r, RS_STARTING);
-	if (!r->warm_ready)
-		return; /* started() calls again once it is */
-	metrics_run_container(&r->mx, 1);
-	run_db_set_container(r);
-	if (build_tar(r, &r->tar, &r->tar_len)) {
-		run_end(r, "error", "cannot pack the project's files");
-		return;
+	if (r->cid[0]) { /* else created() records it */
+		metrics_run_container(&r->mx, 1);
+		run_db_set_container(r);
 	}
-	r->pending++;
-	if (plat_put_files(r->plat, r->cid, "/workspace", r->tar, r->tar_len, adopted_files_put,
-			   r)) {
-		r->pending--;
-		free(r->tar);
-		r->tar = NULL;
-		run_end(r, "error", "cannot copy the files into the container");
-	}
+	if (r->waiting)
+		put_files_and_go(r); /* else started() does, once it waits */
 }
 
 struct run *run_new(struct run_engine *eng)

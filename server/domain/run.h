@@ -61,6 +61,9 @@ json_t *run_describe(const struct run *r);
  * from from_seq on, live or stored (run_stream.c). */
 void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long from_seq);
 void run_start(struct rpc_call *c, long long project_id, json_t *files);
+/* Input for the run's program; before the program starts it is held (at
+ * most 1 MiB) and written once it does. 0, or a negative PLAT_E_* code:
+ * PLAT_E_AGAIN too much waits, PLAT_E_CLOSED the input is closed. */
 int run_stdin(struct run *r, const char *data, size_t len, int eof);
 
 #endif

@@ -2,16 +2,22 @@
  * run_engine.c - the run engine as a whole: set it up (the hooks through
  * which the lower run files tell the upper ones, the cancel channel that
  * other instances use, reconciliation of what an earlier process of this
- * instance left behind) and end every run at shutdown. The top of the run
- * engine (run.h lists its files).
+ * instance left behind), let a user's warm containers go with the user's
+ * last session, and end every run and warm container at shutdown. The top
+ * of the run engine (run_int.h lists its files).
  */
 #include "run_int.h"
+#include "bus.h"
 #include "db.h"
 #include "log.h"
+#include "sess.h"
 #include "srv.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* how often what is left to remove is tried again */
+#define SWEEP_INTERVAL_MS 5000
 
 static void cancel_notified(void *arg, const char *channel, const char *payload)
 {
@@ -32,35 +38,47 @@ static void reconciled_rows(void *arg, PGresult *res, const char *err)
 			 json_pack("{s:i}", "runs", PQntuples(res)));
 }
 
-static void leftover_removed(void *arg, const struct plat_err *err)
+struct user_sessions {
+	long long user_id;
+	int open;
+};
+
+static void count_open(struct sess *s, void *arg)
 {
-	(void)arg;
-	(void)err;
+	struct user_sessions *us = arg;
+
+	us->open += s->user_id == us->user_id && !s->closing;
 }
 
-static void leftovers_listed(void *arg, const struct plat_container *list, size_t n,
-			     const struct plat_err *err)
+/*
+ * A session closed: if it was its user's last one here, the user's warm
+ * containers go now (they are for the person at the keyboard pressing Run
+ * again), not after their idle time.
+ */
+static void session_event(void *arg, const struct bus_event *ev)
 {
-	struct plat *p = arg;
+	struct run_engine *eng = arg;
+	struct user_sessions us = {0, 0};
+	struct run *r, *n;
 
-	if (err) {
-		log_json(LOG_WARN, "cannot list leftover containers",
-			 json_pack("{s:s}", "error", err->message));
+	if (strcmp(ev->kind, "closed") || !json_is_integer(json_object_get(ev->data, "user")))
 		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		log_json(LOG_INFO, "removing a leftover container",
-			 json_pack("{s:s}", "container", list[i].id));
-		plat_remove(p, list[i].id, leftover_removed, NULL);
+	us.user_id = json_integer_value(json_object_get(ev->data, "user"));
+	sess_foreach(eng->srv, count_open, &us);
+	if (us.open)
+		return;
+	for (r = eng->runs; r; r = n) {
+		n = r->next;
+		if (!r->id && r->user_id == us.user_id)
+			run_end(r, "stopped", "its user left");
 	}
 }
 
 int run_engine_init(struct srv *srv)
 {
 	struct run_engine *eng = calloc(1, sizeof(*eng));
-	struct plat_label match[1];
-	const char *p[1];
-	struct plat *plat;
+	unsigned char token[8];
+	const char *p[2];
 
 	if (!eng)
 		return -1;
@@ -68,21 +86,18 @@ int run_engine_init(struct srv *srv)
 	eng->op_done = run_op_done;
 	eng->release = run_release;
 	eng->slot_released = run_slot_released;
+	randombytes_buf(token, sizeof(token));
+	sodium_bin2hex(eng->process, sizeof(eng->process), token, sizeof(token));
 	srv->runs = eng;
 	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
+	bus_on(srv, "session", session_event, eng);
 	run_plat_start_health(srv, 5000);
-	/* Reconcile: what this instance left behind when it last stopped. */
+	/* Reconcile: the runs and containers this instance left when it last
+	 * stopped. Rows agree with their stored logs (sql/007_disk.sql). */
 	p[0] = srv->cfg.instance;
-	db_query(srv->db,
-		 "UPDATE runs SET state = 'finished', reason = 'error', finished_at = now(), "
-		 "error_message = 'the server stopped during the run' "
-		 "WHERE instance = $1 AND state <> 'finished' RETURNING id",
-		 1, p, reconciled_rows, NULL);
-	plat = run_plat_get(srv, "docker", srv->cfg.docker_host);
-	match[0] = (struct plat_label){"run-it.instance", srv->cfg.instance};
-	if (plat)
-		plat_list(plat, match, 1, leftovers_listed, plat);
-	return 0;
+	p[1] = "the server stopped during the run";
+	db_query(srv->db, "SELECT runit_runs_abandon($1, NULL, $2)", 2, p, reconciled_rows, NULL);
+	return run_sweep_start(eng, SWEEP_INTERVAL_MS);
 }
 
 void run_engine_shutdown(struct srv *srv)
@@ -91,6 +106,7 @@ void run_engine_shutdown(struct srv *srv)
 
 	if (!srv->runs)
 		return;
+	run_sweep_stop(srv->runs);
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
 		run_end(r, "error", "the server is shutting down");

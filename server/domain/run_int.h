@@ -32,6 +32,7 @@ struct watcher {
 };
 
 struct run_slot;
+struct run_sweep;
 
 struct run {
 	struct run *next;
@@ -48,6 +49,7 @@ struct run {
 	json_t *env;	  /* {NAME: value} */
 	json_t *snapshot; /* {path: content} */
 	long long wall_ms, memory_bytes, nano_cpus, pids, output_limit;
+	long long disk_bytes, disk_inodes; /* each of /workspace and /tmp */
 	int network;
 	struct plat *plat;
 	char oci_runtime[64];
@@ -82,9 +84,15 @@ struct run {
 	char *marker_scan; /* bytes of stdout held while looking for the marker */
 	size_t marker_len;
 
-	/* a warm container: prepared (created, started, attached, waiting on
-	 * stdin) for the next run of a slot; id 0 until a run adopts it */
-	int warm, warm_ready;
+	/* Every container's program waits for one line on stdin ("go"),
+	 * written once a run owns it and its files are in. A warm container
+	 * is prepared so for the next run of a slot; id 0 until a run adopts
+	 * it. waiting: started, its program waiting; go_sent: it was let go
+	 * (user code runs) */
+	int warm, waiting, go_sent;
+	char *held; /* run/stdin before "go", written after it */
+	size_t held_len;
+	int stdin_eof;	       /* run/stdin closed the input */
 	uint64_t starter_sess; /* the session that started the run */
 
 	/* ending */
@@ -95,6 +103,8 @@ struct run {
 
 struct run_engine {
 	struct srv *srv;
+	char process[40];	 /* random: labels the containers of this process */
+	struct run_sweep *sweep; /* containers still to remove (run_sweep.c) */
 	struct run *runs;
 	struct run_slot *slots;
 	/* hooks: how run_stream.c and run.c tell the files above them */
@@ -107,6 +117,8 @@ struct run_engine {
  * The engine's files, lowest first; each calls only those above it in this
  * list, never one below (tests/layers/check):
  *   run_table.c   the list of runs: find, visit, describe, count
+ *   run_sweep.c   containers still to remove: left by an earlier process,
+ *                 or by a removal that failed; retried until done
  *   run_stream.c  events out: run/log, run/status, run/exit to watchers,
  *                 the ring for run/attach, run_logs and the finished row
  *   run.c         the lifecycle of one run's container, output in
@@ -120,6 +132,14 @@ struct run_engine {
 /* run_table.c */
 const char *run_state_name(enum run_state s);
 void run_unlink(struct run *r);
+
+/* run_sweep.c */
+/* Reconcile every platform now (what an earlier process of this instance
+ * left) and retry what is left to remove every interval_ms. */
+int run_sweep_start(struct run_engine *eng, unsigned interval_ms);
+void run_sweep_stop(struct run_engine *eng);
+/* Remove container cid of p once p answers (its removal failed). */
+void run_sweep_add(struct run_engine *eng, struct plat *p, const char *cid);
 
 /* run_stream.c */
 void run_on_chunk(void *arg, int stream, const char *utf8, size_t len);
@@ -149,8 +169,8 @@ void run_release(struct run *r);
 struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,
-		     long long pids, long long output, int network, struct plat *plat,
-		     const char *oci_runtime);
+		     long long pids, long long output, long long disk_bytes, long long disk_inodes,
+		     int network, struct plat *plat, const char *oci_runtime);
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);

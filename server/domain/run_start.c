@@ -52,6 +52,7 @@ struct start_req {
 	char image[256];
 	json_t *build_cmd, *run_cmd;
 	long long wall_ms, memory, cpus, pids, output;
+	long long disk_bytes, disk_inodes;
 	int network;
 	struct run_platform rp;
 	json_t *snapshot, *env;
@@ -197,8 +198,9 @@ static void run_created(struct start_req *q, long long id)
 
 	if (slot->warm) {
 		if (run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
-				     q->wall_ms, q->memory, q->cpus, q->pids, q->output, q->network,
-				     q->rp.plat, q->rp.oci_runtime)) {
+				     q->wall_ms, q->memory, q->cpus, q->pids, q->output,
+				     q->disk_bytes, q->disk_inodes, q->network, q->rp.plat,
+				     q->rp.oci_runtime)) {
 			r = slot->warm;
 			adopted = 1;
 		} else {
@@ -239,6 +241,8 @@ static void run_created(struct start_req *q, long long id)
 	r->nano_cpus = q->cpus;
 	r->pids = q->pids;
 	r->output_limit = q->output;
+	r->disk_bytes = q->disk_bytes;
+	r->disk_inodes = q->disk_inodes;
 	r->network = q->network;
 	r->slot = q->slot;
 	q->slot->active = r;
@@ -288,7 +292,7 @@ static void stale_finished(void *arg, PGresult *res, const char *err)
 static void conflict_read(void *arg, PGresult *res, const char *err)
 {
 	struct start_req *q = arg;
-	const char *p[1];
+	const char *p[2];
 
 	if (!res) {
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
@@ -299,15 +303,13 @@ static void conflict_read(void *arg, PGresult *res, const char *err)
 		return;
 	}
 	p[0] = PQgetvalue(res, 0, 0);
+	p[1] = q->eng->srv->cfg.instance;
 	if (!strcmp(PQgetvalue(res, 0, 1), q->eng->srv->cfg.instance) &&
 	    !run_find(q->eng->srv, strtoll(p[0], NULL, 10))) {
 		/* ours, but this process does not know it: left over, end it */
 		if (db_query(q->eng->srv->db,
-			     "UPDATE runs SET state = 'finished', reason = 'error', finished_at = "
-			     "now(), "
-			     "error_message = 'lost by the server' WHERE id = $1 AND state <> "
-			     "'finished'",
-			     1, p, stale_finished, q))
+			     "SELECT runit_runs_abandon($2, $1, 'lost by the server')", 2, p,
+			     stale_finished, q))
 			fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 		return;
 	}
@@ -572,6 +574,8 @@ static void loaded(void *arg, PGresult *res, const char *err)
 	q->pids = col_ll(res, 9);
 	q->output = col_ll(res, 10);
 	q->network = PQgetvalue(res, 0, 11)[0] == 't';
+	q->disk_bytes = col_ll(res, 16);
+	q->disk_inodes = col_ll(res, 17);
 	if (!json_is_array(q->run_cmd)) {
 		fail(q, PROTO_R_INTERNAL, "the runtime's run command is unreadable");
 		return;
@@ -584,10 +588,10 @@ static void loaded(void *arg, PGresult *res, const char *err)
 
 /*
  * Everything run/start needs to know, in one statement: the runtime and its
- * limits (the runtime's own or the global settings), the user's quota and
- * active runs elsewhere (a first check: insert_row's runit_run_insert()
- * holds the quota under races), the largest file, and whether the caller
- * may run the project. $1 project, $2 user.
+ * limits (the runtime's own or the global settings; the disk's last), the
+ * user's quota and active runs elsewhere (a first check: insert_row's
+ * runit_run_insert() holds the quota under races), the largest file, and
+ * whether the caller may run the project. $1 project, $2 user.
  */
 /* clang-format off */
 static const char load_sql[] =
@@ -603,7 +607,9 @@ static const char load_sql[] =
 	"AND project_id <> $1), "
 	SETTING("max_file_bytes") ", "
 	"(p.owner_id = $2 OR u.role = 'admin' OR EXISTS (SELECT 1 FROM project_members m "
-	"WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')) "
+	"WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')), "
+	"coalesce(rt.disk_bytes, " SETTING("default_disk_bytes") "), "
+	"coalesce(rt.disk_inodes, " SETTING("default_disk_inodes") ") "
 	"FROM projects p JOIN runtimes rt ON rt.id = p.runtime_id JOIN users u ON u.id = $2 "
 	"WHERE p.id = $1 AND (p.is_public OR p.owner_id = $2 OR u.role = 'admin' OR "
 	"EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id "

@@ -73,6 +73,8 @@ static const struct field runtime_fields[] = {
     {"nano_cpus", F_INT, NUL, 10000000, 64000000000LL},
     {"pids", F_INT, NUL, 8, 65536},
     {"output_bytes", F_INT, NUL, 1024, 1073741824},
+    {"disk_bytes", F_INT, NUL, 1048576, 68719476736LL},
+    {"disk_inodes", F_INT, NUL, 256, 16777216},
     {"network_allowed", F_BOOL, 0, 0, 0},
     {"enabled", F_BOOL, 0, 0, 0},
 };
@@ -321,19 +323,21 @@ static void h_runtime_create(void *ctx, struct proto_msg *msg)
 		return;
 	}
 	p[0] = text;
-	send_change(c, "runtime.create", "runtime", detail_of(patch),
-		    "WITH n AS (SELECT * FROM jsonb_populate_record(NULL::runtimes, $1::jsonb)),"
-		    " r AS (INSERT INTO runtimes (code, name, language, version, os, arch, image,"
-		    "  build_cmd, run_cmd, entry_file, template, description, faq, wall_ms,"
-		    "  memory_bytes, nano_cpus, pids, output_bytes, network_allowed, enabled)"
-		    " SELECT code, name, language, version, coalesce(os, 'linux'),"
-		    "  coalesce(arch, 'amd64'), image, build_cmd, run_cmd, entry_file,"
-		    "  coalesce(template, '{}'), coalesce(description, ''), coalesce(faq, '[]'),"
-		    "  wall_ms, memory_bytes, nano_cpus, pids, output_bytes,"
-		    "  coalesce(network_allowed, false), coalesce(enabled, true) FROM n"
-		    " RETURNING *)"
-		    " SELECT runit_ok(" RT_OUT("r") ") FROM r",
-		    1, p);
+	send_change(
+	    c, "runtime.create", "runtime", detail_of(patch),
+	    "WITH n AS (SELECT * FROM jsonb_populate_record(NULL::runtimes, $1::jsonb)),"
+	    " r AS (INSERT INTO runtimes (code, name, language, version, os, arch, image,"
+	    "  build_cmd, run_cmd, entry_file, template, description, faq, wall_ms,"
+	    "  memory_bytes, nano_cpus, pids, output_bytes, disk_bytes, disk_inodes,"
+	    "  network_allowed, enabled)"
+	    " SELECT code, name, language, version, coalesce(os, 'linux'),"
+	    "  coalesce(arch, 'amd64'), image, build_cmd, run_cmd, entry_file,"
+	    "  coalesce(template, '{}'), coalesce(description, ''), coalesce(faq, '[]'),"
+	    "  wall_ms, memory_bytes, nano_cpus, pids, output_bytes, disk_bytes, disk_inodes,"
+	    "  coalesce(network_allowed, false), coalesce(enabled, true) FROM n"
+	    " RETURNING *)"
+	    " SELECT runit_ok(" RT_OUT("r") ") FROM r",
+	    1, p);
 	json_decref(patch);
 	free(text);
 }
@@ -363,11 +367,12 @@ static void h_runtime_update(void *ctx, struct proto_msg *msg)
 	send_change(c, "runtime.update", "runtime", detail_of(patch),
 		    "WITH r AS (UPDATE runtimes t SET (code, name, language, version, os, arch,"
 		    "  image, build_cmd, run_cmd, entry_file, template, description, faq, wall_ms,"
-		    "  memory_bytes, nano_cpus, pids, output_bytes, network_allowed, enabled,"
-		    "  seed_digest, updated_at) = (SELECT n.code, n.name, n.language, n.version,"
-		    "  n.os, n.arch, n.image, n.build_cmd, n.run_cmd, n.entry_file, n.template,"
-		    "  n.description, n.faq, n.wall_ms, n.memory_bytes, n.nano_cpus, n.pids,"
-		    "  n.output_bytes, n.network_allowed, n.enabled, NULL, now()"
+		    "  memory_bytes, nano_cpus, pids, output_bytes, disk_bytes, disk_inodes,"
+		    "  network_allowed, enabled, seed_digest, updated_at) = (SELECT n.code, n.name,"
+		    "  n.language, n.version, n.os, n.arch, n.image, n.build_cmd, n.run_cmd,"
+		    "  n.entry_file, n.template, n.description, n.faq, n.wall_ms, n.memory_bytes,"
+		    "  n.nano_cpus, n.pids, n.output_bytes, n.disk_bytes, n.disk_inodes,"
+		    "  n.network_allowed, n.enabled, NULL, now()"
 		    "  FROM jsonb_populate_record(t, $1::jsonb) n)"
 		    " WHERE CASE WHEN $2::bigint IS NOT NULL THEN t.id = $2::bigint"
 		    "  ELSE t.code = $3::text END RETURNING t.*)"

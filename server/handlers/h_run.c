@@ -77,12 +77,6 @@ static void h_stop(void *ctx, struct proto_msg *msg)
 	rpc_reply(c, NULL);
 }
 
-static void stdin_done(void *arg, const struct plat_err *err)
-{
-	(void)arg;
-	(void)err;
-}
-
 static void h_stdin(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
@@ -99,14 +93,11 @@ static void h_stdin(void *ctx, struct proto_msg *msg)
 	r = own_run(c, msg->params);
 	if (!r)
 		return;
-	if (!r->att || r->ending) {
+	if (r->ending) {
 		rpc_fail(c, PROTO_R_CONFLICT, "the program is not running", NULL);
 		return;
 	}
-	if (*data)
-		rc = plat_write_stdin(r->att, data, strlen(data), stdin_done, NULL);
-	if (!rc && eof)
-		rc = plat_close_stdin(r->att);
+	rc = run_stdin(r, data, strlen(data), eof);
 	if (rc == PLAT_E_AGAIN)
 		rpc_fail(c, PROTO_R_RATE_LIMITED, "the program is not reading its input", NULL);
 	else if (rc)

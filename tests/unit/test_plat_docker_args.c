@@ -133,6 +133,15 @@ static void test_args_bad_specs_refused_at_once(void **state)
 	s.name = NULL;
 	s.memory_bytes = UINT64_MAX;
 	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
+	s.memory_bytes = 0;
+	s.workspace_bytes = UINT64_MAX; /* a capped workspace: sizes in range */
+	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
+	s.workspace_bytes = 1 << 20;
+	s.tmp_inodes = UINT64_MAX;
+	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
+	s.tmp_inodes = 0;
+	s.workspace = NULL; /* and only with a workspace */
+	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
 	/* a tar that is not one, no callback */
 	assert_int_equal(plat_put_files(p, "abc", "/workspace", "x", 1, NULL, NULL), PLAT_E_INVAL);
 	plat_free(p);

@@ -226,6 +226,55 @@ static void test_live_stdin_needs_the_flag(void **state)
 	run_release(&r);
 }
 
+/*
+ * A capped workspace is a RAM filesystem that exists only while the
+ * container runs: its files go in after the start, while the command waits
+ * for a line on stdin, and writes stop at its caps (bytes, then files).
+ */
+static void test_live_capped_workspace_takes_files_after_start_and_stops_at_its_caps(void **state)
+{
+	struct env *e = *state;
+	static const char *const argv[] = {
+	    "/bin/sh", "-c", "read -r _ || exit 0; exec \"$@\"", "wait", "sh", "main.sh", NULL};
+	static const char script[] =
+	    "ls -ln /workspace | awk 'NF > 2 {print $1, $3, $NF}'\n"
+	    "echo $(df -k /workspace /tmp | tail -n 2 | awk '{print $2}')\n"
+	    "echo $(df -i /workspace /tmp | tail -n 2 | awk '{print $2}')\n"
+	    "dd if=/dev/zero of=/workspace/big bs=1048576 count=8 2>&1 | head -n 1\n"
+	    "rm /workspace/big; n=0\n"
+	    "while { true > /workspace/f$n; } 2>/dev/null; do n=$((n+1)); done; echo files $n\n"
+	    "mount | grep -c 'on /workspace type tmpfs (rw,nosuid,nodev'\n";
+	struct plat_label labels[2];
+	struct plat_spec spec;
+	struct plat_tar t;
+	struct run r = {0};
+	struct res w = {0}, f = {0};
+
+	NEED_ENGINE(e);
+	spec_init(e, &spec, argv, labels);
+	spec.open_stdin = true;
+	spec.workspace_bytes = 4 << 20;
+	spec.workspace_inodes = 64;
+	spec.tmp_bytes = 2 << 20;
+	spec.tmp_inodes = 32;
+	run_begin(e, &r, &spec, NULL, PLAT_ATTACH_STDIN); /* started, waiting */
+	one_file(&t, "main.sh", script, 0644);
+	assert_int_equal(plat_put_files(e->p, r.id, "/workspace", t.data, t.len, done_cb, &f), 0);
+	AWAIT(e, &f, "put files into the started container");
+	OK_OR_FAIL(&f);
+	assert_int_equal(plat_write_stdin(r.att, "go\n", 3, stdin_written, &r), 0);
+	run_finish(e, &r, &w);
+	OK_OR_FAIL(&w);
+	/* 64 inodes: the root, main.sh and 62 more */
+	assert_string_equal(r.log, "<1>-rw-r--r-- 1000 main.sh\n"
+				   "4096 2048\n64 32\n"
+				   "dd: error writing '/workspace/big': No space left on device\n"
+				   "files 62\n1\n");
+	assert_int_equal(w.ex.exit_code, 0);
+	plat_tar_release(&t);
+	run_release(&r);
+}
+
 static const char hardening_script[] =
     "id -u; id -g\n"
     "touch /rootfile 2>/dev/null && echo root-writable || echo root-ro\n"
@@ -565,6 +614,8 @@ int main(void)
 	    cmocka_unit_test(test_live_memory_bomb_is_oom_killed),
 	    cmocka_unit_test(test_live_stdin_round_trip_through_cat),
 	    cmocka_unit_test(test_live_stdin_needs_the_flag),
+	    cmocka_unit_test(
+		test_live_capped_workspace_takes_files_after_start_and_stops_at_its_caps),
 	    cmocka_unit_test(test_live_hardening_seen_from_inside),
 	    cmocka_unit_test(test_live_hardening_under_gvisor),
 	    cmocka_unit_test(test_live_pause_blocks_the_program),

@@ -651,6 +651,8 @@ export function mount(root) {
     ['nano_cpus', 'CPU (nano CPUs)', 'int', '1000000000 = one CPU; empty: the default'],
     ['pids', 'Processes', 'int', 'Empty: the global default'],
     ['output_bytes', 'Output limit (bytes)', 'int', 'Empty: the global default'],
+    ['disk_bytes', 'Disk (bytes)', 'int', 'Each of /workspace and /tmp, in RAM; empty: the default'],
+    ['disk_inodes', 'Files', 'int', 'Files and folders in each of /workspace and /tmp; empty: the default'],
     ['network_allowed', 'Network allowed', 'bool'],
     ['enabled', 'Enabled', 'bool'],
   ];
@@ -894,6 +896,8 @@ export function mount(root) {
     default_nano_cpus: 'Default CPU of a run (1000000000 = one CPU)',
     default_pids: 'Default process limit',
     default_output_bytes: 'Default output limit, bytes',
+    default_disk_bytes: 'Default size of each of /workspace and /tmp (RAM, counts against memory), bytes',
+    default_disk_inodes: 'Default files and folders in each of /workspace and /tmp',
     session_max_age_s: 'Longest login session, s',
     session_idle_s: 'Login sessions end after this long idle, s',
     signup_enabled: 'Anyone may sign up',
