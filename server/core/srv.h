@@ -39,6 +39,7 @@ struct srv {
 	struct admin_view *admin; /* admin_view.c */
 	uv_timer_t auth_sweep;	  /* auth_sess.c: ends expired sessions */
 	unsigned auth_sweeps;
+	int64_t limits_cleaned_ms; /* auth_limit.c: old attempts last deleted */
 	struct settings *settings; /* settings.c: in force */
 	/* the dispatcher's method lookup (app.c sets handlers_method_find) */
 	const struct proto_method *(*method_find)(const char *name);

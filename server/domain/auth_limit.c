@@ -79,12 +79,11 @@ static void cleaned(void *arg, PGresult *res, const char *err)
 
 static void maybe_cleanup(struct srv *srv)
 {
-	static int64_t last;
 	int64_t now = srv_now_ms();
 
-	if (last && now - last < CLEANUP_EVERY_MS)
+	if (srv->limits_cleaned_ms && now - srv->limits_cleaned_ms < CLEANUP_EVERY_MS)
 		return;
-	last = now;
+	srv->limits_cleaned_ms = now;
 	db_query(srv->db, "DELETE FROM login_attempts WHERE at < now() - interval '1 day'", 0, NULL,
 		 cleaned, NULL);
 }
