@@ -384,18 +384,25 @@ static void h_runtime_update(void *ctx, struct proto_msg *msg)
 	free(text);
 }
 
-static void h_runtime_delete(void *ctx, struct proto_msg *msg)
+/* A delete of one row named by {id} or {key}: sql takes $1 the id, $2 the
+ * name, and answers as the runit_* functions do; audited as action. */
+static void delete_row(struct rpc_call *c, json_t *params, const char *key, const char *action,
+		       const char *topic, const char *sql)
 {
-	struct rpc_call *c = ctx;
 	char idbuf[24];
-	const char *id, *code, *p[2];
+	const char *id, *name, *p[2];
 
-	if (which_row(c, msg->params, "code", idbuf, &id, &code))
+	if (which_row(c, params, key, idbuf, &id, &name))
 		return;
 	p[0] = id;
-	p[1] = code;
-	send_change(
-	    c, "runtime.delete", "runtime", json_object(),
+	p[1] = name;
+	send_change(c, action, topic, json_object(), sql, 2, p);
+}
+
+static void h_runtime_delete(void *ctx, struct proto_msg *msg)
+{
+	delete_row(
+	    ctx, msg->params, "code", "runtime.delete", "runtime",
 	    "WITH t AS (SELECT id, code FROM runtimes WHERE CASE WHEN $1::bigint IS NOT NULL"
 	    "  THEN id = $1::bigint ELSE code = $2::text END),"
 	    " n AS (SELECT count(*) AS c FROM projects WHERE runtime_id IN (SELECT id FROM t)),"
@@ -406,8 +413,7 @@ static void h_runtime_delete(void *ctx, struct proto_msg *msg)
 	    " WHEN (SELECT c FROM n) > 0 THEN runit_err('CONFLICT', format("
 	    "  '%s project(s) use this runtime: disable it instead (enabled: false)',"
 	    "  (SELECT c FROM n)), jsonb_build_object('projects', (SELECT c FROM n)))"
-	    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'code', code)) FROM d) END",
-	    2, p);
+	    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'code', code)) FROM d) END");
 }
 
 /* ---- platforms ---- */
@@ -472,16 +478,8 @@ static void h_platform_update(void *ctx, struct proto_msg *msg)
 
 static void h_platform_delete(void *ctx, struct proto_msg *msg)
 {
-	struct rpc_call *c = ctx;
-	char idbuf[24];
-	const char *id, *name, *p[2];
-
-	if (which_row(c, msg->params, "name", idbuf, &id, &name))
-		return;
-	p[0] = id;
-	p[1] = name;
-	send_change(
-	    c, "platform.delete", "platform", json_object(),
+	delete_row(
+	    ctx, msg->params, "name", "platform.delete", "platform",
 	    "WITH t AS (SELECT id, name, is_default FROM platforms WHERE CASE WHEN"
 	    "  $1::bigint IS NOT NULL THEN id = $1::bigint ELSE name = $2::text END),"
 	    " d AS (DELETE FROM platforms WHERE id IN (SELECT id FROM t WHERE NOT is_default)"
@@ -490,8 +488,7 @@ static void h_platform_delete(void *ctx, struct proto_msg *msg)
 	    "  THEN runit_err('NOT_FOUND', 'no such platform')"
 	    " WHEN (SELECT is_default FROM t) THEN runit_err('CONFLICT',"
 	    "  'the default platform cannot be deleted: make another platform the default first')"
-	    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'name', name)) FROM d) END",
-	    2, p);
+	    " ELSE (SELECT runit_ok(jsonb_build_object('id', id, 'name', name)) FROM d) END");
 }
 
 /* ---- settings and the global FAQ ---- */

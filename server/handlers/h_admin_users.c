@@ -79,6 +79,31 @@ static void admin_query(struct admin_req *r, const char *sql, int n, const char 
 	}
 }
 
+/* A write-method on one user: the statement sql with $1 = id, answered
+ * in cb (which ends the call and frees r). */
+static void user_statement(struct rpc_call *c, long long id, const char *sql, db_cb cb)
+{
+	struct admin_req *r = admin_req_new(c, id);
+	char id_s[24];
+	const char *p[1] = {id_s};
+
+	if (!r)
+		return;
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	admin_query(r, sql, 1, p, cb);
+}
+
+/* 1 when the statement answered the user's row; else the call has failed
+ * (UNAVAILABLE, or NOT_FOUND when there is no such user). */
+static int user_row(struct admin_req *r, PGresult *res)
+{
+	if (!res)
+		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	else if (PQntuples(res) != 1)
+		rpc_fail(r->c, PROTO_R_NOT_FOUND, "no such user", NULL);
+	return res && PQntuples(res) == 1;
+}
+
 /* ---- admin/user/list ---- */
 
 static void listed(void *arg, PGresult *res, const char *err)
@@ -157,11 +182,7 @@ static void disabled(void *arg, PGresult *res, const char *err)
 	char target[32];
 	long long ended;
 
-	if (!res) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-	} else if (PQntuples(res) != 1) {
-		rpc_fail(r->c, PROTO_R_NOT_FOUND, "no such user", NULL);
-	} else {
+	if (user_row(r, res)) {
 		ended = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		auth_sess_end_user(r->c->srv, r->id, 0, AUTH_END_ACCOUNT_DISABLED);
 		run_cancel_user(r->c->srv, r->id, "cancelled",
@@ -180,10 +201,7 @@ static void disabled(void *arg, PGresult *res, const char *err)
 static void h_disable(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
-	struct admin_req *r;
 	long long id;
-	char id_s[24];
-	const char *p[1] = {id_s};
 
 	if (read_id(c, msg->params, &id))
 		return;
@@ -191,18 +209,14 @@ static void h_disable(void *ctx, struct proto_msg *msg)
 		rpc_fail(c, PROTO_R_FORBIDDEN, "you cannot disable your own account", NULL);
 		return;
 	}
-	r = admin_req_new(c, id);
-	if (!r)
-		return;
-	snprintf(id_s, sizeof(id_s), "%lld", id);
 	/* the flag and the end of every login session, in one statement */
-	admin_query(r,
-		    "WITH u AS (UPDATE users SET disabled = true, updated_at = now() "
-		    "  WHERE id = $1 RETURNING id, username), "
-		    "s AS (UPDATE sessions SET revoked_at = now() "
-		    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL RETURNING id) "
-		    "SELECT u.username, (SELECT count(*) FROM s) FROM u",
-		    1, p, disabled);
+	user_statement(c, id,
+		       "WITH u AS (UPDATE users SET disabled = true, updated_at = now() "
+		       "  WHERE id = $1 RETURNING id, username), "
+		       "s AS (UPDATE sessions SET revoked_at = now() "
+		       "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL RETURNING id) "
+		       "SELECT u.username, (SELECT count(*) FROM s) FROM u",
+		       disabled);
 }
 
 /* ---- admin/user/enable ---- */
@@ -212,11 +226,7 @@ static void enabled(void *arg, PGresult *res, const char *err)
 	struct admin_req *r = arg;
 	char target[32];
 
-	if (!res) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-	} else if (PQntuples(res) != 1) {
-		rpc_fail(r->c, PROTO_R_NOT_FOUND, "no such user", NULL);
-	} else {
+	if (user_row(r, res)) {
 		/* a fresh start: the name's failed logins are forgotten too */
 		auth_limit_login_forget(r->c->srv, PQgetvalue(res, 0, 0));
 		target_of(r->id, target);
@@ -230,18 +240,14 @@ static void enabled(void *arg, PGresult *res, const char *err)
 static void h_enable(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
-	struct admin_req *r;
 	long long id;
-	char id_s[24];
-	const char *p[1] = {id_s};
 
-	if (read_id(c, msg->params, &id) || !(r = admin_req_new(c, id)))
+	if (read_id(c, msg->params, &id))
 		return;
-	snprintf(id_s, sizeof(id_s), "%lld", id);
-	admin_query(r,
-		    "UPDATE users SET disabled = false, failed_logins = 0, locked_until = NULL, "
-		    "  updated_at = now() WHERE id = $1 RETURNING username",
-		    1, p, enabled);
+	user_statement(c, id,
+		       "UPDATE users SET disabled = false, failed_logins = 0, locked_until = NULL, "
+		       "  updated_at = now() WHERE id = $1 RETURNING username",
+		       enabled);
 }
 
 /* ---- admin/user/reset_totp ---- */
@@ -251,11 +257,7 @@ static void totp_reset(void *arg, PGresult *res, const char *err)
 	struct admin_req *r = arg;
 	char target[32];
 
-	if (!res) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-	} else if (PQntuples(res) != 1) {
-		rpc_fail(r->c, PROTO_R_NOT_FOUND, "no such user", NULL);
-	} else {
+	if (user_row(r, res)) {
 		target_of(r->id, target);
 		audit(r->c->srv, r->c->user_id, "user.totp_reset", target,
 		      json_pack("{s:s}", "username", PQgetvalue(res, 0, 0)), r->c->ip);
@@ -268,22 +270,19 @@ static void totp_reset(void *arg, PGresult *res, const char *err)
 static void h_reset_totp(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
-	struct admin_req *r;
 	long long id;
-	char id_s[24];
-	const char *p[1] = {id_s};
 
-	if (read_id(c, msg->params, &id) || !(r = admin_req_new(c, id)))
+	if (read_id(c, msg->params, &id))
 		return;
-	snprintf(id_s, sizeof(id_s), "%lld", id);
-	admin_query(r,
-		    "WITH u AS (UPDATE users SET totp_enabled = false, totp_secret_enc = NULL, "
-		    "  totp_nonce = NULL, totp_last_step = NULL, totp_pending_secret_enc = NULL, "
-		    "  totp_pending_nonce = NULL, totp_pending_at = NULL, updated_at = now() "
-		    "  WHERE id = $1 RETURNING id, username), "
-		    "d AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM u)) "
-		    "SELECT username FROM u",
-		    1, p, totp_reset);
+	user_statement(
+	    c, id,
+	    "WITH u AS (UPDATE users SET totp_enabled = false, totp_secret_enc = NULL, "
+	    "  totp_nonce = NULL, totp_last_step = NULL, totp_pending_secret_enc = NULL, "
+	    "  totp_pending_nonce = NULL, totp_pending_at = NULL, updated_at = now() "
+	    "  WHERE id = $1 RETURNING id, username), "
+	    "d AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM u)) "
+	    "SELECT username FROM u",
+	    totp_reset);
 }
 
 /* ---- admin/user/set_quota ---- */
@@ -326,11 +325,7 @@ static void quota_set(void *arg, PGresult *res, const char *err)
 	char target[32];
 	json_t *q;
 
-	if (!res) {
-		rpc_fail(r->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
-	} else if (PQntuples(res) != 1) {
-		rpc_fail(r->c, PROTO_R_NOT_FOUND, "no such user", NULL);
-	} else {
+	if (user_row(r, res)) {
 		q = json_pack("{s:o, s:o}", "max_active_runs", int_or_null(res, 0, 1),
 			      "max_projects", int_or_null(res, 0, 2));
 		target_of(r->id, target);
