@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "db.h"
+#include "pg_blocking.h"
 #include "migrate.h"
 
 static const char *g_url;  /* RUNIT_DATABASE_URL */
@@ -30,69 +31,6 @@ static char g_mig_db[64]; /* scratch database for the migrations */
 static char g_mig_url[1024];
 
 /* ------------------------------------------------------------- helpers */
-
-/* base conninfo with dbname replaced, as key='value' pairs. */
-static int conninfo_with_db(const char *base, const char *db, char *out, size_t n)
-{
-	PQconninfoOption *o = PQconninfoParse(base, NULL), *it;
-	size_t off = 0;
-
-	if (!o)
-		return -1;
-	for (it = o; it->keyword; it++) {
-		const char *v = strcmp(it->keyword, "dbname") == 0 ? db : it->val;
-		const char *s;
-
-		if (!v)
-			continue;
-		int w = snprintf(out + off, n - off, "%s%s='", off ? " " : "", it->keyword);
-		if (w < 0 || (size_t)w >= n - off)
-			goto out_overflow;
-		off += (size_t)w;
-		for (s = v; *s; s++) {
-			if (off + 3 >= n)
-				goto out_overflow;
-			if (*s == '\'' || *s == '\\')
-				out[off++] = '\\';
-			out[off++] = *s;
-		}
-		out[off++] = '\'';
-		out[off] = '\0';
-	}
-	PQconninfoFree(o);
-	return 0;
-out_overflow:
-	PQconninfoFree(o);
-	return -1;
-}
-
-/* Blocking statement on a throwaway connection (test set-up only). */
-static void exec_blocking(const char *conninfo, const char *sql)
-{
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r;
-
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("connect: %s", PQerrorMessage(c));
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
-	PQfinish(c);
-}
-
-/* First value of a blocking query, copied into out. */
-static void query_blocking(const char *conninfo, const char *sql, char *out, size_t n)
-{
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-}
 
 struct fix {
 	uv_loop_t loop;
