@@ -227,7 +227,7 @@ def test_logins_that_succeed_or_need_a_code_do_not_count_against_the_limits(make
 
     async def login(c, name, password, **more):
         r = await c.call("auth/login", dict(username=name, password=password, **more))
-        return "OK" if "result" in r else reason(r)
+        return "OK" if "result" in r else error_reason(r)
 
     async def go():
         name = unique_name("okay")
