@@ -71,7 +71,8 @@ def test_after_a_crash_the_row_agrees_with_its_stored_log(make_server, shell, db
 
 def test_a_run_whose_image_is_missing_has_no_exit_code(make_server, shell, db_url):
     assert docker("image", "inspect", MISSING_IMAGE).returncode != 0, "the image must not exist"
-    code = make_runtime(db_url, "t-missing-image", MISSING_IMAGE, ["sh", "main.sh"])
+    code = make_runtime(db_url, "t-missing-image", MISSING_IMAGE, ["sh", "main.sh"],
+                        image_needed=False)
     srv = make_server(**ROOMY).start()
 
     async def go():

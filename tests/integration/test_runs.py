@@ -23,9 +23,9 @@ def sql(db_url, query, *args):
     return "\n".join("|".join(row) for row in psql(query, *args))
 
 
-def make_runtime(db_url, code, image, run_cmd, build_cmd=None, **limits):
+def make_runtime(db_url, code, image, run_cmd, build_cmd=None, **kw):
     """add_runtime() with the database URL first."""
-    return add_runtime(code, image, run_cmd, build_cmd, **limits)
+    return add_runtime(code, image, run_cmd, build_cmd, **kw)
 
 
 @pytest.fixture(scope="module")
