@@ -23,8 +23,9 @@
 
 /* output is coalesced for at most this long before a run/log goes out */
 #define FLUSH_MS 5
-/* input held until the program starts, at most (as much as may wait in the platform) */
-#define STDIN_HELD_MAX (1 << 20)
+/* input held until the program starts, at most: with "go\n" before it, as
+ * much as may wait in the platform (1 MiB, platform.h) */
+#define STDIN_HELD_MAX ((1 << 20) - 16)
 
 static void set_state(struct run *r, enum run_state s)
 {

@@ -87,3 +87,23 @@ def test_a_run_whose_image_is_missing_has_no_exit_code(make_server, shell, db_ur
     assert "No such image" not in msg, msg  # the engine's words stay in the log
     assert row == ["error", "t", msg], row
     assert out.text() == "" and out.exit["first_byte_ms"] is None
+
+
+def test_input_sent_before_the_program_starts_reaches_the_program(make_server, shell):
+    # every container starts first and waits for "go" while its files go in:
+    # input sent meanwhile must reach the program, not the waiting wrapper
+    srv = make_server(**ROOMY).start()
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(shell, {"main.sh": "read a; read b; echo \"[$a][$b]\"; cat\n"})
+        rid = await u.start(pid)
+        first = await u.c.call("run/stdin", {"run": rid, "data": "one\ntwo\n"})
+        second = await u.c.call("run/stdin", {"run": rid, "data": "rest\n", "eof": True})
+        late = await u.c.call("run/stdin", {"run": rid, "data": "late\n"})
+        return first, second, late, await u.wait_exit(rid)
+    first, second, late, out = run(go())
+    assert "result" in first and "result" in second, (first, second)
+    assert late["error"]["data"]["reason"] == "CONFLICT"  # the input is closed
+    assert out.text() == "[one][two]\nrest\n", out.events
+    assert out.exit["reason"] == "exited" and out.exit["exit_code"] == 0
