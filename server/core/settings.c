@@ -41,6 +41,8 @@ static const struct spec {
     I(default_disk_inodes, 256, 16777216, 16384),
     I(session_max_age_s, 60, 31536000, 2592000),
     I(session_idle_s, 60, 31536000, 604800),
+    I(file_versions_kept, 1, 1000, 20),
+    I(file_versions_max_age_s, 3600, 3153600000LL, 31536000),
 #undef I
     {"signup_enabled", K_BOOL, offsetof(struct settings, signup_enabled), 0, 1, 1},
     {"global_faq", K_FAQ, 0, 0, 0, 0},

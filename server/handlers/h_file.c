@@ -8,7 +8,8 @@
  * concurrency): a stale save gets CONFLICT with the current version and
  * content, never a silent overwrite. Every answer comes after COMMIT.
  * A change is announced to the other sessions in the project's room as
- * file/changed.
+ * file/changed. file/read's version param reads an earlier version
+ * (sql/008_history.sql); the rest of a file's history is h_history.c.
  */
 #include "handlers.h"
 #include "dbcall.h"
@@ -130,11 +131,32 @@ static void h_file_read(void *ctx, struct proto_msg *msg)
 	long long project;
 	const char *path;
 
+	struct proto_error err;
+	long long version = 0;
+	char vbuf[24];
+	const char *x[2];
+
 	if (hc_project_param(c, msg->params, "project", &project) ||
 	    hc_path_param(c, msg->params, "path", &path))
 		return;
-	send_op(c, project, NULL, "SELECT runit_file_read($1::bigint, $2::boolean, $3::bigint, $4)",
-		1, &path);
+	if (proto_get_int(msg->params, "version", 0, 1, PROTO_MAX_SAFE_INT, &version, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	if (!version) {
+		send_op(c, project, NULL,
+			"SELECT runit_file_read($1::bigint, $2::boolean, $3::bigint, $4)", 1,
+			&path);
+		return;
+	}
+	/* a version given: the current one or a kept earlier one (h_history.c) */
+	snprintf(vbuf, sizeof(vbuf), "%lld", version);
+	x[0] = path;
+	x[1] = vbuf;
+	send_op(c, project, NULL,
+		"SELECT runit_file_read_version($1::bigint, $2::boolean, $3::bigint, $4,"
+		" $5::bigint)",
+		2, x);
 }
 
 static void h_file_create(void *ctx, struct proto_msg *msg)
