@@ -2,6 +2,7 @@
 import './lib/csp-shim.js';
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
+import './ide/versions.css';
 import { route, start } from './app.js';
 
 route('/', () => import('./pages/projects.js'), { title: 'Projects' });

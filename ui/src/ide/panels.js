@@ -7,10 +7,11 @@ import { historyText, exitKind, exitText, ACTIVE_STATES } from './runs.js';
 // ---------------------------------------------------------------- history
 
 export class HistoryPanel {
-  constructor(parent, { rpc, project, onAttach }) {
+  constructor(parent, { rpc, project, onAttach, onRestore = null }) {
     this.rpc = rpc;
     this.project = project;
     this.onAttach = onAttach;
+    this.onRestore = onRestore; // run id -> restore the project to its code (versions.js)
     this.el = h('div', { class: 'history' });
     parent.appendChild(this.el);
     this.views = [];
@@ -98,7 +99,8 @@ export class HistoryPanel {
           this.views.push(readOnlyView(host, r.files[sel.value], sel.value));
         };
         sel.addEventListener('change', show);
-        replace(codeBox, h('div', { class: 'row' }, paths.length > 1 ? sel : h('code', null, paths[0]), copy), host);
+        const restore = this.onRestore ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.onRestore(summary.run) }, 'Restore this run’s code') : null;
+        replace(codeBox, h('div', { class: 'row' }, paths.length > 1 ? sel : h('code', null, paths[0]), copy, restore), host);
         show();
       }
     } catch (e) {

@@ -8,6 +8,7 @@ import { FileTree } from '../ide/filetree.js';
 import { HistoryPanel, EnvPanel, FaqPanel } from '../ide/panels.js';
 import { stateText, exitText, exitKind, SeqTracker, ACTIVE_STATES } from '../ide/runs.js';
 import { renameProject, forkProject, setPublic } from './projects.js';
+import { showFileHistory, restoreRunCode } from '../ide/versions.js';
 
 // Which project each run belongs to, across page changes in this tab (a run
 // started here keeps sending to this session after you leave the project).
@@ -70,6 +71,7 @@ export function mount(root, { params }) {
 
   const tabBar = h('ul', { class: 'editor-tabs', 'aria-label': 'Open files' });
   const saveState = h('span', { class: 'save-state', role: 'status', 'aria-live': 'polite' });
+  const fileHistBtn = h('button', { type: 'button', class: 'btn btn-small file-history-btn', hidden: true, onclick: () => fileHistory() }, 'File history');
   const conflictBar = h('div', { class: 'conflict-bar', role: 'alert', hidden: true });
   const cmHost = h('div', { class: 'cm-host' });
   const editorEmpty = h('div', { class: 'editor-empty' }, h('p', null, 'Open a file from the tree.'));
@@ -102,7 +104,7 @@ export function mount(root, { params }) {
     h('section', { class: 'presence', 'aria-labelledby': 'presence-h' }, h('h2', { class: 'side-h', id: 'presence-h' }, 'Here now'), presenceList, presenceNote),
   );
   const editorPane = h('section', { class: 'ide-editor', 'aria-label': 'Editor' },
-    h('div', { class: 'editor-head' }, tabBar, saveState),
+    h('div', { class: 'editor-head' }, tabBar, saveState, fileHistBtn),
     conflictBar,
     cmHost,
     editorEmpty,
@@ -483,6 +485,8 @@ export function mount(root, { params }) {
       }),
     );
     cmHost.hidden = !active;
+    fileHistBtn.hidden = !active || access === 'public';
+    fileHistBtn.setAttribute('aria-label', active ? `History of ${active}` : 'File history');
     editorEmpty.hidden = !!active;
     // save state of the active file
     const b = active ? buffers.get(active) : null;
@@ -628,6 +632,56 @@ export function mount(root, { params }) {
     else if (v === 'theirs') takeTheirs(path);
   }
 
+  // ------------------------------------------------------- going back
+  // Unsaved text is saved first, so that it too stays in the history.
+  async function saveAllFirst(paths) {
+    for (const p of paths) if (isDirty(p)) await save(p, { explicit: true });
+    const stuck = paths.find((p) => buffers.get(p)?.conflict || isDirty(p));
+    if (stuck) {
+      toast(`${stuck} has changes that are not saved (${buffers.get(stuck)?.conflict ? 'a conflict' : 'offline?'}): resolve that first.`, 'error');
+      return false;
+    }
+    return true;
+  }
+
+  async function fileHistory() {
+    const path = active;
+    if (!path || !buffers.has(path)) return;
+    await showFileHistory({
+      rpc,
+      projectId,
+      path,
+      currentText: docOf(path),
+      canEdit,
+      restore: async (version, content) => {
+        if (!(await saveAllFirst([path]))) throw new Error('Save or resolve your changes first.');
+        const b = buffers.get(path);
+        const r = await rpc.call('file/restore', { project: projectId, path, version, base_version: b.version });
+        if (!r.unchanged) {
+          b.version = r.version;
+          b.saved = content;
+          setDoc(path, content);
+          files.set(path, { version: r.version, size: r.size });
+        }
+        refreshEditorUi();
+        toast(r.unchanged ? `${path} already has the text of version ${version}.` : `Restored version ${version} of ${path} (now version ${r.version}).`);
+      },
+    });
+  }
+
+  async function restoreRun(run) {
+    await restoreRunCode({
+      rpc,
+      projectId,
+      run,
+      prepare: () => saveAllFirst([...buffers.keys()]),
+      applied: async (r) => {
+        for (const f of r.files) await onFileChanged({ ...f, project: projectId, by: me, quiet: true });
+        refreshEditorUi();
+      },
+    });
+  }
+
   // ----------------------------------------------------------- file tree
   const tree = new FileTree(treeHost, {
     onOpen: (p) => openFile(p),
@@ -771,54 +825,55 @@ export function mount(root, { params }) {
     refreshEditorUi();
   }
 
-  // other sessions' file changes
-  offs.push(
-    rpc.on('file/changed', async (p) => {
-      if (p.project !== projectId) return;
-      const by = typeof p.by === 'object' && p.by ? p.by.username : p.by === me.id ? 'you' : 'someone';
-      const op = p.op === 'save' ? 'saved' : p.op;
-      if (op === 'created') {
-        files.set(p.path, { version: p.version, size: p.size || 0 });
-        if (by !== 'you') toast(`${by} created ${p.path}.`);
-      } else if (op === 'renamed' && p.new_path) {
-        movedFile(p.path, p.new_path, p.version);
-        toast(`${by} renamed ${p.path} to ${p.new_path}.`);
-      } else if (op === 'deleted') {
-        const wasOpen = buffers.has(p.path);
-        if (wasOpen && isDirty(p.path)) {
-          const b = buffers.get(p.path);
-          b.error = `deleted by ${by}; copy your text elsewhere`;
-          files.delete(p.path);
-        } else removedFile(p.path);
-        toast(`${by} deleted ${p.path}.`);
-      } else if (op === 'saved') {
-        const meta = files.get(p.path) || {};
-        files.set(p.path, { ...meta, version: Math.max(meta.version || 0, p.version) });
+  // other sessions' file changes (and, quiet, those of a restore made here)
+  async function onFileChanged(p) {
+    if (p.project !== projectId) return;
+    const by = typeof p.by === 'object' && p.by ? p.by.username : p.by === me.id ? 'you' : 'someone';
+    const op = p.op === 'save' ? 'saved' : p.op;
+    if (op === 'created') {
+      files.set(p.path, { version: p.version, size: p.size || 0 });
+      if (by !== 'you' && !p.quiet) toast(`${by} created ${p.path}.`);
+    } else if (op === 'renamed' && p.new_path) {
+      movedFile(p.path, p.new_path, p.version);
+      toast(`${by} renamed ${p.path} to ${p.new_path}.`);
+    } else if (op === 'deleted') {
+      const wasOpen = buffers.has(p.path);
+      if (wasOpen && isDirty(p.path)) {
         const b = buffers.get(p.path);
-        if (!b || p.version <= b.version || runSaving.has(p.path)) {
-          refreshEditorUi();
-          return;
-        }
-        try {
-          const f = await rpc.call('file/read', { project: projectId, path: p.path });
-          if (f.version <= b.version) return;
-          if (!isDirty(p.path) && !b.saving) {
-            b.version = f.version;
-            b.saved = f.content;
-            setDoc(p.path, f.content);
-            toast(`${by} saved ${p.path}; it has been reloaded.`);
-          } else if (docOf(p.path) === f.content) {
-            b.version = f.version;
-            b.saved = f.content;
-          } else {
-            b.conflict = { version: f.version, content: f.content };
-          }
-        } catch {
-          /* gone meanwhile */
-        }
+        b.error = `deleted by ${by}; copy your text elsewhere`;
+        files.delete(p.path);
+      } else removedFile(p.path);
+      if (!p.quiet) toast(`${by} deleted ${p.path}.`);
+    } else if (op === 'saved') {
+      const meta = files.get(p.path) || {};
+      files.set(p.path, { ...meta, version: Math.max(meta.version || 0, p.version) });
+      const b = buffers.get(p.path);
+      if (!b || p.version <= b.version || runSaving.has(p.path)) {
+        refreshEditorUi();
+        return;
       }
-      refreshEditorUi();
-    }),
+      try {
+        const f = await rpc.call('file/read', { project: projectId, path: p.path });
+        if (f.version <= b.version) return;
+        if (!isDirty(p.path) && !b.saving) {
+          b.version = f.version;
+          b.saved = f.content;
+          setDoc(p.path, f.content);
+          if (!p.quiet) toast(`${by} saved ${p.path}; it has been reloaded.`);
+        } else if (docOf(p.path) === f.content) {
+          b.version = f.version;
+          b.saved = f.content;
+        } else {
+          b.conflict = { version: f.version, content: f.content };
+        }
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    refreshEditorUi();
+  }
+  offs.push(
+    rpc.on('file/changed', onFileChanged),
     rpc.on('project/changed', (p) => {
       if (p.project !== projectId || !project) return;
       if (p.op === 'deleted') {
@@ -976,7 +1031,7 @@ export function mount(root, { params }) {
     renderHead();
     renderFileTools();
     renderPresence();
-    history = new HistoryPanel(panels.history.body, { rpc, project, onAttach: async (id) => { showPanel('console'); await attach(id); } });
+    history = new HistoryPanel(panels.history.body, { rpc, project, onAttach: async (id) => { showPanel('console'); await attach(id); }, onRestore: canEdit ? (id) => restoreRun(id) : null });
     env = new EnvPanel(panels.env.body, { rpc, project, canEdit });
     faq = new FaqPanel(panels.faq.body, { rpc, project });
     if (access === 'public') {
