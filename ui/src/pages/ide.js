@@ -486,7 +486,7 @@ export function mount(root, { params }) {
     );
     cmHost.hidden = !active;
     fileHistBtn.hidden = !active || access === 'public';
-    fileHistBtn.setAttribute('aria-label', active ? `History of ${active}` : 'File history');
+    fileHistBtn.setAttribute('aria-label', active ? `File history of ${active}` : 'File history');
     editorEmpty.hidden = !!active;
     // save state of the active file
     const b = active ? buffers.get(active) : null;
