@@ -3,10 +3,11 @@
 -- 002_projects.sql; the C side is server/handlers/h_history.c).
 --
 --  * How many versions of a file are kept, and for how long, are settings
---    that admins change: file_versions_kept (the current version
---    included; default 20) and file_versions_max_age_s (an earlier version
---    goes once it has not been current for that long; default 365 days).
---    The current version is always kept. A version past either limit is
+--    that admins change: file_versions_kept (the earlier versions kept
+--    besides the current one; default 20, as 002 kept) and
+--    file_versions_max_age_s (an earlier version goes once it has not been
+--    current for that long; default 365 days). The current version is
+--    always kept. A version past either limit is
 --    never shown (runit_version_kept), whether or not it has been deleted
 --    yet: it is deleted at the file's next write (every writer calls
 --    runit_versions_prune) and, for every file, when an admin changes
@@ -53,7 +54,7 @@ END $$;
 -- now at p_current is still kept under the settings.
 CREATE FUNCTION runit_version_kept(p_version bigint, p_current bigint, p_replaced timestamptz)
 RETURNS boolean LANGUAGE sql STABLE AS $$
-	SELECT p_version > p_current - runit_setting('file_versions_kept')
+	SELECT p_version >= p_current - runit_setting('file_versions_kept')
 		AND p_replaced >= now() - make_interval(secs => runit_setting('file_versions_max_age_s'))
 $$;
 

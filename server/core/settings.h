@@ -35,7 +35,7 @@ struct settings {
 	long long default_disk_inodes;	    /* 16384: files in each of them */
 	long long session_max_age_s;	    /* 2592000 */
 	long long session_idle_s;	    /* 604800 */
-	long long file_versions_kept;	    /* 20, the current version included */
+	long long file_versions_kept;	    /* 20 earlier ones, besides the current */
 	long long file_versions_max_age_s;  /* 31536000 (a year) */
 	json_t *global_faq;		    /* [{question, answer}], owned by the module */
 	int loaded;			    /* 1 once read from the database */

@@ -111,7 +111,9 @@ static void restored(void *arg, struct rpc_call *c, json_t *ok)
 		files = json_object_get(ok, "files");
 		json_array_foreach(files, i, f)
 		{
-			if (!strcmp(json_string_value(json_object_get(f, "op")), "saved"))
+			const char *op = json_string_value(json_object_get(f, "op"));
+
+			if (op && !strcmp(op, "saved"))
 				metrics_file_saved();
 			announce(c, r, f);
 		}

@@ -5,7 +5,10 @@
 // lists what changes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signUp, createProject, setCode, waitStatus, screenshot } from './lib.mjs';
+import path from 'node:path';
+import { launch, newPage, signUp, createProject, setCode, waitStatus, screenshot, BASE, TIMEOUT } from './lib.mjs';
+
+const axePath = path.join(process.env.RUNIT_UI_NODE_MODULES || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../ui/node_modules'), 'axe-core', 'axe.min.js');
 
 async function saveEditor(page) {
   await page.keyboard.press('Control+s');
@@ -110,5 +113,27 @@ describe('going back', () => {
     assert.deepEqual(files.files.map((f) => f.path), ['main.py']);
     assert.equal((await readFile(page, projectId, 'main.py')).content, 'print("one")\n');
     await screenshot(page, 'run-restored');
+  });
+
+  it('has no serious axe violations in the history dialog', async () => {
+    // axe is injected with the page's CSP bypassed, as in a11y.test.mjs
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: BASE, bypassCSP: true });
+    const p = await context.newPage();
+    p.setDefaultTimeout(TIMEOUT);
+    await signUp(p);
+    await createProject(p, 'Going back a11y');
+    await setCode(p, 'print("a")\n');
+    await saveEditor(p);
+    await p.getByRole('button', { name: 'File history of main.py' }).click();
+    const dlg = p.getByRole('dialog', { name: 'History of main.py' });
+    await dlg.locator('.cm-merge-a .cm-content', { hasText: 'Hello' }).waitFor();
+    await p.addScriptTag({ path: axePath });
+    const bad = await p.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const res = await axe.run(document.querySelector('dialog[open]'), { resultTypes: ['violations'] });
+      return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    });
+    assert.deepEqual(bad, []);
+    await context.close();
   });
 });

@@ -88,7 +88,7 @@ export async function showFileHistory({ rpc, projectId, path, currentText, canEd
       for (const v of r.versions) list.appendChild(row(v));
       next = r.next;
       more.hidden = !next;
-      kept.textContent = `The last ${r.kept} versions are kept, each for ${Math.round(r.max_age_s / 86400)} days after it was replaced.`;
+      kept.textContent = `Besides the current version, the last ${r.kept} are kept, each for ${Math.round(r.max_age_s / 86400)} days after it was replaced.`;
       if (first) {
         // show the newest earlier version against the current text
         const idx = r.versions.findIndex((v) => !v.current);
