@@ -23,6 +23,7 @@ static const struct rpc_table {
     {env_methods, &env_methods_count},
     {runtime_methods, &runtime_methods_count},
     {admin_config_methods, &admin_config_methods_count},
+    {image_methods, &image_methods_count},
 };
 
 const struct proto_method *handlers_method_find(const char *name)
