@@ -203,8 +203,8 @@ static void refresh(struct run_images *I)
 		return;
 	}
 	I->busy = 1;
-	if (db_query(I->srv->db, "SELECT DISTINCT image FROM runtimes ORDER BY image", 0, NULL,
-		     images_read, I))
+	if (db_query(I->srv->db, "SELECT DISTINCT image FROM runtimes WHERE enabled ORDER BY image",
+		     0, NULL, images_read, I))
 		I->busy = 0;
 }
 

@@ -3,7 +3,7 @@
  * that nothing is offered that cannot run; and the admins' way to get a
  * missing one (build it from its recipe, or pull it).
  *
- * The images named by the runtimes table are looked up on that platform
+ * The images named by the enabled runtimes are looked up on that platform
  * (an image inspect each, never a pull) at every platform health round
  * (run_plat.c calls in through a hook), at once when an admin changes a
  * runtime here, and after a build or pull. runtime/list reads the answer;

@@ -72,6 +72,7 @@ def own_image():
     yield name
     for image in made:
         docker("image", "rm", "-f", image)
+        psql("UPDATE runtimes SET enabled = false WHERE image = :'v1'", image)
 
 
 def test_every_seeded_runtime_runs_its_template_hello_world(server, seeded):
