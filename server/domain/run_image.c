@@ -40,6 +40,7 @@ struct job {
 	uv_pipe_t pipe[2];
 	char buf[2][LINE_MAX_BYTES + 1];
 	size_t blen[2];
+	char rbuf[4096];
 	int handles; /* libuv handles still to close */
 	int running; /* the child has not exited */
 	int64_t exit_status;
@@ -109,11 +110,8 @@ enum run_image_state run_image_state(struct srv *srv, const char *image)
 static void set_state(struct run_images *I, const char *image, enum run_image_state st)
 {
 	struct img *e = find(I, image);
-	enum run_image_state old;
-
 	if (!e || e->state == st || st == RUN_IMAGE_UNKNOWN)
 		return; /* unknown: the platform did not answer; keep what we knew */
-	old = e->state;
 	e->state = st;
 	if (st == RUN_IMAGE_MISSING)
 		log_json(LOG_WARN, "a runtime's image is missing on the platform",
@@ -121,9 +119,7 @@ static void set_state(struct run_images *I, const char *image, enum run_image_st
 	else
 		log_json(LOG_INFO, "a runtime's image is on the platform",
 			 json_pack("{s:s}", "image", image));
-	if (old != RUN_IMAGE_UNKNOWN || st == RUN_IMAGE_MISSING)
-		bus_publish(I->srv, "image", run_image_state_name(st),
-			    json_pack("{s:s}", "image", image));
+	bus_publish(I->srv, "image", run_image_state_name(st), json_pack("{s:s}", "image", image));
 }
 
 /* ---------- the refresh ---------- */
@@ -394,11 +390,10 @@ static void build_exited(uv_process_t *p, int64_t status, int term_signal)
 
 static void build_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	static char scratch[4096]; /* read and split at once, on the loop thread */
+	struct job *j = h->data; /* one buffer: each read is split into lines at once */
 
-	(void)h;
 	(void)suggested;
-	*buf = uv_buf_init(scratch, sizeof(scratch));
+	*buf = uv_buf_init(j->rbuf, sizeof(j->rbuf));
 }
 
 static void build_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
