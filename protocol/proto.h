@@ -54,6 +54,7 @@ enum proto_reason {
 	PROTO_R_UNAVAILABLE,	   /* a dependency (database) is down; retry later */
 	PROTO_R_SLOW_CONSUMER,	   /* outbound queue overflowed */
 	PROTO_R_BATCH_UNSUPPORTED, /* JSON-RPC batch arrays are refused (-32600) */
+	PROTO_R_IMAGE_MISSING,	   /* the runtime's image is not on the platform */
 	PROTO_R_COUNT
 };
 

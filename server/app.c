@@ -21,6 +21,7 @@
 #include "settings.h"
 #include "web.h"
 #include "run.h"
+#include "run_image.h"
 #include "run_plat.h"
 
 #include <signal.h>
@@ -188,6 +189,7 @@ int app_run(const struct config *cfg)
 	lws_context_destroy(srv->lws);
 out_db:
 	run_plat_free_all(srv);
+	run_image_release(srv); /* after: canceled platform callbacks used it */
 	free(srv->runs);
 	srv->runs = NULL;
 	db_pool_free(srv->db);

@@ -251,6 +251,54 @@ static int seed_runtimes(PGconn *db, json_t *list, struct counts *n)
 	return 0;
 }
 
+/*
+ * The global FAQ of the recipes (settings key global_faq), unless an admin
+ * has set it: an admin's edit names them in updated_by, and stays even when
+ * that account is deleted (the audit log remembers the edit). *state:
+ * 0 absent from the recipes, 1 set, 2 unchanged, 3 kept (an admin's).
+ */
+static int seed_faq(PGconn *db, json_t *faq, int *state)
+{
+	const char *why, *p[1];
+	char *text;
+	PGresult *r;
+
+	*state = 0;
+	if (!faq)
+		return 0;
+	if ((why = validate_faq(faq))) {
+		log_json(LOG_ERROR, "seed: global_faq is invalid",
+			 json_pack("{s:s}", "error", why));
+		return -1;
+	}
+	text = json_dumps(faq, JSON_COMPACT);
+	if (!text)
+		return -1;
+	p[0] = text;
+	if (exec_ok(db,
+		    "SELECT CASE WHEN value = $1::jsonb THEN 2"
+		    " WHEN updated_by IS NOT NULL OR EXISTS (SELECT 1 FROM audit_log"
+		    "  WHERE action = 'faq.set' OR (action = 'settings.set'"
+		    "  AND detail::text LIKE '%global_faq%')) THEN 3 ELSE 1 END"
+		    " FROM settings WHERE key = 'global_faq'",
+		    1, p, &r)) {
+		free(text);
+		return -1;
+	}
+	*state = PQntuples(r) ? (int)strtol(PQgetvalue(r, 0, 0), NULL, 10) : 1;
+	PQclear(r);
+	if (*state == 1 &&
+	    exec_ok(db,
+		    "INSERT INTO settings (key, value) VALUES ('global_faq', $1::jsonb)"
+		    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+		    1, p, NULL)) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
 /* "local-docker" as the default platform, unless some platform is. */
 static int seed_platform(PGconn *db, const char *endpoint, int *made)
 {
@@ -289,7 +337,10 @@ int cli_seed(int argc, char **argv)
 	json_error_t jerr;
 	json_t *root, *list;
 	PGconn *db;
-	int rc = 1, made = 0;
+	int rc = 1, made = 0, faq = 0;
+	static const char *const faq_said[] = {"no global FAQ in the recipes", "global FAQ set",
+					       "global FAQ unchanged",
+					       "global FAQ kept (edited by an admin)"};
 
 	if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
 		log_json(LOG_ERROR, "seed: unexpected arguments (usage: run-it seed [FILE])", NULL);
@@ -329,12 +380,14 @@ int cli_seed(int argc, char **argv)
 	if (exec_ok(db, "BEGIN", 0, NULL, NULL) ||
 	    exec_ok(db, "SELECT pg_advisory_xact_lock(" SEED_LOCK_KEY ")", 0, NULL, NULL) ||
 	    seed_runtimes(db, list, &n) || seed_platform(db, cfg.docker_host, &made) ||
+	    seed_faq(db, json_is_object(root) ? json_object_get(root, "global_faq") : NULL, &faq) ||
 	    exec_ok(db, "COMMIT", 0, NULL, NULL))
 		goto out_db;
 	printf("seed: %s: %d runtime(s) added, %d updated, %d unchanged, %d kept (edited by an "
-	       "admin), %d skipped; %s\n",
+	       "admin), %d skipped; %s; %s\n",
 	       path, n.added, n.updated, n.unchanged, n.kept, n.skipped,
-	       made ? "default platform local-docker set" : "default platform present");
+	       made ? "default platform local-docker set" : "default platform present",
+	       faq_said[faq]);
 	rc = 0;
 out_db:
 	PQfinish(db);

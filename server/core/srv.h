@@ -22,6 +22,7 @@ struct run_engine;
 struct room_table;
 struct admin_view;
 struct run_plats;
+struct run_images;
 struct settings;
 
 struct srv {
@@ -34,10 +35,11 @@ struct srv {
 	struct bus bus;
 	/* each module's state, set up by its *_init and freed by *_release */
 	struct run_engine *runs;
-	struct run_plats *plats;  /* run_plat.c */
-	struct room_table *rooms; /* room.c */
-	struct admin_view *admin; /* admin_view.c */
-	uv_timer_t auth_sweep;	  /* auth_sess.c: ends expired sessions */
+	struct run_plats *plats;   /* run_plat.c */
+	struct run_images *images; /* run_image.c */
+	struct room_table *rooms;  /* room.c */
+	struct admin_view *admin;  /* admin_view.c */
+	uv_timer_t auth_sweep;	   /* auth_sess.c: ends expired sessions */
 	unsigned auth_sweeps;
 	int64_t limits_cleaned_ms; /* auth_limit.c: old attempts last deleted */
 	struct settings *settings; /* settings.c: in force */

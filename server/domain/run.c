@@ -10,6 +10,7 @@
  * run_warm.c.
  */
 #include "run_int.h"
+#include "run_image.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -548,6 +549,7 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 			 "the runtime's image %.160s is not on the container platform: an admin "
 			 "must build or pull it",
 			 r->image);
+		run_image_gone(r->eng->srv, r->plat, r->image);
 		run_end(r, "error", msg);
 	} else if (err) {
 		plat_failed(r, "cannot create the container", err);

@@ -7,6 +7,7 @@
  * of the run engine (run_int.h lists its files).
  */
 #include "run_int.h"
+#include "run_image.h"
 #include "bus.h"
 #include "db.h"
 #include "log.h"
@@ -91,6 +92,8 @@ int run_engine_init(struct srv *srv)
 	srv->runs = eng;
 	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
 	bus_on(srv, "session", session_event, eng);
+	if (run_image_init(srv)) /* before the first round: it checks the images */
+		log_json(LOG_WARN, "runtime images are checked only at each platform round", NULL);
 	run_plat_start_health(srv, 5000);
 	/* Reconcile: the runs and containers this instance left when it last
 	 * stopped. Rows agree with their stored logs (sql/007_disk.sql). */
@@ -107,6 +110,7 @@ void run_engine_shutdown(struct srv *srv)
 	if (!srv->runs)
 		return;
 	run_sweep_stop(srv->runs);
+	run_image_shutdown(srv);
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
 		run_end(r, "error", "the server is shutting down");

@@ -39,6 +39,7 @@ struct run_plats {
 	int health_started;
 	int health_busy;  /* a round's query is out */
 	int health_again; /* start another round as soon as it is back */
+	run_plat_round_fn round_fn;
 };
 
 static struct run_plats *plats(struct srv *srv)
@@ -315,6 +316,12 @@ static void rows_for_health(void *arg, PGresult *res, const char *err)
 			 PQgetvalue(res, (int)i, 2));
 	if (!PQntuples(res))
 		ping_one(srv, &P->healths[0], "docker", srv->cfg.docker_host);
+	if (P->round_fn) /* the platform new runs go to, for the image check */
+		P->round_fn(srv,
+			    PQntuples(res)
+				? run_plat_get(srv, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2))
+				: run_plat_get(srv, "docker", srv->cfg.docker_host),
+			    P->healths[0].id);
 	health_next(srv, P->health_again ? 0 : P->health_interval);
 	P->health_again = 0;
 }
@@ -346,6 +353,11 @@ static void on_config(void *arg, const struct bus_event *ev)
 		P->health_again = 1;
 	else
 		health_next(srv, 0);
+}
+
+void run_plat_on_round(struct srv *srv, run_plat_round_fn fn)
+{
+	plats(srv)->round_fn = fn;
 }
 
 void run_plat_start_health(struct srv *srv, unsigned interval_ms)

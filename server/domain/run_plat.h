@@ -33,6 +33,11 @@ void run_plat_free_all(struct srv *srv);
  * admin changes a platform on this instance; a change of health is an
  * admin event (topic "platform", kind "up"/"down"). */
 void run_plat_start_health(struct srv *srv, unsigned interval_ms);
+/* A hook, set once at start-up (run_image.c): called at the end of every
+ * health round with the platform new runs go to (NULL when it cannot be
+ * made) and its platforms.id (0 for the built-in one). */
+typedef void (*run_plat_round_fn)(struct srv *srv, struct plat *plat, long long platform_id);
+void run_plat_on_round(struct srv *srv, run_plat_round_fn fn);
 /* "up", "down" or "unknown" (not enabled, or no answer yet). */
 const char *run_plat_health(struct srv *srv, long long platform_id);
 /* 1 when the platform new runs go to (the default one; run_plat_pick())

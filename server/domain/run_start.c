@@ -11,6 +11,7 @@
  * other server to cancel through NOTIFY runit_run_cancel and tries again.
  */
 #include "run_int.h"
+#include "run_image.h"
 #include "db.h"
 #include "dbcall.h"
 #include "sess.h"
@@ -519,9 +520,29 @@ static void save_buffers(struct start_req *q)
 	free(files);
 }
 
+/* Refused up front, nothing saved: the runtime's image is not there. */
+static void image_checked(void *arg, enum run_image_state st)
+{
+	struct start_req *q = arg;
+	char msg[400];
+
+	if (st != RUN_IMAGE_MISSING) { /* unknown: the platform will say */
+		save_buffers(q);
+		return;
+	}
+	snprintf(msg, sizeof(msg),
+		 "this runtime cannot run yet: its image %.200s is not installed on the "
+		 "container platform (an admin can build or pull it from the dashboard)",
+		 q->image);
+	rpc_fail(q->c, PROTO_R_IMAGE_MISSING, msg,
+		 json_pack("{s:s, s:s}", "image", q->image, "runtime", q->runtime_code));
+	req_done(q);
+}
+
 static void platform_picked(void *arg, const struct run_platform *rp, const char *err)
 {
 	struct start_req *q = arg;
+	int rc;
 
 	if (!rp) {
 		char msg[200];
@@ -530,7 +551,11 @@ static void platform_picked(void *arg, const struct run_platform *rp, const char
 		return;
 	}
 	q->rp = *rp;
-	save_buffers(q);
+	rc = run_image_check(q->eng->srv, rp->plat, q->image, image_checked, q);
+	if (rc == 1)
+		save_buffers(q);
+	else if (rc < 0)
+		fail(q, PROTO_R_INTERNAL, "out of memory");
 }
 
 static long long col_ll(PGresult *res, int c)

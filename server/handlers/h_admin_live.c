@@ -1,7 +1,7 @@
 /*
  * h_admin_live.c - the dashboard's live methods: admin/subscribe (a
- * snapshot of runs, sessions and platforms, then every bus event through
- * admin_view.c), admin/unsubscribe, admin/session/list and
+ * snapshot of runs, sessions, platforms and runtime images, then every bus
+ * event through admin_view.c), admin/unsubscribe, admin/session/list and
  * admin/session/kick.
  */
 #include "handlers.h"
@@ -11,6 +11,7 @@
 #include "db.h"
 #include "rpc.h"
 #include "run.h"
+#include "run_image.h"
 #include "run_plat.h"
 #include "sess.h"
 #include "srv.h"
@@ -69,8 +70,9 @@ static void platforms_read(void *arg, PGresult *res, const char *err)
 	}
 	if (s)
 		admin_view_add(sn->c->srv, s);
-	rpc_reply(sn->c, json_pack("{s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "seq", (json_int_t)sn->seq,
-				   "runs", sn->runs, "sessions", sn->sessions, "platforms", plats,
+	rpc_reply(sn->c, json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:I, s:I}}", "seq",
+				   (json_int_t)sn->seq, "runs", sn->runs, "sessions", sn->sessions,
+				   "platforms", plats, "images", run_image_all(sn->c->srv),
 				   "totals", "sessions", (json_int_t)json_array_size(sn->sessions),
 				   "active_runs", (json_int_t)json_array_size(sn->runs)));
 	free(sn);

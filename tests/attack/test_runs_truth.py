@@ -1,8 +1,8 @@
 """Smaller truths about a run's row (issue "Hostile users at the same time"):
 after the server is killed during a run with output, the next process of
 the instance ends the run with reason error and its row agrees with its
-stored log (last_seq, output_bytes, a stored run/exit); and a run that fails
-before any container starts (its image is missing) has no exit code and a
+stored log (last_seq, output_bytes, a stored run/exit); and a run whose
+image is missing is refused before it exists (IMAGE_MISSING), with a
 message of ours, not the engine's."""
 import json
 import uuid
@@ -69,7 +69,7 @@ def test_after_a_crash_the_row_agrees_with_its_stored_log(make_server, shell, db
     assert got["result"]["output_bytes"] == PRINTED
 
 
-def test_a_run_whose_image_is_missing_has_no_exit_code(make_server, shell, db_url):
+def test_a_run_whose_image_is_missing_is_refused_with_our_words(make_server, shell, db_url):
     assert docker("image", "inspect", MISSING_IMAGE).returncode != 0, "the image must not exist"
     code = make_runtime(db_url, "t-missing-image", MISSING_IMAGE, ["sh", "main.sh"],
                         image_needed=False)
@@ -77,33 +77,14 @@ def test_a_run_whose_image_is_missing_has_no_exit_code(make_server, shell, db_ur
 
     async def go():
         u = await User.new(srv)
-        return await u.run_code(code, {"main.sh": "echo hi\n"})
-    _, rid, out = run(go())
-    row = sql(db_url, "SELECT reason, exit_code IS NULL, error_message FROM runs"
-              " WHERE id = :'v1'", rid).split("|")
-    msg = out.exit.get("message", "")
-    assert out.exit["reason"] == "error" and out.exit["exit_code"] is None, out.exit
-    assert MISSING_IMAGE in msg and "not on the container platform" in msg, msg
+        pid = await u.project(code, {"main.sh": "echo hi\n"})
+        return pid, await u.c.call("run/start", {"project": pid})
+    pid, r = run(go())
+    err = r["error"]
+    msg = err["message"]
+    assert err["data"] == {"reason": "IMAGE_MISSING", "image": MISSING_IMAGE,
+                           "runtime": code}, err
+    assert MISSING_IMAGE in msg and "not installed on the container platform" in msg, msg
     assert "No such image" not in msg, msg  # the engine's words stay in the log
-    assert row == ["error", "t", msg], row
-    assert out.text() == "" and out.exit["first_byte_ms"] is None
-
-
-def test_input_sent_before_the_program_starts_reaches_the_program(make_server, shell):
-    # every container starts first and waits for "go" while its files go in:
-    # input sent meanwhile must reach the program, not the waiting wrapper
-    srv = make_server(**ROOMY).start()
-
-    async def go():
-        u = await User.new(srv)
-        pid = await u.project(shell, {"main.sh": "read a; read b; echo \"[$a][$b]\"; cat\n"})
-        rid = await u.start(pid)
-        first = await u.c.call("run/stdin", {"run": rid, "data": "one\ntwo\n"})
-        second = await u.c.call("run/stdin", {"run": rid, "data": "rest\n", "eof": True})
-        late = await u.c.call("run/stdin", {"run": rid, "data": "late\n"})
-        return first, second, late, await u.wait_exit(rid)
-    first, second, late, out = run(go())
-    assert "result" in first and "result" in second, (first, second)
-    assert late["error"]["data"]["reason"] == "CONFLICT"  # the input is closed
-    assert out.text() == "[one][two]\nrest\n", out.events
-    assert out.exit["reason"] == "exited" and out.exit["exit_code"] == 0
+    # refused before the run existed: no row, nothing to clean up
+    assert sql(db_url, "SELECT count(*) FROM runs WHERE project_id = :'v1'", pid) == "0"

@@ -7,6 +7,7 @@
 // /metrics (Prometheus text), parsed here and drawn as small charts.
 import { h, replace, toast, toastError, errorText, timeEl, fmtBytes, fmtSeconds, modal, confirmDialog, debounce } from '../lib/dom.js';
 import { app } from '../app.js';
+import { imagesCard } from './admin_images.js';
 
 const POLL_MS = 2000;
 const SLOW_POLL_MS = 10000;
@@ -171,6 +172,14 @@ export function mount(root) {
         return `session ${d.session} signed in as ${d.username || who(d.user)}`;
       case 'session/closed':
         return `session ${d.session} closed${d.user ? ` (${who(d.user)})` : ''}`;
+      case 'image/missing':
+        return `image ${d.image} is missing: its runtimes cannot run`;
+      case 'image/present':
+        return `image ${d.image} is present`;
+      case 'image/started':
+        return `image ${d.image}: ${d.op} started by ${who(d.by)}`;
+      case 'image/done':
+        return `image ${d.image}: ${d.op} ${d.ok ? 'done' : `failed: ${d.error}`}`;
       case 'platform/up':
       case 'platform/down':
         return `platform ${d.name || d.platform} is ${ev.kind}${d.error ? `: ${d.error}` : ''}`;
@@ -180,6 +189,7 @@ export function mount(root) {
   }
 
   function addEvent(ev) {
+    if (ev.topic === 'image' && ev.kind === 'progress') return; // the images card shows these
     const at = ev.at ? new Date(ev.at) : new Date();
     const li = h('li', null, h('time', { datetime: at.toISOString() }, at.toLocaleTimeString()), ' ', h('span', { class: `badge badge-topic-${ev.topic}` }, ev.topic), ' ', describeEvent(ev));
     eventsList.querySelector('.event-empty')?.remove();
@@ -208,6 +218,7 @@ export function mount(root) {
       health = snap.platforms;
       renderHealth();
     }
+    images.setSnapshot(snap.images);
     return true;
   }
 
@@ -232,6 +243,7 @@ export function mount(root) {
       }
       busSeq = ev.seq ?? busSeq;
       addEvent(ev);
+      images.onEvent(ev);
       const t = `${ev.topic || ''}`;
       if (t === 'run') loadRunsSoon();
       if (t === 'session' || t === 'user') {
@@ -266,6 +278,7 @@ export function mount(root) {
 
   // platform health (live view only)
   const healthList = h('ul', { class: 'health-list' });
+  const images = imagesCard(rpc); // runtime images: "image missing", build, pull
   const healthSection = h('section', { class: 'card', 'aria-labelledby': 'h-health', hidden: true }, h('h2', { id: 'h-health' }, 'Platforms'), healthList);
   function renderHealth() {
     replace(
@@ -1027,6 +1040,7 @@ export function mount(root) {
     ),
     h('section', { class: 'card', 'aria-labelledby': 'h-sessions' }, h('div', { class: 'card-head' }, h('h2', { id: 'h-sessions' }, 'Sessions'), sessionsHint), sessionsBox),
     healthSection,
+    images.section,
     eventsSection,
   );
 

@@ -346,6 +346,7 @@ export function mount(root, { params }) {
       const msg = {
         RUN_QUOTA: 'You have too many runs going: stop one first',
         RUNTIME_DISABLED: 'This runtime has been disabled by an admin',
+        IMAGE_MISSING: "This runtime is not installed on the server yet (its image is missing): ask an admin to build it",
         PLATFORM_UNAVAILABLE: 'The container platform is unavailable right now; try again soon',
         FORBIDDEN: 'You cannot run this project: fork it to run it',
       }[e.reason];

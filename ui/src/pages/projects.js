@@ -13,17 +13,21 @@ export function validateName(v) {
 }
 
 // The runtime picker: one radio card per runtime with name, version, OS,
-// arch and description.
+// arch and description. A runtime that cannot run here (available: false,
+// its image is missing) is shown disabled, with the server's reason.
 export function runtimePicker(list, name = 'runtime', selected) {
   const group = h('div', { class: 'runtime-picker', role: 'radiogroup', 'aria-label': 'Runtime' });
-  list.forEach((rt, i) => {
+  const usable = (rt) => rt.available !== false;
+  const first = list.find(usable)?.code;
+  list.forEach((rt) => {
     const id = `${name}-${rt.code}`;
+    const off = !usable(rt);
     // the radio is named by the runtime's name and described by the rest
-    const input = h('input', { type: 'radio', name, id, value: rt.code, checked: selected ? rt.code === selected : i === 0, required: true, 'aria-labelledby': `${id}-name`, 'aria-describedby': `${id}-meta ${id}-desc` });
+    const input = h('input', { type: 'radio', name, id, value: rt.code, checked: !off && (selected ? rt.code === selected : rt.code === first), disabled: off, required: true, 'aria-labelledby': `${id}-name`, 'aria-describedby': `${id}-meta ${id}-desc${off ? ` ${id}-why` : ''}` });
     group.appendChild(
       h(
         'label',
-        { class: 'runtime-card', for: id },
+        { class: off ? 'runtime-card runtime-unavailable' : 'runtime-card', for: id, title: off ? rt.message || 'Not available' : null },
         input,
         h(
           'span',
@@ -31,6 +35,7 @@ export function runtimePicker(list, name = 'runtime', selected) {
           h('span', { class: 'runtime-name', id: `${id}-name` }, rt.name),
           h('span', { class: 'runtime-meta', id: `${id}-meta` }, h('span', null, `version ${rt.version}`), h('span', null, `OS ${rt.os}`), h('span', null, `arch ${rt.arch}`), rt.network_allowed ? h('span', null, 'network') : null),
           h('span', { class: 'runtime-desc', id: `${id}-desc` }, rt.description || ''),
+          off ? h('span', { class: 'runtime-why', id: `${id}-why`, 'data-reason': rt.reason || '' }, `Unavailable: ${rt.message || rt.reason || 'cannot run here now'}`) : null,
         ),
       ),
     );
