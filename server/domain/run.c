@@ -261,10 +261,11 @@ static void feed(struct run *r, int stream, const char *buf, size_t len)
 }
 
 /* While building, stdout is searched for the wrapper's marker line: what
- * comes before it is build output, what comes after is the program's. */
+ * comes before it is build output, what comes after is the program's. The
+ * line ends with "\n", or "\r\n" through a terminal (ONLCR). */
 static void scan_marker(struct run *r, const char *buf, size_t len)
 {
-	size_t ml = strlen(r->marker), keep;
+	size_t ml = strlen(r->marker), keep, end = 0, nl = 0;
 	char *p = realloc(r->marker_scan, r->marker_len + len + 1);
 	char *hit;
 
@@ -275,8 +276,13 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 	r->marker_len += len;
 	p[r->marker_len] = '\0';
 	hit = memmem(p, r->marker_len, r->marker, ml);
-	if (hit && (size_t)(hit - p) + ml < r->marker_len && hit[ml] == '\n') {
-		size_t before = (size_t)(hit - p), after = before + ml + 1;
+	end = hit ? (size_t)(hit - p) + ml : 0;
+	if (hit && end < r->marker_len && p[end] == '\n')
+		nl = 1;
+	else if (hit && end + 1 < r->marker_len && p[end] == '\r' && p[end + 1] == '\n')
+		nl = 2;
+	if (nl) {
+		size_t before = (size_t)(hit - p), after = end + nl;
 		feed(r, 1, p, before);
 		runout_flush(&r->out, 0);
 		r->build_done = 1;
@@ -289,7 +295,7 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 		r->marker_len = 0;
 		return;
 	}
-	keep = r->marker_len < ml + 1 ? r->marker_len : ml + 1;
+	keep = r->marker_len < ml + 2 ? r->marker_len : ml + 2;
 	feed(r, 1, p, r->marker_len - keep);
 	memmove(p, p + r->marker_len - keep, keep);
 	r->marker_len = keep;
