@@ -23,10 +23,12 @@
  * line (32 hex digits, or empty). With a key and a writable /cache:
  * empty /cache when it is over the cap; if /cache/.run-it/out/KEY/done
  * exists, copy what its saved /tmp holds back (each entry: /tmp itself is
- * root's, its mode and times cannot be set) instead of building; else build and
- * save /tmp (the build's outputs: /tmp/main, /tmp/classes) there as the
- * only entry. Then the marker line, then exec the program. A failed build
- * exits with the build's status before the marker (run.c: build_failed).
+ * root's, its mode and times cannot be set) instead of building; else build
+ * and save /tmp (the build's outputs: /tmp/main, /tmp/classes) as the only
+ * entry: written beside, then renamed into place, so a run of the same
+ * project at the same time never reads a half-written one. Then the
+ * marker line, then exec the program. A failed build exits with the
+ * build's status before the marker (run.c: build_failed).
  */
 const char run_build_script[] =
     "n=$1; m=$2; cap=$3; shift 3; k=${RUNIT_BUILD_KEY-}; unset RUNIT_BUILD_KEY; "
@@ -41,9 +43,10 @@ const char run_build_script[] =
     "if [ -e \"$f\" ] || [ -L \"$f\" ]; then cp -a \"$f\" /tmp/ || r=1; fi; done; "
     "return $r; }; "
     "if [ -f \"$o/$k/done\" ] && rs \"$o/$k/tmp\" 2>/dev/null; then :; else "
-    "eval \"$c\" || exit $?; rm -rf \"$o\" 2>/dev/null; "
-    "{ mkdir -p \"$o/$k\" && cp -a /tmp/. \"$o/$k/tmp\" && : >\"$o/$k/done\"; } 2>/dev/null "
-    "|| rm -rf \"$o\" 2>/dev/null; fi; "
+    "eval \"$c\" || exit $?; mkdir -p /cache/.run-it 2>/dev/null; "
+    "if t=$(mktemp -d /cache/.run-it/new.XXXXXX 2>/dev/null); then "
+    "{ mkdir \"$t/$k\" && cp -a /tmp/. \"$t/$k/tmp\" && : >\"$t/$k/done\" && rm -rf \"$o\" && "
+    "mv \"$t\" \"$o\" || rm -rf \"$t\"; } 2>/dev/null; fi; fi; "
     "else eval \"$c\" || exit $?; fi; "
     "shift $n; printf '%s\\n' \"$m\"; exec \"$@\"";
 
