@@ -3,10 +3,11 @@
 KIND=debian
 ESTIMATE="~35 s"
 PACKAGES="golang-go"
-# Root fs is read-only: build cache and GOPATH live on the /tmp tmpfs.
+# Root fs is read-only: GOPATH lives on the /tmp tmpfs. GOCACHE is not set:
+# Go puts it in $XDG_CACHE_HOME/go-build, which the server points at the
+# project's cache volume (/cache), else $HOME/.cache/go-build (/tmp).
 # No C toolchain in the image, so cgo is off; no network, so no module proxy.
-IMAGE_ENV=(GOCACHE=/tmp/.cache/go-build GOPATH=/tmp/go GOMODCACHE=/tmp/go/pkg/mod
-           CGO_ENABLED=0 GOPROXY=off)
+IMAGE_ENV=(GOPATH=/tmp/go GOMODCACHE=/tmp/go/pkg/mod CGO_ENABLED=0 GOPROXY=off)
 VERSION_CMD='go env GOVERSION | sed "s/^go//"'
 # Run in the chroot after apt: Debian ships the standard library precompiled
 # with cgo on; recompile it with CGO_ENABLED=0 (as the image runs it) so that a

@@ -14,7 +14,6 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
-#include "plat_tar.h"
 #include "room.h"
 #include "srv.h"
 #include "bus.h"
@@ -24,9 +23,9 @@
 
 /* output is coalesced for at most this long before a run/log goes out */
 #define FLUSH_MS 5
-/* input held until the program starts, at most: with "go\n" before it, as
- * much as may wait in the platform (1 MiB, platform.h) */
-#define STDIN_HELD_MAX ((1 << 20) - 16)
+/* input held until the program starts, at most: with the "go" line before
+ * it, as much as may wait in the platform (1 MiB, platform.h) */
+#define STDIN_HELD_MAX ((1 << 20) - 64)
 
 static void set_state(struct run *r, enum run_state s)
 {
@@ -67,6 +66,8 @@ static void publish_started(struct run *r)
 /* ---------- ending ---------- */
 
 static void finalize(struct run *r);
+static void feed(struct run *r, int stream, const char *buf, size_t len);
+static void on_wall(uv_timer_t *t);
 
 static void maybe_finalize(struct run *r)
 {
@@ -163,6 +164,7 @@ static void close_timer_cb(uv_handle_t *h)
 		json_decref(r->env);
 		json_decref(r->snapshot);
 		free(r->held);
+		free(r->marker_scan); /* a build that printed no marker */
 		free(r->watchers);
 		free(r);
 	}
@@ -189,6 +191,9 @@ static void removed(void *arg, const struct plat_err *err)
 static void finalize(struct run *r)
 {
 	r->finalized = 1;
+	if (r->marker_len) /* the end of a build's output that held no marker */
+		feed(r, 1, r->marker_scan, r->marker_len);
+	r->marker_len = 0;
 	runout_flush(&r->out, 1);
 	if (r->cid[0] && plat_remove(r->plat, r->cid, removed, r) == 0)
 		return;
@@ -257,10 +262,11 @@ static void feed(struct run *r, int stream, const char *buf, size_t len)
 }
 
 /* While building, stdout is searched for the wrapper's marker line: what
- * comes before it is build output, what comes after is the program's. */
+ * comes before it is build output, what comes after is the program's. The
+ * line ends with "\n", or "\r\n" through a terminal (ONLCR). */
 static void scan_marker(struct run *r, const char *buf, size_t len)
 {
-	size_t ml = strlen(r->marker), keep;
+	size_t ml = strlen(r->marker), keep, end = 0, nl = 0;
 	char *p = realloc(r->marker_scan, r->marker_len + len + 1);
 	char *hit;
 
@@ -271,19 +277,26 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 	r->marker_len += len;
 	p[r->marker_len] = '\0';
 	hit = memmem(p, r->marker_len, r->marker, ml);
-	if (hit && (size_t)(hit - p) + ml < r->marker_len && hit[ml] == '\n') {
-		size_t before = (size_t)(hit - p), after = before + ml + 1;
+	end = hit ? (size_t)(hit - p) + ml : 0;
+	if (hit && end < r->marker_len && p[end] == '\n')
+		nl = 1;
+	else if (hit && end + 1 < r->marker_len && p[end] == '\r' && p[end + 1] == '\n')
+		nl = 2;
+	if (nl) {
+		size_t before = (size_t)(hit - p), after = end + nl;
 		feed(r, 1, p, before);
 		runout_flush(&r->out, 0);
 		r->build_done = 1;
 		run_set_running(r);
+		if (!r->ending) /* the run's limit counts from the end of the build */
+			uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
 		feed(r, 1, p + after, r->marker_len - after);
 		free(r->marker_scan);
 		r->marker_scan = NULL;
 		r->marker_len = 0;
 		return;
 	}
-	keep = r->marker_len < ml + 1 ? r->marker_len : ml + 1;
+	keep = r->marker_len < ml + 2 ? r->marker_len : ml + 2;
 	feed(r, 1, p, r->marker_len - keep);
 	memmove(p, p + r->marker_len - keep, keep);
 	r->marker_len = keep;
@@ -332,8 +345,36 @@ static void on_wall(uv_timer_t *t)
 	struct run *r = t->data;
 	char msg[64];
 
+	if (r->build_cmd && !r->build_done) {
+		snprintf(msg, sizeof(msg), "the build timed out after %.1f s",
+			 (double)r->build_wall_ms / 1000.0);
+		run_end(r, "build_timeout", msg);
+		return;
+	}
 	snprintf(msg, sizeof(msg), "timed out after %.1f s", (double)r->wall_ms / 1000.0);
 	run_end(r, "timeout", msg);
+}
+
+/*
+ * The container ended (exit_seen) and, with a build not known to be done,
+ * its output ended too (the marker may arrive after the engine's answer to
+ * wait): why. A build that ended without its marker failed; its output,
+ * the compiler's messages, is the run's log.
+ */
+static void ended(struct run *r)
+{
+	char msg[64];
+
+	if (r->oom_killed) {
+		run_end(r, "oom", "out of memory");
+	} else if (r->go_sent && r->id && r->build_cmd && !r->build_done) {
+		snprintf(msg, sizeof(msg), "the build failed (exit code %d)", r->exit_code);
+		run_end(r, "build_failed", msg);
+	} else if (r->go_sent || !r->id) {
+		run_end(r, "exited", NULL);
+	} else {
+		run_end(r, "error", "the container ended before the program started");
+	}
 }
 
 static void waited(void *arg, const struct plat_exit *ex, const struct plat_err *err)
@@ -346,12 +387,10 @@ static void waited(void *arg, const struct plat_exit *ex, const struct plat_err 
 	} else {
 		r->exit_code = ex->exit_code;
 		r->have_exit = r->go_sent; /* before "go" no program of the user ran */
-		if (ex->oom_killed)
-			run_end(r, "oom", "out of memory");
-		else if (r->go_sent || !r->id)
-			run_end(r, "exited", NULL);
-		else
-			run_end(r, "error", "the container ended before the program started");
+		r->oom_killed = ex->oom_killed;
+		r->exit_seen = 1;
+		if (!r->build_cmd || r->build_done || r->attach_ended || !r->att)
+			ended(r);
 	}
 	run_op_done(r);
 }
@@ -418,7 +457,8 @@ static void files_put(void *arg, const struct plat_err *err)
 	if (err) {
 		plat_failed(r, "cannot copy the files into the container", err);
 	} else if (!r->ending) {
-		if (!r->att || plat_write_stdin(r->att, "go\n", 3, go_written, r)) {
+		if (!r->att ||
+		    plat_write_stdin(r->att, r->go_line, strlen(r->go_line), go_written, r)) {
 			run_end(r, "error", "the container does not answer");
 		} else {
 			r->pending++;
@@ -435,37 +475,11 @@ static void files_put(void *arg, const struct plat_err *err)
 			metrics_run_started(&r->mx, r->t_started);
 			publish_started(r);
 			set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
-			uv_timer_start(&r->wall, on_wall, (uint64_t)r->wall_ms, 0);
+			uv_timer_start(&r->wall, on_wall,
+				       (uint64_t)(r->build_cmd ? r->build_wall_ms : r->wall_ms), 0);
 		}
 	}
 	run_op_done(r);
-}
-
-static int build_tar(struct run *r, void **out, size_t *len)
-{
-	struct plat_tar t;
-	const char *path;
-	json_t *v;
-	int rc = 0;
-
-	plat_tar_init(&t, PLAT_RUN_UID, PLAT_RUN_GID, 0);
-	json_object_foreach(r->snapshot, path, v)
-	{
-		const char *s = json_string_value(v);
-		if (plat_tar_add_file(&t, path, s, json_string_length(v), 0644)) {
-			rc = -1;
-			break;
-		}
-	}
-	if (!rc && plat_tar_finish(&t) == 0) {
-		*out = t.data;
-		*len = t.len;
-		t.data = NULL;
-	} else {
-		rc = -1;
-	}
-	plat_tar_release(&t);
-	return rc;
 }
 
 /*
@@ -477,7 +491,8 @@ static int build_tar(struct run *r, void **out, size_t *len)
  */
 static void put_files_and_go(struct run *r)
 {
-	if (build_tar(r, &r->tar, &r->tar_len)) {
+	run_build_go_line(r);
+	if (run_build_tar(r, &r->tar, &r->tar_len)) {
 		run_end(r, "error", "cannot pack the project's files");
 		return;
 	}
@@ -532,6 +547,8 @@ static void att_end(void *arg, const struct plat_err *err)
 	r->att = NULL;
 	if (err && err->code != PLAT_E_CANCELED)
 		plat_failed(r, "lost the container's output", err);
+	else if (r->exit_seen && !r->ending)
+		ended(r);
 	run_op_done(r);
 }
 
@@ -583,24 +600,24 @@ static void created(void *arg, const char *id, const struct plat_err *err)
  */
 static int make_argv(struct run *r, const char **argv, size_t max)
 {
-	static const char script[] =
-	    "n=$1; m=$2; shift 2; c=''; i=1; while [ $i -le $n ]; do c=\"$c \\\"\\${$i}\\\"\"; "
-	    "i=$((i+1)); done; eval \"$c\" || exit $?; shift $n; printf '%s\\n' \"$m\"; "
-	    "exec \"$@\"";
 	size_t n = 0, i;
 
 	argv[n++] = "/bin/sh";
 	argv[n++] = "-c";
-	argv[n++] = "read -r _ || exit 0; exec \"$@\"";
+	/* the "go" line may carry the build key (run_build.c) */
+	argv[n++] = "read -r _ k || exit 0; [ -z \"$k\" ] || export RUNIT_BUILD_KEY=\"$k\"; "
+		    "exec \"$@\"";
 	argv[n++] = "run-it-wait";
 	if (r->build_cmd) {
 		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
+		snprintf(r->capbuf, sizeof(r->capbuf), "%lld", r->cache_bytes / 1024);
 		argv[n++] = "/bin/sh";
 		argv[n++] = "-c";
-		argv[n++] = script;
+		argv[n++] = run_build_script;
 		argv[n++] = "run-it-build";
 		argv[n++] = r->nbuf;
 		argv[n++] = r->marker;
+		argv[n++] = r->capbuf;
 		for (i = 0; i < json_array_size(r->build_cmd) && n < max - 1; i++)
 			argv[n++] = json_string_value(json_array_get(r->build_cmd, i));
 	}
@@ -659,6 +676,8 @@ void run_launch(struct run *r)
 	envv[ne++] = "HOME=/tmp";
 	envv[ne++] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	envv[ne++] = "LANG=C.UTF-8";
+	if (run_build_cached(r)) /* build caches (Go's GOCACHE) */
+		envv[ne++] = "XDG_CACHE_HOME=/cache";
 	json_object_foreach(r->env, k, v)
 	{
 		if (ne >= 128)
@@ -693,6 +712,10 @@ void run_launch(struct run *r)
 	spec.workdir = "/workspace";
 	spec.user = "1000:1000";
 	spec.workspace = "/workspace";
+	if (run_build_cached(r)) { /* the project's own; never the workspace */
+		spec.volume = r->cache_vol;
+		spec.volume_path = "/cache";
+	}
 	limits_of(r, &spec);
 	spec.labels = labels;
 	spec.nlabels = 5;

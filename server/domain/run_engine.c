@@ -100,6 +100,8 @@ int run_engine_init(struct srv *srv)
 	p[0] = srv->cfg.instance;
 	p[1] = "the server stopped during the run";
 	db_query(srv->db, "SELECT runit_runs_abandon($1, NULL, $2)", 2, p, reconciled_rows, NULL);
+	if (run_cache_start(eng, SWEEP_INTERVAL_MS))
+		return -1;
 	return run_sweep_start(eng, SWEEP_INTERVAL_MS);
 }
 
@@ -111,6 +113,7 @@ void run_engine_shutdown(struct srv *srv)
 		return;
 	run_sweep_stop(srv->runs);
 	run_image_shutdown(srv);
+	run_cache_stop(srv->runs);
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
 		run_end(r, "error", "the server is shutting down");

@@ -33,6 +33,7 @@ struct watcher {
 
 struct run_slot;
 struct run_sweep;
+struct run_cache;
 
 struct run {
 	struct run *next;
@@ -50,12 +51,17 @@ struct run {
 	json_t *snapshot; /* {path: content} */
 	long long wall_ms, memory_bytes, nano_cpus, pids, output_limit;
 	long long disk_bytes, disk_inodes; /* each of /workspace and /tmp */
+	long long build_wall_ms;	   /* the build's limit; wall_ms counts after it */
+	long long cache_bytes;		   /* the cache volume's cap; 0: no volume */
+	char cache_vol[64];		   /* the project's cache volume (run_build.c) */
+	char go_line[48];		   /* "go <build key>\n" (run_build.c) */
 	int network;
 	struct plat *plat;
 	char oci_runtime[64];
 	char marker[64]; /* printed by the build wrapper when the build is done */
 	uint32_t marker_raw[2];
-	char nbuf[16]; /* the build command's length, an argv string of make_argv */
+	char nbuf[16];	 /* the build command's length, an argv string of make_argv */
+	char capbuf[24]; /* the cache cap in KiB, another */
 	int build_done;
 
 	/* the container */
@@ -65,6 +71,7 @@ struct run {
 	size_t tar_len;
 	int started, exited, attach_ended, removed;
 	int exit_code, have_exit;
+	int exit_seen, oom_killed; /* the engine said it ended (waited()) */
 
 	/* timing */
 	int64_t t_created, t_started, t_first_byte;
@@ -105,6 +112,7 @@ struct run_engine {
 	struct srv *srv;
 	char process[40];	 /* random: labels the containers of this process */
 	struct run_sweep *sweep; /* containers still to remove (run_sweep.c) */
+	struct run_cache *cache; /* cache volumes of deleted projects (run_cache.c) */
 	struct run *runs;
 	struct run_slot *slots;
 	/* hooks: how run_stream.c and run.c tell the files above them */
@@ -119,6 +127,8 @@ struct run_engine {
  *   run_table.c   the list of runs: find, visit, describe, count
  *   run_sweep.c   containers still to remove: left by an earlier process,
  *                 or by a removal that failed; retried until done
+ *   run_cache.c   the cache volumes of deleted projects, removed
+ *   run_build.c   the build wrapper, the build key, the files' tar
  *   run_stream.c  events out: run/log, run/status, run/exit to watchers,
  *                 the ring for run/attach, run_logs and the finished row
  *   run.c         the lifecycle of one run's container, output in
@@ -128,6 +138,20 @@ struct run_engine {
  * A lower file tells a higher one through the engine's hooks below, set
  * once by run_engine_init().
  */
+
+/* run_build.c: what the build wrapper is given (pure: no engine calls) */
+/* The wrapper script that builds (or restores the build's output from the
+ * project's cache volume), prints the marker, then runs the program:
+ * argv after it is N MARKER CAP_KB BUILD... RUN... */
+extern const char run_build_script[];
+/* r->go_line: "go <key>\n", key a hash of what the build reads (image,
+ * build command, env, files), computed here on the server; "go\n" when
+ * there is no build or no cache. */
+void run_build_go_line(struct run *r);
+/* 1 when r's container gets the project's cache volume at /cache. */
+int run_build_cached(const struct run *r);
+/* The files of r->snapshot as a tar for the workspace (owned by *out). */
+int run_build_tar(const struct run *r, void **out, size_t *len);
 
 /* run_table.c */
 const char *run_state_name(enum run_state s);
@@ -140,6 +164,10 @@ int run_sweep_start(struct run_engine *eng, unsigned interval_ms);
 void run_sweep_stop(struct run_engine *eng);
 /* Remove container cid of p once p answers (its removal failed). */
 void run_sweep_add(struct run_engine *eng, struct plat *p, const char *cid);
+
+/* run_cache.c: remove deleted projects' cache volumes every interval_ms */
+int run_cache_start(struct run_engine *eng, unsigned interval_ms);
+void run_cache_stop(struct run_engine *eng);
 
 /* run_stream.c */
 void run_on_chunk(void *arg, int stream, const char *utf8, size_t len);
@@ -170,7 +198,8 @@ struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,
 		     long long pids, long long output, long long disk_bytes, long long disk_inodes,
-		     int network, struct plat *plat, const char *oci_runtime);
+		     int network, struct plat *plat, const char *oci_runtime,
+		     long long cache_bytes);
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);

@@ -54,6 +54,8 @@ struct start_req {
 	json_t *build_cmd, *run_cmd;
 	long long wall_ms, memory, cpus, pids, output;
 	long long disk_bytes, disk_inodes;
+	long long build_wall_ms, cache_bytes;
+	char cache_vol[64];
 	int network;
 	struct run_platform rp;
 	json_t *snapshot, *env;
@@ -158,7 +160,8 @@ static int warm_worthy(struct run_engine *eng, const struct run *r)
 		return 0;
 	return r->id && (!strcmp(r->reason, "exited") || !strcmp(r->reason, "stopped") ||
 			 !strcmp(r->reason, "timeout") || !strcmp(r->reason, "output_limit") ||
-			 !strcmp(r->reason, "oom"));
+			 !strcmp(r->reason, "oom") || !strcmp(r->reason, "build_failed") ||
+			 !strcmp(r->reason, "build_timeout"));
 }
 
 void run_slot_released(struct run_engine *eng, struct run *r)
@@ -201,7 +204,7 @@ static void run_created(struct start_req *q, long long id)
 		if (run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
 				     q->wall_ms, q->memory, q->cpus, q->pids, q->output,
 				     q->disk_bytes, q->disk_inodes, q->network, q->rp.plat,
-				     q->rp.oci_runtime)) {
+				     q->rp.oci_runtime, q->cache_bytes)) {
 			r = slot->warm;
 			adopted = 1;
 		} else {
@@ -244,6 +247,9 @@ static void run_created(struct start_req *q, long long id)
 	r->output_limit = q->output;
 	r->disk_bytes = q->disk_bytes;
 	r->disk_inodes = q->disk_inodes;
+	r->build_wall_ms = q->build_wall_ms;
+	r->cache_bytes = q->cache_bytes;
+	snprintf(r->cache_vol, sizeof(r->cache_vol), "%s", q->cache_vol);
 	r->network = q->network;
 	r->slot = q->slot;
 	q->slot->active = r;
@@ -601,6 +607,9 @@ static void loaded(void *arg, PGresult *res, const char *err)
 	q->network = PQgetvalue(res, 0, 11)[0] == 't';
 	q->disk_bytes = col_ll(res, 16);
 	q->disk_inodes = col_ll(res, 17);
+	q->build_wall_ms = col_ll(res, 18);
+	q->cache_bytes = col_ll(res, 19);
+	snprintf(q->cache_vol, sizeof(q->cache_vol), "%s", PQgetvalue(res, 0, 20));
 	if (!json_is_array(q->run_cmd)) {
 		fail(q, PROTO_R_INTERNAL, "the runtime's run command is unreadable");
 		return;
@@ -634,7 +643,8 @@ static const char load_sql[] =
 	"(p.owner_id = $2 OR u.role = 'admin' OR EXISTS (SELECT 1 FROM project_members m "
 	"WHERE m.project_id = p.id AND m.user_id = $2 AND m.role = 'editor')), "
 	"coalesce(rt.disk_bytes, " SETTING("default_disk_bytes") "), "
-	"coalesce(rt.disk_inodes, " SETTING("default_disk_inodes") ") "
+	"coalesce(rt.disk_inodes, " SETTING("default_disk_inodes") "), "
+	"rt.build_wall_ms, rt.cache_bytes, runit_cache_volume(p.cache_key) "
 	"FROM projects p JOIN runtimes rt ON rt.id = p.runtime_id JOIN users u ON u.id = $2 "
 	"WHERE p.id = $1 AND (p.is_public OR p.owner_id = $2 OR u.role = 'admin' OR "
 	"EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id "

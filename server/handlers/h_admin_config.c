@@ -75,6 +75,9 @@ static const struct field runtime_fields[] = {
     {"output_bytes", F_INT, NUL, 1024, 1073741824},
     {"disk_bytes", F_INT, NUL, 1048576, 68719476736LL},
     {"disk_inodes", F_INT, NUL, 256, 16777216},
+    /* null: the default (60 s, 256 MiB: sql/010_build_cache.sql) */
+    {"build_wall_ms", F_INT, NUL, 100, 3600000},
+    {"cache_bytes", F_INT, NUL, 0, 68719476736LL}, /* 0 or from 1 MiB: field_invalid */
     {"network_allowed", F_BOOL, 0, 0, 0},
     {"enabled", F_BOOL, 0, 0, 0},
 };
@@ -143,6 +146,9 @@ static const char *field_invalid(const struct settings *st, const struct field *
 			return "must be an integer";
 		if (json_integer_value(v) < f->min || json_integer_value(v) > f->max)
 			return "is out of range";
+		if (!strcmp(f->name, "cache_bytes") && json_integer_value(v) &&
+		    json_integer_value(v) < 1048576)
+			return "is 0 (no cache volume) or at least 1048576";
 		return NULL;
 	case F_BOOL:
 		return json_is_boolean(v) ? NULL : "must be true or false";
@@ -329,12 +335,13 @@ static void h_runtime_create(void *ctx, struct proto_msg *msg)
 	    " r AS (INSERT INTO runtimes (code, name, language, version, os, arch, image,"
 	    "  build_cmd, run_cmd, entry_file, template, description, faq, wall_ms,"
 	    "  memory_bytes, nano_cpus, pids, output_bytes, disk_bytes, disk_inodes,"
-	    "  network_allowed, enabled)"
+	    "  network_allowed, enabled, build_wall_ms, cache_bytes)"
 	    " SELECT code, name, language, version, coalesce(os, 'linux'),"
 	    "  coalesce(arch, 'amd64'), image, build_cmd, run_cmd, entry_file,"
 	    "  coalesce(template, '{}'), coalesce(description, ''), coalesce(faq, '[]'),"
 	    "  wall_ms, memory_bytes, nano_cpus, pids, output_bytes, disk_bytes, disk_inodes,"
-	    "  coalesce(network_allowed, false), coalesce(enabled, true) FROM n"
+	    "  coalesce(network_allowed, false), coalesce(enabled, true),"
+	    "  coalesce(build_wall_ms, 60000), coalesce(cache_bytes, 268435456) FROM n"
 	    " RETURNING *)"
 	    " SELECT runit_ok(" RT_OUT("r") ") FROM r",
 	    1, p);
@@ -368,11 +375,13 @@ static void h_runtime_update(void *ctx, struct proto_msg *msg)
 		    "WITH r AS (UPDATE runtimes t SET (code, name, language, version, os, arch,"
 		    "  image, build_cmd, run_cmd, entry_file, template, description, faq, wall_ms,"
 		    "  memory_bytes, nano_cpus, pids, output_bytes, disk_bytes, disk_inodes,"
-		    "  network_allowed, enabled, seed_digest, updated_at) = (SELECT n.code, n.name,"
+		    "  network_allowed, enabled, build_wall_ms, cache_bytes, seed_digest,"
+		    "  updated_at) = (SELECT n.code, n.name,"
 		    "  n.language, n.version, n.os, n.arch, n.image, n.build_cmd, n.run_cmd,"
 		    "  n.entry_file, n.template, n.description, n.faq, n.wall_ms, n.memory_bytes,"
 		    "  n.nano_cpus, n.pids, n.output_bytes, n.disk_bytes, n.disk_inodes,"
-		    "  n.network_allowed, n.enabled, NULL, now()"
+		    "  n.network_allowed, n.enabled, coalesce(n.build_wall_ms, 60000),"
+		    "  coalesce(n.cache_bytes, 268435456), NULL, now()"
 		    "  FROM jsonb_populate_record(t, $1::jsonb) n)"
 		    " WHERE CASE WHEN $2::bigint IS NOT NULL THEN t.id = $2::bigint"
 		    "  ELSE t.code = $3::text END RETURNING t.*)"

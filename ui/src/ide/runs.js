@@ -38,6 +38,12 @@ export function exitText(x) {
       return 'Output limit reached';
     case 'cancelled':
       return 'Cancelled by an admin';
+    case 'build_failed':
+      return 'Build failed';
+    case 'build_timeout': {
+      const m = /after ([\d.]+) s/.exec(x.message || '');
+      return m ? `Build timed out after ${Number(m[1])} s` : 'Build timed out';
+    }
     case 'error':
       return `Error${x.message ? `: ${x.message}` : ''}`;
     default:
