@@ -23,9 +23,6 @@
 
 /* output is coalesced for at most this long before a run/log goes out */
 #define FLUSH_MS 5
-/* input held until the program starts, at most: with "go\n" before it, as
- * much as may wait in the platform (1 MiB, platform.h) */
-#define STDIN_HELD_MAX ((1 << 20) - 16)
 
 static void set_state(struct run *r, enum run_state s)
 {
@@ -260,6 +257,8 @@ static void feed(struct run *r, int stream, const char *buf, size_t len)
 static void scan_marker(struct run *r, const char *buf, size_t len)
 {
 	size_t ml = strlen(r->marker), keep;
+	const char *eol = r->tty ? "\r\n" : "\n"; /* a terminal's line ends so */
+	size_t el = strlen(eol);
 	char *p = realloc(r->marker_scan, r->marker_len + len + 1);
 	char *hit;
 
@@ -270,8 +269,8 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 	r->marker_len += len;
 	p[r->marker_len] = '\0';
 	hit = memmem(p, r->marker_len, r->marker, ml);
-	if (hit && (size_t)(hit - p) + ml < r->marker_len && hit[ml] == '\n') {
-		size_t before = (size_t)(hit - p), after = before + ml + 1;
+	if (hit && (size_t)(hit - p) + ml + el <= r->marker_len && !memcmp(hit + ml, eol, el)) {
+		size_t before = (size_t)(hit - p), after = before + ml + el;
 		feed(r, 1, p, before);
 		runout_flush(&r->out, 0);
 		r->build_done = 1;
@@ -282,7 +281,7 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 		r->marker_len = 0;
 		return;
 	}
-	keep = r->marker_len < ml + 1 ? r->marker_len : ml + 1;
+	keep = r->marker_len < ml + el ? r->marker_len : ml + el;
 	feed(r, 1, p, r->marker_len - keep);
 	memmove(p, p + r->marker_len - keep, keep);
 	r->marker_len = keep;
@@ -294,6 +293,12 @@ static void run_on_output(void *arg, enum plat_stream stream, const char *buf, s
 
 	if (!len || r->finalized || !r->id) /* nothing counts before a run adopts it */
 		return;
+	if (r->tty && !r->tty_live) { /* a terminal: the wrapper's line goes */
+		size_t k = run_input_skip(r, buf, len);
+		buf += k;
+		if (!(len -= k))
+			return;
+	}
 	if (r->t_first_byte < 0) {
 		r->t_first_byte = srv_now_ms() - r->t_created;
 		metrics_run_first_byte(&r->mx, srv_now_ms());
@@ -364,49 +369,6 @@ static void go_written(void *arg, const struct plat_err *err)
 	run_op_done(r);
 }
 
-static void stdin_written(void *arg, const struct plat_err *err)
-{
-	(void)arg;
-	(void)err;
-}
-
-/*
- * Input for the program (run.h). What comes before "go" is held here (the
- * waiting wrapper would read it otherwise) and written right after it, at
- * most STDIN_HELD_MAX bytes. 0, PLAT_E_AGAIN (too much waits: the program
- * is not reading), PLAT_E_CLOSED (the input was closed, or the run ends).
- */
-int run_stdin(struct run *r, const char *data, size_t len, int eof)
-{
-	char *p;
-	int rc = 0;
-
-	if (r->ending || r->stdin_eof)
-		return PLAT_E_CLOSED;
-	if (!r->go_sent) {
-		if (r->held_len + len > STDIN_HELD_MAX)
-			return PLAT_E_AGAIN;
-		if (len && !(p = realloc(r->held, r->held_len + len)))
-			return PLAT_E_AGAIN;
-		if (len) {
-			memcpy(p + r->held_len, data, len);
-			r->held = p;
-			r->held_len += len;
-		}
-		r->stdin_eof = eof;
-		return 0;
-	}
-	if (!r->att)
-		return PLAT_E_CLOSED;
-	if (len)
-		rc = plat_write_stdin(r->att, data, len, stdin_written, NULL);
-	if (!rc && eof) {
-		rc = plat_close_stdin(r->att);
-		r->stdin_eof = 1;
-	}
-	return rc;
-}
-
 /* The files are in: one line on stdin lets the program go. It runs from here. */
 static void files_put(void *arg, const struct plat_err *err)
 {
@@ -422,14 +384,7 @@ static void files_put(void *arg, const struct plat_err *err)
 		} else {
 			r->pending++;
 			r->go_sent = 1;
-			/* then what run/stdin sent meanwhile (copied: free it now) */
-			if (r->held_len)
-				plat_write_stdin(r->att, r->held, r->held_len, stdin_written, NULL);
-			if (r->stdin_eof)
-				plat_close_stdin(r->att);
-			free(r->held);
-			r->held = NULL;
-			r->held_len = 0;
+			run_input_flush(r); /* what run/stdin sent meanwhile */
 			r->t_started = srv_now_ms();
 			metrics_run_started(&r->mx, r->t_started);
 			publish_started(r);
@@ -474,8 +429,16 @@ static int build_tar(struct run *r, void **out, size_t *len)
  * the container runs, so the files cannot go in before the start
  * (platform.h, THE WORKSPACE DECISION).
  */
+static void first_sized(void *arg, const struct plat_err *err);
+
 static void put_files_and_go(struct run *r)
 {
+	/* a terminal gets the console's size first: the program may read it at once */
+	if (r->tty && !r->sizable) {
+		r->sizable = 1;
+		if (run_input_sync_then(r, first_sized) == 0)
+			return;
+	}
 	if (build_tar(r, &r->tar, &r->tar_len)) {
 		run_end(r, "error", "cannot pack the project's files");
 		return;
@@ -487,6 +450,16 @@ static void put_files_and_go(struct run *r)
 		r->tar = NULL;
 		run_end(r, "error", "cannot copy the files into the container");
 	}
+}
+
+static void first_sized(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	run_input_sized(r, err); /* a failure leaves the size as it was */
+	if (!r->ending)
+		put_files_and_go(r);
+	run_op_done(r);
 }
 
 static void started(void *arg, const struct plat_err *err)
@@ -566,7 +539,8 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 	}
 	/* attach first: once ready it starts; its program waits for "go" */
 	r->pending++;
-	if (plat_attach(r->plat, r->cid, PLAT_ATTACH_STDIN, &cbs, r, &r->att)) {
+	if (plat_attach(r->plat, r->cid, PLAT_ATTACH_STDIN | (r->tty ? PLAT_ATTACH_TTY : 0), &cbs,
+			r, &r->att)) {
 		r->pending--;
 		run_end(r, "error", "cannot attach to the container");
 	}
@@ -575,7 +549,8 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 
 /*
  * argv for the container: a fixed sh script that waits for one line on
- * stdin ("go", written once the files are in), then becomes the run
+ * stdin ("go", written once the files are in; with a terminal it then
+ * prints RUN_TTY_GO, run_input.c), then becomes the run
  * command, or builds then runs through a fixed sh script that takes both as
  * arguments (nothing is interpolated).
  */
@@ -589,7 +564,9 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 
 	argv[n++] = "/bin/sh";
 	argv[n++] = "-c";
-	argv[n++] = "read -r _ || exit 0; exec \"$@\"";
+	/* a terminal echoes "go": the marker line tells where the program begins */
+	argv[n++] = r->tty ? "read -r _ || exit 0; printf '" RUN_TTY_GO "\\n'; exec \"$@\""
+			   : "read -r _ || exit 0; exec \"$@\"";
 	argv[n++] = "run-it-wait";
 	if (r->build_cmd) {
 		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
@@ -615,6 +592,7 @@ static void limits_of(const struct run *r, struct plat_spec *spec)
 	spec->readonly_rootfs = true;
 	spec->init = true;
 	spec->open_stdin = true;
+	spec->tty = r->tty;
 	/* /workspace and /tmp: RAM filesystems capped in bytes and files */
 	spec->workspace_bytes = (uint64_t)r->disk_bytes;
 	spec->workspace_inodes = (uint64_t)r->disk_inodes;
