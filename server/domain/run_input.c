@@ -78,7 +78,7 @@ int run_stdin(struct run *r, const char *data, size_t len, int eof)
 	if (r->ending || r->stdin_eof)
 		return PLAT_E_CLOSED;
 	if (!r->go_sent || (r->tty && !r->tty_live)) {
-		if (r->held_len + len + 1 > STDIN_HELD_MAX)
+		if (r->held_len + len + (eof && r->tty) > STDIN_HELD_MAX)
 			return PLAT_E_AGAIN;
 		rc = hold(r, data, len);
 		if (!rc && eof && r->tty)
