@@ -1,6 +1,7 @@
 /*
  * plat_demux.c - Docker attach stream demultiplexer (see plat_demux.h): a
- * small state machine over "gathering a header" and "passing a payload".
+ * small state machine over "gathering a header" and "passing a payload",
+ * or, for a TTY's raw stream, a pass-through.
  */
 #include "plat_demux.h"
 #include "platform.h"
@@ -13,6 +14,13 @@ void plat_demux_init(struct plat_demux *d, plat_demux_emit emit, void *arg)
 	d->left = 0;
 	d->stream = 0;
 	d->failed = 0;
+	d->raw = 0;
+}
+
+void plat_demux_init_raw(struct plat_demux *d, plat_demux_emit emit, void *arg)
+{
+	plat_demux_init(d, emit, arg);
+	d->raw = 1;
 }
 
 /* A complete header is in d->hdr: check it and start its frame. */
@@ -39,6 +47,12 @@ int plat_demux_feed(struct plat_demux *d, const void *buf, size_t len, size_t *u
 	*used = 0;
 	if (d->failed)
 		return PLAT_E_PROTOCOL;
+	if (d->raw) { /* one piece: stopping after it consumed it all */
+		if (len)
+			d->emit(d->arg, 1, p, len);
+		*used = len;
+		return 0;
+	}
 	while (pos < len) {
 		if (d->left == 0) {
 			size_t want = sizeof(d->hdr) - d->hdr_len;

@@ -8,6 +8,10 @@
  * reads and one read may hold many frames. This demuxer takes the chunks as
  * they come and emits payload pieces as soon as they arrive, without
  * buffering whole frames. Pure: no I/O, no allocation.
+ *
+ * With a TTY the engine does not multiplex: the stream is the terminal's
+ * raw bytes. A demuxer made with plat_demux_init_raw() passes them on as
+ * they come, all as stream 1 (stdout), so the caller reads both the same way.
  */
 #ifndef RUNIT_PLAT_DEMUX_H
 #define RUNIT_PLAT_DEMUX_H
@@ -30,9 +34,12 @@ struct plat_demux {
 	uint32_t left; /* payload bytes still due in the current frame */
 	int stream;    /* stream of the current frame */
 	int failed;    /* a bad header was seen: everything fails now */
+	int raw;       /* a TTY's stream: no frames, every byte is stdout */
 };
 
 void plat_demux_init(struct plat_demux *d, plat_demux_emit emit, void *arg);
+/* The same for a TTY's unframed stream. */
+void plat_demux_init_raw(struct plat_demux *d, plat_demux_emit emit, void *arg);
 
 /*
  * Feed len bytes. *used is how many were consumed: all of them unless the
@@ -42,7 +49,8 @@ void plat_demux_init(struct plat_demux *d, plat_demux_emit emit, void *arg);
  */
 int plat_demux_feed(struct plat_demux *d, const void *buf, size_t len, size_t *used);
 
-/* 1 if the stream may end here (not inside a header or a payload). */
+/* 1 if the stream may end here (not inside a header or a payload; a raw
+ * stream may end anywhere). */
 int plat_demux_at_boundary(const struct plat_demux *d);
 
 #endif

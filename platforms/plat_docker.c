@@ -366,6 +366,20 @@ static int dk_remove(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 			     "already in progress", cb, arg, (long)d->op_timeout_ms);
 }
 
+/* The terminal's size (platform.h, A TERMINAL): the engine sets it on the
+ * pseudo-terminal's master, and the kernel tells the program (SIGWINCH). */
+static int dk_resize(struct plat *p, const char *id, unsigned rows, unsigned cols, plat_done_cb cb,
+		     void *arg)
+{
+	struct plat_docker *d = dk(p);
+
+	if (!cb || !dk_valid_name(id) || rows < 1 || rows > 65535 || cols < 1 || cols > 65535)
+		return PLAT_E_INVAL;
+	return dk_idempotent(d, "POST",
+			     dk_strdup_printf("/containers/%s/resize?h=%u&w=%u", id, rows, cols),
+			     false, NULL, cb, arg, (long)d->op_timeout_ms);
+}
+
 /* ---- inspect and wait ---- */
 
 static const char *dk_jstr(json_t *o, const char *key)
@@ -660,6 +674,7 @@ static const struct plat_ops dk_ops = {
     .inspect = dk_inspect,
     .remove = dk_remove,
     .list = dk_list,
+    .resize = dk_resize,
 };
 
 int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)

@@ -5,8 +5,9 @@
  * Output: POST /containers/{id}/attach?stream=1&stdout=1&stderr=1, made
  * before the container starts. The engine answers 200 and then hijacks the
  * connection: the body is the multiplexed stream until the program's pipes
- * close. libcurl reads it as a body delimited by the connection's close and
- * gives it to our write callback, which feeds the demuxer (plat_demux.h).
+ * close (with a TTY, PLAT_ATTACH_TTY, the terminal's raw bytes). libcurl reads it as a body
+ * delimited by the connection's close and gives it to our write callback, which feeds the demuxer
+ * (plat_demux.h).
  *
  * Stdin: a hijacked connection carries raw stdin bytes after the request,
  * which libcurl cannot do on the same connection as a response it is still
@@ -324,7 +325,7 @@ int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_
 	if (!cbs || !cbs->data || !cbs->end || !id || !*id ||
 	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		       "0123456789_.-") != strlen(id) ||
-	    (flags & ~PLAT_ATTACH_STDIN))
+	    (flags & ~(PLAT_ATTACH_STDIN | PLAT_ATTACH_TTY)))
 		return PLAT_E_INVAL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -334,7 +335,10 @@ int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_
 	a->cbs = *cbs;
 	a->arg = arg;
 	a->want_stdin = flags & PLAT_ATTACH_STDIN;
-	plat_demux_init(&a->demux, att_emit, a);
+	if (flags & PLAT_ATTACH_TTY)
+		plat_demux_init_raw(&a->demux, att_emit, a);
+	else
+		plat_demux_init(&a->demux, att_emit, a);
 	ro = att_req(a, id, "stream=1&stdout=1&stderr=1", att_out_finish);
 	if (!ro)
 		goto out_nomem;

@@ -4,7 +4,8 @@
  * definition, hardened as DESIGN.md section 3 point 4 asks (no capabilities,
  * no new privileges, no network, read-only root, size-capped /tmp, memory
  * with no extra swap, CPU, pids, nofile and fsize limits, no logs kept) and
- * with the fresh private workspace platform.h explains.
+ * with the fresh private workspace platform.h explains. With spec.tty the
+ * container gets a pseudo-terminal (platform.h, A TERMINAL).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,7 +187,7 @@ static json_t *dk_create_body(const struct plat_spec *s)
 	int bad = 0;
 
 	body = json_pack("{s:s, s:[s], s:b, s:b, s:b, s:b, s:b, s:b, s:s}", "Image", s->image,
-			 "Entrypoint", s->argv[0], "Tty", 0, "OpenStdin", s->open_stdin,
+			 "Entrypoint", s->argv[0], "Tty", s->tty, "OpenStdin", s->open_stdin,
 			 "StdinOnce", s->open_stdin, "AttachStdin", s->open_stdin, "AttachStdout",
 			 1, "AttachStderr", 1, "User", s->user);
 	hc = dk_host_config(s);

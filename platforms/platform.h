@@ -64,6 +64,18 @@
  * mounted: the run user can write to it only if the image has that
  * directory owned by uid 1000.
  *
+ * A TERMINAL (spec.tty). With it the program's stdin, stdout and stderr are
+ * one pseudo-terminal: isatty() is true, the output is one stream in
+ * exactly the order the program wrote it (the attach carries it raw:
+ * attach with PLAT_ATTACH_TTY, every byte arrives as PLAT_STDOUT), the
+ * terminal's line discipline turns "\n" into "\r\n" on the way out, echoes
+ * input, and turns a "\x03" written to stdin into SIGINT for the
+ * foreground process group (with spec.init, the program's: Docker's tini
+ * hands it the terminal) and "\x04" into end of file for a read. Closing
+ * stdin does not reach a program reading a terminal: write "\x04". The size
+ * is set with plat_resize() once the container runs (Docker 20.10 cannot
+ * set it at create).
+ *
  * Ownership: strings and arrays passed in are borrowed for the duration of
  * the call only (the backend copies what it keeps), except the tar buffer of
  * plat_put_files(), which is borrowed until its callback runs. Everything a
@@ -149,6 +161,7 @@ struct plat_spec {
 	bool init;		   /* a tiny init as PID 1 (reaps, forwards
 				    * signals); recommended */
 	bool open_stdin;	   /* keep stdin open for plat_write_stdin() */
+	bool tty;		   /* a pseudo-terminal: see A TERMINAL */
 	uint64_t workspace_bytes;  /* the workspace is a RAM filesystem of at
 				    * most this size: see THE WORKSPACE
 				    * DECISION; 0 = an engine volume, not
@@ -232,6 +245,7 @@ enum plat_stream {
 
 /* plat_attach() flags. */
 #define PLAT_ATTACH_STDIN 0x1 /* also open stdin (the spec needs open_stdin) */
+#define PLAT_ATTACH_TTY 0x2   /* the container has spec.tty: its output is raw */
 
 /*
  * Callbacks of one attach. For each successful plat_attach(): end runs
@@ -241,8 +255,9 @@ enum plat_stream {
  * bytes exact and in order (a chunk may end anywhere, even inside a UTF-8
  * character). Across the two streams the order is the engine's: Docker
  * reads stdout and stderr from two pipes, so writes to both within a few
- * milliseconds may arrive in either order (a TTY would merge them, losing
- * which is which). end's err is NULL when the output closed normally (the
+ * milliseconds may arrive in either order (a TTY merges them, losing
+ * which is which: with PLAT_ATTACH_TTY every byte is PLAT_STDOUT, in the
+ * order written). end's err is NULL when the output closed normally (the
  * program exited; or the engine went away: plat_wait() tells),
  * PLAT_E_CANCELED after plat_detach(), else the failure; if ready never
  * ran, the attach failed. The handle is valid until end returns. ready,
@@ -287,6 +302,8 @@ struct plat_ops {
 	int (*remove)(struct plat *p, const char *id, plat_done_cb cb, void *arg);
 	int (*list)(struct plat *p, const struct plat_label *match, size_t n, plat_list_cb cb,
 		    void *arg);
+	int (*resize)(struct plat *p, const char *id, unsigned rows, unsigned cols, plat_done_cb cb,
+		      void *arg);
 };
 
 /* Every backend's state starts with this. */
@@ -500,6 +517,22 @@ static inline int plat_list(struct plat *p, const struct plat_label *match, size
 			    plat_list_cb cb, void *arg)
 {
 	return p->ops->list(p, match, n, cb, arg);
+}
+
+/*
+ * Set the terminal size of a running container made with spec.tty (rows and
+ * cols 1..65535); the program gets SIGWINCH. A container that is not
+ * running fails (PLAT_E_CONFLICT or PLAT_E_ENGINE, as the engine says),
+ * an absent one is PLAT_E_NOT_FOUND; Docker quietly accepts a resize of a
+ * running container without a terminal (the caller knows its spec).
+ * PLAT_E_UNSUPPORTED from a backend without terminals.
+ */
+static inline int plat_resize(struct plat *p, const char *id, unsigned rows, unsigned cols,
+			      plat_done_cb cb, void *arg)
+{
+	if (!p->ops->resize)
+		return PLAT_E_UNSUPPORTED;
+	return p->ops->resize(p, id, rows, cols, cb, arg);
 }
 
 #endif

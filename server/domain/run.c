@@ -23,9 +23,6 @@
 
 /* output is coalesced for at most this long before a run/log goes out */
 #define FLUSH_MS 5
-/* input held until the program starts, at most: with the "go" line before
- * it, as much as may wait in the platform (1 MiB, platform.h) */
-#define STDIN_HELD_MAX ((1 << 20) - 64)
 
 static void set_state(struct run *r, enum run_state s)
 {
@@ -308,6 +305,12 @@ static void run_on_output(void *arg, enum plat_stream stream, const char *buf, s
 
 	if (!len || r->finalized || !r->id) /* nothing counts before a run adopts it */
 		return;
+	if (r->tty && !r->tty_live) { /* a terminal: the wrapper's line goes */
+		size_t k = run_input_skip(r, buf, len);
+		buf += k;
+		if (!(len -= k))
+			return;
+	}
 	if (r->t_first_byte < 0) {
 		r->t_first_byte = srv_now_ms() - r->t_created;
 		metrics_run_first_byte(&r->mx, srv_now_ms());
@@ -404,49 +407,6 @@ static void go_written(void *arg, const struct plat_err *err)
 	run_op_done(r);
 }
 
-static void stdin_written(void *arg, const struct plat_err *err)
-{
-	(void)arg;
-	(void)err;
-}
-
-/*
- * Input for the program (run.h). What comes before "go" is held here (the
- * waiting wrapper would read it otherwise) and written right after it, at
- * most STDIN_HELD_MAX bytes. 0, PLAT_E_AGAIN (too much waits: the program
- * is not reading), PLAT_E_CLOSED (the input was closed, or the run ends).
- */
-int run_stdin(struct run *r, const char *data, size_t len, int eof)
-{
-	char *p;
-	int rc = 0;
-
-	if (r->ending || r->stdin_eof)
-		return PLAT_E_CLOSED;
-	if (!r->go_sent) {
-		if (r->held_len + len > STDIN_HELD_MAX)
-			return PLAT_E_AGAIN;
-		if (len && !(p = realloc(r->held, r->held_len + len)))
-			return PLAT_E_AGAIN;
-		if (len) {
-			memcpy(p + r->held_len, data, len);
-			r->held = p;
-			r->held_len += len;
-		}
-		r->stdin_eof = eof;
-		return 0;
-	}
-	if (!r->att)
-		return PLAT_E_CLOSED;
-	if (len)
-		rc = plat_write_stdin(r->att, data, len, stdin_written, NULL);
-	if (!rc && eof) {
-		rc = plat_close_stdin(r->att);
-		r->stdin_eof = 1;
-	}
-	return rc;
-}
-
 /* The files are in: one line on stdin lets the program go. It runs from here. */
 static void files_put(void *arg, const struct plat_err *err)
 {
@@ -463,14 +423,7 @@ static void files_put(void *arg, const struct plat_err *err)
 		} else {
 			r->pending++;
 			r->go_sent = 1;
-			/* then what run/stdin sent meanwhile (copied: free it now) */
-			if (r->held_len)
-				plat_write_stdin(r->att, r->held, r->held_len, stdin_written, NULL);
-			if (r->stdin_eof)
-				plat_close_stdin(r->att);
-			free(r->held);
-			r->held = NULL;
-			r->held_len = 0;
+			run_input_flush(r); /* what run/stdin sent meanwhile */
 			r->t_started = srv_now_ms();
 			metrics_run_started(&r->mx, r->t_started);
 			publish_started(r);
@@ -489,8 +442,16 @@ static void files_put(void *arg, const struct plat_err *err)
  * the container runs, so the files cannot go in before the start
  * (platform.h, THE WORKSPACE DECISION).
  */
+static void first_sized(void *arg, const struct plat_err *err);
+
 static void put_files_and_go(struct run *r)
 {
+	/* a terminal gets the console's size first: the program may read it at once */
+	if (r->tty && !r->sizable) {
+		r->sizable = 1;
+		if (run_input_sync_then(r, first_sized) == 0)
+			return;
+	}
 	run_build_go_line(r);
 	if (run_build_tar(r, &r->tar, &r->tar_len)) {
 		run_end(r, "error", "cannot pack the project's files");
@@ -503,6 +464,16 @@ static void put_files_and_go(struct run *r)
 		r->tar = NULL;
 		run_end(r, "error", "cannot copy the files into the container");
 	}
+}
+
+static void first_sized(void *arg, const struct plat_err *err)
+{
+	struct run *r = arg;
+
+	run_input_sized(r, err); /* a failure leaves the size as it was */
+	if (!r->ending)
+		put_files_and_go(r);
+	run_op_done(r);
 }
 
 static void started(void *arg, const struct plat_err *err)
@@ -585,7 +556,8 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 	}
 	/* attach first: once ready it starts; its program waits for "go" */
 	r->pending++;
-	if (plat_attach(r->plat, r->cid, PLAT_ATTACH_STDIN, &cbs, r, &r->att)) {
+	if (plat_attach(r->plat, r->cid, PLAT_ATTACH_STDIN | (r->tty ? PLAT_ATTACH_TTY : 0), &cbs,
+			r, &r->att)) {
 		r->pending--;
 		run_end(r, "error", "cannot attach to the container");
 	}
@@ -594,7 +566,8 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 
 /*
  * argv for the container: a fixed sh script that waits for one line on
- * stdin ("go", written once the files are in), then becomes the run
+ * stdin ("go", written once the files are in; with a terminal it then
+ * prints RUN_TTY_GO, run_input.c), then becomes the run
  * command, or builds then runs through a fixed sh script that takes both as
  * arguments (nothing is interpolated).
  */
@@ -604,9 +577,13 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 
 	argv[n++] = "/bin/sh";
 	argv[n++] = "-c";
-	/* the "go" line may carry the build key (run_build.c) */
-	argv[n++] = "read -r _ k || exit 0; [ -z \"$k\" ] || export RUNIT_BUILD_KEY=\"$k\"; "
-		    "exec \"$@\"";
+	/* the "go" line may carry the build key (run_build.c); a terminal echoes
+	 * it: the marker line tells where the program begins (run_input.c) */
+	argv[n++] = r->tty
+			? "read -r _ k || exit 0; [ -z \"$k\" ] || export RUNIT_BUILD_KEY=\"$k\"; "
+			  "printf '" RUN_TTY_GO "\\n'; exec \"$@\""
+			: "read -r _ k || exit 0; [ -z \"$k\" ] || export RUNIT_BUILD_KEY=\"$k\"; "
+			  "exec \"$@\"";
 	argv[n++] = "run-it-wait";
 	if (r->build_cmd) {
 		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
@@ -634,6 +611,7 @@ static void limits_of(const struct run *r, struct plat_spec *spec)
 	spec->readonly_rootfs = true;
 	spec->init = true;
 	spec->open_stdin = true;
+	spec->tty = r->tty;
 	/* /workspace and /tmp: RAM filesystems capped in bytes and files */
 	spec->workspace_bytes = (uint64_t)r->disk_bytes;
 	spec->workspace_inodes = (uint64_t)r->disk_inodes;

@@ -60,10 +60,20 @@ json_t *run_describe(const struct run *r);
 /* Methods (h_run.c uses these). run/attach and run/logs: the run's events
  * from from_seq on, live or stored (run_stream.c). */
 void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long from_seq);
-void run_start(struct rpc_call *c, long long project_id, json_t *files);
+/* tty: the program gets a terminal of rows x cols (1..1000); else pipes. */
+struct run_term {
+	int tty;
+	unsigned rows, cols;
+};
+void run_start(struct rpc_call *c, long long project_id, json_t *files,
+	       const struct run_term *term);
 /* Input for the run's program; before the program starts it is held (at
- * most 1 MiB) and written once it does. 0, or a negative PLAT_E_* code:
- * PLAT_E_AGAIN too much waits, PLAT_E_CLOSED the input is closed. */
+ * most 1 MiB) and written once it does. eof closes a pipe; a terminal gets
+ * Ctrl+D. 0, or a negative PLAT_E_* code: PLAT_E_AGAIN too much waits,
+ * PLAT_E_CLOSED the input is closed (run_input.c). */
 int run_stdin(struct run *r, const char *data, size_t len, int eof);
+/* The console's new size (run/resize): PLAT_E_UNSUPPORTED without a
+ * terminal, PLAT_E_CLOSED once the run ends. */
+int run_resize(struct run *r, unsigned rows, unsigned cols);
 
 #endif

@@ -102,6 +102,15 @@ struct run {
 	int stdin_eof;	       /* run/stdin closed the input */
 	uint64_t starter_sess; /* the session that started the run */
 
+	/* a terminal (run/start's tty; run_input.c): the output before the
+	 * wrapper's RUN_TTY_GO line is dropped (tty_match: bytes of it seen),
+	 * input waits for it (tty_live); rows x cols is the console's size,
+	 * size_rows x size_cols the one last sent; sizable once a run owns the
+	 * started container; sizing while a request is on its way */
+	int tty, tty_live, tty_match;
+	unsigned rows, cols, size_rows, size_cols;
+	int sizable, sizing;
+
 	/* ending */
 	int ending, finalized, pending;
 	char reason[16];
@@ -121,6 +130,9 @@ struct run_engine {
 	void (*slot_released)(struct run_engine *eng, struct run *r); /* run_start.c */
 };
 
+/* The terminal wrapper prints this line once it has read "go" (run_input.c). */
+#define RUN_TTY_GO "\x1erun-it-go"
+
 /*
  * The engine's files, lowest first; each calls only those above it in this
  * list, never one below (tests/layers/check):
@@ -131,6 +143,7 @@ struct run_engine {
  *   run_build.c   the build wrapper, the build key, the files' tar
  *   run_stream.c  events out: run/log, run/status, run/exit to watchers,
  *                 the ring for run/attach, run_logs and the finished row
+ *   run_input.c   run/stdin, the terminal: its size, the wrapper's marker
  *   run.c         the lifecycle of one run's container, output in
  *   run_warm.c    warm containers for the next run of a project
  *   run_start.c   run/start: access, quota, buffers, the slot, the row
@@ -182,6 +195,13 @@ void run_finish_db(struct run *r);
 void run_db_set_container(struct run *r);
 void run_db_ignore(void *arg, PGresult *res, const char *err);
 
+/* run_input.c */
+void run_input_flush(struct run *r);
+size_t run_input_skip(struct run *r, const char *buf, size_t len);
+int run_input_sync_then(struct run *r, plat_done_cb then);
+void run_input_sync(struct run *r);
+void run_input_sized(struct run *r, const struct plat_err *err);
+
 /* run.c */
 struct run *run_new(struct run_engine *eng);
 void run_launch(struct run *r);
@@ -198,8 +218,8 @@ struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,
 		     long long pids, long long output, long long disk_bytes, long long disk_inodes,
-		     int network, struct plat *plat, const char *oci_runtime,
-		     long long cache_bytes);
+		     int network, struct plat *plat, const char *oci_runtime, long long cache_bytes,
+		     int tty);
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);

@@ -57,6 +57,7 @@ struct start_req {
 	long long build_wall_ms, cache_bytes;
 	char cache_vol[64];
 	int network;
+	struct run_term term; /* run/start's tty, rows, cols */
 	struct run_platform rp;
 	json_t *snapshot, *env;
 	int attempts;
@@ -204,7 +205,7 @@ static void run_created(struct start_req *q, long long id)
 		if (run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
 				     q->wall_ms, q->memory, q->cpus, q->pids, q->output,
 				     q->disk_bytes, q->disk_inodes, q->network, q->rp.plat,
-				     q->rp.oci_runtime, q->cache_bytes)) {
+				     q->rp.oci_runtime, q->cache_bytes, q->term.tty)) {
 			r = slot->warm;
 			adopted = 1;
 		} else {
@@ -251,6 +252,9 @@ static void run_created(struct start_req *q, long long id)
 	r->cache_bytes = q->cache_bytes;
 	snprintf(r->cache_vol, sizeof(r->cache_vol), "%s", q->cache_vol);
 	r->network = q->network;
+	r->tty = q->term.tty;
+	r->rows = q->term.rows;
+	r->cols = q->term.cols;
 	r->slot = q->slot;
 	q->slot->active = r;
 	metrics_run_begin(&r->mx, q->rp.name, r->runtime_code, q->c->t_start_ms);
@@ -266,8 +270,8 @@ static void run_created(struct start_req *q, long long id)
 	/* the starter watches its run even if it has not opened the project */
 	r->starter_sess = q->c->sess_id;
 	run_watch(r, q->c->sess_id);
-	rpc_reply(q->c, json_pack("{s:I, s:I, s:s}", "run", (json_int_t)id, "project",
-				  (json_int_t)r->project_id, "state", "queued"));
+	rpc_reply(q->c, json_pack("{s:I, s:I, s:s, s:b}", "run", (json_int_t)id, "project",
+				  (json_int_t)r->project_id, "state", "queued", "tty", r->tty));
 	q->c = NULL;
 	run_emit_status(r);
 	if (adopted)
@@ -651,7 +655,7 @@ static const char load_sql[] =
 	"AND m.user_id = $2))";
 /* clang-format on */
 
-void run_start(struct rpc_call *c, long long project_id, json_t *files)
+void run_start(struct rpc_call *c, long long project_id, json_t *files, const struct run_term *term)
 {
 	struct run_engine *eng = c->srv->runs;
 	struct start_req *q = calloc(1, sizeof(*q));
@@ -667,6 +671,7 @@ void run_start(struct rpc_call *c, long long project_id, json_t *files)
 	q->user_id = c->user_id;
 	q->project_id = project_id;
 	q->files = files ? json_incref(files) : NULL;
+	q->term = *term;
 	q->slot = slot_get(eng, c->user_id, project_id);
 	uv_timer_init(c->srv->loop, &q->retry);
 	q->retry.data = q;

@@ -369,10 +369,10 @@ void run_finish_db(struct run *r)
 void run_db_set_container(struct run *r)
 {
 	char id[24];
-	const char *p[2] = {r->cid, id};
+	const char *p[3] = {r->cid, id, r->tty ? "true" : "false"};
 
 	snprintf(id, sizeof(id), "%lld", r->id);
-	db_query(r->eng->srv->db, "UPDATE runs SET container_id = $1 WHERE id = $2", 2, p,
+	db_query(r->eng->srv->db, "UPDATE runs SET container_id = $1, tty = $3 WHERE id = $2", 3, p,
 		 run_db_ignore, NULL);
 }
 

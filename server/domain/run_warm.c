@@ -1,7 +1,7 @@
 /*
  * run_warm.c - warm containers: after a run ends, the next one of that
- * (user, project) is prepared with the same image, command, env and limits
- * (created, started, attached, its program waiting for one line on stdin),
+ * (user, project) is prepared with the same image, command, env, limits
+ * and terminal or pipes (created, started, attached, its program waiting for one line on stdin),
  * so that "run again" only puts the files in and lets it go
  * (run_launch_adopted in run.c). An unused one goes after WARM_IDLE_MS.
  */
@@ -20,7 +20,8 @@ static void on_warm_idle(uv_timer_t *t)
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,
 		     long long pids, long long output, long long disk_bytes, long long disk_inodes,
-		     int network, struct plat *plat, const char *oci_runtime, long long cache_bytes)
+		     int network, struct plat *plat, const char *oci_runtime, long long cache_bytes,
+		     int tty)
 {
 	return !w->ending && !strcmp(w->image, image) &&
 	       (w->build_cmd ? build_cmd && json_equal(w->build_cmd, build_cmd) : !build_cmd) &&
@@ -28,7 +29,8 @@ int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, 
 	       w->wall_ms == wall_ms && w->memory_bytes == memory && w->nano_cpus == cpus &&
 	       w->pids == pids && w->output_limit == output && w->disk_bytes == disk_bytes &&
 	       w->disk_inodes == disk_inodes && w->network == network && w->plat == plat &&
-	       !strcmp(w->oci_runtime, oci_runtime) && w->cache_bytes == cache_bytes;
+	       !strcmp(w->oci_runtime, oci_runtime) && w->cache_bytes == cache_bytes &&
+	       w->tty == tty;
 }
 
 /* Prepare the next run of a finished one: same image, command, env, limits. */
@@ -64,6 +66,7 @@ struct run *run_warm_prepare(struct run_engine *eng, const struct run *done)
 	w->build_wall_ms = done->build_wall_ms;
 	w->cache_bytes = done->cache_bytes;
 	snprintf(w->cache_vol, sizeof(w->cache_vol), "%s", done->cache_vol);
+	w->tty = done->tty; /* a terminal or pipes, as the run before */
 	uv_timer_start(&w->wall, on_warm_idle, WARM_IDLE_MS, 0);
 	run_launch(w);
 	return w;

@@ -1,5 +1,5 @@
 /*
- * h_run.c - the run methods: run/start, run/stop, run/stdin, run/attach,
+ * h_run.c - the run methods: run/start, run/stop, run/stdin, run/resize, run/attach,
  * run/history, run/logs, run/get, and the admins' admin/run/list and
  * admin/run/cancel. The engine is run.c; this file checks params and access.
  */
@@ -14,6 +14,10 @@
 #include <string.h>
 
 #define STDIN_MAX (64 * 1024)
+/* A terminal's size: the default, and the most rows or columns. */
+#define TTY_ROWS 24
+#define TTY_COLS 80
+#define TTY_MAX 1000
 /* A run/logs page stops after about this much data (then "next" says where to go on). */
 #define LOGS_PAGE_BYTES (1024 * 1024)
 
@@ -34,20 +38,45 @@ static int get_id(struct rpc_call *c, json_t *params, const char *key, long long
 	return 0;
 }
 
+/* rows and cols (each optional, 1..TTY_MAX) into term; -1 after a failure. */
+static int get_size(struct rpc_call *c, json_t *params, int required, struct run_term *term)
+{
+	struct proto_error err;
+	long long rows = TTY_ROWS, cols = TTY_COLS;
+
+	if (proto_get_int(params, "rows", required, 1, TTY_MAX, &rows, &err) ||
+	    proto_get_int(params, "cols", required, 1, TTY_MAX, &cols, &err)) {
+		rpc_fail_err(c, &err);
+		return -1;
+	}
+	term->rows = (unsigned)rows;
+	term->cols = (unsigned)cols;
+	return 0;
+}
+
 static void h_start(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
 	struct proto_error err;
+	struct run_term term = {0};
 	long long project;
 	json_t *files = NULL;
 
 	if (get_id(c, msg->params, "project", &project))
 		return;
-	if (proto_get_obj(msg->params, "files", 0, &files, &err)) {
+	if (proto_get_obj(msg->params, "files", 0, &files, &err) ||
+	    proto_get_bool(msg->params, "tty", 0, &term.tty, &err)) {
 		rpc_fail_err(c, &err);
 		return;
 	}
-	run_start(c, project, files);
+	if (get_size(c, msg->params, 0, &term))
+		return;
+	if (!term.tty &&
+	    (json_object_get(msg->params, "rows") || json_object_get(msg->params, "cols"))) {
+		rpc_fail(c, PROTO_R_INVALID_PARAMS, "rows and cols need tty: true", NULL);
+		return;
+	}
+	run_start(c, project, files, &term);
 }
 
 /* The live run if the caller may act on it (its user or an admin). */
@@ -102,6 +131,28 @@ static void h_stdin(void *ctx, struct proto_msg *msg)
 		rpc_fail(c, PROTO_R_RATE_LIMITED, "the program is not reading its input", NULL);
 	else if (rc)
 		rpc_fail(c, PROTO_R_CONFLICT, "the program's input is closed", NULL);
+	else
+		rpc_reply(c, NULL);
+}
+
+static void h_resize(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct run_term term;
+	struct run *r;
+	int rc;
+
+	if (get_size(c, msg->params, 1, &term))
+		return;
+	r = own_run(c, msg->params);
+	if (!r)
+		return;
+	rc = run_resize(r, term.rows, term.cols);
+	if (rc == PLAT_E_UNSUPPORTED)
+		rpc_fail(c, PROTO_R_CONFLICT,
+			 "the run has no terminal (it was started without tty)", NULL);
+	else if (rc)
+		rpc_fail(c, PROTO_R_CONFLICT, "the program is not running", NULL);
 	else
 		rpc_reply(c, NULL);
 }
@@ -280,7 +331,7 @@ static void got_run(void *arg, PGresult *res, const char *err)
 	"extract(epoch FROM r.created_at)::bigint, 'duration_ms', r.duration_ms, "                 \
 	"'first_byte_ms', r.first_byte_ms, 'output_bytes', r.output_bytes, 'last_seq', "           \
 	"r.last_seq, 'error', r.error_message, 'runtime', (SELECT code FROM runtimes WHERE id = "  \
-	"r.runtime_id))"
+	"r.runtime_id), 'tty', r.tty)"
 
 static void h_get(void *ctx, struct proto_msg *msg)
 {
@@ -386,6 +437,7 @@ const struct proto_method run_methods[] = {
     {"run/start", PROTO_ROLE_USER, h_start},
     {"run/stop", PROTO_ROLE_USER, h_stop},
     {"run/stdin", PROTO_ROLE_USER, h_stdin},
+    {"run/resize", PROTO_ROLE_USER, h_resize},
     {"run/attach", PROTO_ROLE_USER, h_attach},
     {"run/logs", PROTO_ROLE_USER, h_logs},
     {"run/get", PROTO_ROLE_USER, h_get},

@@ -249,6 +249,30 @@ static void test_demux_text_is_not_a_stream(void **state)
 	assert_int_equal(s.calls, 0);
 }
 
+/* A TTY's stream has no frames: bytes that would be a header pass through
+ * as they are, all as stdout, in any chunking, and it may end anywhere. */
+static void test_demux_raw_passes_a_tty_stream_through(void **state)
+{
+	unsigned char buf[512];
+	size_t n = sample(buf), used;
+	struct sink s = {0};
+	struct plat_demux d;
+
+	plat_demux_init_raw(&d, sink_emit, &s);
+	for (size_t i = 0; i < n; i += 3) {
+		size_t k = n - i < 3 ? n - i : 3;
+
+		assert_int_equal(plat_demux_feed(&d, buf + i, k, &used), 0);
+		assert_int_equal(used, k);
+		assert_true(plat_demux_at_boundary(&d));
+	}
+	assert_int_equal(s.out_len, n);
+	assert_memory_equal(s.out, buf, n);
+	assert_int_equal(s.err_len, 0);
+	assert_int_equal(plat_demux_feed(&d, buf, 0, &used), 0);
+	assert_int_equal(used, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +285,7 @@ int main(void)
 	    cmocka_unit_test(test_demux_bad_stream_byte_fails),
 	    cmocka_unit_test(test_demux_nonzero_padding_fails),
 	    cmocka_unit_test(test_demux_text_is_not_a_stream),
+	    cmocka_unit_test(test_demux_raw_passes_a_tty_stream_through),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,14 @@
-// console.js - the run console: xterm.js showing stdout, stderr (in red),
-// run separators and notices, with a line editor for the program's stdin.
+// console.js - the run console: xterm.js showing a run's output, run
+// separators and notices, and the keyboard for the program's stdin.
 //
-// Runs have no TTY, so the program does not echo what is typed: the console
-// echoes the line itself (in a dim colour), lets it be edited with
-// Backspace, and sends it with Enter ("line\n"). Ctrl+D sends the line and
-// closes stdin (end of file); Ctrl+C stops the run.
+// Runs started here have a terminal (run/start's tty: PROTOCOL.md, "Terminal
+// or pipes"): keystrokes go to the program as they are (onRaw), the
+// terminal echoes them and edits the line; Ctrl+C is an interrupt, Ctrl+D
+// end of input; the console's size follows the panel (onResize). Ctrl+C with
+// text selected copies it instead. A run without a terminal (started through
+// the API) has pipes: the console then echoes the line itself (in a dim
+// colour), lets it be edited with Backspace, and sends it with Enter
+// ("line\n"); Ctrl+D sends the line and closes stdin; Ctrl+C stops the run.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 
@@ -12,9 +16,11 @@ const CSI = '\x1b[';
 const RESET = `${CSI}0m`;
 
 export class RunConsole {
-  // onInput(data, eof) sends to the program; canInput() says whether a run
-  // of ours is live; onInterrupt() is Ctrl+C.
-  constructor(parent, { onInput, canInput, onInterrupt }) {
+  // onInput(data, eof) sends a line to a program with pipes; canInput()
+  // says whether a run of ours is live, isTty() whether it has a terminal;
+  // onRaw(data) sends keystrokes to it; onInterrupt() is Ctrl+C with pipes;
+  // onResize(cols, rows) tells the new size; onCopy(text) after a copy.
+  constructor(parent, { onInput, canInput, onInterrupt, isTty = () => false, onRaw = () => {}, onResize = () => {}, onCopy = () => {} }) {
     this.term = new Terminal({
       convertEol: false,
       cursorBlink: true,
@@ -58,10 +64,17 @@ export class RunConsole {
     this.onInput = onInput;
     this.canInput = canInput;
     this.onInterrupt = onInterrupt;
+    this.isTty = isTty;
+    this.onRaw = onRaw;
+    this.onCopy = onCopy;
+    this.keyHandler = null;
     this.term.onData((d) => this.typed(d));
+    this.term.attachCustomKeyEventHandler((e) => this.key(e));
     this.ro = new ResizeObserver(() => this.refit());
     this.ro.observe(parent);
     this.refit();
+    // after the first fit: later ones come from the ResizeObserver, never from here
+    this.term.onResize(({ cols, rows }) => onResize(cols, rows));
   }
 
   refit() {
@@ -73,9 +86,66 @@ export class RunConsole {
     }
   }
 
-  // Output of the program: \n becomes \r\n (xterm needs both); stderr red.
-  output(stream, data) {
+  get cols() {
+    return this.term.cols;
+  }
+
+  get rows() {
+    return this.term.rows;
+  }
+
+  // More keys for the page (return false to keep a key from the program).
+  setKeyHandler(fn) {
+    this.keyHandler = fn;
+  }
+
+  // Ctrl+C (Cmd+C) with text selected copies it and goes no further: the
+  // program gets no interrupt. The selection is cleared, so the next Ctrl+C
+  // interrupts, as in Windows Terminal.
+  key(e) {
+    if (e.type === 'keydown' && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && (e.key === 'c' || e.key === 'C') && this.term.hasSelection()) {
+      const text = this.term.getSelection();
+      e.preventDefault();
+      this.copy(text);
+      this.term.clearSelection();
+      return false;
+    }
+    return this.keyHandler ? this.keyHandler(e) : true;
+  }
+
+  async copy(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // no clipboard API (an insecure origin): the old way
+      const ta = document.createElement('textarea');
+      ta.value = text;
+      ta.setAttribute('readonly', '');
+      ta.style.position = 'fixed';
+      ta.style.opacity = '0';
+      document.body.append(ta);
+      ta.select();
+      try {
+        document.execCommand('copy');
+      } catch {
+        /* nothing more to try */
+      }
+      ta.remove();
+      this.term.focus();
+    }
+    this.onCopy(text);
+  }
+
+  // Output of the program. From a terminal (raw) it is written as it is: the
+  // terminal made \n into \r\n already. From pipes \n becomes \r\n (xterm
+  // needs both) and stderr is red.
+  output(stream, data, raw = false) {
     if (!data) return;
+    if (raw) {
+      this.term.write(data);
+      this.atLineStart = /\n$/.test(data);
+      return;
+    }
     const text = data.replace(/\r?\n/g, '\r\n');
     if (stream === 'stderr') this.term.write(`${CSI}31m${text}${RESET}`);
     else this.term.write(text);
@@ -100,6 +170,10 @@ export class RunConsole {
   }
 
   typed(d) {
+    if (this.canInput() && this.isTty()) {
+      this.onRaw(d); // the terminal echoes and edits; \x03 interrupts, \x04 ends input
+      return;
+    }
     if (!this.canInput()) {
       if (d === '\x03') this.onInterrupt();
       return;

@@ -114,7 +114,8 @@ export class HistoryPanel {
         const r = await this.rpc.call('run/logs', { run: summary.run, from, limit: 500 });
         for (const c of r.chunks) {
           if (c.stream === 'stdout' || c.stream === 'stderr') {
-            logBox.appendChild(h('span', { class: c.stream === 'stderr' ? 'log-err' : null }, stripAnsi(c.data)));
+            // a terminal's \r\n line ends read as lines
+            logBox.appendChild(h('span', { class: c.stream === 'stderr' ? 'log-err' : null }, stripAnsi(summary.tty ? c.data.replace(/\r\n/g, '\n') : c.data)));
           } else if (c.stream === 'meta') {
             // the run/exit, stored as JSON
             let x = null;

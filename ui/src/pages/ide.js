@@ -180,8 +180,15 @@ export function mount(root, { params }) {
     },
     canInput: () => !!stdinRun(),
     onInterrupt: () => stop(),
+    isTty: () => !!runs.get(stdinRun())?.tty,
+    onRaw: (data) => sendRaw(data),
+    onResize: () => sendSize(),
+    onCopy: () => {
+      replace(consoleHint, 'Copied the selection.');
+      hintBack();
+    },
   });
-  term.term.attachCustomKeyEventHandler((e) => {
+  term.setKeyHandler((e) => {
     if (e.type === 'keydown' && (e.ctrlKey || e.metaKey) && (e.key === 'Enter' || e.key === '.' || e.key === 's')) return false;
     return true;
   });
@@ -208,17 +215,59 @@ export function mount(root, { params }) {
     return best;
   }
 
+  // A run with a terminal takes keys from its start (the server holds them
+  // until the program reads); one with pipes once it runs.
   function stdinRun() {
     const r = myActiveRun();
-    return r && r.mine && (r.state === 'running' || r.state === 'building') ? r.id : null;
+    if (!r || !r.mine) return null;
+    if (r.tty) return r.state !== 'stopping' && r.state !== 'finished' ? r.id : null;
+    return r.state === 'running' || r.state === 'building' ? r.id : null;
   }
+
+  // Keystrokes for a terminal run, in order (one websocket keeps it), in
+  // pieces within run/stdin's 64 KiB.
+  async function sendRaw(data) {
+    const run = stdinRun();
+    if (!run) return;
+    for (let i = 0; i < data.length; i += 16000) {
+      try {
+        await rpc.call('run/stdin', { run, data: data.slice(i, i + 16000) });
+      } catch (e) {
+        term.notice(`[input not sent: ${errorText(e)}]`, '33');
+        return;
+      }
+    }
+  }
+
+  // The console's size, for the terminal of my live run: sent once the
+  // panel has stopped changing for a moment.
+  const sendSize = debounce(async () => {
+    const r = myActiveRun();
+    if (!r || !r.mine || !r.tty || r.exit) return;
+    const size = termSize();
+    if (r.size && r.size.rows === size.rows && r.size.cols === size.cols) return;
+    r.size = size;
+    try {
+      await rpc.call('run/resize', { run: r.id, ...size });
+    } catch {
+      /* the run ended meanwhile */
+    }
+  }, 150);
+
+  function termSize() {
+    const clamp = (n) => Math.max(1, Math.min(1000, n | 0));
+    return { cols: clamp(term.cols), rows: clamp(term.rows) };
+  }
+
+  const hintBack = debounce(() => updateButtons(), 1500);
 
   function updateButtons() {
     const r = myActiveRun();
     stopBtn.disabled = !r;
     runBtn.disabled = !canEdit;
-    if (stdinRun()) replace(consoleHint, 'Running: type here to send input (Enter sends a line, Ctrl+D ends it).');
-    else replace(consoleHint, 'stdout, ', h('span', { class: 'legend-err' }, 'stderr in red'));
+    if (stdinRun() && runs.get(stdinRun())?.tty) replace(consoleHint, 'Running in a terminal: type here. Ctrl+C interrupts (copies when text is selected), Ctrl+D ends input.');
+    else if (stdinRun()) replace(consoleHint, 'Running: type here to send input (Enter sends a line, Ctrl+D ends it).');
+    else replace(consoleHint, 'A terminal: output in the order written (', h('span', { class: 'legend-err' }, 'stderr in red'), ' only for runs without one).');
   }
 
   // ----------------------------------------------------------------- runs
@@ -270,7 +319,7 @@ export function mount(root, { params }) {
       r.state = 'running';
       if (r.id === currentRun) setStatus(stateText('running'), 'busy');
     }
-    term.output(p.stream, p.data);
+    term.output(p.stream, p.data, !!r.tty);
   }
 
   function onGap(p) {
@@ -333,10 +382,13 @@ export function mount(root, { params }) {
     for (const [k, v] of Object.entries(sent)) runSaving.set(k, v);
     if (currentRun == null || runs.get(currentRun)?.exit) setStatus('Starting…', 'busy');
     try {
-      const res = await rpc.call('run/start', { project: projectId, ...(Object.keys(sent).length ? { files: sent } : {}) });
+      const size = termSize();
+      const res = await rpc.call('run/start', { project: projectId, ...(Object.keys(sent).length ? { files: sent } : {}), tty: true, ...size });
       runProject.set(res.run, projectId);
       const r = runInfo(res.run);
       r.mine = true;
+      r.tty = !!res.tty;
+      r.size = size;
       r.user = me.id;
       r.username = me.username;
       becomeCurrent(r);
@@ -1011,6 +1063,7 @@ export function mount(root, { params }) {
           info.user = x.user;
           info.username = x.username;
           info.mine = x.user === me.id;
+          info.tty = !!x.tty;
           if (seqs.lastSeq(x.run) === 0 || !runs.get(x.run)?.header) await attach(x.run, { quiet: true });
         }
       }
