@@ -368,7 +368,8 @@ static void build_handle_closed(uv_handle_t *h)
 		/* images/build's last line says why ("images: error: ...") */
 		const char *last = j->ntail ? j->tail[(j->ntail - 1) % JOB_TAIL] : "";
 		if (!j->failed && *last)
-			snprintf(j->error, sizeof(j->error), "%s", last);
+			snprintf(j->error, sizeof(j->error), "%.*s", (int)sizeof(j->error) - 1,
+				 last);
 		else if (!j->failed)
 			snprintf(j->error, sizeof(j->error),
 				 "images/build failed (exit status %lld%s)",

@@ -109,7 +109,7 @@ int run_stdin(struct run *r, const char *data, size_t len, int eof)
 size_t run_input_skip(struct run *r, const char *buf, size_t len)
 {
 	static const char mk[] = RUN_TTY_GO "\r\n";
-	const size_t ml = sizeof(mk) - 1;
+	const int ml = (int)sizeof(mk) - 1;
 
 	if (!r->tty || r->tty_live)
 		return 0;
