@@ -207,6 +207,16 @@ int config_load(struct config *c, int need_db)
 					    v);
 	}
 
+	v = getenv("RUNIT_TRUSTED_PROXIES");
+	if (v && *v) {
+		c->trusted_proxies_n = netmask_parse_list(v, c->trusted_proxies, NETMASK_MAX);
+		if (c->trusted_proxies_n < 1)
+			return config_error("RUNIT_TRUSTED_PROXIES",
+					    "expected up to 16 comma-separated CIDR ranges of the "
+					    "reverse proxies, such as 127.0.0.1/32,10.0.0.0/8",
+					    v);
+	}
+
 	if (env_num("RUNIT_MAX_FRAME", 1024 * 1024, 1024, 64LL * 1024 * 1024, &n))
 		return -1;
 	c->max_frame = (size_t)n;
