@@ -13,6 +13,7 @@ struct config {
 	char listen_host[128];
 	int listen_port;
 	const char *database_url;    /* RUNIT_DATABASE_URL (required for serve/migrate) */
+	char db_url_buf[2048];	     /* it with RUNIT_DATABASE_PASSWORD_FILE's password */
 	const char *docker_host;     /* RUNIT_DOCKER_HOST */
 	const char *allowed_origins; /* RUNIT_ALLOWED_ORIGINS, comma separated */
 	char data_dir[1024];	     /* RUNIT_DATA_DIR, absolute */
