@@ -99,6 +99,8 @@ def test_websocket_session_shows_the_forwarded_client(make_server):
         spoof = await connect(s.ws_url, extra_headers={"Authorization": f"Bearer {token}",
                                                        "X-Forwarded-For": "198.51.100.1"},
                               local_addr=(loopback_addr(), 0))
+        for c in many + [spoof]:  # signed in (the token is checked on the way)
+            assert (await c.call("session/hello"))["result"]["user"]
         listed = await many[0].call("admin/session/list")
         ips = sorted(x["ip"] for x in listed["result"]["sessions"] if x["username"] == name)
         for c in many + [spoof]:
