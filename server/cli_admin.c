@@ -43,7 +43,10 @@ static int read_password_file(const char *path, char *pw, size_t pwsz)
 		pw[--n] = '\0';
 	if (n && pw[n - 1] == '\r')
 		pw[--n] = '\0';
-	if ((c != EOF && !(c == '\n' && n == pwsz - 2)) || memchr(pw, '\0', n) || strchr(pw, '\n'))
+	if (c != EOF)
+		return config_error("RUNIT_ADMIN_PASSWORD_FILE",
+				    "the file is longer than 256 bytes", path);
+	if (memchr(pw, '\0', n) || strchr(pw, '\n'))
 		return config_error("RUNIT_ADMIN_PASSWORD_FILE",
 				    "the file must hold one line: the password", path);
 	return 0;
