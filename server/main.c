@@ -42,6 +42,8 @@ static int cmd_serve(void)
 	log_set_level(cfg.log_level);
 	if (migrate_run(cfg.database_url, 0))
 		return 1;
+	if (cli_admin_bootstrap(&cfg))
+		return 2;
 	return app_run(&cfg);
 }
 

@@ -147,6 +147,70 @@ static int check_db_url(const char *url)
 	return -1;
 }
 
+/*
+ * RUNIT_DATABASE_PASSWORD_FILE: the password of the database URL in a file
+ * (a Docker or systemd secret), so that it is in no environment. It goes
+ * into the URL's user part (percent-encoded) or, for key=value settings,
+ * as password='...'. The file's one trailing newline is dropped.
+ */
+static int db_password_file(struct config *c)
+{
+	const char *file = getenv("RUNIT_DATABASE_PASSWORD_FILE"), *url = c->database_url;
+	const char *v = "RUNIT_DATABASE_PASSWORD_FILE", *at, *host;
+	char pw[257], enc[3 * 256 + 1];
+	size_t n, o = 0;
+	int w = -1;
+	FILE *f;
+
+	if (!file || !*file || !url)
+		return 0;
+	if (!(f = fopen(file, "r")))
+		return config_error(v, "cannot read the file", file);
+	n = fread(pw, 1, sizeof(pw) - 1, f);
+	fclose(f);
+	pw[n] = '\0';
+	if (n && pw[n - 1] == '\n')
+		pw[--n] = '\0';
+	if (!n || n > 255 || strlen(pw) != n || strchr(pw, '\n'))
+		return config_error(v, "the file must hold one line of 1-255 bytes", file);
+	host = strstr(url, "://");
+	if (host) {
+		host += 3;
+		at = strchr(host, '@');
+		if (!at || (strchr(host, '/') && strchr(host, '/') < at))
+			return config_error("RUNIT_DATABASE_URL",
+					    "name the user when the password is in a file "
+					    "(postgresql://USER@HOST:PORT/DB)",
+					    NULL);
+		if (memchr(host, ':', (size_t)(at - host)))
+			return config_error(v, "RUNIT_DATABASE_URL holds a password already", NULL);
+		for (const unsigned char *p = (const unsigned char *)pw; *p; p++) {
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+				enc[o++] = (char)*p;
+			else
+				o += (size_t)snprintf(enc + o, 4, "%%%02X", *p);
+		}
+		enc[o] = '\0';
+		w = snprintf(c->db_url_buf, sizeof(c->db_url_buf), "%.*s:%s%s", (int)(at - url),
+			     url, enc, at);
+	} else {
+		for (const char *p = pw; *p; p++) {
+			if (*p == '\'' || *p == '\\')
+				enc[o++] = '\\';
+			enc[o++] = *p;
+		}
+		enc[o] = '\0';
+		w = snprintf(c->db_url_buf, sizeof(c->db_url_buf), "%s password='%s'", url, enc);
+	}
+	memset(pw, 0, sizeof(pw));
+	memset(enc, 0, sizeof(enc));
+	if (w < 0 || (size_t)w >= sizeof(c->db_url_buf))
+		return config_error("RUNIT_DATABASE_URL", "too long", NULL);
+	c->database_url = c->db_url_buf;
+	return 0;
+}
+
 int config_load(struct config *c, int need_db)
 {
 	long long n;
@@ -167,6 +231,8 @@ int config_load(struct config *c, int need_db)
 		return config_error("RUNIT_DATABASE_URL",
 				    "expected a postgresql:// URL or key=value pairs", NULL);
 	}
+	if (db_password_file(c))
+		return -1;
 	if (c->database_url && check_db_url(c->database_url))
 		return -1;
 
@@ -204,6 +270,16 @@ int config_load(struct config *c, int need_db)
 			return config_error("RUNIT_METRICS_ALLOW",
 					    "expected up to 16 comma-separated CIDR ranges such as "
 					    "10.0.0.0/8,::1/128",
+					    v);
+	}
+
+	v = getenv("RUNIT_TRUSTED_PROXIES");
+	if (v && *v) {
+		c->trusted_proxies_n = netmask_parse_list(v, c->trusted_proxies, NETMASK_MAX);
+		if (c->trusted_proxies_n < 1)
+			return config_error("RUNIT_TRUSTED_PROXIES",
+					    "expected up to 16 comma-separated CIDR ranges of the "
+					    "reverse proxies, such as 127.0.0.1/32,10.0.0.0/8",
 					    v);
 	}
 

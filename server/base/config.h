@@ -13,6 +13,7 @@ struct config {
 	char listen_host[128];
 	int listen_port;
 	const char *database_url;    /* RUNIT_DATABASE_URL (required for serve/migrate) */
+	char db_url_buf[2048];	     /* it with RUNIT_DATABASE_PASSWORD_FILE's password */
 	const char *docker_host;     /* RUNIT_DOCKER_HOST */
 	const char *allowed_origins; /* RUNIT_ALLOWED_ORIGINS, comma separated */
 	char data_dir[1024];	     /* RUNIT_DATA_DIR, absolute */
@@ -21,13 +22,17 @@ struct config {
 	const char *metrics_token;   /* RUNIT_METRICS_TOKEN: if set, /metrics needs it */
 	struct netmask metrics_allow[NETMASK_MAX]; /* RUNIT_METRICS_ALLOW: CIDRs that may */
 	int metrics_allow_n;			   /* read /metrics; 0: everyone */
-	size_t max_frame;			   /* RUNIT_MAX_FRAME bytes */
-	size_t out_queue_bytes;			   /* RUNIT_OUT_QUEUE_BYTES per session */
-	int db_pool_size;			   /* RUNIT_DB_POOL */
-	int max_sessions;			   /* RUNIT_MAX_SESSIONS */
-	int log_level;				   /* RUNIT_LOG_LEVEL: debug|info|warn|error */
-	int ping_interval;			   /* RUNIT_PING_INTERVAL seconds */
-	int warm_containers; /* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
+	/* RUNIT_TRUSTED_PROXIES: peers whose X-Forwarded-For/-Proto (or
+	 * Forwarded) name the client (web_peer.c); 0: nobody's */
+	struct netmask trusted_proxies[NETMASK_MAX];
+	int trusted_proxies_n;
+	size_t max_frame;	/* RUNIT_MAX_FRAME bytes */
+	size_t out_queue_bytes; /* RUNIT_OUT_QUEUE_BYTES per session */
+	int db_pool_size;	/* RUNIT_DB_POOL */
+	int max_sessions;	/* RUNIT_MAX_SESSIONS */
+	int log_level;		/* RUNIT_LOG_LEVEL: debug|info|warn|error */
+	int ping_interval;	/* RUNIT_PING_INTERVAL seconds */
+	int warm_containers;	/* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
 	/* abuse limits of logins and sign-ups (auth_limit.c) */
 	int login_lock_after;	      /* RUNIT_LOGIN_LOCK_AFTER failures before a name locks */
 	long long login_lock_base_ms; /* RUNIT_LOGIN_LOCK_BASE_MS first lock, doubled per failure */

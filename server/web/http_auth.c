@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "srv.h"
 #include "web.h"
+#include "web_peer.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ struct http_auth_req {
 	char *body;
 	size_t len;
 	int oversize;
-	char ip[64];
+	char ip[64]; /* the client's (web_peer.c): what the limits count */
+	int https;   /* the browser's connection is HTTPS: the cookie is Secure */
 	char ua[513];
 	char token[64]; /* logout: the presented token */
 	/* the answer */
@@ -129,7 +131,7 @@ static void set_cookie(struct http_auth_req *r, const char *token, long long max
 {
 	snprintf(r->cookie, sizeof(r->cookie),
 		 AUTH_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld%s", token,
-		 max_age < 0 ? 0 : max_age, lws_is_ssl(r->wsi) ? "; Secure" : "");
+		 max_age < 0 ? 0 : max_age, r->https ? "; Secure" : "");
 }
 
 /* ---- login and sign-up ---- */
@@ -275,7 +277,8 @@ static int on_request(struct lws *wsi, struct http_auth_pss *pss)
 	metrics.http_requests_total++;
 	r->wsi = wsi;
 	pss->req = r;
-	lws_get_peer_simple(wsi, r->ip, sizeof(r->ip));
+	web_peer_addr(wsi, &the_srv->cfg, r->ip, sizeof(r->ip));
+	r->https = web_peer_https(wsi, &the_srv->cfg);
 	if (lws_hdr_copy(wsi, r->ua, sizeof(r->ua), WSI_TOKEN_HTTP_USER_AGENT) < 0)
 		r->ua[0] = '\0';
 

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "netmask.h"
 #include "run_plat.h"
+#include "web_peer.h"
 #include "ws_mask.h"
 
 #include <sodium.h>
@@ -126,7 +127,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		pss->s = sess_new(srv, wsi);
 		if (!pss->s)
 			return -1;
-		lws_get_peer_simple(wsi, pss->s->ip, sizeof(pss->s->ip));
+		web_peer_addr(wsi, &srv->cfg, pss->s->ip, sizeof(pss->s->ip));
 		sess_announce(pss->s);
 		auth_sess_on_established(pss->s, wsi);
 		metrics.ws_opened_total++;
