@@ -235,14 +235,16 @@ def test_build_marker_logs_and_history_of_a_terminal_run(server, rts):
     run/get and run/history say which mode the run had."""
     async def go():
         u = await User.new(server)
-        pid = await u.project(rts["sh_build"], {
-            "build.sh": "echo compiling; echo oops >&2\n"
-                        "printf 'echo built ok; printf \"a\\\\n\\\\n\\\\n  b\\\\n\"' > /tmp/run.sh\n"})
+        build = ("echo compiling; echo oops >&2\n"
+                 "printf 'echo built ok; printf \"a\\\\n\\\\n\\\\n  b\\\\n\"' > /tmp/run.sh\n")
+        pid = await u.project(rts["sh_build"], {"build.sh": build})
         rid = (await start(u, pid))["run"]
         out = await u.wait_exit(rid)
         logs = result_of(await u.c.call("run/logs", {"run": rid}))
         got = result_of(await u.c.call("run/get", {"run": rid}))
-        rid2 = (await start(u, pid, tty=False))["run"]
+        # the same code would not be built again (the project's cache keeps the
+        # build's output): a changed build.sh builds again, through pipes
+        rid2 = (await start(u, pid, tty=False, files={"build.sh": build + "# again\n"}))["run"]
         out2 = await u.wait_exit(rid2)
         hist = result_of(await u.c.call("run/history", {"project": pid}))
         return out, logs, got, out2, hist, rid, rid2
