@@ -209,6 +209,9 @@ static void run_created(struct start_req *q, long long id)
 			r = slot->warm;
 			adopted = 1;
 		} else {
+			/* it lets go of the slot now: the slot may be freed before
+			 * the cancelled container is gone */
+			slot->warm->slot = NULL;
 			run_cancel(slot->warm, "stopped", "configuration changed");
 		}
 		slot->warm = NULL;
