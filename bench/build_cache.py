@@ -31,6 +31,8 @@ import uuid
 
 import websockets
 
+from benchlib import pct
+
 N = int(os.environ.get("RUNIT_BENCH_BUILD_RUNS", "10"))
 WS = os.environ["RUNIT_BENCH_WS"]
 THINK_S = int(os.environ.get("RUNIT_BENCH_THINK_MS", "500")) / 1000
@@ -44,11 +46,6 @@ UTIL = 'package main\n\nfunc greeting() string { return "%s" }\n'
 
 def files(word):
     return {"go.mod": "module hello\n\ngo 1.19\n", "main.go": MAIN, "util.go": UTIL % word}
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 class Conn:

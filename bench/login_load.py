@@ -25,6 +25,8 @@ import uuid
 
 import websockets
 
+from benchlib import pct
+
 WS = os.environ["RUNIT_BENCH_WS"]
 PASSWORD = "benchmark-pass"
 FAILED = int(os.environ.get("RUNIT_BENCH_FAILED_LOGINS", "20"))  # of each kind
@@ -34,11 +36,6 @@ LOGINS_EACH = int(os.environ.get("RUNIT_BENCH_LOGINS", "1000")) // CLIENTS
 
 def row(label, *values):
     print(f"{label:<46}" + "".join(v if isinstance(v, str) else f"{v:9.1f}" for v in values))
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 async def call(ws, state, method, params):

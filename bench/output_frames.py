@@ -15,6 +15,8 @@ import uuid
 
 import websockets
 
+from benchlib import call
+
 N = int(os.environ.get("RUNIT_BENCH_FRAME_RUNS", "5"))
 WS = os.environ["RUNIT_BENCH_WS"]
 LINES = 10000
@@ -23,18 +25,6 @@ CASES = [
     ("one line a write", f"i=0; while [ $i -lt {LINES} ]; do echo; i=$((i+1)); done\necho end\n"),
     ("a few large writes (baseline)", f"head -c {LINES} /dev/zero | tr '\\0' '\\n'\necho end\n"),
 ]
-
-
-async def call(ws, state, method, params):
-    state["id"] += 1
-    rid = state["id"]
-    await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
-    while True:
-        m = json.loads(await ws.recv())
-        if m.get("id") == rid:
-            if "error" in m:
-                raise RuntimeError(f"{method}: {m['error']}")
-            return m["result"]
 
 
 async def frames_of(src):

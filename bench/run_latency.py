@@ -15,6 +15,8 @@ import uuid
 
 import websockets
 
+from benchlib import pct, call
+
 N = int(os.environ.get("RUNIT_BENCH_RUNS", "50"))
 WS = os.environ["RUNIT_BENCH_WS"]                # server with warm containers (the default)
 WS_COLD = os.environ.get("RUNIT_BENCH_WS_COLD")  # server with RUNIT_WARM_CONTAINERS=0
@@ -25,23 +27,6 @@ CASES = [
     ("bench-sh", "main.sh", "echo 'Hello, world!'\n", "runit/shell:latest", ["sh", "-c", "echo 'Hello, world!'"]),
     ("python-3.11", "main.py", "print('Hello, world!')\n", "runit/python:latest", ["python3", "-u", "-c", "print('Hello, world!')"]),
 ]
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
-
-
-async def call(ws, state, method, params):
-    state["id"] += 1
-    rid = state["id"]
-    await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
-    while True:
-        m = json.loads(await ws.recv())
-        if m.get("id") == rid:
-            if "error" in m:
-                raise RuntimeError(f"{method}: {m['error']}")
-            return m["result"]
 
 
 async def bench_server(url, code, fname, src):

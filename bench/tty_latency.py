@@ -17,6 +17,8 @@ import uuid
 
 import websockets
 
+from benchlib import pct, call
+
 N = int(os.environ.get("RUNIT_BENCH_RUNS", "50"))
 WS = os.environ["RUNIT_BENCH_WS"]
 THINK_S = int(os.environ.get("RUNIT_BENCH_THINK_MS", "500")) / 1000
@@ -25,23 +27,6 @@ CASES = [
     ("bench-sh", "main.sh", "echo 'Hello, world!'\n"),
     ("python-3.11", "main.py", "print('Hello, world!')\n"),
 ]
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
-
-
-async def call(ws, state, method, params):
-    state["id"] += 1
-    rid = state["id"]
-    await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
-    while True:
-        m = json.loads(await ws.recv())
-        if m.get("id") == rid:
-            if "error" in m:
-                raise RuntimeError(f"{method}: {m['error']}")
-            return m["result"]
 
 
 async def bench(code, fname, src, tty):
