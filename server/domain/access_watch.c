@@ -47,7 +47,10 @@ static const char *access_of(PGresult *res, long long user, int admin, int *foun
 	return NULL;
 }
 
-static void lost(struct srv *srv, long long project, struct sess *s)
+/* s may no longer see project; gone says the project itself is gone, which
+ * its members hear as "deleted" whichever comes first, this check or the
+ * deleting handler's broadcast (the NOTIFY can overtake it). */
+static void lost(struct srv *srv, long long project, struct sess *s, int gone)
 {
 	int member = room_is_member(srv, project, s->id);
 
@@ -57,7 +60,8 @@ static void lost(struct srv *srv, long long project, struct sess *s)
 	room_leave(srv, project, s->id);
 	presence_left(srv, project, s->id);
 	sess_notify(s, "project/changed",
-		    json_pack("{s:I, s:s}", "project", (json_int_t)project, "op", "access_lost"));
+		    json_pack("{s:I, s:s}", "project", (json_int_t)project, "op",
+			      gone ? "deleted" : "access_lost"));
 }
 
 static void checked(void *arg, PGresult *res, const char *err)
@@ -86,7 +90,7 @@ static void checked(void *arg, PGresult *res, const char *err)
 		if (!found)
 			continue; /* signed in as someone else meanwhile: not ours to judge */
 		if (!name) {
-			lost(k->srv, k->project, s);
+			lost(k->srv, k->project, s, !exists);
 		} else if (!access_sees_runs(name)) {
 			room_set_flags(k->srv, k->project, s->id, 0);
 			run_unwatch_project(k->srv, k->project, s->id);
