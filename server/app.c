@@ -16,6 +16,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "presence.h"
+#include "room_relay.h"
 #include "room.h"
 #include "sess.h"
 #include "settings.h"
@@ -158,7 +159,7 @@ int app_run(const struct config *cfg)
 		goto out_db;
 	if (auth_init(srv)) /* first: a bad server key is a configuration error */
 		goto out_db;
-	if (run_engine_init(srv) || access_watch_init(srv))
+	if (run_engine_init(srv) || access_watch_init(srv) || room_relay_init(srv))
 		goto out_db;
 
 	if (start_lws(srv))
@@ -192,6 +193,7 @@ out_db:
 	run_image_release(srv); /* after: canceled platform callbacks used it */
 	free(srv->runs);
 	srv->runs = NULL;
+	room_relay_release(srv); /* before the pool, which ends its NOTIFY */
 	db_pool_free(srv->db);
 	srv->db = NULL;
 	admin_view_release(srv);

@@ -357,6 +357,9 @@ static void render_sessions(struct buf *b)
 			proto_reason_str((enum proto_reason)r), metrics.errors_total[r]);
 	counter(b, "runit_file_saves_total", "Files saved with file/save.",
 		metrics.file_saves_total);
+	counter(b, "runit_room_relay_dropped_total",
+		"Room events not relayed to the other instances (queue full or too large).",
+		metrics.room_relay_dropped_total);
 	family(b, "runit_logins_total", "counter",
 	       "Login attempts by result (ok, failed, locked: refused by a limit).");
 	for (size_t i = 0; i < NB(login_results); i++)

@@ -35,6 +35,7 @@ struct metrics {
 	unsigned long long http_requests_total;
 	unsigned long long errors_total[PROTO_R_COUNT];
 	unsigned long long file_saves_total;
+	unsigned long long room_relay_dropped_total;
 };
 
 extern struct metrics metrics;

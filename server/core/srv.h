@@ -24,6 +24,7 @@ struct admin_view;
 struct run_plats;
 struct run_images;
 struct settings;
+struct room_relay;
 
 struct srv {
 	struct config cfg;
@@ -38,6 +39,7 @@ struct srv {
 	struct run_plats *plats;   /* run_plat.c */
 	struct run_images *images; /* run_image.c */
 	struct room_table *rooms;  /* room.c */
+	struct room_relay *relay;  /* room_relay.c */
 	struct admin_view *admin;  /* admin_view.c */
 	uv_timer_t auth_sweep;	   /* auth_sess.c: ends expired sessions */
 	unsigned auth_sweeps;

@@ -13,7 +13,7 @@
 
 #define PRESENCE_MAX 256
 
-static json_t *about(long long project_id, const struct sess *s)
+json_t *presence_about(long long project_id, const struct sess *s)
 {
 	char sid[24];
 
@@ -28,14 +28,14 @@ void presence_joined(struct srv *srv, long long project_id, struct sess *s)
 {
 	uint64_t ids[PRESENCE_MAX];
 	size_t n = room_members(srv, project_id, ids, PRESENCE_MAX);
-	json_t *me = about(project_id, s);
+	json_t *me = presence_about(project_id, s);
 
-	room_broadcast(srv, project_id, "presence/changed", me, s->id);
+	room_broadcast_joined(srv, project_id, "presence/changed", me, s->id);
 	json_decref(me);
 	for (size_t i = 0; i < n && i < PRESENCE_MAX; i++) {
 		struct sess *o = sess_find(srv, ids[i]);
 		if (o && o != s && !o->closing)
-			sess_notify(s, "presence/changed", about(project_id, o));
+			sess_notify(s, "presence/changed", presence_about(project_id, o));
 	}
 }
 
@@ -55,7 +55,7 @@ void presence_moved(struct srv *srv, long long project_id, struct sess *s, const
 	json_t *me;
 
 	snprintf(s->presence_file, sizeof(s->presence_file), "%s", file ? file : "");
-	me = about(project_id, s);
+	me = presence_about(project_id, s);
 	room_broadcast(srv, project_id, "presence/changed", me, s->id);
 	json_decref(me);
 }

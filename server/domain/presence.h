@@ -3,16 +3,20 @@
  * (joins its room) the others get presence/changed about it and it gets one
  * presence/changed per session already there; presence/update says which
  * file it is in; closing the project or the socket sends presence/left.
+ * Sessions on other instances (room_relay.c) are named "<instance>/<id>".
  */
 #ifndef RUNIT_PRESENCE_H
 #define RUNIT_PRESENCE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 struct srv;
 struct sess;
 
+/* The presence/changed params about s in the project (new reference). */
+json_t *presence_about(long long project_id, const struct sess *s);
 /* s has just joined the project's room (it was not a member before). */
 void presence_joined(struct srv *srv, long long project_id, struct sess *s);
 /* sess_id has left the project's room. */

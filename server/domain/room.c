@@ -34,6 +34,7 @@ struct room_table {
 	struct sess_rooms **by_sess; /* by session id */
 	size_t nrooms, nsess;
 	room_left_fn on_left;
+	room_relay_fn relay;
 };
 
 static size_t hash64(uint64_t v)
@@ -293,7 +294,7 @@ void room_drop(struct srv *srv, long long pid)
 	tables_maybe_free(t);
 }
 
-void room_broadcast(struct srv *srv, long long pid, const char *method, json_t *params,
+static void deliver(struct srv *srv, long long pid, const char *method, json_t *params,
 		    uint64_t except)
 {
 	struct room *r = room_find(srv->rooms, pid, NULL);
@@ -327,6 +328,32 @@ void room_broadcast(struct srv *srv, long long pid, const char *method, json_t *
 		sess_send(s, copy, len);
 	}
 	free(frame);
+}
+
+void room_broadcast(struct srv *srv, long long pid, const char *method, json_t *params,
+		    uint64_t except)
+{
+	deliver(srv, pid, method, params, except);
+	if (srv->rooms->relay)
+		srv->rooms->relay(srv, pid, method, params, except, 0);
+}
+
+void room_broadcast_joined(struct srv *srv, long long pid, const char *method, json_t *params,
+			   uint64_t sess_id)
+{
+	deliver(srv, pid, method, params, sess_id);
+	if (srv->rooms->relay)
+		srv->rooms->relay(srv, pid, method, params, sess_id, 1);
+}
+
+void room_deliver(struct srv *srv, long long pid, const char *method, json_t *params)
+{
+	deliver(srv, pid, method, params, 0);
+}
+
+void room_set_relay(struct srv *srv, room_relay_fn fn)
+{
+	srv->rooms->relay = fn;
 }
 
 size_t room_members(struct srv *srv, long long pid, uint64_t *out, size_t max)

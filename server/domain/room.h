@@ -8,8 +8,9 @@
  * run/log from the run engine.
  *
  * Members are kept by session id, never by pointer; a member that has gone
- * is skipped and pruned. Loop thread only. Rooms are per server process:
- * events from other instances are not relayed (yet).
+ * is skipped and pruned. Loop thread only. Rooms are per server process;
+ * room_relay.c carries each broadcast to the rooms of the other instances
+ * through the hook set with room_set_relay().
  */
 #ifndef RUNIT_ROOM_H
 #define RUNIT_ROOM_H
@@ -54,6 +55,19 @@ void room_drop(struct srv *srv, long long project_id);
  */
 void room_broadcast(struct srv *srv, long long project_id, const char *method, json_t *params,
 		    uint64_t except_sess_id);
+
+/* The same for a member that just joined: the other instances answer it
+ * with their own members (presence). */
+void room_broadcast_joined(struct srv *srv, long long project_id, const char *method,
+			   json_t *params, uint64_t sess_id);
+/* Only to this instance's members (a broadcast relayed from another). */
+void room_deliver(struct srv *srv, long long project_id, const char *method, json_t *params);
+
+/* Called after every broadcast on this instance (params borrowed; joined:
+ * room_broadcast_joined). One hook, set once at start (room_relay.c). */
+typedef void (*room_relay_fn)(struct srv *srv, long long project_id, const char *method,
+			      json_t *params, uint64_t except_sess_id, int joined);
+void room_set_relay(struct srv *srv, room_relay_fn fn);
 
 /* 1 when the session watches the project. */
 int room_is_member(struct srv *srv, long long project_id, uint64_t sess_id);

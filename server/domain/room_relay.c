@@ -1,0 +1,227 @@
+/*
+ * room_relay.c - the rooms of every server instance as one (room_relay.h).
+ *
+ * Each broadcast made here (file/changed, project/changed, presence/changed,
+ * presence/left) goes to the other instances as a NOTIFY on runit_room:
+ *
+ *   {"i": "<this relay's id>", "p": <project>, "m": "<method>", "x": {params},
+ *    "e": <the origin's session id>, "j": true when it just joined,
+ *    "t": {"i": "<relay id>", "s": <session id>} for one session only}
+ *
+ * and each instance delivers the relayed ones to its own members of that
+ * room. Session ids in presence events name the instance ("<id>/<session>")
+ * so they stay unique. A member that joins is answered by every other
+ * instance with one targeted presence/changed per member of its own.
+ *
+ * Notifications leave one at a time, in order (PostgreSQL delivers them in
+ * commit order; several pool connections at once would not keep it). The
+ * queue is bounded; a NOTIFY payload is under 8000 bytes, so larger events
+ * are not relayed (none of today's are near it) and both are counted.
+ */
+#include "room_relay.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "presence.h"
+#include "room.h"
+#include "sess.h"
+#include "srv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHANNEL "runit_room"
+#define PAYLOAD_MAX 7900
+#define QUEUE_MAX 4096
+#define MEMBERS_MAX 256
+
+static const char *str(json_t *v)
+{
+	return json_string_value(v) ? json_string_value(v) : "";
+}
+
+struct room_relay {
+	struct srv *srv;
+	char id[96];
+	char **queue; /* payloads waiting, oldest first (a ring) */
+	size_t head, n;
+	int sending;
+	int stopped; /* released while a NOTIFY was out: sent() frees it */
+};
+
+static void send_next(struct room_relay *r);
+
+static void sent(void *arg, PGresult *res, const char *err)
+{
+	struct room_relay *r = arg;
+
+	(void)res;
+	if (r->stopped) {
+		free(r);
+		return;
+	}
+	if (err)
+		log_json(LOG_WARN, "cannot relay a room event", json_pack("{s:s}", "error", err));
+	r->sending = 0;
+	send_next(r);
+}
+
+static void send_next(struct room_relay *r)
+{
+	char *payload;
+	const char *p[1];
+
+	if (r->sending || !r->n)
+		return;
+	payload = r->queue[r->head];
+	r->head = (r->head + 1) % QUEUE_MAX;
+	r->n--;
+	p[0] = payload;
+	r->sending = 1;
+	if (db_query(r->srv->db, "SELECT pg_notify('" CHANNEL "', $1)", 1, p, sent, r))
+		r->sending = 0; /* not accepted: the callback will not run */
+	free(payload);
+}
+
+static void enqueue(struct room_relay *r, json_t *msg)
+{
+	char *payload = json_dumps(msg, JSON_COMPACT);
+
+	json_decref(msg);
+	if (!payload)
+		return;
+	if (strlen(payload) > PAYLOAD_MAX || r->n == QUEUE_MAX) {
+		metrics.room_relay_dropped_total++;
+		free(payload);
+		return;
+	}
+	r->queue[(r->head + r->n) % QUEUE_MAX] = payload;
+	r->n++;
+	send_next(r);
+}
+
+/* room.c's hook: after every broadcast made on this instance. */
+static void relay_out(struct srv *srv, long long pid, const char *method, json_t *params,
+		      uint64_t except, int joined)
+{
+	struct room_relay *r = srv->relay;
+	json_t *msg = json_pack("{s:s, s:I, s:s, s:O, s:I}", "i", r->id, "p", (json_int_t)pid, "m",
+				method, "x", params, "e", (json_int_t)except);
+
+	if (!msg)
+		return;
+	if (joined)
+		json_object_set_new(msg, "j", json_true());
+	enqueue(r, msg);
+}
+
+/* A presence event's session, named after the instance it lives on. */
+static void name_session(json_t *params, const char *origin)
+{
+	const char *sid = json_string_value(json_object_get(params, "session"));
+	char name[160];
+
+	if (!sid)
+		return;
+	snprintf(name, sizeof(name), "%s/%s", origin, sid);
+	json_object_set_new(params, "session", json_string(name));
+}
+
+/* Another instance's member joined: tell it about each of ours. */
+static void answer_join(struct room_relay *r, long long pid, const char *origin, json_t *e)
+{
+	uint64_t ids[MEMBERS_MAX];
+	size_t n = room_members(r->srv, pid, ids, MEMBERS_MAX);
+
+	for (size_t i = 0; i < n && i < MEMBERS_MAX; i++) {
+		struct sess *s = sess_find(r->srv, ids[i]);
+		json_t *msg;
+
+		if (!s || s->closing)
+			continue;
+		msg = json_pack("{s:s, s:I, s:s, s:o, s:{s:s, s:O}}", "i", r->id, "p",
+				(json_int_t)pid, "m", "presence/changed", "x",
+				presence_about(pid, s), "t", "i", origin, "s", e);
+		if (msg)
+			enqueue(r, msg);
+	}
+}
+
+static void relay_in(void *arg, const char *channel, const char *payload)
+{
+	struct room_relay *r = arg;
+	json_t *msg, *x, *t;
+	const char *origin, *method;
+	long long pid;
+
+	(void)channel;
+	if (!payload) /* reconnected: presence is refreshed by the next events */
+		return;
+	msg = json_loads(payload, 0, NULL);
+	origin = json_string_value(json_object_get(msg, "i"));
+	method = json_string_value(json_object_get(msg, "m"));
+	x = json_object_get(msg, "x");
+	pid = json_integer_value(json_object_get(msg, "p"));
+	if (!origin || !method || !json_is_object(x) || pid <= 0 || !strcmp(origin, r->id))
+		goto out;
+	if (!strncmp(method, "presence/", 9))
+		name_session(x, origin);
+	t = json_object_get(msg, "t");
+	if (t) {
+		struct sess *s;
+		uint64_t sid = (uint64_t)json_integer_value(json_object_get(t, "s"));
+
+		if (strcmp(str(json_object_get(t, "i")), r->id))
+			goto out;
+		s = sess_find(r->srv, sid);
+		if (s && !s->closing && room_is_member(r->srv, pid, sid))
+			sess_notify(s, method, json_incref(x));
+		goto out;
+	}
+	room_deliver(r->srv, pid, method, x);
+	if (!strcmp(method, "project/changed") && !strcmp(str(json_object_get(x, "op")), "deleted"))
+		room_drop(r->srv, pid);
+	if (json_is_true(json_object_get(msg, "j")))
+		answer_join(r, pid, origin, json_object_get(msg, "e"));
+out:
+	json_decref(msg);
+}
+
+int room_relay_init(struct srv *srv)
+{
+	struct room_relay *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->queue = calloc(QUEUE_MAX, sizeof(*r->queue)))) {
+		free(r);
+		return -1;
+	}
+	r->srv = srv;
+	/* the instance's name, and this process: two starts never share it */
+	snprintf(r->id, sizeof(r->id), "%.64s.%x", srv->cfg.instance ? srv->cfg.instance : "run-it",
+		 (unsigned)getpid() ^ (unsigned)(srv_now_ms() & 0xffff));
+	srv->relay = r;
+	room_set_relay(srv, relay_out);
+	return db_listen(srv->db, CHANNEL, relay_in, r);
+}
+
+void room_relay_release(struct srv *srv)
+{
+	struct room_relay *r = srv->relay;
+
+	if (!r)
+		return;
+	room_set_relay(srv, NULL);
+	while (r->n) {
+		free(r->queue[r->head]);
+		r->head = (r->head + 1) % QUEUE_MAX;
+		r->n--;
+	}
+	free(r->queue);
+	srv->relay = NULL;
+	if (r->sending)
+		r->stopped = 1;
+	else
+		free(r);
+}

@@ -1,0 +1,192 @@
+"""Several server instances sharing one PostgreSQL (issue 15): the rooms of
+every instance are one (room_relay.c) — presence, file/changed and
+project/changed reach the people of a project whichever instance they are
+connected to, directly and behind a real load balancer (HAProxy)."""
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import run
+from harness import connect, free_port, http_get, result_of, signed_in
+
+
+async def opened(client, pid):
+    return result_of(await client.call("project/open", {"id": pid}))
+
+
+async def new_project(client, files=None):
+    rts = result_of(await client.call("runtime/list"))
+    rt = next(r for r in rts if r.get("available", True))["code"]
+    p = result_of(await client.call("project/create", {"name": "relay", "runtime": rt}))
+    for path, content in (files or {}).items():
+        result_of(await client.call("file/create", {"project": p["id"], "path": path,
+                                                    "content": content}))
+    return p["id"]
+
+
+async def presence_of(client, who, timeout=20):
+    """The next presence/changed about user who (a name)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = await client.next_notification("presence/changed",
+                                           timeout=max(0.1, deadline - time.monotonic()))
+        if n["params"]["user"]["username"] == who:
+            return n["params"]
+
+
+def test_room_events_reach_the_members_on_the_other_instance(make_server, seeded):
+    a = make_server().start()
+    b = make_server().start()
+
+    async def go():
+        owner = await signed_in(a)
+        member = await signed_in(b)
+        pid = await new_project(owner)
+        result_of(await owner.call("project/share", {"id": pid, "username": member.user["username"],
+                                                     "role": "editor"}))
+        await opened(owner, pid)
+        await opened(member, pid)
+        # each sees the other, named after the instance it lives on
+        seen_by_owner = await presence_of(owner, member.user["username"])
+        seen_by_member = await presence_of(member, owner.user["username"])
+        assert "/" in seen_by_owner["session"] and "/" in seen_by_member["session"]
+
+        files = result_of(await owner.call("project/get", {"id": pid}))["files"]
+        path = files[0]["path"]
+        v = files[0]["version"]
+        result_of(await owner.call("file/save", {"project": pid, "path": path,
+                                                 "content": "saved on a\n", "base_version": v}))
+        n = (await member.next_notification("file/changed"))["params"]
+        assert (n["op"], n["path"], n["version"]) == ("saved", path, v + 1)
+        assert n["by"]["username"] == owner.user["username"]
+        await owner.assert_no_notification("file/changed")  # not echoed to its author
+
+        result_of(await member.call("file/create", {"project": pid, "path": "b.txt",
+                                                    "content": "from b"}))
+        n = (await owner.next_notification("file/changed"))["params"]
+        assert (n["op"], n["path"]) == ("created", "b.txt")
+
+        result_of(await member.call("presence/update", {"project": pid, "file": "b.txt"}))
+        moved = await presence_of(owner, member.user["username"])
+        assert moved["file"] == "b.txt" and moved["session"] == seen_by_owner["session"]
+
+        result_of(await owner.call("project/update", {"id": pid, "name": "renamed on a"}))
+        n = (await member.next_notification("project/changed"))["params"]
+        assert (n["op"], n["name"]) == ("updated", "renamed on a")
+
+        await member.ws.close()
+        left = (await owner.next_notification("presence/left"))["params"]
+        assert left["session"] == seen_by_owner["session"]
+
+        # a visitor on b hears the deletion once
+        visitor = await signed_in(b)
+        result_of(await owner.call("project/update", {"id": pid, "is_public": True}))
+        await opened(visitor, pid)
+        await presence_of(owner, visitor.user["username"])
+        result_of(await owner.call("project/delete", {"id": pid}))
+        n = (await visitor.next_notification("project/changed"))["params"]
+        assert n["op"] == "deleted"
+        await visitor.assert_no_notification("project/changed", wait=2)
+    run(go())
+
+
+def test_a_member_joining_on_one_instance_learns_who_is_on_the_others(make_server, seeded):
+    a = make_server().start()
+    b = make_server().start()
+
+    async def go():
+        owner = await signed_in(a)
+        pid = await new_project(owner)
+        result_of(await owner.call("project/update", {"id": pid, "is_public": True}))
+        await opened(owner, pid)
+        result_of(await owner.call("presence/update", {"project": pid, "file": "x"}))
+        late = await signed_in(b)
+        await opened(late, pid)
+        p = await presence_of(late, owner.user["username"])
+        assert p["file"] == "x" and p["session"].endswith("/" + p["session"].split("/")[-1])
+    run(go())
+
+
+HAPROXY_CFG = """global
+    maxconn 1000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout tunnel 1h
+frontend www
+    bind 127.0.0.1:{port}
+    default_backend runit
+backend runit
+    balance roundrobin
+    option httpchk GET /healthz
+{servers}
+"""
+
+
+@pytest.fixture
+def balanced(make_server, tmp_path):
+    """Two instances behind HAProxy (round robin, health-checked)."""
+    if not shutil.which("haproxy"):
+        pytest.fail("haproxy is missing: scripts/test installs it")
+    servers = [make_server().start(), make_server().start()]
+    port = free_port()
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(HAPROXY_CFG.format(port=port, servers="\n".join(
+        f"    server s{i} 127.0.0.1:{s.port} check inter 500ms" for i, s in enumerate(servers))))
+    proc = subprocess.Popen(["haproxy", "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL,
+                            stderr=open(tmp_path / "haproxy.log", "wb"))
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            code, _, _ = http_get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            if code == 200:
+                break
+        except OSError:
+            pass
+        assert proc.poll() is None, (tmp_path / "haproxy.log").read_text()
+        assert time.monotonic() < deadline, "haproxy did not answer"
+        time.sleep(0.1)
+    yield f"ws://127.0.0.1:{port}/ws", servers
+    proc.terminate()
+    proc.wait(10)
+
+
+def open_websockets(server):
+    _, _, body = http_get(server.url + "/metrics")
+    return int(re.search(r"^runit_websockets_open (\d+)", body.decode(), re.M).group(1))
+
+
+def test_two_people_behind_haproxy_on_two_instances_work_together(balanced, seeded):
+    url, servers = balanced
+
+    class Via:
+        ws_url = url
+
+    async def go():
+        one = await signed_in(Via)
+        two = await signed_in(Via)
+        # round robin put them on different instances
+        assert sorted(open_websockets(s) for s in servers) == [1, 1]
+        pid = await new_project(one)
+        result_of(await one.call("project/share", {"id": pid, "username": two.user["username"],
+                                                   "role": "editor"}))
+        await opened(one, pid)
+        await opened(two, pid)
+        await presence_of(one, two.user["username"])
+        files = result_of(await two.call("project/get", {"id": pid}))["files"]
+        result_of(await two.call("file/save", {"project": pid, "path": files[0]["path"],
+                                               "content": "together\n",
+                                               "base_version": files[0]["version"]}))
+        n = (await one.next_notification("file/changed"))["params"]
+        assert n["op"] == "saved" and n["by"]["username"] == two.user["username"]
+        got = result_of(await one.call("file/read", {"project": pid, "path": files[0]["path"]}))
+        assert got["content"] == "together\n"
+    run(go())
