@@ -289,6 +289,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_OUT_QUEUE_BYTES", 8 * 1024 * 1024, 64 * 1024, 1024LL * 1024 * 1024, &n))
 		return -1;
 	c->out_queue_bytes = (size_t)n;
+	if (env_num("RUNIT_INSTANCE_DEAD_S", 30, 2, 3600, &n))
+		return -1;
+	c->instance_dead_s = (int)n;
 	if (env_num("RUNIT_DB_POOL", 4, 1, 64, &n))
 		return -1;
 	c->db_pool_size = (int)n;

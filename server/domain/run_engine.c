@@ -100,9 +100,9 @@ int run_engine_init(struct srv *srv)
 	p[0] = srv->cfg.instance;
 	p[1] = "the server stopped during the run";
 	db_query(srv->db, "SELECT runit_runs_abandon($1, NULL, $2)", 2, p, reconciled_rows, NULL);
-	if (run_cache_start(eng, SWEEP_INTERVAL_MS))
+	if (run_cache_start(eng, SWEEP_INTERVAL_MS) || run_sweep_start(eng, SWEEP_INTERVAL_MS))
 		return -1;
-	return run_sweep_start(eng, SWEEP_INTERVAL_MS);
+	return run_reap_start(eng);
 }
 
 void run_engine_shutdown(struct srv *srv)
@@ -111,6 +111,7 @@ void run_engine_shutdown(struct srv *srv)
 
 	if (!srv->runs)
 		return;
+	run_reap_stop(srv->runs);
 	run_sweep_stop(srv->runs);
 	run_image_shutdown(srv);
 	run_cache_stop(srv->runs);

@@ -122,6 +122,7 @@ struct run_engine {
 	char process[40];	 /* random: labels the containers of this process */
 	struct run_sweep *sweep; /* containers still to remove (run_sweep.c) */
 	struct run_cache *cache; /* cache volumes of deleted projects (run_cache.c) */
+	struct run_reap *reap;	 /* dead instances taken over (run_reap.c) */
 	struct run *runs;
 	struct run_slot *slots;
 	/* hooks: how run_stream.c and run.c tell the files above them */
@@ -140,6 +141,7 @@ struct run_engine {
  *   run_sweep.c   containers still to remove: left by an earlier process,
  *                 or by a removal that failed; retried until done
  *   run_cache.c   the cache volumes of deleted projects, removed
+ *   run_reap.c    this instance is alive; the work of dead ones ended
  *   run_build.c   the build wrapper, the build key, the files' tar
  *   run_stream.c  events out: run/log, run/status, run/exit to watchers,
  *                 the ring for run/attach, run_logs and the finished row
@@ -181,6 +183,11 @@ void run_sweep_add(struct run_engine *eng, struct plat *p, const char *cid);
 /* run_cache.c: remove deleted projects' cache volumes every interval_ms */
 int run_cache_start(struct run_engine *eng, unsigned interval_ms);
 void run_cache_stop(struct run_engine *eng);
+
+/* run_reap.c: say this instance is alive every RUNIT_INSTANCE_DEAD_S / 4;
+ * end the runs and remove the containers of instances silent for longer */
+int run_reap_start(struct run_engine *eng);
+void run_reap_stop(struct run_engine *eng);
 
 /* run_stream.c */
 void run_on_chunk(void *arg, int stream, const char *utf8, size_t len);

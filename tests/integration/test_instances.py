@@ -2,18 +2,16 @@
 every instance are one (room_relay.c) — presence, file/changed and
 project/changed reach the people of a project whichever instance they are
 connected to, directly and behind a real load balancer (HAProxy)."""
-import asyncio
-import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
 from conftest import run
-from harness import connect, free_port, http_get, result_of, signed_in
+from harness import (User, docker, free_port, http_get, psql, result_of, signed_in,
+                     wait_until)
 
 
 async def opened(client, pid):
@@ -190,3 +188,37 @@ def test_two_people_behind_haproxy_on_two_instances_work_together(balanced, seed
         got = result_of(await one.call("file/read", {"project": pid, "path": files[0]["path"]}))
         assert got["content"] == "together\n"
     run(go())
+
+
+def test_a_killed_instance_is_taken_over_by_another(make_server, shell_runtime):
+    """kill -9 of the instance running a run: another instance ends the run
+    and removes its container within about 1.25 x RUNIT_INSTANCE_DEAD_S."""
+    dead_s = 3
+    a = make_server(RUNIT_INSTANCE_DEAD_S=dead_s).start()
+    b = make_server(RUNIT_INSTANCE_DEAD_S=dead_s).start()
+    label = f"label=run-it.instance={a.env['RUNIT_INSTANCE']}"
+
+    async def go():
+        u = await User.new(a)
+        pid = await u.project(shell_runtime, {"main.sh": "echo up; sleep 300\n"})
+        rid = await u.start(pid)
+        await u.wait_output(rid, "up")
+        return rid
+    rid = run(go())
+    assert docker("ps", "-q", "--filter", label).stdout.strip(), "the run's container is not there"
+    assert wait_until(lambda: psql("SELECT 1 FROM instances WHERE name = :'v1'",
+                                   b.env["RUNIT_INSTANCE"]), timeout=10)
+    a.kill()
+    t0 = time.monotonic()
+    assert wait_until(lambda: psql("SELECT state FROM runs WHERE id = :'v1'", rid)
+                      == [["finished"]], timeout=60)
+    ended_s = time.monotonic() - t0
+    row = psql("SELECT reason, error_message FROM runs WHERE id = :'v1'", rid)
+    assert row == [["error", "its server instance stopped answering"]]
+    assert wait_until(lambda: not docker("ps", "-aq", "--filter", label).stdout.strip(),
+                      timeout=60)
+    gone_s = time.monotonic() - t0
+    assert not psql("SELECT 1 FROM instances WHERE name = :'v1'", a.env["RUNIT_INSTANCE"])
+    assert "took over a dead server instance" in b.log_text()
+    print(f"run ended {ended_s:.1f} s and container removed {gone_s:.1f} s after kill -9 "
+          f"(dead time {dead_s} s)")
