@@ -99,11 +99,14 @@ static void reaped(void *arg, PGresult *res, const char *err)
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *dead = PQgetvalue(res, i, 0);
 
+		long long runs;
+
 		if (PQgetisnull(res, i, 1))
 			continue;
-		log_json(LOG_WARN, "took over a dead server instance",
-			 json_pack("{s:s, s:I}", "instance", dead, "runs_ended",
-				   (json_int_t)strtoll(PQgetvalue(res, i, 1), NULL, 10)));
+		runs = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		/* one that stopped cleanly has no runs left: not worth a warning */
+		log_json(runs ? LOG_WARN : LOG_INFO, "took over a dead server instance",
+			 json_pack("{s:s, s:I}", "instance", dead, "runs_ended", (json_int_t)runs));
 		list_on(rp, dead, "docker", srv->cfg.docker_host);
 		for (int j = 0; j < PQntuples(res); j++)
 			if (PQgetisnull(res, j, 1))
