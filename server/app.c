@@ -17,6 +17,7 @@
 #include "log.h"
 #include "presence.h"
 #include "room_relay.h"
+#include "run_follow.h"
 #include "room.h"
 #include "sess.h"
 #include "settings.h"
@@ -159,7 +160,8 @@ int app_run(const struct config *cfg)
 		goto out_db;
 	if (auth_init(srv)) /* first: a bad server key is a configuration error */
 		goto out_db;
-	if (run_engine_init(srv) || access_watch_init(srv) || room_relay_init(srv))
+	if (run_engine_init(srv) || access_watch_init(srv) || room_relay_init(srv) ||
+	    run_follow_init(srv))
 		goto out_db;
 
 	if (start_lws(srv))
@@ -193,7 +195,8 @@ out_db:
 	run_image_release(srv); /* after: canceled platform callbacks used it */
 	free(srv->runs);
 	srv->runs = NULL;
-	room_relay_release(srv); /* before the pool, which ends its NOTIFY */
+	run_follow_release(srv); /* before the pool, which ends their queries */
+	room_relay_release(srv);
 	db_pool_free(srv->db);
 	srv->db = NULL;
 	admin_view_release(srv);

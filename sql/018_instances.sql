@@ -42,3 +42,14 @@ BEGIN
 		RETURN NEXT;
 	END LOOP;
 END $$;
+
+-- Every stored run event is announced, so the instances that did not start
+-- the run can follow it live (run_follow.c): "<run> <seq> <project>".
+CREATE FUNCTION runit_run_logs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify('runit_run_log', NEW.run_id || ' ' || NEW.seq || ' ' ||
+		(SELECT project_id FROM runs WHERE id = NEW.run_id));
+	RETURN NULL;
+END $$;
+CREATE TRIGGER run_logs_notify AFTER INSERT ON run_logs
+	FOR EACH ROW EXECUTE FUNCTION runit_run_logs_notify();

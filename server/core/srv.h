@@ -25,6 +25,7 @@ struct run_plats;
 struct run_images;
 struct settings;
 struct room_relay;
+struct run_follows;
 
 struct srv {
 	struct config cfg;
@@ -36,12 +37,13 @@ struct srv {
 	struct bus bus;
 	/* each module's state, set up by its *_init and freed by *_release */
 	struct run_engine *runs;
-	struct run_plats *plats;   /* run_plat.c */
-	struct run_images *images; /* run_image.c */
-	struct room_table *rooms;  /* room.c */
-	struct room_relay *relay;  /* room_relay.c */
-	struct admin_view *admin;  /* admin_view.c */
-	uv_timer_t auth_sweep;	   /* auth_sess.c: ends expired sessions */
+	struct run_plats *plats;     /* run_plat.c */
+	struct run_images *images;   /* run_image.c */
+	struct room_table *rooms;    /* room.c */
+	struct room_relay *relay;    /* room_relay.c */
+	struct run_follows *follows; /* run_follow.c */
+	struct admin_view *admin;    /* admin_view.c */
+	uv_timer_t auth_sweep;	     /* auth_sess.c: ends expired sessions */
 	unsigned auth_sweeps;
 	int64_t limits_cleaned_ms; /* auth_limit.c: old attempts last deleted */
 	struct settings *settings; /* settings.c: in force */

@@ -9,6 +9,7 @@
 #include "presence.h"
 #include "room.h"
 #include "run.h"
+#include "run_follow.h"
 #include "sess.h"
 #include "srv.h"
 
@@ -55,6 +56,7 @@ static void lost(struct srv *srv, long long project, struct sess *s, int gone)
 	int member = room_is_member(srv, project, s->id);
 
 	run_unwatch_project(srv, project, s->id);
+	run_follow_unwatch_project(srv, project, s->id);
 	if (!member)
 		return;
 	room_leave(srv, project, s->id);
@@ -94,6 +96,7 @@ static void checked(void *arg, PGresult *res, const char *err)
 		} else if (!access_sees_runs(name)) {
 			room_set_flags(k->srv, k->project, s->id, 0);
 			run_unwatch_project(k->srv, k->project, s->id);
+			run_follow_unwatch_project(k->srv, k->project, s->id);
 		} else {
 			room_set_flags(k->srv, k->project, s->id, ROOM_SEES_RUNS);
 		}
@@ -106,7 +109,7 @@ static void checked(void *arg, PGresult *res, const char *err)
 /* "{1,2,3}" and "{t,f,t}" for the distinct (user, admin) pairs of sids. */
 static int user_arrays(struct srv *srv, const uint64_t *sids, size_t n, char **users, char **admins)
 {
-	size_t cap = 2 + n * 22, ul = 1, al = 1;
+	size_t cap = 3 + n * 22, ul = 1, al = 1; /* "{", the ids, "}", NUL */
 	char *u = malloc(cap), *a = malloc(4 + n * 2);
 
 	if (!u || !a) {

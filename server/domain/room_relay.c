@@ -151,13 +151,14 @@ static void answer_join(struct room_relay *r, long long pid, const char *origin,
 
 static void relay_in(void *arg, const char *channel, const char *payload)
 {
-	struct room_relay *r = arg;
+	struct srv *srv = arg;
+	struct room_relay *r = srv->relay; /* NULL once released */
 	json_t *msg, *x, *t;
 	const char *origin, *method;
 	long long pid;
 
 	(void)channel;
-	if (!payload) /* reconnected: presence is refreshed by the next events */
+	if (!r || !payload) /* reconnected: presence is refreshed by the next events */
 		return;
 	msg = json_loads(payload, 0, NULL);
 	origin = json_string_value(json_object_get(msg, "i"));
@@ -203,7 +204,7 @@ int room_relay_init(struct srv *srv)
 		 (unsigned)getpid() ^ (unsigned)(srv_now_ms() & 0xffff));
 	srv->relay = r;
 	room_set_relay(srv, relay_out);
-	return db_listen(srv->db, CHANNEL, relay_in, r);
+	return db_listen(srv->db, CHANNEL, relay_in, srv);
 }
 
 void room_relay_release(struct srv *srv)

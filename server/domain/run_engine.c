@@ -23,12 +23,22 @@
 static void cancel_notified(void *arg, const char *channel, const char *payload)
 {
 	struct srv *srv = arg;
+	const char *why;
+	char *end;
 	struct run *r;
 
 	if (!payload)
 		return; /* the listener reconnected: nothing to resynchronise here */
-	r = run_find(srv, strtoll(payload, NULL, 10));
-	if (r)
+	/* "<run>" (a newer run replaces it) or "<run> stopped|cancelled" */
+	r = run_find(srv, strtoll(payload, &end, 10));
+	why = end;
+	if (!r)
+		return;
+	if (!strcmp(why, " stopped"))
+		run_cancel(r, "stopped", "stopped");
+	else if (!strcmp(why, " cancelled"))
+		run_cancel(r, "cancelled", "cancelled by an admin");
+	else
 		run_cancel(r, "replaced", "replaced by a newer run (from another server)");
 }
 

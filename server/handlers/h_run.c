@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "db.h"
 #include "rpc.h"
+#include "run_follow.h"
 #include "run_int.h"
 #include "srv.h"
 
@@ -95,12 +96,95 @@ static struct run *own_run(struct rpc_call *c, json_t *params)
 	return r;
 }
 
+/* ---- a run of another instance: stopped through NOTIFY runit_run_cancel ---- */
+
+struct remote_stop {
+	struct rpc_call *c;
+	long long id;
+	const char *reason; /* "stopped" (its user) or "cancelled" (an admin) */
+};
+
+static void remote_notified(void *arg, PGresult *res, const char *err)
+{
+	struct rpc_call *c = arg;
+
+	(void)err;
+	if (!res)
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	else
+		rpc_reply(c, NULL);
+}
+
+static void remote_row(void *arg, PGresult *res, const char *err)
+{
+	struct remote_stop *x = arg;
+	struct rpc_call *c = x->c;
+	char payload[48], target[32];
+	const char *p[1] = {payload};
+	long long user;
+
+	(void)err;
+	if (!res) {
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+		goto out;
+	}
+	user = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	if (!user || (user != c->user_id && c->role < PROTO_ROLE_ADMIN) ||
+	    (!strcmp(x->reason, "cancelled") && c->role < PROTO_ROLE_ADMIN)) {
+		rpc_fail(c, PROTO_R_NOT_FOUND, "no such active run", NULL);
+		goto out;
+	}
+	if (!strcmp(x->reason, "cancelled")) {
+		snprintf(target, sizeof(target), "run:%lld", x->id);
+		audit(c->srv, c->user_id, "run.cancel", target,
+		      json_pack("{s:I, s:I}", "user", (json_int_t)user, "project",
+				(json_int_t)strtoll(PQgetvalue(res, 0, 1), NULL, 10)),
+		      c->ip);
+	}
+	snprintf(payload, sizeof(payload), "%lld %s", x->id, x->reason);
+	if (db_query(c->srv->db, "SELECT pg_notify('runit_run_cancel', $1)", 1, p, remote_notified,
+		     c))
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+out:
+	free(x);
+}
+
+/* Not a run of this server: ask the one that runs it, if it is active. */
+static void stop_remote(struct rpc_call *c, long long id, const char *reason)
+{
+	struct remote_stop *x = calloc(1, sizeof(*x));
+	char rid[24];
+	const char *p[1] = {rid};
+
+	if (!x) {
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		return;
+	}
+	x->c = c;
+	x->id = id;
+	x->reason = reason;
+	snprintf(rid, sizeof(rid), "%lld", id);
+	if (db_query(c->srv->db,
+		     "SELECT user_id, project_id FROM runs WHERE id = $1 AND state <> 'finished'",
+		     1, p, remote_row, x)) {
+		free(x);
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
+	}
+}
+
 static void h_stop(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
-	struct run *r = own_run(c, msg->params);
+	long long id;
+	struct run *r;
 
-	if (!r)
+	if (get_id(c, msg->params, "run", &id))
+		return;
+	if (!(r = run_find(c->srv, id))) {
+		stop_remote(c, id, "stopped");
+		return;
+	}
+	if (!(r = own_run(c, msg->params)))
 		return;
 	run_cancel(r, "stopped", "stopped");
 	rpc_reply(c, NULL);
@@ -204,6 +288,9 @@ static void attach_checked(void *arg, PGresult *res, const char *err)
 		rpc_fail(v->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 	else if (PQntuples(res) != 1)
 		rpc_fail(v->c, PROTO_R_NOT_FOUND, "no such run", NULL);
+	else if (strcmp(PQgetvalue(res, 0, 1), "finished") && !run_find(v->c->srv, v->run))
+		run_follow_attach(v->c->srv, v->c, v->run, strtoll(PQgetvalue(res, 0, 2), NULL, 10),
+				  PQgetvalue(res, 0, 1), v->from); /* another instance runs it */
 	else
 		run_replay(v->c->srv, v->c, v->run, v->from);
 	free(v);
@@ -224,7 +311,8 @@ static void h_attach(void *ctx, struct proto_msg *msg)
 	}
 	if (!(v = vreq(c, id, from, 0)))
 		return;
-	if (query_visible(c, "SELECT r.id " RUN_VISIBLE, id, attach_checked, v)) {
+	if (query_visible(c, "SELECT r.id, r.state, r.project_id " RUN_VISIBLE, id, attach_checked,
+			  v)) {
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		free(v);
 	}
@@ -421,7 +509,7 @@ static void h_admin_cancel(void *ctx, struct proto_msg *msg)
 		return;
 	r = run_find(c->srv, id);
 	if (!r) {
-		rpc_fail(c, PROTO_R_NOT_FOUND, "no such active run", NULL);
+		stop_remote(c, id, "cancelled");
 		return;
 	}
 	snprintf(target, sizeof(target), "run:%lld", id);

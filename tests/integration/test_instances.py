@@ -10,8 +10,12 @@ import time
 import pytest
 
 from conftest import run
-from harness import (User, docker, free_port, http_get, psql, result_of, signed_in,
-                     wait_until)
+from harness import (TEST_PASSWORD, User, add_admin, docker, free_port, http_get, logged_in,
+                     psql, result_of, signed_in, wait_until)
+
+
+async def signed_in_as(server, name, password=User.PASSWORD):
+    return await logged_in(server, name, password)
 
 
 async def opened(client, pid):
@@ -222,3 +226,82 @@ def test_a_killed_instance_is_taken_over_by_another(make_server, shell_runtime):
     assert "took over a dead server instance" in b.log_text()
     print(f"run ended {ended_s:.1f} s and container removed {gone_s:.1f} s after kill -9 "
           f"(dead time {dead_s} s)")
+
+
+TICKS = 'i=0; while [ $i -lt 40 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done; echo END\n'
+EXPECTED = "".join(f"tick {i}\n" for i in range(40)) + "END\n"
+
+
+def contiguous(events):
+    seqs = [e["params"]["seq"] for e in events if "seq" in e.get("params", {})]
+    return seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+
+
+def test_live_output_of_a_run_reaches_the_other_instance(make_server, shell_runtime):
+    """A run started on instance a: a member on instance b sees it live, in
+    order and whole; the run's user, reconnected to b, attaches in the
+    middle and gets the rest without a gap."""
+    a = make_server().start()
+    b = make_server().start()
+
+    async def go():
+        owner = await User.new(a)
+        member = await User.new(b)
+        pid = await owner.project(shell_runtime, {"main.sh": TICKS})
+        ok_share = await owner.c.call("project/share", {"id": pid, "username": member.name,
+                                                        "role": "viewer"})
+        result_of(ok_share)
+        await opened(member.c, pid)
+        rid = await owner.start(pid)
+        await owner.wait_output(rid, "tick 5")
+        # the run's user comes back on the other instance, mid-run
+        again = User(await signed_in_as(b, owner.name), owner.name, owner.uid)
+        await owner.wait_output(rid, "tick 10")
+        # what it had seen before the connection dropped; it resumes after that
+        before = [n for n in owner.c.notes if n.get("params", {}).get("run") == rid]
+        last = max(n["params"]["seq"] for n in before if "seq" in n["params"])
+        head = "".join(n["params"]["data"] for n in before if n["method"] == "run/log"
+                       and n["params"]["seq"] <= last)
+        att = result_of(await again.c.call("run/attach", {"run": rid, "from_seq": last + 1}))
+        assert att["live"] is True and att["state"] == "running", att
+        watched = await member.wait_exit(rid, timeout=60)
+        resumed = await again.wait_exit(rid, timeout=60)
+        mine = await owner.wait_exit(rid, timeout=60)
+        return watched, resumed, mine, head, last
+    watched, resumed, mine, head, last = run(go())
+    assert mine.text() == EXPECTED
+    assert watched.text() == EXPECTED, watched.events[-3:]
+    assert not [e for e in watched.events if e["method"] == "run/gap"]
+    assert contiguous(watched.events)[0], contiguous(watched.events)[1]
+    assert watched.exit["reason"] == mine.exit["reason"] == "exited"
+    assert head + resumed.text() == EXPECTED
+    assert contiguous(resumed.events)[1][0] == last + 1 and contiguous(resumed.events)[0]
+    assert not [e for e in resumed.events if e["method"] == "run/gap"]
+
+
+def test_a_run_is_stopped_and_cancelled_from_another_instance(make_server, shell_runtime):
+    a = make_server().start()
+    b = make_server().start()
+    admin = add_admin()
+
+    async def go():
+        owner = await User.new(a)
+        pid = await owner.project(shell_runtime, {"main.sh": "echo up; sleep 300\n"})
+        rid = await owner.start(pid)
+        await owner.wait_output(rid, "up")
+        there = await signed_in_as(b, owner.name)
+        result_of(await there.call("run/stop", {"run": rid}))
+        stopped = await owner.wait_exit(rid, timeout=60)
+
+        rid2 = await owner.start(pid)
+        await owner.wait_output(rid2, "up")
+        stranger = await signed_in(b)
+        refused = await stranger.call("run/stop", {"run": rid2})
+        boss = await signed_in_as(b, admin, password=TEST_PASSWORD)
+        result_of(await boss.call("admin/run/cancel", {"run": rid2}))
+        cancelled = await owner.wait_exit(rid2, timeout=60)
+        return stopped, refused, cancelled
+    stopped, refused, cancelled = run(go())
+    assert stopped.exit["reason"] == "stopped"
+    assert refused["error"]["data"]["reason"] == "NOT_FOUND"
+    assert cancelled.exit["reason"] == "cancelled"
