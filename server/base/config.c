@@ -245,6 +245,8 @@ int config_parse_dsn(const char *dsn, char *url, size_t urlsz, char *key, size_t
 	if (!path || path == host)
 		return dsn_fail(why, "no host or no project id");
 	hlen = (size_t)(path - host);
+	if (host[0] == ':')
+		return dsn_fail(why, "no host or no project id");
 	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") <
 	    hlen)
 		return dsn_fail(why, "the host has characters a host name cannot have");

@@ -135,10 +135,16 @@ char *errmon_scrub_str(const char *s, const char *hide)
 				if (sb_put(&b, p++, 1))
 					goto out_oom;
 			if (value_char(*p)) {
+				const char *v = p;
 				if (sb_put(&b, ERRMON_FILTERED, strlen(ERRMON_FILTERED)))
 					goto out_oom;
 				while (value_char(*p))
 					p++;
+				/* "Authorization: Bearer TOKEN": the credential goes too */
+				if ((p - v == 6 && !strncasecmp(v, "bearer", 6)) ||
+				    (p - v == 5 && !strncasecmp(v, "basic", 5)))
+					for (p += *p == ' '; value_char(*p); p++)
+						;
 			}
 			continue;
 		}
