@@ -175,23 +175,24 @@ static void store(struct errmon *em, struct em_entry *e)
 	p[5] = ctx && strlen(ctx) <= EM_CONTEXT_MAX ? ctx : "{\"truncated\":true}";
 	p[6] = em->srv->cfg.instance;
 	p[7] = user > 0 ? uid : NULL;
-	if (!in || !ctx) {
-		free(in);
-		free(ctx);
-		e->row_id = -1;
-		return;
-	}
+	if (!in || !ctx)
+		goto out_not_stored;
 	in->em = em;
 	in->seq = e->seq;
 	if (db_query(em->srv->db,
 		     "INSERT INTO errors (event_id, fingerprint, source, level, type, message, "
 		     "context, instance, user_id) VALUES ($1, $2, $3, 'error', $4, $5, $6::jsonb, "
 		     "$7, $8) RETURNING id",
-		     8, p, inserted, in)) {
-		free(in);
-		e->row_id = -1;
-	}
+		     8, p, inserted, in))
+		goto out_not_stored;
 	free(ctx);
+	return;
+
+out_not_stored: /* still announced: the live panel shows it without an id */
+	free(in);
+	free(ctx);
+	e->row_id = -1;
+	bus_publish(em->srv, "error", "new", json_deep_copy(e->ev));
 }
 
 static void to_sentry(struct errmon *em, const struct em_entry *e)

@@ -74,9 +74,11 @@ describe('error monitoring', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runit-errors-'));
     logPath = path.join(ARTIFACTS, 'errors-server.log');
     const log = fs.openSync(logPath, 'w');
+    // the environment of tests/browser/run, less what this server must not see
+    const { RUNIT_ADMIN_USER: _u, RUNIT_ADMIN_PASSWORD: _p, ...env } = process.env;
     server = spawn(process.env.RUNIT_BIN, ['serve'], {
       env: {
-        ...process.env,
+        ...env,
         RUNIT_LISTEN: `127.0.0.1:${port}`,
         RUNIT_DATA_DIR: dir,
         RUNIT_UI_DIR: path.join(root, 'ui', 'dist'),
@@ -88,6 +90,7 @@ describe('error monitoring', () => {
       stdio: ['ignore', log, log],
     });
     await waitFor(async () => {
+      if (server.exitCode != null) throw new Error(`the second server exited: ${fs.readFileSync(logPath, 'utf8').slice(-2000)}`);
       try {
         return (await fetch(`${base}/healthz`)).status === 200;
       } catch {

@@ -46,7 +46,7 @@ export function errorsPanel(rpc) {
       h('td', { class: 'error-message' }, e.type ? h('strong', null, `${e.type}: `) : null, e.message, e.user_id ? h('span', { class: 'hint' }, ` (user ${e.user_id})`) : null),
       h('td', { class: 'error-count' }, String(e.count)),
       h('td', null, e.instance),
-      h('td', null, ctx ? h('details', null, h('summary', null, 'Show'), h('pre', { class: 'error-context', tabindex: '0', 'aria-label': `Context of ${e.type || 'error'} ${e.message}`.slice(0, 120) }, ctx)) : '—'),
+      h('td', null, ctx ? h('details', null, h('summary', null, 'Show'), h('pre', { class: 'history-log error-context', tabindex: '0', 'aria-label': `Context of ${e.type || 'error'} ${e.message}`.slice(0, 120) }, ctx)) : '—'),
     );
   }
 
