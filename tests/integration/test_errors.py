@@ -220,9 +220,15 @@ def test_errors_reach_sentry_as_envelopes(make_server):
             return admin.user["id"]
 
         uid = run(go())
-        assert wait_until(lambda: len(rx.got) >= 2), rx.got
-        by_platform = {}
-        for path, headers, body in rx.got:
+        def ours():
+            events = [parse_envelope(body)[2] for _, _, body in list(rx.got)]
+            c_ev = [e for e in events if e.get("tags", {}).get("method") == "admin/error/test"]
+            js = [e for e in events if marker in json.dumps(e)]
+            return (c_ev[0], js[0]) if c_ev and js else None
+
+        assert wait_until(ours), rx.got
+        c_ev, js = ours()
+        for path, headers, body in rx.got:  # every envelope, ours and any other error's
             assert path == "/api/42/envelope/"
             auth = headers.get("X-Sentry-Auth", "")
             assert auth.startswith("Sentry ") and "sentry_version=7" in auth, auth
@@ -236,9 +242,9 @@ def test_errors_reach_sentry_as_envelopes(make_server):
             assert event["level"] == "error" and event["release"].startswith("run-it@")
             assert event["server_name"] == server.env["RUNIT_INSTANCE"]
             assert event["environment"] == "test"
+        for event in (c_ev, js):
             assert event["user"] == {"id": str(uid)}
-            by_platform[event["platform"]] = event
-        c_ev, js = by_platform["c"], by_platform["javascript"]
+        assert c_ev["platform"] == "c" and js["platform"] == "javascript"
         assert c_ev["logger"] == "run-it.server"
         assert c_ev["exception"]["values"][0]["type"] == "INTERNAL"
         assert c_ev["tags"]["method"] == "admin/error/test"
@@ -277,8 +283,9 @@ def test_unreachable_sentry_does_not_slow_the_server(make_server):
             return worst
 
         worst = run(go())
-        # the sends wait on curl's 3 s connect timeout; the loop never does
-        assert worst < 1.5, worst
+        # each report waits for curl's 3 s connect timeout (30 of them queued);
+        # a loop that waited with them would take that long for some answer
+        assert worst < 2.5, worst
         code, _, _ = http_get(server.url + "/healthz", timeout=5)
         assert code == 200
         assert wait_until(lambda: (metric(server, "runit_sentry_reports_total", result="failed")
