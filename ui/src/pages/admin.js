@@ -182,6 +182,8 @@ export function mount(root) {
         return `image ${d.image}: ${d.op} started by ${who(d.by)}`;
       case 'image/done':
         return `image ${d.image}: ${d.op} ${d.ok ? 'done' : `failed: ${d.error}`}`;
+      case 'error/new':
+        return `${d.source} error: ${d.type ? `${d.type}: ` : ''}${d.message} (Errors tab)`;
       case 'platform/up':
       case 'platform/down':
         return `platform ${d.name || d.platform} is ${ev.kind}${d.error ? `: ${d.error}` : ''}`;
