@@ -13,6 +13,7 @@
 #include "auth_sess.h"
 #include "bus.h"
 #include "db.h"
+#include "errmon.h"
 #include "handlers.h"
 #include "log.h"
 #include "presence.h"
@@ -152,6 +153,8 @@ int app_run(const struct config *cfg)
 	}
 	db_pool_start_health(srv->db, 1000);
 	srv->method_find = handlers_method_find;
+	if (errmon_init(srv)) /* first: errors of the other modules' start are collected */
+		goto out_db;
 	/* bus subscribers, in the order they hear each event: rooms let a
 	 * closed session go (presence tells the others), then the admins see it */
 	if (room_init(srv, presence_left) || admin_view_init(srv))
@@ -199,6 +202,7 @@ out_db:
 	room_relay_release(srv);
 	db_pool_free(srv->db);
 	srv->db = NULL;
+	errmon_release(srv); /* after the pool: its last callbacks may still report */
 	admin_view_release(srv);
 	room_release(srv);
 	settings_release(srv);

@@ -211,6 +211,98 @@ static int db_password_file(struct config *c)
 	return 0;
 }
 
+static int dsn_fail(const char **why, const char *text)
+{
+	*why = text;
+	return -1;
+}
+
+int config_parse_dsn(const char *dsn, char *url, size_t urlsz, char *key, size_t keysz,
+		     const char **why)
+{
+	const char *p = dsn, *at, *host, *path, *id, *end;
+	size_t scheme_len, klen, hlen, plen;
+	long port = 0;
+	int n;
+
+	if (!strncmp(p, "https://", 8))
+		scheme_len = 8;
+	else if (!strncmp(p, "http://", 7))
+		scheme_len = 7;
+	else
+		return dsn_fail(why, "expected http(s)://KEY@HOST[:PORT]/PROJECT_ID");
+	p += scheme_len;
+	at = strchr(p, '@');
+	path = strchr(p, '/');
+	if (!at || (path && path < at))
+		return dsn_fail(why, "no public key (expected http(s)://KEY@HOST/PROJECT_ID)");
+	klen = strcspn(p, ":@");
+	if (klen == 0 || klen >= keysz ||
+	    strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789") != klen)
+		return dsn_fail(why, "the public key must be 1-63 letters and digits");
+	host = at + 1;
+	if (!path || path == host)
+		return dsn_fail(why, "no host or no project id");
+	hlen = (size_t)(path - host);
+	if (host[0] == ':')
+		return dsn_fail(why, "no host or no project id");
+	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") <
+	    hlen)
+		return dsn_fail(why, "the host has characters a host name cannot have");
+	end = host + hlen;
+	for (const char *c = end; c > host; c--) {
+		if (c[-1] == ']')
+			break;
+		if (c[-1] == ':') {
+			char *e;
+			errno = 0;
+			port = strtol(c, &e, 10);
+			if (e != end || c == end || errno || port < 1 || port > 65535)
+				return dsn_fail(why, "the port must be 1-65535");
+			break;
+		}
+	}
+	plen = strlen(path);
+	if (plen && path[plen - 1] == '/')
+		plen--;
+	id = path + plen;
+	while (id > path && id[-1] >= '0' && id[-1] <= '9')
+		id--;
+	if (id == path + plen || id[-1] != '/' || plen - (size_t)(id - path) > 20)
+		return dsn_fail(why, "the path must end in the numeric project id");
+	if (strcspn(path, "?#") < plen)
+		return dsn_fail(why, "a DSN has no query or fragment");
+	n = snprintf(url, urlsz, "%.*s%.*s/api/%.*s/envelope/", (int)(scheme_len + 0), dsn,
+		     (int)(id - 1 - host), host, (int)(path + plen - id), id);
+	if (n < 0 || (size_t)n >= urlsz)
+		return dsn_fail(why, "too long");
+	snprintf(key, keysz, "%.*s", (int)klen, p);
+	return 0;
+}
+
+/* RUNIT_SENTRY_DSN and RUNIT_SENTRY_ENVIRONMENT (errmon_sentry.c). */
+static int sentry_config(struct config *c)
+{
+	const char *why;
+
+	c->sentry_environment = env_or("RUNIT_SENTRY_ENVIRONMENT", "production");
+	if (strlen(c->sentry_environment) > 64)
+		return config_error("RUNIT_SENTRY_ENVIRONMENT", "at most 64 characters", NULL);
+	c->sentry_dsn = getenv("RUNIT_SENTRY_DSN");
+	if (!c->sentry_dsn || !*c->sentry_dsn) {
+		c->sentry_dsn = NULL;
+		return 0;
+	}
+	if (strlen(c->sentry_dsn) > 400)
+		return config_error("RUNIT_SENTRY_DSN", "at most 400 characters", NULL);
+	/* the key lets anyone send events as us: the value is never shown */
+	if (config_parse_dsn(c->sentry_dsn, c->sentry_url, sizeof(c->sentry_url), c->sentry_key,
+			     sizeof(c->sentry_key), &why))
+		return config_error("RUNIT_SENTRY_DSN", why, NULL);
+	return 0;
+}
+
 int config_load(struct config *c, int need_db)
 {
 	long long n;
@@ -322,6 +414,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_SIGNUP_ADDR_MAX", 10, 1, 1000000000, &n))
 		return -1;
 	c->signup_addr_max = (int)n;
+
+	if (sentry_config(c))
+		return -1;
 
 	v = env_or("RUNIT_LOG_LEVEL", "info");
 	c->log_level = parse_level(v);

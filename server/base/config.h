@@ -41,6 +41,13 @@ struct config {
 	int login_addr_max;	 /* RUNIT_LOGIN_ADDR_MAX failed logins per address per window */
 	int login_addr_window_s; /* RUNIT_LOGIN_ADDR_WINDOW_S */
 	int signup_addr_max;	 /* RUNIT_SIGNUP_ADDR_MAX sign-up attempts per address per hour */
+	/* RUNIT_SENTRY_DSN: errors also go to a Sentry-compatible service
+	 * (errmon_sentry.c); sentry_dsn NULL when unset. Secret-ish: the key
+	 * lets anyone send events, so neither is ever logged. */
+	const char *sentry_dsn;
+	char sentry_url[512];		/* its envelope endpoint */
+	char sentry_key[64];		/* its public key */
+	const char *sentry_environment; /* RUNIT_SENTRY_ENVIRONMENT ("production") */
 };
 
 /* Fill *c from the environment. need_db: RUNIT_DATABASE_URL must be set.
@@ -53,6 +60,16 @@ int config_load(struct config *c, int need_db);
  * why, and val unless it may be a secret (NULL: "(not shown)"). Returns -1.
  */
 int config_error(const char *var, const char *why, const char *val);
+
+/*
+ * A Sentry DSN, SCHEME://KEY@HOST[:PORT][/PREFIX]/PROJECT_ID (http or
+ * https; KEY letters and digits; PROJECT_ID digits), as the envelope
+ * endpoint SCHEME://HOST[:PORT][/PREFIX]/api/PROJECT_ID/envelope/ in url
+ * and the key in key. 0, or -1 with *why set (a constant that never
+ * quotes the DSN).
+ */
+int config_parse_dsn(const char *dsn, char *url, size_t urlsz, char *key, size_t keysz,
+		     const char **why);
 
 /* 1 when a websocket or sign-in request from origin may be served
  * (RUNIT_ALLOWED_ORIGINS, or the listen address and its localhost names). */

@@ -12,6 +12,15 @@
 
 static int min_level = LOG_INFO;
 static const char *level_names[] = {"debug", "info", "warn", "error"};
+static log_hook_fn error_hook;
+static void *error_hook_arg;
+static _Thread_local int in_hook; /* a line logged by the hook itself */
+
+void log_set_error_hook(log_hook_fn fn, void *arg)
+{
+	error_hook = fn;
+	error_hook_arg = arg;
+}
 
 void log_set_level(int level)
 {
@@ -49,6 +58,11 @@ void log_json(enum log_level lvl, const char *msg, json_t *fields)
 		json_object_update_missing(o, fields);
 	json_decref(fields);
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (lvl == LOG_ERROR && error_hook && !in_hook) {
+		in_hook = 1;
+		error_hook(error_hook_arg, o);
+		in_hook = 0;
+	}
 	json_decref(o);
 	if (line) {
 		fprintf(stderr, "%s\n", line);

@@ -360,6 +360,20 @@ static void render_sessions(struct buf *b)
 	counter(b, "runit_room_relay_dropped_total",
 		"Room events not relayed to the other instances (queue full or too large).",
 		metrics.room_relay_dropped_total);
+	family(b, "runit_errors_total", "counter",
+	       "Errors collected by the error monitor, by source (server, browser).");
+	bprintf(b, "runit_errors_total{source=\"server\"} %llu\n", metrics.errors_server_total);
+	bprintf(b, "runit_errors_total{source=\"browser\"} %llu\n", metrics.errors_browser_total);
+	counter(b, "runit_errors_dropped_total",
+		"Errors not stored: over the rate limit or the queue of the error monitor.",
+		metrics.errors_dropped_total);
+	family(b, "runit_sentry_reports_total", "counter",
+	       "Error reports to RUNIT_SENTRY_DSN, by result (sent, failed, dropped).");
+	bprintf(b, "runit_sentry_reports_total{result=\"sent\"} %llu\n", metrics.sentry_sent_total);
+	bprintf(b, "runit_sentry_reports_total{result=\"failed\"} %llu\n",
+		metrics.sentry_failed_total);
+	bprintf(b, "runit_sentry_reports_total{result=\"dropped\"} %llu\n",
+		metrics.sentry_dropped_total);
 	family(b, "runit_logins_total", "counter",
 	       "Login attempts by result (ok, failed, locked: refused by a limit).");
 	for (size_t i = 0; i < NB(login_results); i++)

@@ -36,6 +36,11 @@ struct metrics {
 	unsigned long long errors_total[PROTO_R_COUNT];
 	unsigned long long file_saves_total;
 	unsigned long long room_relay_dropped_total;
+	/* error monitoring (errmon.c): collected by source, dropped by the
+	 * rate limit, and the reports to Sentry */
+	unsigned long long errors_server_total, errors_browser_total;
+	unsigned long long errors_dropped_total;
+	unsigned long long sentry_sent_total, sentry_failed_total, sentry_dropped_total;
 };
 
 extern struct metrics metrics;

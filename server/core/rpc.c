@@ -3,6 +3,7 @@
  * frame), with the role check that every method declares in the table.
  */
 #include "rpc.h"
+#include "errmon.h"
 #include "sess.h"
 #include "srv.h"
 #include "log.h"
@@ -91,6 +92,8 @@ void rpc_fail(struct rpc_call *c, enum proto_reason reason, const char *message,
 		json_pack("{s:s, s:s, s:s, s:I}", "reason", proto_reason_str(reason), "error",
 			  message ? message : "", "ip", c->ip, "duration_ms",
 			  (json_int_t)(srv_now_ms() - c->t_start_ms)));
+	if (reason == PROTO_R_INTERNAL) /* ours: the admins' error panel lists it */
+		errmon_rpc_internal(c->srv, c->method, message, c->user_id, c->req_id);
 	if (s && c->id)
 		send_error(s, c->id, reason, message, extra);
 	json_decref(extra);

@@ -26,6 +26,7 @@ struct run_images;
 struct settings;
 struct room_relay;
 struct run_follows;
+struct errmon;
 
 struct srv {
 	struct config cfg;
@@ -47,6 +48,7 @@ struct srv {
 	unsigned auth_sweeps;
 	int64_t limits_cleaned_ms; /* auth_limit.c: old attempts last deleted */
 	struct settings *settings; /* settings.c: in force */
+	struct errmon *errmon;	   /* errmon.c: the errors collected */
 	/* the dispatcher's method lookup (app.c sets handlers_method_find) */
 	const struct proto_method *(*method_find)(const char *name);
 	unsigned long long req_seq; /* request ids: "<session>-<n>" */

@@ -4,6 +4,7 @@ import '@xterm/xterm/css/xterm.css';
 import './app.css';
 import './ide/versions.css';
 import { route, start } from './app.js';
+import './lib/errors.js'; // uncaught errors go to the server (client/error)
 
 route('/', () => import('./pages/projects.js'), { title: 'Projects' });
 route('/login', () => import('./pages/auth.js').then((m) => m.login), { auth: false, title: 'Log in' });

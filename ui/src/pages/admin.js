@@ -8,6 +8,7 @@
 import { h, replace, toast, toastError, errorText, timeEl, fmtBytes, fmtSeconds, modal, confirmDialog, debounce } from '../lib/dom.js';
 import { app } from '../app.js';
 import { imagesCard } from './admin_images.js';
+import { errorsPanel } from './admin_errors.js';
 
 const POLL_MS = 2000;
 const SLOW_POLL_MS = 10000;
@@ -30,6 +31,7 @@ export function mount(root) {
     { id: 'runtimes', label: 'Runtimes' },
     { id: 'platforms', label: 'Platforms' },
     { id: 'settings', label: 'Settings & FAQ' },
+    { id: 'errors', label: 'Errors' },
   ];
   const tabs = h('div', { class: 'admin-tabs', role: 'tablist', 'aria-label': 'Admin sections' });
   const bodies = {};
@@ -180,6 +182,8 @@ export function mount(root) {
         return `image ${d.image}: ${d.op} started by ${who(d.by)}`;
       case 'image/done':
         return `image ${d.image}: ${d.op} ${d.ok ? 'done' : `failed: ${d.error}`}`;
+      case 'error/new':
+        return `${d.source} error: ${d.type ? `${d.type}: ` : ''}${d.message} (Errors tab)`;
       case 'platform/up':
       case 'platform/down':
         return `platform ${d.name || d.platform} is ${ev.kind}${d.error ? `: ${d.error}` : ''}`;
@@ -244,6 +248,7 @@ export function mount(root) {
       busSeq = ev.seq ?? busSeq;
       addEvent(ev);
       images.onEvent(ev);
+      errorsTab.onEvent(ev);
       const t = `${ev.topic || ''}`;
       if (t === 'run') loadRunsSoon();
       if (t === 'session' || t === 'user') {
@@ -1028,6 +1033,9 @@ export function mount(root) {
     h('section', { class: 'card', 'aria-labelledby': 'h-faq' }, h('h2', { id: 'h-faq' }, 'Global FAQ'), faqBody),
   );
 
+  const errorsTab = errorsPanel(rpc); // the errors of browsers and servers (admin_errors.js)
+  bodies.errors.panel.append(errorsTab.section);
+
   const eventsSection = h('section', { class: 'card', 'aria-labelledby': 'h-events', hidden: true }, h('h2', { id: 'h-events' }, 'Live events'), eventsList);
 
   bodies.overview.panel.append(
@@ -1056,6 +1064,7 @@ export function mount(root) {
     runtimes: () => loadRuntimes(),
     platforms: () => loadPlatforms(),
     settings: () => loadSettings(),
+    errors: () => errorsTab.load(),
   };
 
   function forbidden() {
