@@ -35,7 +35,7 @@ static bool dk_paths_overlap(const char *a, const char *b)
 	return la == lb || (la > lb ? a[n] : b[n]) == '/';
 }
 
-static int dk_check_spec(const struct plat_spec *s)
+int dk_check_spec(const struct plat_spec *s)
 {
 	if (!s->image || !dk_valid_image(s->image) || !s->argv || !s->argv[0] || !s->user ||
 	    dk_is_root(s->user))
@@ -58,7 +58,7 @@ static int dk_check_spec(const struct plat_spec *s)
 	return 0;
 }
 
-static json_t *dk_strv(const char *const *v)
+json_t *dk_strv(const char *const *v)
 {
 	json_t *a = json_array();
 
@@ -70,14 +70,14 @@ static json_t *dk_strv(const char *const *v)
 	return a;
 }
 
-static json_t *dk_ulimit(const char *name, int64_t v)
+json_t *dk_ulimit(const char *name, int64_t v)
 {
 	return json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)v, "Hard",
 			 (json_int_t)v);
 }
 
 /* The uid and gid of a numeric "uid:gid" user, else the run user's. */
-static void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid)
+void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid)
 {
 	char *end;
 
@@ -95,7 +95,7 @@ static void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid
  * user: it holds nothing while it is not mounted, which is why the files go
  * in after start (platform.h, THE WORKSPACE DECISION).
  */
-static json_t *dk_workspace_mount(const struct plat_spec *s)
+json_t *dk_workspace_mount(const struct plat_spec *s)
 {
 	char opt[160], size[40] = "", inodes[40] = "";
 	unsigned long uid, gid;

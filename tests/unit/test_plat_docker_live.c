@@ -193,6 +193,12 @@ static void test_live_stdin_round_trip_through_cat(void **state)
 	struct res w = {0};
 
 	NEED_ENGINE(e);
+	if (!strcmp(e->kind, "swarm")) {
+		/* no StdinOnce in a service's ContainerSpec: closing stdin cannot
+		 * reach the program yet (docs/platforms/swarm.md, "Stdin") */
+		print_message("SKIP: swarm cannot close a program's stdin yet\n");
+		skip();
+	}
 	spec_init(e, &spec, argv, labels);
 	spec.open_stdin = true;
 	r.on_data = stdin_on_data;
