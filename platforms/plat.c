@@ -14,7 +14,7 @@ static const struct {
 	int (*make)(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
 } plat_backends[] = {
     {"docker", plat_docker_new},
-    {"podman", plat_docker_new}, /* its Docker-compatible socket */
+    {"podman", plat_podman_new}, /* its Docker-compatible socket */
     {"swarm", plat_swarm_new},	 /* a manager's Engine API: replicated jobs */
 };
 

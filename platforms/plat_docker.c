@@ -254,11 +254,14 @@ static int dk_ensure_volume(struct plat *p, const char *name, const struct plat_
 	return dk_send(r, (long)d->op_timeout_ms);
 }
 
-/* Success, or an answer that means the goal is already reached. */
+/* Success, or an answer that means the goal is already reached. Podman
+ * answers a kill of a stopped container with a 500 of its own words. */
 static void dk_finish_idempotent(struct dk_req *r, const struct plat_err *err)
 {
 	if (err && (err->http_status == 304 || (r->flag && err->code == PLAT_E_NOT_FOUND) ||
-		    (r->str && err->code == PLAT_E_CONFLICT && strstr(err->message, r->str))))
+		    (r->str && err->code == PLAT_E_CONFLICT && strstr(err->message, r->str)) ||
+		    (r->str && r->d->podman && !strcmp(r->str, "is not running") &&
+		     strstr(err->message, "can only kill running containers"))))
 		err = NULL;
 	r->cb.done(r->arg, err);
 }
@@ -712,6 +715,15 @@ int dk_init(struct plat_docker *d, uv_loop_t *loop, const struct plat_config *cf
 		return rc;
 	}
 	return 0;
+}
+
+int plat_podman_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)
+{
+	int rc = plat_docker_new(loop, cfg, out);
+
+	if (rc == 0)
+		((struct plat_docker *)*out)->podman = true;
+	return rc;
 }
 
 int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)

@@ -115,8 +115,22 @@ json_t *dk_workspace_mount(const struct plat_spec *s)
 			 "type", "tmpfs", "device", "tmpfs", "o", opt);
 }
 
+json_t *dk_tmp_volume_mount(const struct plat_spec *s)
+{
+	char opt[160], inodes[40] = "";
+
+	if (s->tmp_inodes)
+		snprintf(inodes, sizeof(inodes), "nr_inodes=%llu,",
+			 (unsigned long long)s->tmp_inodes);
+	snprintf(opt, sizeof(opt), "size=%llu,%smode=1777,nosuid,nodev",
+		 (unsigned long long)s->tmp_bytes, inodes);
+	return json_pack("{s:s, s:s, s:{s:{s:s, s:{s:s, s:s, s:s}}}}", "Type", "volume", "Target",
+			 "/tmp", "VolumeOptions", "DriverConfig", "Name", "local", "Options",
+			 "type", "tmpfs", "device", "tmpfs", "o", opt);
+}
+
 /* The HostConfig: the hardening of DESIGN.md section 3, point 4. */
-static json_t *dk_host_config(const struct plat_spec *s)
+static json_t *dk_host_config(const struct plat_spec *s, bool podman)
 {
 	json_t *hc, *mounts, *ul, *tmpfs;
 	int bad = 0;
@@ -142,7 +156,11 @@ static json_t *dk_host_config(const struct plat_spec *s)
 		bad |= json_array_append_new(ul, dk_ulimit("nofile", s->nofile));
 	if (s->fsize_bytes)
 		bad |= json_array_append_new(ul, dk_ulimit("fsize", s->fsize_bytes));
-	if (s->tmp_bytes) {
+	if (podman)
+		bad |= json_array_append_new(ul, dk_ulimit("nproc", DK_PODMAN_NPROC));
+	if (s->tmp_bytes && podman) /* its Tmpfs knows no nr_inodes */
+		bad |= json_array_append_new(mounts, dk_tmp_volume_mount(s));
+	else if (s->tmp_bytes) {
 		char opt[96];
 
 		if (s->tmp_inodes)
@@ -181,7 +199,7 @@ out_fail:
 	return NULL;
 }
 
-static json_t *dk_create_body(const struct plat_spec *s)
+static json_t *dk_create_body(const struct plat_spec *s, bool podman)
 {
 	json_t *body, *hc;
 	int bad = 0;
@@ -190,7 +208,7 @@ static json_t *dk_create_body(const struct plat_spec *s)
 			 "Entrypoint", s->argv[0], "Tty", s->tty, "OpenStdin", s->open_stdin,
 			 "StdinOnce", s->open_stdin, "AttachStdin", s->open_stdin, "AttachStdout",
 			 1, "AttachStderr", 1, "User", s->user);
-	hc = dk_host_config(s);
+	hc = dk_host_config(s, podman);
 	if (!body || !hc) {
 		json_decref(body);
 		json_decref(hc);
@@ -207,6 +225,17 @@ static json_t *dk_create_body(const struct plat_spec *s)
 		return NULL;
 	}
 	return body;
+}
+
+/* Podman's compatible API runs an unknown HostConfig.Runtime with its own
+ * default runtime, silently: found here with "runsc". Refuse instead. */
+static void dk_no_runtime(struct dk_req *r, const struct plat_err *err)
+{
+	struct plat_err e = {PLAT_E_UNSUPPORTED, 0,
+			     "the podman platform cannot choose an OCI runtime per container "
+			     "(docs/platforms/podman.md)"};
+
+	r->cb.create(r->arg, NULL, err && err->code == PLAT_E_CANCELED ? err : &e);
 }
 
 static void dk_create_finish(struct dk_req *r, const struct plat_err *err)
@@ -239,7 +268,16 @@ int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, v
 
 	if (!cb || !spec || (rc = dk_check_spec(spec)) < 0)
 		return PLAT_E_INVAL;
-	body = dk_create_body(spec);
+	if (d->podman && spec->runtime) { /* fails later, as an answer */
+		r = dk_req_new(d, "GET", "/_ping", NULL, 0, dk_no_runtime);
+		if (r) {
+			r->unversioned = true;
+			r->cb.create = cb;
+			r->arg = arg;
+		}
+		return dk_send(r, (long)d->op_timeout_ms);
+	}
+	body = dk_create_body(spec, d->podman);
 	if (!body)
 		return PLAT_E_INVAL; /* a NULL string or a bad label */
 	path = spec->name ? dk_strdup_printf("/containers/create?name=%s", spec->name)

@@ -38,21 +38,6 @@ static const char sw_gate[] = "d=$1; shift; m=\"$d/" SW_START_MARK "\"; "
 			      "while [ ! -e \"$m\" ]; do sleep 0.05; done; "
 			      "rm -f \"$m\"; exec \"$@\"";
 
-/* /tmp as a RAM filesystem of the local driver: size and file caps. */
-static json_t *sw_tmp_mount(const struct plat_spec *s)
-{
-	char opt[160], inodes[40] = "";
-
-	if (s->tmp_inodes)
-		snprintf(inodes, sizeof(inodes), "nr_inodes=%llu,",
-			 (unsigned long long)s->tmp_inodes);
-	snprintf(opt, sizeof(opt), "size=%llu,%smode=1777,nosuid,nodev",
-		 (unsigned long long)s->tmp_bytes, inodes);
-	return json_pack("{s:s, s:s, s:{s:{s:s, s:{s:s, s:s, s:s}}}}", "Type", "volume", "Target",
-			 "/tmp", "VolumeOptions", "DriverConfig", "Name", "local", "Options",
-			 "type", "tmpfs", "device", "tmpfs", "o", opt);
-}
-
 static json_t *sw_command(const struct plat_spec *s)
 {
 	json_t *cmd =
@@ -88,7 +73,7 @@ static json_t *sw_container_spec(const struct plat_spec *s)
 							       "Source", s->volume, "Target",
 							       s->volume_path));
 	if (s->tmp_bytes)
-		bad |= json_array_append_new(mounts, sw_tmp_mount(s));
+		bad |= json_array_append_new(mounts, dk_tmp_volume_mount(s));
 	if (s->nofile)
 		bad |= json_array_append_new(ul, dk_ulimit("nofile", s->nofile));
 	if (s->fsize_bytes)

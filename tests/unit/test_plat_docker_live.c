@@ -156,7 +156,11 @@ static void test_live_memory_bomb_is_oom_killed(void **state)
 	OK_OR_FAIL(&w);
 	assert_null(strstr(r.log ? r.log : "", "survived"));
 	assert_int_equal(w.ex.exit_code, 137);
-	assert_true(w.ex.oom_killed);
+	if (!strcmp(e->kind, "podman")) /* docs/platforms/podman.md */
+		print_message("podman: OOMKilled is %d (Podman 4.3 on cgroup v2 does not say)\n",
+			      w.ex.oom_killed);
+	else
+		assert_true(w.ex.oom_killed);
 	run_release(&r);
 }
 
