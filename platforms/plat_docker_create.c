@@ -129,6 +129,23 @@ json_t *dk_tmp_volume_mount(const struct plat_spec *s)
 			 "type", "tmpfs", "device", "tmpfs", "o", opt);
 }
 
+/*
+ * Podman 4.3's compatible API ignores the driver options of an anonymous
+ * volume (the workspace would be a plain directory on the host's disk,
+ * uncapped: found here) and its tmpfs mounts know neither uid nor
+ * nr_inodes. So its capped workspace is a tmpfs mount chowned to the
+ * container's user ("U"), capped in bytes only.
+ */
+static int dk_podman_workspace(const struct plat_spec *s, json_t *tmpfs)
+{
+	char opt[96] = "rw,exec,nosuid,nodev,mode=0700,U";
+
+	if (s->workspace_bytes)
+		snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,mode=0700,U,size=%llu",
+			 (unsigned long long)s->workspace_bytes);
+	return json_object_set_new(tmpfs, s->workspace, json_string(opt));
+}
+
 /* The HostConfig: the hardening of DESIGN.md section 3, point 4. */
 static json_t *dk_host_config(const struct plat_spec *s, bool podman)
 {
@@ -146,7 +163,12 @@ static json_t *dk_host_config(const struct plat_spec *s, bool podman)
 	ul = json_array();
 	if (!hc || !mounts || !ul)
 		goto out_fail;
-	if (s->workspace)
+	tmpfs = json_object();
+	if (!tmpfs)
+		goto out_fail;
+	if (s->workspace && podman && (s->workspace_bytes || s->workspace_inodes))
+		bad |= dk_podman_workspace(s, tmpfs);
+	else if (s->workspace)
 		bad |= json_array_append_new(mounts, dk_workspace_mount(s));
 	if (s->volume)
 		bad |= json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "volume",
@@ -158,21 +180,23 @@ static json_t *dk_host_config(const struct plat_spec *s, bool podman)
 		bad |= json_array_append_new(ul, dk_ulimit("fsize", s->fsize_bytes));
 	if (podman)
 		bad |= json_array_append_new(ul, dk_ulimit("nproc", DK_PODMAN_NPROC));
-	if (s->tmp_bytes && podman) /* its Tmpfs knows no nr_inodes */
-		bad |= json_array_append_new(mounts, dk_tmp_volume_mount(s));
-	else if (s->tmp_bytes) {
+	if (s->tmp_bytes) {
 		char opt[96];
 
-		if (s->tmp_inodes)
+		/* Podman's tmpfs knows no nr_inodes: docs/platforms/podman.md */
+		if (s->tmp_inodes && !podman)
 			snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,size=%llu,nr_inodes=%llu",
 				 (unsigned long long)s->tmp_bytes,
 				 (unsigned long long)s->tmp_inodes);
 		else
 			snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,size=%llu",
 				 (unsigned long long)s->tmp_bytes);
-		tmpfs = json_pack("{s:s}", "/tmp", opt);
-		bad |= json_object_set_new(hc, "Tmpfs", tmpfs);
+		bad |= json_object_set_new(tmpfs, "/tmp", json_string(opt));
 	}
+	if (json_object_size(tmpfs))
+		bad |= json_object_set_new(hc, "Tmpfs", tmpfs);
+	else
+		json_decref(tmpfs);
 	if (s->memory_bytes) {
 		bad |= json_object_set_new(hc, "Memory", json_integer((json_int_t)s->memory_bytes));
 		bad |= json_object_set_new(hc, "MemorySwap",

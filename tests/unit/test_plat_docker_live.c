@@ -221,7 +221,9 @@ static void test_live_stdin_round_trip_through_cat(void **state)
 static void test_live_stdin_needs_the_flag(void **state)
 {
 	struct env *e = *state;
-	static const char *const argv[] = {"true", NULL};
+	/* not "true": an engine as quick as Podman ended the attach (r.att
+	 * NULL) before the start's answer came back */
+	static const char *const argv[] = {"sleep", "1", NULL};
 	struct plat_label labels[2];
 	struct plat_spec spec;
 	struct run r = {0};
@@ -230,6 +232,7 @@ static void test_live_stdin_needs_the_flag(void **state)
 	NEED_ENGINE(e);
 	spec_init(e, &spec, argv, labels);
 	run_begin(e, &r, &spec, NULL, 0);
+	assert_non_null(r.att);
 	assert_int_equal(plat_write_stdin(r.att, "x", 1, stdin_written, &r), PLAT_E_CLOSED);
 	run_finish(e, &r, &w);
 	assert_int_equal(w.ex.exit_code, 0);
@@ -261,6 +264,12 @@ static void test_live_capped_workspace_takes_files_after_start_and_stops_at_its_
 	struct res w = {0}, f = {0};
 
 	NEED_ENGINE(e);
+	if (!strcmp(e->kind, "podman")) {
+		/* its tmpfs has no nr_inodes: the file caps, and so this whole
+		 * script (it fills them), cannot hold (docs/platforms/podman.md) */
+		print_message("SKIP: podman cannot cap a tmpfs's files\n");
+		skip();
+	}
 	spec_init(e, &spec, argv, labels);
 	spec.open_stdin = true;
 	spec.workspace_bytes = 4 << 20;
