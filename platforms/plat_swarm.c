@@ -149,6 +149,7 @@ static void sw_tasks_finish(struct dk_req *r, const struct plat_err *err)
 	struct plat_err e;
 	json_t *j, *st;
 	const char *state, *cid, *why;
+	char id[72];
 
 	c->req = NULL;
 	if (err) {
@@ -183,7 +184,8 @@ static void sw_tasks_finish(struct dk_req *r, const struct plat_err *err)
 		g->gid = c->gid;
 		g->next = c->s->gates;
 		c->s->gates = g;
-		sw_create_end(c, g->id, NULL);
+		snprintf(id, sizeof(id), "%s", g->id); /* the callback may remove g */
+		sw_create_end(c, id, NULL);
 		json_decref(j);
 		return;
 	}
