@@ -470,20 +470,29 @@ struct sw_rm {
 	struct plat_docker *d;
 	plat_done_cb cb;
 	void *arg;
-	char *service; /* or NULL: not a task's container */
+	char *service;	 /* or NULL: not a task's container */
+	json_t *volumes; /* the names of its anonymous volumes */
+	size_t pending;	 /* volume deletes out */
 };
 
-/* The container is gone: its service goes too. */
-static void sw_container_gone(void *arg, const struct plat_err *err)
+static void sw_rm_free(struct sw_rm *rm)
 {
-	struct sw_rm *rm = arg;
+	free(rm->service);
+	json_decref(rm->volumes);
+	free(rm);
+}
+
+/* The container and its volumes are gone: its service goes too. */
+static void sw_service_step(struct sw_rm *rm)
+{
 	struct dk_req *del;
 	char *path;
 	int rc;
 
-	if (err || !rm->service) {
-		rm->cb(rm->arg, err);
-		goto out;
+	if (!rm->service) {
+		rm->cb(rm->arg, NULL);
+		sw_rm_free(rm);
+		return;
 	}
 	path = dk_strdup_printf("/services/%s", rm->service);
 	del = path ? dk_req_new(rm->d, "DELETE", path, NULL, 0, sw_service_gone) : NULL;
@@ -498,9 +507,70 @@ static void sw_container_gone(void *arg, const struct plat_err *err)
 
 		rm->cb(rm->arg, &e);
 	}
-out:
-	free(rm->service);
-	free(rm);
+	sw_rm_free(rm);
+}
+
+static void sw_volume_gone(struct dk_req *r, const struct plat_err *err)
+{
+	struct sw_rm *rm = r->ctx;
+
+	(void)err; /* absent or still in use: nothing more to do here */
+	if (--rm->pending == 0)
+		sw_service_step(rm);
+}
+
+/*
+ * The container is gone. A swarm node makes the volume of a task's mount
+ * itself, before the container: an unnamed mount left one unused volume
+ * per mount behind (found here), so the service names them
+ * (plat_swarm_spec.c, SW_VOLUME_PREFIX) and they go here, by name; then
+ * the service.
+ */
+static void sw_container_gone(void *arg, const struct plat_err *err)
+{
+	struct sw_rm *rm = arg;
+	struct dk_req *del;
+	json_t *v;
+	size_t i;
+	char *path;
+
+	if (err) {
+		rm->cb(rm->arg, err);
+		sw_rm_free(rm);
+		return;
+	}
+	rm->pending = 1; /* this loop's own, so no step runs before it ends */
+	json_array_foreach(rm->volumes, i, v)
+	{
+		path = dk_strdup_printf("/volumes/%s", json_string_value(v));
+		del = path ? dk_req_new(rm->d, "DELETE", path, NULL, 0, sw_volume_gone) : NULL;
+		free(path);
+		if (del)
+			del->ctx = rm;
+		if (dk_send(del, (long)rm->d->op_timeout_ms) == 0)
+			rm->pending++;
+	}
+	if (--rm->pending == 0)
+		sw_service_step(rm);
+}
+
+/* The names of the volumes the service named for its workspace and /tmp
+ * (never a cache volume: "runit-cache-..."). */
+static json_t *sw_task_volumes(json_t *container)
+{
+	json_t *out = json_array(), *m;
+	const char *name, *type;
+	size_t i;
+
+	json_array_foreach(json_object_get(container, "Mounts"), i, m)
+	{
+		name = json_string_value(json_object_get(m, "Name"));
+		type = json_string_value(json_object_get(m, "Type"));
+		if (out && name && type && !strcmp(type, "volume") &&
+		    !strncmp(name, SW_VOLUME_PREFIX, strlen(SW_VOLUME_PREFIX)))
+			json_array_append_new(out, json_string(name));
+	}
+	return out;
 }
 
 /* The container's service, from its labels; then the container. */
@@ -532,6 +602,7 @@ static void sw_inspected(struct dk_req *r, const struct plat_err *err)
 		rm->arg = r->arg;
 		if (svc && dk_valid_name(svc))
 			rm->service = strdup(svc);
+		rm->volumes = sw_task_volumes(j);
 		rc = plat_docker_ops.remove(&r->d->base, r->str, sw_container_gone, rm);
 	}
 	json_decref(j);
@@ -539,8 +610,7 @@ static void sw_inspected(struct dk_req *r, const struct plat_err *err)
 		e = (struct plat_err){rc, 0, plat_strerror(rc)};
 		r->cb.done(r->arg, &e);
 		if (rm)
-			free(rm->service);
-		free(rm);
+			sw_rm_free(rm);
 	}
 }
 

@@ -12,6 +12,10 @@
 /* The file plat_start() puts into the workspace to let the program run. */
 #define SW_START_MARK ".run-it-swarm-start"
 
+/* The start of the names of the volumes a service gets for its workspace
+ * and /tmp: "runit-swarm-<32 hex>-ws" and "-tmp"; removed with it. */
+#define SW_VOLUME_PREFIX "runit-swarm-"
+
 /*
  * The service definition of spec (plat_swarm_spec.c): a replicated job
  * whose ContainerSpec.Image is still spec->image (the caller replaces it

@@ -17,8 +17,9 @@
  *   memory, CPU, pids                         Resources.Limits MemoryBytes,
  *                                             NanoCPUs, Pids
  *   nofile, fsize                             Ulimits
- *   workspace, /tmp (with size and inodes)    Mounts: anonymous volumes of
- *                                             the local driver (tmpfs)
+ *   workspace, /tmp (with size and inodes)    Mounts: tmpfs volumes of the
+ *                                             local driver, named (so
+ *                                             remove finds them)
  *   logs kept                                 LogDriver "none"
  *   files before the program runs             the start gate (plat_swarm.c)
  */
@@ -51,9 +52,29 @@ static json_t *sw_command(const struct plat_spec *s)
 	return cmd;
 }
 
+/*
+ * Name a mount's volume: the node creates it (with the mount's driver
+ * options) before the container, and an unnamed one would be left behind
+ * beside the container's own (found here). 0, or -1.
+ */
+static int sw_name_volume(json_t *mount, const char *tag)
+{
+	unsigned char rnd[16];
+	char name[64];
+	int n;
+
+	if (!mount || uv_random(NULL, NULL, rnd, sizeof(rnd), 0, NULL))
+		return -1;
+	n = snprintf(name, sizeof(name), "%s", SW_VOLUME_PREFIX);
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x", rnd[i]);
+	snprintf(name + n, sizeof(name) - (size_t)n, "-%s", tag);
+	return json_object_set_new(mount, "Source", json_string(name));
+}
+
 static json_t *sw_container_spec(const struct plat_spec *s)
 {
-	json_t *cs, *mounts, *ul;
+	json_t *cs, *mounts, *ul, *ws, *tmp = NULL;
 	int bad = 0;
 
 	cs = json_pack("{s:s, s:b, s:b, s:b, s:b, s:[s]}", "User", s->user, "TTY", s->tty,
@@ -67,13 +88,18 @@ static json_t *sw_container_spec(const struct plat_spec *s)
 		json_decref(ul);
 		return NULL;
 	}
-	bad |= json_array_append_new(mounts, dk_workspace_mount(s));
+	ws = dk_workspace_mount(s);
+	bad |= sw_name_volume(ws, "ws");
+	bad |= json_array_append_new(mounts, ws);
 	if (s->volume)
 		bad |= json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "volume",
 							       "Source", s->volume, "Target",
 							       s->volume_path));
-	if (s->tmp_bytes)
-		bad |= json_array_append_new(mounts, dk_tmp_volume_mount(s));
+	if (s->tmp_bytes) {
+		tmp = dk_tmp_volume_mount(s);
+		bad |= sw_name_volume(tmp, "tmp");
+		bad |= json_array_append_new(mounts, tmp);
+	}
 	if (s->nofile)
 		bad |= json_array_append_new(ul, dk_ulimit("nofile", s->nofile));
 	if (s->fsize_bytes)

@@ -12,6 +12,7 @@ both platforms (scripts/lib/platforms.sh); without them these tests fail
 
 The health round reads what each engine is (/version, /info): the row's
 engine_os, engine_arch and engine_version are checked here too."""
+import asyncio
 import os
 import subprocess
 import time
@@ -138,7 +139,7 @@ def test_stdin_reaches_the_program(server, rts):
             r = await u.c.call("run/stdin", {"run": rid, "data": "world\n"})
             if "result" in r or time.monotonic() > deadline:
                 break
-            await __import__("asyncio").sleep(0.1)
+            await asyncio.sleep(0.1)
         assert "result" in r, r
         return await u.wait_exit(rid)
     out = run(go())
