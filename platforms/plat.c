@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plat_docker_int.h"
+#include "plat_swarm_int.h"
 #include "platform.h"
 
 /* The backends, by the name a platform row in the database gives. */
@@ -12,7 +13,9 @@ static const struct {
 	const char *name;
 	int (*make)(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
 } plat_backends[] = {
-    {"docker", plat_docker_new}, {"podman", plat_docker_new}, /* its Docker-compatible socket */
+    {"docker", plat_docker_new},
+    {"podman", plat_podman_new}, /* its Docker-compatible socket */
+    {"swarm", plat_swarm_new},	 /* a manager's Engine API: replicated jobs */
 };
 
 int plat_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)

@@ -254,11 +254,14 @@ static int dk_ensure_volume(struct plat *p, const char *name, const struct plat_
 	return dk_send(r, (long)d->op_timeout_ms);
 }
 
-/* Success, or an answer that means the goal is already reached. */
+/* Success, or an answer that means the goal is already reached. Podman
+ * answers a kill of a stopped container with a 500 of its own words. */
 static void dk_finish_idempotent(struct dk_req *r, const struct plat_err *err)
 {
 	if (err && (err->http_status == 304 || (r->flag && err->code == PLAT_E_NOT_FOUND) ||
-		    (r->str && err->code == PLAT_E_CONFLICT && strstr(err->message, r->str))))
+		    (r->str && err->code == PLAT_E_CONFLICT && strstr(err->message, r->str)) ||
+		    (r->str && r->d->podman && !strcmp(r->str, "is not running") &&
+		     strstr(err->message, "can only kill running containers"))))
 		err = NULL;
 	r->cb.done(r->arg, err);
 }
@@ -640,19 +643,22 @@ static int dk_list(struct plat *p, const struct plat_label *match, size_t n, pla
 
 /* ---- the backend ---- */
 
-static void dk_destroy(struct plat *p)
+void dk_fini(struct plat_docker *d)
 {
-	struct plat_docker *d = dk(p);
-
 	d->destroying = true;
 	/* every transfer ends here, negotiation included, which fails
 	 * the requests waiting for it with PLAT_E_CANCELED */
 	plat_http_free(d->http);
 	free(d->socket_path);
-	free(d);
 }
 
-static const struct plat_ops dk_ops = {
+static void dk_destroy(struct plat *p)
+{
+	dk_fini(dk(p));
+	free(p);
+}
+
+const struct plat_ops plat_docker_ops = {
     .version = PLAT_OPS_VERSION,
     .name = "docker",
     .destroy = dk_destroy,
@@ -675,43 +681,62 @@ static const struct plat_ops dk_ops = {
     .remove = dk_remove,
     .list = dk_list,
     .resize = dk_resize,
+    .engine = dk_engine,
 };
 
-int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)
+int dk_init(struct plat_docker *d, uv_loop_t *loop, const struct plat_config *cfg,
+	    const struct plat_ops *ops)
 {
 	const char *ep = cfg->endpoint ? cfg->endpoint : "unix:///var/run/docker.sock";
-	struct plat_docker *d;
 	int rc;
 
-	*out = NULL;
 	if (!strncmp(ep, "unix://", 7))
 		ep += 7;
 	if (ep[0] != '/' || strlen(ep) >= 108) /* sun_path */
 		return strstr(ep, "://") ? PLAT_E_UNSUPPORTED : PLAT_E_INVAL;
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return PLAT_E_NOMEM;
-	d->base.ops = &dk_ops;
+	d->base.ops = ops;
 	d->loop = loop;
 	d->op_timeout_ms = cfg->op_timeout_ms ? cfg->op_timeout_ms : 120000;
 	d->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 5000;
 	d->stats = cfg->stats;
 	if (cfg->api_version) {
 		rc = dk_choose_version(cfg->api_version, d->api_version, sizeof(d->api_version));
-		if (rc < 0) {
-			free(d);
+		if (rc < 0)
 			return PLAT_E_INVAL;
-		}
 		d->pinned = true;
 	}
 	d->socket_path = strdup(ep);
-	if (!d->socket_path) {
-		free(d);
+	if (!d->socket_path)
 		return PLAT_E_NOMEM;
-	}
 	rc = plat_http_new(loop, &d->http);
 	if (rc < 0) {
 		free(d->socket_path);
+		d->socket_path = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+int plat_podman_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)
+{
+	int rc = plat_docker_new(loop, cfg, out);
+
+	if (rc == 0)
+		((struct plat_docker *)*out)->podman = true;
+	return rc;
+}
+
+int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out)
+{
+	struct plat_docker *d;
+	int rc;
+
+	*out = NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return PLAT_E_NOMEM;
+	rc = dk_init(d, loop, cfg, &plat_docker_ops);
+	if (rc < 0) {
 		free(d);
 		return rc;
 	}

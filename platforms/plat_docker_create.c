@@ -35,7 +35,7 @@ static bool dk_paths_overlap(const char *a, const char *b)
 	return la == lb || (la > lb ? a[n] : b[n]) == '/';
 }
 
-static int dk_check_spec(const struct plat_spec *s)
+int dk_check_spec(const struct plat_spec *s)
 {
 	if (!s->image || !dk_valid_image(s->image) || !s->argv || !s->argv[0] || !s->user ||
 	    dk_is_root(s->user))
@@ -58,7 +58,7 @@ static int dk_check_spec(const struct plat_spec *s)
 	return 0;
 }
 
-static json_t *dk_strv(const char *const *v)
+json_t *dk_strv(const char *const *v)
 {
 	json_t *a = json_array();
 
@@ -70,14 +70,14 @@ static json_t *dk_strv(const char *const *v)
 	return a;
 }
 
-static json_t *dk_ulimit(const char *name, int64_t v)
+json_t *dk_ulimit(const char *name, int64_t v)
 {
 	return json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)v, "Hard",
 			 (json_int_t)v);
 }
 
 /* The uid and gid of a numeric "uid:gid" user, else the run user's. */
-static void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid)
+void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid)
 {
 	char *end;
 
@@ -95,7 +95,7 @@ static void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid
  * user: it holds nothing while it is not mounted, which is why the files go
  * in after start (platform.h, THE WORKSPACE DECISION).
  */
-static json_t *dk_workspace_mount(const struct plat_spec *s)
+json_t *dk_workspace_mount(const struct plat_spec *s)
 {
 	char opt[160], size[40] = "", inodes[40] = "";
 	unsigned long uid, gid;
@@ -115,8 +115,39 @@ static json_t *dk_workspace_mount(const struct plat_spec *s)
 			 "type", "tmpfs", "device", "tmpfs", "o", opt);
 }
 
+json_t *dk_tmp_volume_mount(const struct plat_spec *s)
+{
+	char opt[160], inodes[40] = "";
+
+	if (s->tmp_inodes)
+		snprintf(inodes, sizeof(inodes), "nr_inodes=%llu,",
+			 (unsigned long long)s->tmp_inodes);
+	snprintf(opt, sizeof(opt), "size=%llu,%smode=1777,nosuid,nodev",
+		 (unsigned long long)s->tmp_bytes, inodes);
+	return json_pack("{s:s, s:s, s:{s:{s:s, s:{s:s, s:s, s:s}}}}", "Type", "volume", "Target",
+			 "/tmp", "VolumeOptions", "DriverConfig", "Name", "local", "Options",
+			 "type", "tmpfs", "device", "tmpfs", "o", opt);
+}
+
+/*
+ * Podman 4.3's compatible API ignores the driver options of an anonymous
+ * volume (the workspace would be a plain directory on the host's disk,
+ * uncapped: found here) and its tmpfs mounts know neither uid nor
+ * nr_inodes. So its capped workspace is a tmpfs mount chowned to the
+ * container's user ("U"), capped in bytes only.
+ */
+static int dk_podman_workspace(const struct plat_spec *s, json_t *tmpfs)
+{
+	char opt[96] = "rw,exec,nosuid,nodev,mode=0700,U";
+
+	if (s->workspace_bytes)
+		snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,mode=0700,U,size=%llu",
+			 (unsigned long long)s->workspace_bytes);
+	return json_object_set_new(tmpfs, s->workspace, json_string(opt));
+}
+
 /* The HostConfig: the hardening of DESIGN.md section 3, point 4. */
-static json_t *dk_host_config(const struct plat_spec *s)
+static json_t *dk_host_config(const struct plat_spec *s, bool podman)
 {
 	json_t *hc, *mounts, *ul, *tmpfs;
 	int bad = 0;
@@ -132,7 +163,12 @@ static json_t *dk_host_config(const struct plat_spec *s)
 	ul = json_array();
 	if (!hc || !mounts || !ul)
 		goto out_fail;
-	if (s->workspace)
+	tmpfs = json_object();
+	if (!tmpfs)
+		goto out_fail;
+	if (s->workspace && podman && (s->workspace_bytes || s->workspace_inodes))
+		bad |= dk_podman_workspace(s, tmpfs);
+	else if (s->workspace)
 		bad |= json_array_append_new(mounts, dk_workspace_mount(s));
 	if (s->volume)
 		bad |= json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "volume",
@@ -142,19 +178,25 @@ static json_t *dk_host_config(const struct plat_spec *s)
 		bad |= json_array_append_new(ul, dk_ulimit("nofile", s->nofile));
 	if (s->fsize_bytes)
 		bad |= json_array_append_new(ul, dk_ulimit("fsize", s->fsize_bytes));
+	if (podman)
+		bad |= json_array_append_new(ul, dk_ulimit("nproc", DK_PODMAN_NPROC));
 	if (s->tmp_bytes) {
 		char opt[96];
 
-		if (s->tmp_inodes)
+		/* Podman's tmpfs knows no nr_inodes: docs/platforms/podman.md */
+		if (s->tmp_inodes && !podman)
 			snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,size=%llu,nr_inodes=%llu",
 				 (unsigned long long)s->tmp_bytes,
 				 (unsigned long long)s->tmp_inodes);
 		else
 			snprintf(opt, sizeof(opt), "rw,exec,nosuid,nodev,size=%llu",
 				 (unsigned long long)s->tmp_bytes);
-		tmpfs = json_pack("{s:s}", "/tmp", opt);
-		bad |= json_object_set_new(hc, "Tmpfs", tmpfs);
+		bad |= json_object_set_new(tmpfs, "/tmp", json_string(opt));
 	}
+	if (json_object_size(tmpfs))
+		bad |= json_object_set_new(hc, "Tmpfs", tmpfs);
+	else
+		json_decref(tmpfs);
 	if (s->memory_bytes) {
 		bad |= json_object_set_new(hc, "Memory", json_integer((json_int_t)s->memory_bytes));
 		bad |= json_object_set_new(hc, "MemorySwap",
@@ -181,7 +223,7 @@ out_fail:
 	return NULL;
 }
 
-static json_t *dk_create_body(const struct plat_spec *s)
+static json_t *dk_create_body(const struct plat_spec *s, bool podman)
 {
 	json_t *body, *hc;
 	int bad = 0;
@@ -190,7 +232,7 @@ static json_t *dk_create_body(const struct plat_spec *s)
 			 "Entrypoint", s->argv[0], "Tty", s->tty, "OpenStdin", s->open_stdin,
 			 "StdinOnce", s->open_stdin, "AttachStdin", s->open_stdin, "AttachStdout",
 			 1, "AttachStderr", 1, "User", s->user);
-	hc = dk_host_config(s);
+	hc = dk_host_config(s, podman);
 	if (!body || !hc) {
 		json_decref(body);
 		json_decref(hc);
@@ -207,6 +249,17 @@ static json_t *dk_create_body(const struct plat_spec *s)
 		return NULL;
 	}
 	return body;
+}
+
+/* Podman's compatible API runs an unknown HostConfig.Runtime with its own
+ * default runtime, silently: found here with "runsc". Refuse instead. */
+static void dk_no_runtime(struct dk_req *r, const struct plat_err *err)
+{
+	struct plat_err e = {PLAT_E_UNSUPPORTED, 0,
+			     "the podman platform cannot choose an OCI runtime per container "
+			     "(docs/platforms/podman.md)"};
+
+	r->cb.create(r->arg, NULL, err && err->code == PLAT_E_CANCELED ? err : &e);
 }
 
 static void dk_create_finish(struct dk_req *r, const struct plat_err *err)
@@ -239,7 +292,16 @@ int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, v
 
 	if (!cb || !spec || (rc = dk_check_spec(spec)) < 0)
 		return PLAT_E_INVAL;
-	body = dk_create_body(spec);
+	if (d->podman && spec->runtime) { /* fails later, as an answer */
+		r = dk_req_new(d, "GET", "/_ping", NULL, 0, dk_no_runtime);
+		if (r) {
+			r->unversioned = true;
+			r->cb.create = cb;
+			r->arg = arg;
+		}
+		return dk_send(r, (long)d->op_timeout_ms);
+	}
+	body = dk_create_body(spec, d->podman);
 	if (!body)
 		return PLAT_E_INVAL; /* a NULL string or a bad label */
 	path = spec->name ? dk_strdup_printf("/containers/create?name=%s", spec->name)

@@ -32,6 +32,7 @@ struct plat_docker {
 	char *socket_path;
 	char api_version[16]; /* negotiated or pinned; "" = not yet */
 	bool pinned;
+	bool podman; /* "podman": every container gets an explicit nproc */
 	unsigned op_timeout_ms;
 	unsigned connect_timeout_ms;
 	plat_stats_cb stats;		      /* plat_config.stats, or NULL */
@@ -138,8 +139,20 @@ int dk_send(struct dk_req *r, long timeout_ms);
 /* {"key": "value"...}; NULL for a NULL key or value, or no memory. */
 json_t *dk_labels_json(const struct plat_label *labels, size_t n);
 
-/* plat_create() (plat_docker_create.c). */
+/* plat_create() (plat_docker_create.c), and the parts of it swarm shares. */
 int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, void *arg);
+/* 0 or PLAT_E_INVAL: root user, missing image or argv, overlapping mounts... */
+int dk_check_spec(const struct plat_spec *s);
+/* A JSON array of the strings of a NULL-terminated vector (NULL: []). */
+json_t *dk_strv(const char *const *v);
+/* {"Name", "Soft", "Hard"} with soft = hard = v. */
+json_t *dk_ulimit(const char *name, int64_t v);
+/* The uid and gid of a numeric "uid:gid" user, else the run user's. */
+void dk_user_ids(const char *user, unsigned long *uid, unsigned long *gid);
+/* /tmp as an anonymous tmpfs volume of the local driver: size and inodes. */
+json_t *dk_tmp_volume_mount(const struct plat_spec *s);
+/* The mount of the fresh workspace (spec->workspace must be set). */
+json_t *dk_workspace_mount(const struct plat_spec *s);
 
 /* Attach operations (plat_docker_attach.c). */
 int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_attach_cbs *cbs,
@@ -150,7 +163,36 @@ void dk_pause(struct plat_attach *a);
 void dk_resume(struct plat_attach *a);
 void dk_detach(struct plat_attach *a);
 
-/* The backend's constructor (plat_docker.c). */
+/* GET /version and /info: plat_engine() (plat_docker_engine.c). */
+int dk_engine(struct plat *p, plat_engine_cb cb, void *arg);
+
+/* The backend's constructors (plat_docker.c). */
 int plat_docker_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
+int plat_podman_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
+
+/*
+ * The nproc limit (soft = hard) the "podman" platform gives every container.
+ * Podman's compatible API sets RLIMIT_NPROC to 1048576 for a container that
+ * asks for any ulimit but nproc (containers.conf's default_ulimits apply only
+ * to a container that asks for none); where root cannot raise its hard
+ * limit that high (this machine: 96362) every such container fails to
+ * start ("error setting rlimit type 6"). Docker leaves nproc as dockerd's.
+ * The pids limit (spec.pids_limit) is what bounds a run; this only has to
+ * be under the host's hard limit and above what all runs of the run user
+ * together use (RLIMIT_NPROC counts a uid's processes host-wide).
+ */
+#define DK_PODMAN_NPROC 32768
+
+/*
+ * For a backend built on this one (plat_swarm.c): its operations, and
+ * setting up / tearing down a struct plat_docker the caller allocated
+ * (zeroed, perhaps first in a bigger struct) with ops as its table.
+ * dk_fini() cancels every request (their callbacks run) and frees what
+ * dk_init() made, not d.
+ */
+extern const struct plat_ops plat_docker_ops;
+int dk_init(struct plat_docker *d, uv_loop_t *loop, const struct plat_config *cfg,
+	    const struct plat_ops *ops);
+void dk_fini(struct plat_docker *d);
 
 #endif

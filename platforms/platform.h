@@ -10,7 +10,8 @@
  * backend fills a `struct plat_ops` table (with a version field, as
  * SQLite's sqlite3_io_methods has) and embeds `struct plat` first in its own
  * state. Backends today: "docker" (plat_docker.c, Docker Engine API; also
- * Podman's Docker-compatible socket).
+ * "podman", Podman's Docker-compatible socket) and "swarm" (plat_swarm.c:
+ * each container is a Swarm replicated job, docs/platforms/swarm.md).
  *
  * THE ASYNC RULE (libuv's). Every operation that takes a callback either
  * returns 0, and then calls its callback exactly once, later, from the event
@@ -226,7 +227,26 @@ struct plat_progress {
 	int64_t total;
 };
 
+/*
+ * Result of plat_engine(): what the engine says about itself (GET /version
+ * and /info on Docker). Strings are "" when the engine did not say.
+ */
+struct plat_engine {
+	const char *os;		      /* "linux" */
+	const char *arch;	      /* "amd64" */
+	const char *version;	      /* the engine's version, "20.10.24" */
+	const char *api_version;      /* "1.41" */
+	const char *kernel;	      /* "6.1.0-13-amd64" */
+	const char *operating_system; /* "Debian GNU/Linux 12 (bookworm)" */
+	const char *swarm;	      /* "active", "inactive", ... or "" */
+	int swarm_nodes;	      /* nodes in its swarm, 0 if none */
+	int ncpu;
+	int64_t mem_total; /* bytes */
+};
+
 typedef void (*plat_done_cb)(void *arg, const struct plat_err *err);
+typedef void (*plat_engine_cb)(void *arg, const struct plat_engine *eng,
+			       const struct plat_err *err);
 typedef void (*plat_ping_cb)(void *arg, const struct plat_info *info, const struct plat_err *err);
 typedef void (*plat_create_cb)(void *arg, const char *id, const struct plat_err *err);
 typedef void (*plat_wait_cb)(void *arg, const struct plat_exit *ex, const struct plat_err *err);
@@ -304,6 +324,7 @@ struct plat_ops {
 		    void *arg);
 	int (*resize)(struct plat *p, const char *id, unsigned rows, unsigned cols, plat_done_cb cb,
 		      void *arg);
+	int (*engine)(struct plat *p, plat_engine_cb cb, void *arg); /* optional */
 };
 
 /* Every backend's state starts with this. */
@@ -533,6 +554,18 @@ static inline int plat_resize(struct plat *p, const char *id, unsigned rows, uns
 	if (!p->ops->resize)
 		return PLAT_E_UNSUPPORTED;
 	return p->ops->resize(p, id, rows, cols, cb, arg);
+}
+
+/*
+ * What the engine is (platform metadata for admins): OS, architecture,
+ * versions, CPUs, memory, swarm state. PLAT_E_UNSUPPORTED from a backend
+ * that cannot say.
+ */
+static inline int plat_engine(struct plat *p, plat_engine_cb cb, void *arg)
+{
+	if (!p->ops->engine)
+		return PLAT_E_UNSUPPORTED;
+	return p->ops->engine(p, cb, arg);
 }
 
 #endif

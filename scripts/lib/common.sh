@@ -18,7 +18,7 @@ RUNIT_BUILD_DEPS="build-essential cmake pkg-config libwebsockets-dev libwebsocke
   debootstrap busybox-static curl ca-certificates procps iproute2"
 # Extra packages for the tests.
 RUNIT_TEST_DEPS="clang clang-format libclang-rt-14-dev python3-pytest python3-websockets chromium
-  nginx-light openssl docker-compose caddy haproxy"
+  nginx-light openssl docker-compose caddy haproxy podman catatonit"
 
 # deps_ensure PKG... : install what is missing, in one apt-get call.
 deps_ensure() {

@@ -8,11 +8,13 @@
 #include "srv.h"
 #include "bus.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct plat_entry {
 	struct plat_entry *next;
+	char kind[16];
 	char endpoint[512];
 	struct plat *plat;
 };
@@ -27,6 +29,8 @@ struct health {
 	int up;	      /* 1 up, 0 down, -1 no answer yet */
 	int runs;     /* new runs go here: the one run_plat_pick() picks */
 	char name[64];
+	unsigned rounds;     /* answered pings: the engine is described every 12th */
+	uint64_t engine_sig; /* hash of what was last written of it, 0: nothing */
 };
 
 /* The module's state (srv->plats), made on first use. */
@@ -56,15 +60,17 @@ struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoin
 	struct plat_config cfg = {0};
 
 	for (e = P->entries; e; e = e->next)
-		if (!strcmp(e->endpoint, endpoint))
+		if (!strcmp(e->endpoint, endpoint) && !strcmp(e->kind, kind))
 			return e->plat;
-	if (strcmp(kind, "docker") && strcmp(kind, "podman"))
-		return NULL; /* swarm and kubernetes backends do not exist yet */
+	/* podman serves Docker's API; swarm drives a manager's (plat_swarm.c) */
+	if (strcmp(kind, "docker") && strcmp(kind, "podman") && strcmp(kind, "swarm"))
+		return NULL; /* no kubernetes backend: docs/platforms/kubernetes.md */
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
+	snprintf(e->kind, sizeof(e->kind), "%s", kind);
 	snprintf(e->endpoint, sizeof(e->endpoint), "%s", endpoint);
-	cfg.backend = "docker"; /* podman serves the same API */
+	cfg.backend = kind;
 	cfg.endpoint = endpoint;
 	cfg.stats = metrics_platform_api; /* latency and errors for /metrics */
 	if (plat_new(srv->loop, &cfg, &e->plat)) {
@@ -210,6 +216,8 @@ struct probe {
 	struct srv *srv;
 	long long id;
 	char name[64];
+	struct plat *plat;
+	char endpoint[512];
 };
 
 /* A ping's answer for platform id, if it is still listed. */
@@ -231,6 +239,83 @@ static void set_health(struct srv *srv, long long id, const char *name, int up, 
 			      why ? why : ""));
 }
 
+static struct health *health_of(struct srv *srv, long long id)
+{
+	struct run_plats *P = plats(srv);
+
+	for (size_t i = 0; i < P->nhealths; i++)
+		if (P->healths[i].id == id)
+			return &P->healths[i];
+	return NULL;
+}
+
+/* Whether this answered ping should also ask the engine what it is: the
+ * first time, then every 12th round (a minute at the default 5 s). */
+static int describe_due(struct srv *srv, long long id)
+{
+	struct health *h = health_of(srv, id);
+
+	return h && (h->rounds++ % 12 == 0 || !h->engine_sig);
+}
+
+static void engine_saved(void *arg, PGresult *res, const char *err)
+{
+	if (!res)
+		log_json(LOG_WARN, "platform engine not recorded",
+			 json_pack("{s:s}", "error", err ? err : "database unavailable"));
+}
+
+/* FNV-1a over the strings, each with its terminating NUL; never 0. */
+static uint64_t sig_of(const char *const *v, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = (const unsigned char *)v[i];
+
+		do
+			h = (h ^ *p) * 1099511628211ULL;
+		while (*p++);
+	}
+	return h ? h : 1;
+}
+
+/* What the engine said: into the platform's row when it changed. */
+static void described(void *arg, const struct plat_engine *eng, const struct plat_err *err)
+{
+	struct probe *pr = arg;
+	struct health *h;
+	char id[24];
+	char *info_s;
+	json_t *info;
+	uint64_t sig;
+
+	if (!eng || !(h = health_of(pr->srv, pr->id))) {
+		free(pr);
+		return;
+	}
+	info = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:i}", "api_version", eng->api_version,
+			 "kernel", eng->kernel, "operating_system", eng->operating_system, "ncpu",
+			 eng->ncpu, "mem_total", (json_int_t)eng->mem_total, "swarm", eng->swarm,
+			 "swarm_nodes", eng->swarm_nodes);
+	info_s = info ? json_dumps(info, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(info);
+	snprintf(id, sizeof(id), "%lld", pr->id);
+	if (info_s) {
+		const char *params[6] = {id,	    pr->endpoint, eng->os,
+					 eng->arch, eng->version, info_s};
+
+		sig = sig_of(params + 1, 5);
+		if (sig != h->engine_sig &&
+		    !db_query(pr->srv->db,
+			      "SELECT runit_platform_engine($1::bigint, $2, $3, $4, $5, $6::jsonb)",
+			      6, params, engine_saved, NULL))
+			h->engine_sig = sig;
+	}
+	free(info_s);
+	free(pr);
+}
+
 static void probed(void *arg, const struct plat_info *info, const struct plat_err *err)
 {
 	struct probe *pr = arg;
@@ -240,6 +325,9 @@ static void probed(void *arg, const struct plat_info *info, const struct plat_er
 		return;
 	}
 	set_health(pr->srv, pr->id, pr->name, err == NULL, err ? err->message : NULL);
+	if (!err && pr->id && describe_due(pr->srv, pr->id) &&
+	    plat_engine(pr->plat, described, pr) == 0)
+		return; /* described() frees pr */
 	free(pr);
 }
 
@@ -259,10 +347,15 @@ static void list_one(struct health *out, const struct health *old, size_t nold, 
 	out->id = id;
 	out->up = -1;
 	out->runs = runs;
+	out->rounds = 0;
+	out->engine_sig = 0;
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	for (size_t j = 0; j < nold; j++)
-		if (old[j].id == id)
+		if (old[j].id == id) {
 			out->up = old[j].up;
+			out->rounds = old[j].rounds;
+			out->engine_sig = old[j].engine_sig;
+		}
 }
 
 static void ping_one(struct srv *srv, const struct health *h, const char *kind,
@@ -280,7 +373,9 @@ static void ping_one(struct srv *srv, const struct health *h, const char *kind,
 		return;
 	pr->srv = srv;
 	pr->id = h->id;
+	pr->plat = p;
 	snprintf(pr->name, sizeof(pr->name), "%s", h->name);
+	snprintf(pr->endpoint, sizeof(pr->endpoint), "%s", endpoint);
 	if (plat_ping(p, probed, pr)) {
 		set_health(srv, h->id, h->name, 0, "cannot ping");
 		free(pr);

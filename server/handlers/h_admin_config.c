@@ -82,10 +82,17 @@ static const struct field runtime_fields[] = {
     {"enabled", F_BOOL, 0, 0, 0},
 };
 
+/* engine_* (what the engine says it is) are written by the health round
+ * (run_plat.c), not by admins: unknown fields here. */
 static const struct field platform_fields[] = {
-    {"name", F_PNAME, REQ, 0, 0},	 {"kind", F_KIND, REQ, 0, 0},
-    {"endpoint", F_ENDPOINT, REQ, 0, 0}, {"options", F_OPTIONS, 0, 0, 0},
-    {"enabled", F_BOOL, 0, 0, 0},	 {"is_default", F_BOOL, 0, 0, 0},
+    {"name", F_PNAME, REQ, 0, 0},
+    {"code", F_CODE, 0, 0, 0}, /* default: the name, lower-cased */
+    {"kind", F_KIND, REQ, 0, 0},
+    {"endpoint", F_ENDPOINT, REQ, 0, 0},
+    {"description", F_TEXT, 0, 0, 10000},
+    {"options", F_OPTIONS, 0, 0, 0},
+    {"enabled", F_BOOL, 0, 0, 0},
+    {"is_default", F_BOOL, 0, 0, 0},
 };
 
 #define NFIELDS(t) (sizeof(t) / sizeof(t[0]))

@@ -100,6 +100,15 @@ describe('the admin dashboard', () => {
     await row.waitFor({ state: 'detached' });
     await admin.getByRole('tab', { name: 'Platforms' }).click();
     await admin.locator('#apanel-platforms tbody tr').first().waitFor();
+    // what the engine is, as the health round read it (/version, /info)
+    const engine = admin.locator('#apanel-platforms tbody tr .pf-engine').first();
+    for (let i = 0; !/^linux\/\w+ \S+/.test(await engine.innerText()) && i < 20; i++) {
+      await admin.waitForTimeout(500);
+      await admin.getByRole('tab', { name: 'Settings & FAQ' }).click();
+      await admin.getByRole('tab', { name: 'Platforms' }).click();
+      await engine.waitFor();
+    }
+    assert.match(await engine.innerText(), /^linux\/(amd64|arm64) \S+/);
     await admin.getByRole('tab', { name: 'Settings & FAQ' }).click();
     await admin.getByRole('button', { name: 'Save settings' }).waitFor();
     await admin.getByRole('button', { name: 'Save FAQ' }).waitFor();

@@ -156,7 +156,11 @@ static void test_live_memory_bomb_is_oom_killed(void **state)
 	OK_OR_FAIL(&w);
 	assert_null(strstr(r.log ? r.log : "", "survived"));
 	assert_int_equal(w.ex.exit_code, 137);
-	assert_true(w.ex.oom_killed);
+	if (!strcmp(e->kind, "podman")) /* docs/platforms/podman.md */
+		print_message("podman: OOMKilled is %d (Podman 4.3 on cgroup v2 does not say)\n",
+			      w.ex.oom_killed);
+	else
+		assert_true(w.ex.oom_killed);
 	run_release(&r);
 }
 
@@ -193,6 +197,12 @@ static void test_live_stdin_round_trip_through_cat(void **state)
 	struct res w = {0};
 
 	NEED_ENGINE(e);
+	if (!strcmp(e->kind, "swarm")) {
+		/* no StdinOnce in a service's ContainerSpec: closing stdin cannot
+		 * reach the program yet (docs/platforms/swarm.md, "Stdin") */
+		print_message("SKIP: swarm cannot close a program's stdin yet\n");
+		skip();
+	}
 	spec_init(e, &spec, argv, labels);
 	spec.open_stdin = true;
 	r.on_data = stdin_on_data;
@@ -211,7 +221,9 @@ static void test_live_stdin_round_trip_through_cat(void **state)
 static void test_live_stdin_needs_the_flag(void **state)
 {
 	struct env *e = *state;
-	static const char *const argv[] = {"true", NULL};
+	/* not "true": an engine as quick as Podman ended the attach (r.att
+	 * NULL) before the start's answer came back */
+	static const char *const argv[] = {"sleep", "1", NULL};
 	struct plat_label labels[2];
 	struct plat_spec spec;
 	struct run r = {0};
@@ -220,6 +232,7 @@ static void test_live_stdin_needs_the_flag(void **state)
 	NEED_ENGINE(e);
 	spec_init(e, &spec, argv, labels);
 	run_begin(e, &r, &spec, NULL, 0);
+	assert_non_null(r.att);
 	assert_int_equal(plat_write_stdin(r.att, "x", 1, stdin_written, &r), PLAT_E_CLOSED);
 	run_finish(e, &r, &w);
 	assert_int_equal(w.ex.exit_code, 0);
@@ -250,7 +263,17 @@ static void test_live_capped_workspace_takes_files_after_start_and_stops_at_its_
 	struct run r = {0};
 	struct res w = {0}, f = {0};
 
+	/* podman's tmpfs has no nr_inodes (docs/platforms/podman.md): the
+	 * sizes only, not the file caps (filling those would never end) */
+	static const char script_podman[] =
+	    "ls -ln /workspace | awk 'NF > 2 {print $1, $3, $NF}'\n"
+	    "echo $(df -k /workspace /tmp | tail -n 2 | awk '{print $2}')\n"
+	    "dd if=/dev/zero of=/workspace/big bs=1048576 count=8 2>&1 | head -n 1\n"
+	    "mount | grep -c 'on /workspace type tmpfs (rw,nosuid,nodev'\n";
+	int podman;
+
 	NEED_ENGINE(e);
+	podman = !strcmp(e->kind, "podman");
 	spec_init(e, &spec, argv, labels);
 	spec.open_stdin = true;
 	spec.workspace_bytes = 4 << 20;
@@ -258,18 +281,23 @@ static void test_live_capped_workspace_takes_files_after_start_and_stops_at_its_
 	spec.tmp_bytes = 2 << 20;
 	spec.tmp_inodes = 32;
 	run_begin(e, &r, &spec, NULL, PLAT_ATTACH_STDIN); /* started, waiting */
-	one_file(&t, "main.sh", script, 0644);
+	one_file(&t, "main.sh", podman ? script_podman : script, 0644);
 	assert_int_equal(plat_put_files(e->p, r.id, "/workspace", t.data, t.len, done_cb, &f), 0);
 	AWAIT(e, &f, "put files into the started container");
 	OK_OR_FAIL(&f);
 	assert_int_equal(plat_write_stdin(r.att, "go\n", 3, stdin_written, &r), 0);
 	run_finish(e, &r, &w);
 	OK_OR_FAIL(&w);
-	/* 64 inodes: the root, main.sh and 62 more */
-	assert_string_equal(r.log, "<1>-rw-r--r-- 1000 main.sh\n"
-				   "4096 2048\n64 32\n"
-				   "dd: error writing '/workspace/big': No space left on device\n"
-				   "files 62\n1\n");
+	if (podman)
+		assert_string_equal(
+		    r.log, "<1>-rw-r--r-- 1000 main.sh\n4096 2048\n"
+			   "dd: error writing '/workspace/big': No space left on device\n1\n");
+	else /* 64 inodes: the root, main.sh and 62 more */
+		assert_string_equal(r.log,
+				    "<1>-rw-r--r-- 1000 main.sh\n"
+				    "4096 2048\n64 32\n"
+				    "dd: error writing '/workspace/big': No space left on device\n"
+				    "files 62\n1\n");
 	assert_int_equal(w.ex.exit_code, 0);
 	plat_tar_release(&t);
 	run_release(&r);

@@ -4,8 +4,11 @@
  * results, one program run (create, put files, attach, start from ready,
  * collect output with stream marks, wait, remove), a hardened spec for the
  * busybox test image, and the group set-up that finds the engine
- * (RUNIT_DOCKER_HOST) and image (RUNIT_TEST_SHELL_IMAGE) or says why the
- * tests skip, and the teardown that removes whatever this run labelled.
+ * (RUNIT_DOCKER_HOST, of the platform kind RUNIT_TEST_PLAT_KIND: docker,
+ * podman or swarm, docker by default) and image (RUNIT_TEST_SHELL_IMAGE)
+ * or says why the tests skip (with RUNIT_TEST_PLAT_REQUIRED=1 the group
+ * fails instead: scripts/test started the platform, it must answer), and
+ * the teardown that removes whatever this run labelled.
  * Include once, after cmocka.h, from each test_plat_docker_*.c.
  */
 #ifndef RUNIT_TEST_PLAT_LIVE_H
@@ -26,6 +29,7 @@ struct env {
 	uv_loop_t loop;
 	struct plat *p;
 	const char *host;
+	const char *kind;
 	const char *image;
 	char skip[1024]; /* why live tests cannot run, or "" */
 	char label[64];	 /* runit.test value of this test run */
@@ -358,9 +362,14 @@ static UNUSED int group_setup(void **state)
 	e->image = getenv("RUNIT_TEST_SHELL_IMAGE");
 	if (!e->image || !*e->image)
 		e->image = "runit/shell:latest";
+	e->kind = getenv("RUNIT_TEST_PLAT_KIND");
+	if (!e->kind || !*e->kind)
+		e->kind = "docker";
 	snprintf(e->label, sizeof(e->label), "live-%d-%ld", (int)getpid(), (long)time(NULL));
 	snprintf(e->volume, sizeof(e->volume), "runit-test-%d", (int)getpid());
 	cfg.endpoint = e->host;
+	cfg.backend = e->kind;
+	print_message("platform: %s at %s\n", e->kind, e->host);
 	rc = plat_new(&e->loop, &cfg, &e->p);
 	if (rc < 0) {
 		snprintf(e->skip, sizeof(e->skip), "bad RUNIT_DOCKER_HOST %s: %s", e->host,
@@ -372,7 +381,13 @@ static UNUSED int group_setup(void **state)
 	if (plat_ping(e->p, ping_cb, &r) == 0)
 		run_until(e, &r.done, 15000, "first ping");
 	if (r.code) {
-		snprintf(e->skip, sizeof(e->skip), "no Docker engine at %s (%s)", e->host, r.msg);
+		snprintf(e->skip, sizeof(e->skip), "no %s engine at %s (%s)", e->kind, e->host,
+			 r.msg);
+		if (getenv("RUNIT_TEST_PLAT_REQUIRED") &&
+		    !strcmp(getenv("RUNIT_TEST_PLAT_REQUIRED"), "1")) {
+			print_message("FAIL: the platform must answer: %s\n", e->skip);
+			return -1;
+		}
 		return 0;
 	}
 	plat_ensure_image(e->p, e->image, false, NULL, done_cb, &img);
@@ -382,6 +397,11 @@ static UNUSED int group_setup(void **state)
 			 "image %s not on the engine "
 			 "(build it with images/, or set RUNIT_TEST_SHELL_IMAGE): %s",
 			 e->image, img.msg);
+	if (e->skip[0] && getenv("RUNIT_TEST_PLAT_REQUIRED") &&
+	    !strcmp(getenv("RUNIT_TEST_PLAT_REQUIRED"), "1")) {
+		print_message("FAIL: the platform must answer: %s\n", e->skip);
+		return -1;
+	}
 	return 0;
 }
 

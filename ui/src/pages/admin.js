@@ -678,8 +678,10 @@ export function mount(root) {
   ];
   const PF_FIELDS = [
     ['name', 'Name', 'text'],
+    ['code', 'Code', 'text', 'e.g. local-swarm; lower case, digits, “.”, “_”, “-”; empty: the name in lower case'],
     ['kind', 'Kind', 'select', 'docker, podman, swarm or kubernetes', ['docker', 'podman', 'swarm', 'kubernetes']],
     ['endpoint', 'Endpoint', 'text', 'unix:///var/run/docker.sock, tcp://host:port or https://host'],
+    ['description', 'Description', 'textarea'],
     ['options', 'Options', 'json', 'JSON object, e.g. {"oci_runtime": "runsc"}'],
     ['enabled', 'Enabled', 'bool'],
     ['is_default', 'Default platform', 'bool'],
@@ -832,6 +834,13 @@ export function mount(root) {
 
   // --------------------------------------------------------- platforms
   const pfBody = h('div');
+  // What the engine says it is (the health round reads /version and /info).
+  function engineText(pf) {
+    if (!pf.engine_version) return 'not read yet';
+    const i = pf.engine_info || {};
+    const more = [i.operating_system, i.ncpu ? `${i.ncpu} CPU` : '', i.mem_total ? `${Math.round(i.mem_total / 2 ** 30)} GiB` : '', i.swarm && i.swarm !== 'inactive' ? `swarm ${i.swarm}, ${i.swarm_nodes} node(s)` : ''].filter(Boolean).join(' · ');
+    return [`${pf.engine_os}/${pf.engine_arch} ${pf.engine_version}`, more ? h('p', { class: 'hint' }, more) : null];
+  }
   async function loadPlatforms() {
     let r;
     try {
@@ -849,7 +858,7 @@ export function mount(root) {
           'table',
           { class: 'table' },
           h('caption', { class: 'visually-hidden' }, 'Platforms'),
-          h('thead', null, h('tr', null, ...['Name', 'Kind', 'Endpoint', 'Options', 'Enabled', 'Default'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+          h('thead', null, h('tr', null, ...['Name', 'Code', 'Kind', 'Endpoint', 'Engine', 'Options', 'Enabled', 'Default'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
           h(
             'tbody',
             null,
@@ -857,9 +866,11 @@ export function mount(root) {
               h(
                 'tr',
                 null,
-                h('th', { scope: 'row' }, pf.name),
+                h('th', { scope: 'row' }, pf.name, pf.description ? h('p', { class: 'hint' }, pf.description) : null),
+                h('td', null, h('code', null, pf.code || '')),
                 h('td', null, pf.kind),
                 h('td', null, h('code', null, pf.endpoint)),
+                h('td', { class: 'pf-engine' }, engineText(pf)),
                 h('td', null, h('code', null, JSON.stringify(pf.options || {}))),
                 h('td', null, pf.enabled ? 'yes' : 'no'),
                 h('td', null, pf.is_default ? h('span', { class: 'badge badge-ok' }, 'default') : ''),

@@ -1,0 +1,29 @@
+/*
+ * plat_swarm_int.h - what the files of the "swarm" backend share. Not for
+ * use outside platforms/plat_swarm*.c.
+ */
+#ifndef RUNIT_PLAT_SWARM_INT_H
+#define RUNIT_PLAT_SWARM_INT_H
+
+#include <jansson.h>
+
+#include "plat_docker_int.h"
+
+/* The file plat_start() puts into the workspace to let the program run. */
+#define SW_START_MARK ".run-it-swarm-start"
+
+/* The start of the names of the volumes a service gets for its workspace
+ * and /tmp: "runit-swarm-<32 hex>-ws" and "-tmp"; removed with it. */
+#define SW_VOLUME_PREFIX "runit-swarm-"
+
+/*
+ * The service definition of spec (plat_swarm_spec.c): a replicated job
+ * whose ContainerSpec.Image is still spec->image (the caller replaces it
+ * with the image's id). NULL on a bad string or no memory.
+ */
+json_t *sw_service_json(const struct plat_spec *s);
+
+/* The backend's constructor (plat_swarm.c). */
+int plat_swarm_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
+
+#endif

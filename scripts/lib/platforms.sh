@@ -1,0 +1,123 @@
+# shellcheck shell=bash
+# scripts/lib/platforms.sh — the extra container platforms the tests run the
+# platform test set on (docs/platforms/): a single-node Docker Swarm and a
+# Podman service, each on a socket of its own, never touching the shared
+# engine at /var/run/docker.sock. Sourced by scripts/test:
+#
+#   . scripts/lib/platforms.sh
+#   swarm_engine_ensure   # a second dockerd, swarm manager, on $RUNIT_SWARM_SOCK
+#   podman_service_ensure # `podman system service` on $RUNIT_PODMAN_SOCK
+#   platforms_stop_ours   # stop what these two started
+#
+# swarm_engine_ensure starts (if its socket does not answer)
+#   dockerd -H unix://$RUNIT_SWARM_SOCK --data-root /var/lib/runit-swarm
+#     --exec-root /run/runit-swarm/exec --bridge none --iptables=false
+#     --no-new-privileges
+# (no bridge: nothing it runs gets a network but "none"; no-new-privileges:
+# the service API cannot set it per container, docs/platforms/swarm.md),
+# makes it a one-node swarm (`swarm init --advertise-addr 127.0.0.1
+# --listen-addr 127.0.0.1:2377`: only loopback) and loads the runtime images
+# it lacks from the main engine (`docker save | docker load`, same image ids).
+#
+# podman_service_ensure writes $RUNIT_DATA_DIR/podman/containers.conf with
+# default_ulimits nofile/nproc 1024 (Podman 4.3 otherwise asks for more than
+# this machine's hard limits and every container fails), starts
+# `podman system service --time=0 unix://$RUNIT_PODMAN_SOCK` with
+# CONTAINERS_CONF pointing there, and loads the images (`docker save |
+# podman load`).
+#
+# RUNIT_PLATFORM_IMAGES: the images to load (default runit/shell:latest
+# runit/python:latest). Both functions need root, return non-zero with a
+# message when they fail, and are safe to call twice. Logs and pids are in
+# $RUNIT_DATA_DIR/log and $RUNIT_DATA_DIR/platforms.
+
+: "${RUNIT_SWARM_SOCK:=/run/runit-swarm/docker.sock}"
+: "${RUNIT_PODMAN_SOCK:=/run/runit-podman/podman.sock}"
+: "${RUNIT_PLATFORM_IMAGES:=runit/shell:latest runit/python:latest}"
+
+_plat_dir() {
+  local d=${RUNIT_DATA_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/var}
+  mkdir -p "$d/log" "$d/platforms" && (cd "$d" && pwd)
+}
+_plat_log() { printf 'platforms: %s\n' "$*" >&2; }
+
+# wait_for SECONDS CMD... : until CMD succeeds.
+_plat_wait() {
+  local n=$(($1 * 5)); shift
+  while ((n-- > 0)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+_swarm_docker() { docker -H "unix://$RUNIT_SWARM_SOCK" "$@"; }
+
+# Load the images TARGET lacks: TARGET is a command prefix (e.g. _swarm_docker).
+_plat_load_images() {
+  local target=$1 img a b
+  for img in $RUNIT_PLATFORM_IMAGES; do
+    docker image inspect "$img" >/dev/null 2>&1 || { _plat_log "no $img on the main engine: skipped"; continue; }
+    a=$($target image inspect -f "{{.Id}}" "$img" 2>/dev/null) b=$(docker image inspect -f "{{.Id}}" "$img")
+    if [[ -n $a && ${a#sha256:} == "${b#sha256:}" ]]; then
+      continue
+    fi
+    _plat_log "loading $img into $target"
+    docker save "$img" | $target load >/dev/null || return 1
+  done
+}
+
+swarm_engine_ensure() {
+  local data dir
+  data=$(_plat_dir) || return 1
+  dir=$(dirname "$RUNIT_SWARM_SOCK")
+  if ! _swarm_docker version >/dev/null 2>&1; then
+    command -v dockerd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+    mkdir -p "$dir/exec" /var/lib/runit-swarm
+    _plat_log "starting the swarm's dockerd on $RUNIT_SWARM_SOCK"
+    setsid dockerd -H "unix://$RUNIT_SWARM_SOCK" --data-root /var/lib/runit-swarm \
+      --exec-root "$dir/exec" --pidfile "$dir/docker.pid" --bridge none --iptables=false \
+      --ip-masq=false --no-new-privileges >"$data/log/swarm-dockerd.log" 2>&1 </dev/null &
+    echo $! >"$data/platforms/swarm-dockerd.pid"
+    _plat_wait 60 _swarm_docker version || { _plat_log "the swarm's dockerd did not start (see $data/log/swarm-dockerd.log)"; return 1; }
+  fi
+  if [[ $(_swarm_docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) != active ]]; then
+    _swarm_docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null ||
+      { _plat_log "swarm init failed"; return 1; }
+  fi
+  _plat_load_images _swarm_docker
+}
+
+_podman() { CONTAINERS_CONF=$(_plat_dir)/podman/containers.conf podman "$@"; }
+
+podman_service_ensure() {
+  local data dir
+  data=$(_plat_dir) || return 1
+  dir=$(dirname "$RUNIT_PODMAN_SOCK")
+  command -v podman >/dev/null 2>&1 || { _plat_log "podman is not installed"; return 1; }
+  mkdir -p "$data/podman" "$dir"
+  cat >"$data/podman/containers.conf" <<'EOF'
+# Written by scripts/lib/platforms.sh. Podman 4.3's default ulimits are above
+# this machine's hard limits: every container would fail to start.
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+EOF
+  if ! curl -fsS --unix-socket "$RUNIT_PODMAN_SOCK" http://d/_ping >/dev/null 2>&1; then
+    _plat_log "starting podman system service on $RUNIT_PODMAN_SOCK"
+    CONTAINERS_CONF=$data/podman/containers.conf setsid podman system service --time=0 \
+      "unix://$RUNIT_PODMAN_SOCK" >"$data/log/podman-service.log" 2>&1 </dev/null &
+    echo $! >"$data/platforms/podman.pid"
+    _plat_wait 30 curl -fsS --unix-socket "$RUNIT_PODMAN_SOCK" http://d/_ping ||
+      { _plat_log "podman system service did not answer (see $data/log/podman-service.log)"; return 1; }
+  fi
+  _plat_load_images _podman
+}
+
+# Stop what the two functions above started (by the pids they wrote).
+platforms_stop_ours() {
+  local data f pid
+  data=$(_plat_dir) || return 0
+  for f in "$data/platforms/swarm-dockerd.pid" "$data/platforms/podman.pid"; do
+    [[ -s $f ]] || continue
+    pid=$(<"$f")
+    [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null
+    rm -f "$f"
+  done
+}
