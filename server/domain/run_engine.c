@@ -90,6 +90,7 @@ int run_engine_init(struct srv *srv)
 	randombytes_buf(token, sizeof(token));
 	sodium_bin2hex(eng->process, sizeof(eng->process), token, sizeof(token));
 	srv->runs = eng;
+	srv->sess_drained = run_on_sess_drained;
 	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
 	bus_on(srv, "session", session_event, eng);
 	if (run_image_init(srv)) /* before the first round: it checks the images */
