@@ -449,6 +449,7 @@ static void files_put(void *arg, const struct plat_err *err)
 			r->t_started = srv_now_ms();
 			metrics_run_started(&r->mx, r->t_started);
 			publish_started(r);
+			r->eng->running(r);
 			set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
 			uv_timer_start(&r->wall, on_wall,
 				       (uint64_t)(r->build_cmd ? r->build_wall_ms : r->wall_ms), 0);

@@ -87,6 +87,7 @@ int run_engine_init(struct srv *srv)
 	eng->op_done = run_op_done;
 	eng->release = run_release;
 	eng->slot_released = run_slot_released;
+	eng->running = run_slot_running;
 	randombytes_buf(token, sizeof(token));
 	sodium_bin2hex(eng->process, sizeof(eng->process), token, sizeof(token));
 	srv->runs = eng;

@@ -136,6 +136,7 @@ struct run_engine {
 	void (*op_done)(struct run *r); /* a stored event is readable (run.c) */
 	void (*release)(struct run *r); /* the row is finished (run.c) */
 	void (*slot_released)(struct run_engine *eng, struct run *r); /* run_start.c */
+	void (*running)(struct run *r); /* the program was let go (run_start.c) */
 };
 
 /* The terminal wrapper prints this line once it has read "go" (run_input.c). */
@@ -235,5 +236,7 @@ int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, 
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);
+/* r's program was let go: its slot's next container is prepared now. */
+void run_slot_running(struct run *r);
 
 #endif

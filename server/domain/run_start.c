@@ -246,10 +246,14 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 /* ---------- steps ---------- */
 
 /* While r runs, its slot's next container is prepared: "run again" (which
- * replaces r) then only puts the files in and lets it go. */
-static void prewarm(struct run_engine *eng, struct run_slot *slot, struct run *r)
+ * replaces r) then only puts the files in and lets it go. Once r's program
+ * runs, not before: the engine serves r's own start first. */
+void run_slot_running(struct run *r)
 {
-	if (slot->warm || eng->srv->stopping)
+	struct run_slot *slot = r->slot;
+	struct run_engine *eng = r->eng;
+
+	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping)
 		return;
 	slot->warm = run_warm_prepare(eng, r);
 	if (slot->warm)
@@ -344,8 +348,6 @@ static void run_created(struct start_req *q, long long id)
 		run_launch(r);
 	if (q->slot->waiting) /* a newer start arrived meanwhile */
 		replace_active(q->slot);
-	else
-		prewarm(q->eng, q->slot, r);
 	req_done(q);
 }
 
