@@ -14,7 +14,7 @@ that reads must get none) and whether every byte arrived.
 
 Needs a running server (RUNIT_BENCH_WS) with the runtime bench-sh-big;
 bench/run sets that up. RUNIT_BENCH_OUT_MB (default 100), RUNIT_BENCH_OUT_RUNS
-(default 3). Prints figures; returns them to bench/run as JSON with --json."""
+(default 3). Prints figures and records them (benchlib.record)."""
 import asyncio
 import base64
 import json
@@ -27,7 +27,7 @@ import uuid
 
 import websockets
 
-from benchlib import call
+from benchlib import against, call, record, summary
 
 WS = os.environ["RUNIT_BENCH_WS"]
 MB = int(os.environ.get("RUNIT_BENCH_OUT_MB", "100"))
@@ -194,25 +194,20 @@ def main():
     dock = bench_docker()
     one, g1, c1 = asyncio.run(bench_server(0))
     ten, g10, c10 = asyncio.run(bench_server(9))
-    d = statistics.median(dock)
-    figures = {
-        "output_docker_mb_s": {"median": d, "runs": dock},
-        "output_one_reader_mb_s": {"median": statistics.median(one), "runs": one,
-                                   "ratio": statistics.median(one) / d, "goal": 0.9,
-                                   "gaps": g1, "every_byte": c1},
-        "output_ten_watchers_mb_s": {"median": statistics.median(ten), "runs": ten,
-                                     "ratio": statistics.median(ten) / d, "goal": 0.5,
-                                     "gaps": g10, "every_byte": c10},
+    d = summary(dock, "MB/s")
+    figs = {
+        f"output {MB} MB: docker run --rm > /dev/null": d,
+        f"output {MB} MB: one reader": dict(against(summary(one, "MB/s"), d, ">= 0.9"),
+                                           gaps=g1, every_byte=c1),
+        f"output {MB} MB: ten watchers, the slowest": dict(against(summary(ten, "MB/s"), d, ">= 0.5"),
+                                                          gaps=g10, every_byte=c10),
     }
-    if "--json" in sys.argv:
-        print(json.dumps(figures))
-        return
     print(f"output of {MB} MB, {RUNS} runs (after 1 warm-up), MB/s at the slowest reader")
-    print(f"  docker run --rm > /dev/null (baseline)   {d:8.1f}")
-    for k, what in (("output_one_reader_mb_s", "one reader"), ("output_ten_watchers_mb_s", "ten watchers")):
-        f = figures[k]
-        print(f"  run-it, {what:<32} {f['median']:8.1f}  ratio {f['ratio']:.2f} (goal {f['goal']}),"
-              f" gaps {f['gaps']}, every byte {f['every_byte']}")
+    for k, f in figs.items():
+        extra = (f"  ratio {f['ratio']:.2f} (goal {f['goal']}), run/gap {f['gaps']}, "
+                 f"every byte {f['every_byte']}") if "ratio" in f else "  (baseline)"
+        print(f"  {k:<46} {f['median']:8.1f}{extra}")
+    record(figs)
 
 
 if __name__ == "__main__":
