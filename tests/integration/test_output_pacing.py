@@ -167,7 +167,10 @@ def test_slow_watcher_gets_a_gap_and_does_not_hold_the_program(make_server, big)
     for what it missed (readable with run/logs), while the run's own user,
     reading, gets every byte, and the server's memory stays bounded."""
     from rawws import RawWS
-    srv = make_server(RUNIT_OUT_QUEUE_BYTES="256k").start()
+    # ASan keeps freed memory in its quarantine (256 MB by default): a small
+    # one, so that RSS tells what the server holds
+    srv = make_server(RUNIT_OUT_QUEUE_BYTES="256k",
+                      ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:quarantine_size_mb=8").start()
     total = 30 * MB
 
     async def go():
