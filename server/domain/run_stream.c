@@ -240,20 +240,24 @@ static void send_gap(struct run *r, struct sess *s, struct watcher *w, long long
 	w->gap_from = 0;
 }
 
-static void send_one(struct run *r, struct sess *s, struct sess_frame *f, long long seq)
+/* A run/log may be skipped for s (a lagging watcher, or anyone once the run
+ * is no longer paced) while its queue is more than half full; run/status and
+ * run/exit never are. */
+static void send_one(struct run *r, struct sess *s, struct sess_frame *f, long long seq,
+		     int droppable)
 {
 	struct watcher *w = watcher_get(r, s->id, 0);
+	int must = pace_on(r) && must_read(r, s);
 
-	if (!must_read(r, s)) { /* a lagging watcher: skipped while it is behind */
-		if (s->q_bytes + f->len > s->srv->cfg.out_queue_bytes / 2) {
-			if (!w->gap_from)
-				w->gap_from = seq;
-			return;
-		}
+	if (!must && droppable && s->q_bytes + f->len > s->srv->cfg.out_queue_bytes / 2) {
+		w = w ? w : watcher_get(r, s->id, 1);
+		if (w && !w->gap_from)
+			w->gap_from = seq;
+		return;
 	}
 	if (w && w->gap_from)
 		send_gap(r, s, w, seq);
-	if (sess_send_shared(s, f) == 0 && s->q_bytes > pace_high(s->srv) && must_read(r, s))
+	if (sess_send_shared(s, f) == 0 && must && s->q_bytes > pace_high(s->srv))
 		pace_hold(r, s);
 }
 
@@ -278,7 +282,7 @@ static void broadcast(struct run *r, const char *method, json_t *params, long lo
 	for (size_t i = 0; i < n; i++) {
 		struct sess *s = sess_find(srv, ids[i]);
 		if (s && !s->closing)
-			send_one(r, s, f, seq);
+			send_one(r, s, f, seq, !strcmp(method, "run/log"));
 	}
 	sess_frame_unref(f);
 }
