@@ -344,6 +344,9 @@ int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_
 		goto out_nomem;
 	ro->on_write = att_out_write;
 	ro->on_headers = att_out_headers;
+	/* large output: fewer, larger reads (curl's default is 16 KiB); one
+	 * read is what arrives at once when the output is paced (run_stream.c) */
+	curl_easy_setopt(ro->easy, CURLOPT_BUFFERSIZE, 64L * 1024);
 	if (a->want_stdin) {
 		ri = att_req(a, id, "stream=1&stdin=1", att_in_finish);
 		if (!ri)

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "bus.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libwebsockets.h>
@@ -40,12 +41,31 @@ struct sess *sess_new(struct srv *srv, struct lws *wsi)
 	return s;
 }
 
+struct sess_frame *sess_frame_new(const char *data, size_t len)
+{
+	struct sess_frame *f = malloc(sizeof(*f) + LWS_PRE + len);
+
+	if (!f)
+		return NULL;
+	f->refs = 1;
+	f->len = len;
+	memcpy(f->buf + LWS_PRE, data, len);
+	return f;
+}
+
+void sess_frame_unref(struct sess_frame *f)
+{
+	if (f && --f->refs == 0)
+		free(f);
+}
+
 static void queue_clear(struct sess *s)
 {
 	struct outmsg *m = s->q_head, *n;
 
 	for (; m; m = n) {
 		n = m->next;
+		sess_frame_unref(m->f);
 		free(m);
 	}
 	s->q_head = s->q_tail = NULL;
@@ -71,6 +91,10 @@ void sess_free(struct sess *s)
 	queue_clear(s);
 	free(s->rx);
 	free(s);
+	/* glibc keeps what closed sessions freed (their buffers lie between
+	 * live ones): give it back now and then, and when the last one goes */
+	if (srv->sess_count % 256 == 0)
+		malloc_trim(0);
 }
 
 struct sess *sess_find(struct srv *srv, uint64_t id)
@@ -111,9 +135,39 @@ static void slow_consumer(struct sess *s)
 	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-int sess_send(struct sess *s, char *frame, size_t len)
+int sess_send_shared(struct sess *s, struct sess_frame *f)
 {
 	struct outmsg *m;
+
+	if (!f || s->closing)
+		return -1;
+	/* One frame larger than the limit still goes out when nothing waits:
+	 * what bounds memory is what a client leaves unread. */
+	if (s->q_bytes && s->q_bytes + f->len > s->srv->cfg.out_queue_bytes) {
+		slow_consumer(s);
+		return -1;
+	}
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -1;
+	m->next = NULL;
+	m->f = f;
+	f->refs++;
+	if (s->q_tail)
+		s->q_tail->next = m;
+	else
+		s->q_head = m;
+	s->q_tail = m;
+	s->q_bytes += f->len;
+	s->q_count++;
+	lws_callback_on_writable(s->wsi);
+	return 0;
+}
+
+int sess_send(struct sess *s, char *frame, size_t len)
+{
+	struct sess_frame *f;
+	int rc;
 
 	if (!frame)
 		return -1;
@@ -121,31 +175,17 @@ int sess_send(struct sess *s, char *frame, size_t len)
 		free(frame);
 		return -1;
 	}
-	/* One frame larger than the limit still goes out when nothing waits:
-	 * what bounds memory is what a client leaves unread. */
-	if (s->q_bytes && s->q_bytes + len > s->srv->cfg.out_queue_bytes) {
-		free(frame);
-		slow_consumer(s);
-		return -1;
-	}
-	m = malloc(sizeof(*m) + LWS_PRE + len);
-	if (!m) {
-		free(frame);
-		return -1;
-	}
-	m->next = NULL;
-	m->len = len;
-	memcpy(m->buf + LWS_PRE, frame, len);
+	f = sess_frame_new(frame, len);
 	free(frame);
-	if (s->q_tail)
-		s->q_tail->next = m;
-	else
-		s->q_head = m;
-	s->q_tail = m;
-	s->q_bytes += len;
-	s->q_count++;
-	lws_callback_on_writable(s->wsi);
-	return 0;
+	rc = sess_send_shared(s, f);
+	sess_frame_unref(f);
+	return rc;
+}
+
+void sess_want_drain(struct sess *s, size_t bytes)
+{
+	s->drain_at = bytes;
+	s->drain_wanted = 1;
 }
 
 int sess_notify(struct sess *s, const char *method, json_t *params)
@@ -162,17 +202,26 @@ int sess_on_writable(struct sess *s)
 	int n;
 
 	if (m) {
-		n = lws_write(s->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-		if (n < (int)m->len)
+		size_t len = m->f->len;
+		/* lws writes the frame's header into the headroom: the same bytes
+		 * for every session, and written just before they are sent */
+		n = lws_write(s->wsi, m->f->buf + LWS_PRE, len, LWS_WRITE_TEXT);
+		if (n < (int)len)
 			return -1;
 		metrics.frames_out_total++;
-		metrics.bytes_out_total += m->len;
+		metrics.bytes_out_total += len;
 		s->q_head = m->next;
 		if (!s->q_head)
 			s->q_tail = NULL;
-		s->q_bytes -= m->len;
+		s->q_bytes -= len;
 		s->q_count--;
+		sess_frame_unref(m->f);
 		free(m);
+		if (s->drain_wanted && s->q_bytes <= s->drain_at && !s->closing) {
+			s->drain_wanted = 0;
+			if (s->srv->sess_drained)
+				s->srv->sess_drained(s->srv, s);
+		}
 		if (s->q_head || s->closing) { /* one lws_write per callback */
 			lws_callback_on_writable(s->wsi);
 			return 0;

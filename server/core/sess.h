@@ -16,10 +16,20 @@
 struct lws;
 struct srv;
 
-struct outmsg {
-	struct outmsg *next;
+/*
+ * One encoded frame, shared by every session it is queued on (a run's
+ * output goes to its watchers as one copy, not one each). refs counts the
+ * queues holding it (and its maker until sess_frame_unref).
+ */
+struct sess_frame {
+	unsigned refs;
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE bytes of headroom, then len bytes */
+};
+
+struct outmsg {
+	struct outmsg *next;
+	struct sess_frame *f;
 };
 
 struct sess {
@@ -61,6 +71,11 @@ struct sess {
 	int close_code;
 	char close_reason[96];
 	int close_sent; /* the close frame went out; waiting for the client's */
+	/* the queue passed a reader's high-water mark (run_stream.c paces a
+	 * run on it): once it is down to drain_at bytes, srv->sess_drained is
+	 * called and this is cleared */
+	size_t drain_at;
+	int drain_wanted;
 };
 
 struct sess *sess_new(struct srv *srv, struct lws *wsi);
@@ -73,6 +88,15 @@ struct sess *sess_find(struct srv *srv, uint64_t id);
  * the session is being closed as a slow consumer and the frame dropped).
  */
 int sess_send(struct sess *s, char *frame, size_t len);
+/* A frame of len bytes copied from data, with one reference (the caller's);
+ * NULL when out of memory. */
+struct sess_frame *sess_frame_new(const char *data, size_t len);
+void sess_frame_unref(struct sess_frame *f);
+/* Queue a shared frame (borrowed: the queue takes its own reference). As
+ * sess_send otherwise. */
+int sess_send_shared(struct sess *s, struct sess_frame *f);
+/* Call srv->sess_drained(srv, s) once s's queue is down to at most bytes. */
+void sess_want_drain(struct sess *s, size_t bytes);
 /* Convenience: notification built and queued; params stolen. */
 int sess_notify(struct sess *s, const char *method, json_t *params);
 /* Write at most one queued frame; called from the WRITEABLE callback.

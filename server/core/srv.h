@@ -54,6 +54,9 @@ struct srv {
 	unsigned long long req_seq; /* request ids: "<session>-<n>" */
 	struct proto_limits limits;
 	uint64_t next_sess_id;
+	/* a session that asked for it (sess_want_drain) has room in its queue
+	 * again: run_stream.c resumes the output it paced (set by run_engine_init) */
+	void (*sess_drained)(struct srv *srv, struct sess *s);
 	/* live sessions, by id (open hashing) */
 	struct sess **sess_buckets;
 	size_t sess_nbuckets;

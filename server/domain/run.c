@@ -18,11 +18,15 @@
 #include "srv.h"
 #include "bus.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* output is coalesced for at most this long before a run/log goes out */
 #define FLUSH_MS 5
+/* the most of one run/log: large output goes in fewer, larger frames (the
+ * cost is per frame: one send per reader) */
+#define RUN_CHUNK_MAX (64 * 1024)
 
 static void set_state(struct run *r, enum run_state s)
 {
@@ -107,6 +111,7 @@ void run_end(struct run *r, const char *reason, const char *message)
 	if (message)
 		snprintf(r->message, sizeof(r->message), "%s", message);
 	uv_timer_stop(&r->wall);
+	run_pace_stop(r); /* a stopped program's output is not waited for */
 	if (r->state != RS_QUEUED)
 		set_state(r, RS_STOPPING);
 	if (r->cid[0] && !r->exited) {
@@ -163,8 +168,20 @@ static void close_timer_cb(uv_handle_t *h)
 		free(r->held);
 		free(r->marker_scan); /* a build that printed no marker */
 		free(r->watchers);
+		/* a run with much output left freed memory glibc would keep */
+		if (r->out_bytes > (1 << 20))
+			malloc_trim(0);
 		free(r);
 	}
+}
+
+/* The row is finished and the container gone: close the timers, then free. */
+static void run_free(struct run *r)
+{
+	uv_timer_stop(&r->flush);
+	uv_close((uv_handle_t *)&r->wall, close_timer_cb);
+	uv_close((uv_handle_t *)&r->flush, close_timer_cb);
+	uv_close((uv_handle_t *)&r->pace, close_timer_cb);
 }
 
 static void removed(void *arg, const struct plat_err *err)
@@ -173,18 +190,25 @@ static void removed(void *arg, const struct plat_err *err)
 
 	if (err) {
 		log_json(LOG_WARN, "removing a container failed",
-			 json_pack("{s:I, s:I, s:s, s:s}", "run_id", (json_int_t)r->id, "user_id",
-				   (json_int_t)r->user_id, "container", r->cid, "error",
+			 json_pack("{s:I, s:I, s:s, s:s, s:s}", "run_id", (json_int_t)r->id,
+				   "user_id", (json_int_t)r->user_id, "container", r->cid, "error",
 				   err->message));
 		if (err->code != PLAT_E_CANCELED) /* tried again until it answers */
 			run_sweep_add(r->eng, r->plat, r->cid);
 	}
-	r->removed = 1;
 	metrics_run_container(&r->mx, 0);
-	run_finish_db(r);
+	r->removing = 0;
+	r->eng->removing--;
+	if (r->released)
+		run_free(r);
 }
 
-/* Everything has stopped: flush, remove the container, then the row. */
+/*
+ * Everything has stopped: flush, then finish the row (run/exit goes out
+ * once it is) while the container is removed: the program's exit, not the
+ * engine's teardown, ends the run for its user, and the slot is free for
+ * the next run at once. The run is freed once both are done.
+ */
 static void finalize(struct run *r)
 {
 	r->finalized = 1;
@@ -192,38 +216,36 @@ static void finalize(struct run *r)
 		feed(r, 1, r->marker_scan, r->marker_len);
 	r->marker_len = 0;
 	runout_flush(&r->out, 1);
-	if (r->cid[0] && plat_remove(r->plat, r->cid, removed, r) == 0)
-		return;
-	if (r->cid[0])
+	if (r->cid[0] && plat_remove(r->plat, r->cid, removed, r) == 0) {
+		r->removing = 1;
+		r->eng->removing++;
+	} else if (r->cid[0]) {
 		run_sweep_add(r->eng, r->plat, r->cid);
+	}
 	run_finish_db(r);
 }
 
-/* Called by run_stream.c once the row is finished: run/exit out, slot freed, memory freed. */
+/* Called by run_stream.c once the row is finished: run/exit out, slot freed,
+ * memory freed (once the container is gone too). */
 void run_release(struct run *r)
 {
 	struct run_engine *eng = r->eng;
 
-	if (!r->id) { /* a warm container that no run adopted */
-		run_unlink(r);
-		eng->slot_released(eng, r);
-		uv_timer_stop(&r->flush);
-		uv_close((uv_handle_t *)&r->wall, close_timer_cb);
-		uv_close((uv_handle_t *)&r->flush, close_timer_cb);
-		return;
+	if (r->id) { /* else a warm container that no run adopted */
+		run_emit_exit(r);
+		bus_publish(eng->srv, "run", "ended",
+			    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run",
+				      (json_int_t)r->id, "user", (json_int_t)r->user_id, "project",
+				      (json_int_t)r->project_id, "runtime", r->runtime_code,
+				      "reason", r->reason, "exit_code",
+				      r->have_exit ? json_integer(r->exit_code) : json_null(),
+				      "output_bytes", (json_int_t)r->out_bytes));
 	}
-	run_emit_exit(r);
-	bus_publish(eng->srv, "run", "ended",
-		    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run", (json_int_t)r->id,
-			      "user", (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
-			      "runtime", r->runtime_code, "reason", r->reason, "exit_code",
-			      r->have_exit ? json_integer(r->exit_code) : json_null(),
-			      "output_bytes", (json_int_t)r->out_bytes));
 	run_unlink(r);
 	eng->slot_released(eng, r);
-	uv_timer_stop(&r->flush);
-	uv_close((uv_handle_t *)&r->wall, close_timer_cb);
-	uv_close((uv_handle_t *)&r->flush, close_timer_cb);
+	r->released = 1;
+	if (!r->removing)
+		run_free(r);
 }
 
 /* ---------- output in: first byte, the build marker, the limit ---------- */
@@ -427,6 +449,7 @@ static void files_put(void *arg, const struct plat_err *err)
 			r->t_started = srv_now_ms();
 			metrics_run_started(&r->mx, r->t_started);
 			publish_started(r);
+			r->eng->running(r);
 			set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
 			uv_timer_start(&r->wall, on_wall,
 				       (uint64_t)(r->build_cmd ? r->build_wall_ms : r->wall_ms), 0);
@@ -737,9 +760,10 @@ struct run *run_new(struct run_engine *eng)
 	r->t_first_byte = -1;
 	uv_timer_init(eng->srv->loop, &r->wall);
 	uv_timer_init(eng->srv->loop, &r->flush);
-	r->wall.data = r->flush.data = r;
-	r->handles_open = 2;
-	runout_init(&r->out, 16384, run_on_chunk, r);
+	uv_timer_init(eng->srv->loop, &r->pace);
+	r->wall.data = r->flush.data = r->pace.data = r;
+	r->handles_open = 3;
+	runout_init(&r->out, RUN_CHUNK_MAX, run_on_chunk, r);
 	randombytes_buf(r->marker_raw, sizeof(r->marker_raw));
 	snprintf(r->marker, sizeof(r->marker),
 		 "\x1e"

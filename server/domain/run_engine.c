@@ -97,9 +97,11 @@ int run_engine_init(struct srv *srv)
 	eng->op_done = run_op_done;
 	eng->release = run_release;
 	eng->slot_released = run_slot_released;
+	eng->running = run_slot_running;
 	randombytes_buf(token, sizeof(token));
 	sodium_bin2hex(eng->process, sizeof(eng->process), token, sizeof(token));
 	srv->runs = eng;
+	srv->sess_drained = run_on_sess_drained;
 	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
 	bus_on(srv, "session", session_event, eng);
 	if (run_image_init(srv)) /* before the first round: it checks the images */

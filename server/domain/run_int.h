@@ -29,9 +29,11 @@ struct ring_item {
 struct watcher {
 	uint64_t sess;
 	long long gap_from; /* 0: no gap open */
+	int lagging;	    /* held the program too long: gets gaps, holds it no more */
 };
 
 struct run_slot;
+struct sess;
 struct run_sweep;
 struct run_cache;
 
@@ -76,7 +78,7 @@ struct run {
 	/* timing */
 	int64_t t_created, t_started, t_first_byte;
 	struct metrics_run mx;
-	uv_timer_t wall, flush;
+	uv_timer_t wall, flush, pace;
 	int handles_open;
 
 	/* output */
@@ -88,6 +90,10 @@ struct run {
 	size_t ring_bytes;
 	struct watcher *watchers;
 	size_t nwatchers, capwatchers;
+	/* pacing (run_stream.c): output paused for a reader since paced_since;
+	 * pace_off: no more pausing (the program exited long enough ago) */
+	int paced, pace_off;
+	int64_t paced_since;
 	char *marker_scan; /* bytes of stdout held while looking for the marker */
 	size_t marker_len;
 
@@ -113,6 +119,7 @@ struct run {
 
 	/* ending */
 	int ending, finalized, pending;
+	int removing, released; /* the container's removal and the row, after finalize */
 	char reason[16];
 	char message[256];
 };
@@ -125,10 +132,12 @@ struct run_engine {
 	struct run_reap *reap;	 /* dead instances taken over (run_reap.c) */
 	struct run *runs;
 	struct run_slot *slots;
+	unsigned removing; /* containers of released runs still being removed */
 	/* hooks: how run_stream.c and run.c tell the files above them */
 	void (*op_done)(struct run *r); /* a stored event is readable (run.c) */
 	void (*release)(struct run *r); /* the row is finished (run.c) */
 	void (*slot_released)(struct run_engine *eng, struct run *r); /* run_start.c */
+	void (*running)(struct run *r); /* the program was let go (run_start.c) */
 };
 
 /* The terminal wrapper prints this line once it has read "go" (run_input.c). */
@@ -191,6 +200,10 @@ void run_reap_stop(struct run_engine *eng);
 
 /* run_stream.c */
 void run_on_chunk(void *arg, int stream, const char *utf8, size_t len);
+/* srv->sess_drained: a session's queue has room; paused runs look again. */
+void run_on_sess_drained(struct srv *srv, struct sess *s);
+/* The run is ending: resume its output if it may no longer be paced. */
+void run_pace_stop(struct run *r);
 void run_emit_status(struct run *r);
 void run_emit_exit(struct run *r);
 void run_ring_clear(struct run *r);
@@ -230,5 +243,7 @@ int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, 
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);
+/* r's program was let go: its slot's next container is prepared now. */
+void run_slot_running(struct run *r);
 
 #endif

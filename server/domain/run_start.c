@@ -40,6 +40,8 @@ struct run_slot {
 	int busy;		   /* a start holds the slot (or its run is alive) */
 	struct run *active;
 	struct run *warm; /* a prepared container for the next run */
+	struct run_engine *eng;
+	int letting_go; /* the replaced run's row is being finished */
 };
 
 struct start_req {
@@ -82,6 +84,7 @@ static struct run_slot *slot_get(struct run_engine *eng, long long user, long lo
 		return NULL;
 	s->user_id = user;
 	s->project_id = project;
+	s->eng = eng;
 	s->next = eng->slots;
 	eng->slots = s;
 	return s;
@@ -102,6 +105,53 @@ static void slot_maybe_free(struct run_engine *eng, struct run_slot *slot)
 	}
 }
 
+/* The replaced run's row is finished: the start waiting for the slot goes on. */
+static void let_go_done(void *arg, PGresult *res, const char *err)
+{
+	struct run_slot *slot = arg;
+	struct start_req *next;
+
+	run_db_ignore(NULL, res, err);
+	slot->letting_go = 0;
+	slot->busy = 0;
+	next = slot->waiting;
+	slot->waiting = NULL;
+	if (next)
+		gate(next);
+	else
+		slot_maybe_free(slot->eng, slot);
+}
+
+/*
+ * A newer start replaces the slot's run: the run is told to die and lets go
+ * of the slot at once; its row is finished now (the one_active_run index
+ * then lets the next row in) and the waiting start goes on, while the old
+ * container is killed and removed and its last events and run/exit go out
+ * after (run.c).
+ */
+static void replace_active(struct run_slot *slot)
+{
+	struct run *old = slot->active;
+	char id[24];
+	const char *p[2] = {id, NULL};
+
+	if (!old || slot->letting_go)
+		return;
+	run_cancel(old, "replaced", "replaced by a newer run");
+	if (slot->active != old) /* it was released at once (nothing to wait for) */
+		return;
+	slot->active = NULL;
+	old->slot = NULL;
+	slot->letting_go = 1;
+	snprintf(id, sizeof(id), "%lld", old->id);
+	p[1] = old->reason;
+	if (db_query(slot->eng->srv->db,
+		     "UPDATE runs SET state = 'finished', reason = $2, finished_at = now() "
+		     "WHERE id = $1 AND state <> 'finished'",
+		     2, p, let_go_done, slot))
+		let_go_done(slot, NULL, "database unavailable");
+}
+
 static void req_free_cb(uv_handle_t *h)
 {
 	free(h->data);
@@ -117,7 +167,7 @@ static void req_done(struct start_req *q)
 		slot->latest = NULL;
 	if (slot->waiting == q)
 		slot->waiting = NULL;
-	if (q->holds_slot && !slot->active) {
+	if (q->holds_slot && !slot->active && !slot->letting_go) {
 		slot->busy = 0;
 		next = slot->waiting;
 		slot->waiting = NULL;
@@ -194,6 +244,21 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 }
 
 /* ---------- steps ---------- */
+
+/* While r runs, its slot's next container is prepared: "run again" (which
+ * replaces r) then only puts the files in and lets it go. Once r's program
+ * runs, not before: the engine serves r's own start first. */
+void run_slot_running(struct run *r)
+{
+	struct run_slot *slot = r->slot;
+	struct run_engine *eng = r->eng;
+
+	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping)
+		return;
+	slot->warm = run_warm_prepare(eng, r);
+	if (slot->warm)
+		slot->warm->slot = slot;
+}
 
 static void run_created(struct start_req *q, long long id)
 {
@@ -282,7 +347,7 @@ static void run_created(struct start_req *q, long long id)
 	else
 		run_launch(r);
 	if (q->slot->waiting) /* a newer start arrived meanwhile */
-		run_cancel(r, "replaced", "replaced by a newer run");
+		replace_active(q->slot);
 	req_done(q);
 }
 
@@ -434,8 +499,7 @@ static void gate(struct start_req *q)
 			fail(old, PROTO_R_CONFLICT, "superseded by a newer run/start");
 		}
 		slot->waiting = q;
-		if (slot->active)
-			run_cancel(slot->active, "replaced", "replaced by a newer run");
+		replace_active(slot);
 		return;
 	}
 	slot->busy = 1;

@@ -4,9 +4,18 @@
  * every session watching (the project's room and run/attach callers), kept
  * in a bounded ring for run/attach and stored in run_logs for history.
  *
- * A watcher whose outbound queue is more than half full is skipped rather
- * than buffered: when it has room again it gets run/gap {from, to} for what
- * it missed (readable with run/logs), so a slow client never grows memory.
+ * Pacing: every chunk is encoded once and the same bytes are queued for
+ * every recipient (sess_send_shared). A recipient that keeps reading gets
+ * every byte: when one's queue passes the high-water mark the run's output
+ * is paused (plat_pause: the engine's buffers fill and the program blocks
+ * on its write, as in a terminal) until the queue is down to the low-water
+ * mark. The run's starter holds the program for as long as the run lives;
+ * a watcher that holds it longer than PACE_LIMIT_MS is from then on a
+ * lagging watcher: it no longer holds the program, and while its queue is
+ * more than half full it is skipped rather than buffered, getting run/gap
+ * {from, to} for what it missed (readable with run/logs) once it has room,
+ * so a slow client never grows memory. A run that is being stopped is not
+ * paced; one whose program exited is, for PACE_LIMIT_MS more at most.
  */
 #include "run_int.h"
 #include "db.h"
@@ -24,6 +33,10 @@
 /* Output kept in run_logs per run: history is capped, live output is not. */
 #define STORE_MAX_BYTES (8LL << 20)
 #define MAX_RECIPIENTS 256
+/* how long a watcher (not the starter) may hold the program back */
+#define PACE_LIMIT_MS 5000
+/* how often a paused run looks again at its readers (one may have gone) */
+#define PACE_CHECK_MS 200
 
 void run_db_ignore(void *arg, PGresult *res, const char *err)
 {
@@ -49,7 +62,7 @@ static struct watcher *watcher_get(struct run *r, uint64_t sess, int add)
 		r->watchers = w;
 		r->capwatchers = cap;
 	}
-	r->watchers[r->nwatchers] = (struct watcher){sess, 0};
+	r->watchers[r->nwatchers] = (struct watcher){sess, 0, 0};
 	return &r->watchers[r->nwatchers++];
 }
 
@@ -93,43 +106,42 @@ void run_unwatch_project(struct srv *srv, long long project_id, uint64_t sess_id
 	}
 }
 
-static void send_one(struct run *r, struct sess *s, const char *frame, size_t len, long long seq)
-{
-	struct watcher *w = watcher_get(r, s->id, 0);
-	size_t limit = s->srv->cfg.out_queue_bytes / 2;
-	char *copy;
+/* ---------- pacing ---------- */
 
-	if (s->q_bytes + len > limit) {
-		w = w ? w : watcher_get(r, s->id, 1);
-		if (w && !w->gap_from)
-			w->gap_from = seq;
-		return;
-	}
-	if (w && w->gap_from) {
-		sess_notify(s, "run/gap",
-			    json_pack("{s:I, s:I, s:I}", "run", (json_int_t)r->id, "from",
-				      (json_int_t)w->gap_from, "to", (json_int_t)(seq - 1)));
-		w->gap_from = 0;
-	}
-	copy = malloc(len + 1);
-	if (!copy)
-		return;
-	memcpy(copy, frame, len + 1);
-	sess_send(s, copy, len);
+static size_t pace_high(const struct srv *srv)
+{
+	return srv->cfg.out_queue_bytes / 4;
 }
 
-/* Send a notification to the room's members who may see runs and to the
- * run's own watchers (its starter, run/attach callers), once each. */
-static void broadcast(struct run *r, const char *method, json_t *params, long long seq)
+static size_t pace_low(const struct srv *srv)
+{
+	return srv->cfg.out_queue_bytes / 8;
+}
+
+/* 1 while reading the program's output may wait for its readers. */
+static int pace_on(const struct run *r)
+{
+	if (!r->att || r->attach_ended || r->pace_off)
+		return 0;
+	return !r->ending || !strcmp(r->reason, "exited");
+}
+
+/* 1 when s must get every byte of r (the starter, or a watcher not lagging). */
+static int must_read(struct run *r, const struct sess *s)
+{
+	struct watcher *w;
+
+	if (s->id == r->starter_sess)
+		return 1;
+	w = watcher_get(r, s->id, 0);
+	return !w || !w->lagging;
+}
+
+static size_t recipients(struct run *r, uint64_t *ids)
 {
 	struct srv *srv = r->eng->srv;
-	uint64_t ids[MAX_RECIPIENTS];
-	size_t n, len;
-	char *frame = proto_notify(method, params, &len);
+	size_t n = room_members_with(srv, r->project_id, ROOM_SEES_RUNS, ids, MAX_RECIPIENTS);
 
-	if (!frame)
-		return;
-	n = room_members_with(srv, r->project_id, ROOM_SEES_RUNS, ids, MAX_RECIPIENTS);
 	if (n > MAX_RECIPIENTS)
 		n = MAX_RECIPIENTS;
 	for (size_t i = 0; i < r->nwatchers && n < MAX_RECIPIENTS; i++) {
@@ -139,12 +151,140 @@ static void broadcast(struct run *r, const char *method, json_t *params, long lo
 		if (j == n)
 			ids[n++] = r->watchers[i].sess;
 	}
+	return n;
+}
+
+static void pace_resume(struct run *r)
+{
+	r->paced = 0;
+	uv_timer_stop(&r->pace);
+	if (r->att && !r->attach_ended)
+		plat_resume(r->att);
+}
+
+/*
+ * A paused run looks at its readers: it goes on once none that must read
+ * everything is above the low-water mark. Past PACE_LIMIT_MS the watchers
+ * still holding it become lagging ones (and so does everyone once the
+ * program exited).
+ */
+static void pace_check(struct run *r)
+{
+	struct srv *srv = r->eng->srv;
+	uint64_t ids[MAX_RECIPIENTS];
+	size_t n = recipients(r, ids), held = 0;
+	int over = srv_now_ms() - r->paced_since >= PACE_LIMIT_MS;
+
+	if (!r->paced)
+		return;
+	if (over && r->ending)
+		r->pace_off = 1;
+	for (size_t i = 0; i < n && pace_on(r); i++) {
+		struct sess *s = sess_find(srv, ids[i]);
+		if (!s || s->closing || s->q_bytes <= pace_low(srv) || !must_read(r, s))
+			continue;
+		if (over && s->id != r->starter_sess) {
+			struct watcher *w = watcher_get(r, s->id, 1);
+			if (w) {
+				w->lagging = 1;
+				continue;
+			}
+		}
+		sess_want_drain(s, pace_low(srv));
+		held++;
+	}
+	if (!held || !pace_on(r))
+		pace_resume(r);
+}
+
+static void on_pace(uv_timer_t *t)
+{
+	pace_check(t->data);
+}
+
+/* s, which must read every byte, is past the high-water mark: pause r. */
+static void pace_hold(struct run *r, struct sess *s)
+{
+	sess_want_drain(s, pace_low(s->srv));
+	if (r->paced || !pace_on(r))
+		return;
+	r->paced = 1;
+	r->paced_since = srv_now_ms();
+	plat_pause(r->att);
+	uv_timer_start(&r->pace, on_pace, PACE_CHECK_MS, PACE_CHECK_MS);
+}
+
+void run_on_sess_drained(struct srv *srv, struct sess *s)
+{
+	struct run *r, *n;
+
+	(void)s;
+	for (r = srv->runs ? srv->runs->runs : NULL; r; r = n) {
+		n = r->next;
+		if (r->paced)
+			pace_check(r);
+	}
+}
+
+void run_pace_stop(struct run *r)
+{
+	if (r->paced && !pace_on(r))
+		pace_resume(r);
+}
+
+static void send_gap(struct run *r, struct sess *s, struct watcher *w, long long seq)
+{
+	sess_notify(s, "run/gap",
+		    json_pack("{s:I, s:I, s:I}", "run", (json_int_t)r->id, "from",
+			      (json_int_t)w->gap_from, "to", (json_int_t)(seq - 1)));
+	w->gap_from = 0;
+}
+
+/* A run/log may be skipped for s (a lagging watcher, or anyone once the run
+ * is no longer paced) while its queue is more than half full; run/status and
+ * run/exit never are. */
+static void send_one(struct run *r, struct sess *s, struct sess_frame *f, long long seq,
+		     int droppable)
+{
+	struct watcher *w = watcher_get(r, s->id, 0);
+	int must = pace_on(r) && must_read(r, s);
+
+	if (!must && droppable && s->q_bytes + f->len > s->srv->cfg.out_queue_bytes / 2) {
+		w = w ? w : watcher_get(r, s->id, 1);
+		if (w && !w->gap_from)
+			w->gap_from = seq;
+		return;
+	}
+	if (w && w->gap_from)
+		send_gap(r, s, w, seq);
+	if (sess_send_shared(s, f) == 0 && must && s->q_bytes > pace_high(s->srv))
+		pace_hold(r, s);
+}
+
+/* Send a notification to the room's members who may see runs and to the
+ * run's own watchers (its starter, run/attach callers), once each: one
+ * encoded frame shared by all of them. */
+static void broadcast(struct run *r, const char *method, json_t *params, long long seq)
+{
+	struct srv *srv = r->eng->srv;
+	uint64_t ids[MAX_RECIPIENTS];
+	size_t n, len;
+	char *text = proto_notify(method, params, &len);
+	struct sess_frame *f;
+
+	if (!text)
+		return;
+	f = sess_frame_new(text, len);
+	free(text);
+	if (!f)
+		return;
+	n = recipients(r, ids);
 	for (size_t i = 0; i < n; i++) {
 		struct sess *s = sess_find(srv, ids[i]);
 		if (s && !s->closing)
-			send_one(r, s, frame, len, seq);
+			send_one(r, s, f, seq, !strcmp(method, "run/log"));
 	}
-	free(frame);
+	sess_frame_unref(f);
 }
 
 /* ---------- ring ---------- */

@@ -90,5 +90,5 @@ size_t run_count_on_platform(struct srv *srv, long long platform_id)
 
 int run_engine_busy(struct srv *srv)
 {
-	return srv->runs && srv->runs->runs;
+	return srv->runs && (srv->runs->runs || srv->runs->removing);
 }

@@ -272,7 +272,8 @@ def test_stop_during_heavy_output(server, runtimes):
     took, out, pid = run(go())
     print(f"stop during heavy output: run/exit {took * 1000:.0f} ms after run/stop")
     assert out.exit["reason"] == "stopped"
-    assert containers_of(pid) == []
+    # run/exit follows the program's exit; the container goes just after (issue 16)
+    assert wait_until(lambda: containers_of(pid) == [], timeout=10), containers_of(pid)
 
 
 def test_run_twice_within_50ms_replaces_the_first(server, runtimes):
@@ -283,14 +284,17 @@ def test_run_twice_within_50ms_replaces_the_first(server, runtimes):
         await asyncio.sleep(0.03)
         rid2 = await u.start(pid, files={"main.sh": "echo second; sleep 2; echo done\n"})
         first = await u.wait_exit(rid1)
-        seen = containers_of(pid)
+        # one active run: the first's row is finished before the second's
+        # goes in (its container may still be on its way out: issue 16)
+        seen = psql("SELECT count(*) FROM runs WHERE project_id = :'v1' AND state <> 'finished'", pid)
         second = await u.wait_exit(rid2)
         return pid, first, second, seen
     pid, first, second, seen = run(go())
     assert first.exit["reason"] == "replaced"
-    assert len(seen) <= 1, seen
+    assert int(seen[0][0]) <= 1, seen
     assert second.exit["reason"] == "exited" and second.text() == "second\ndone\n"
-    assert containers_of(pid) == []
+    # run/exit follows the program's exit; the container goes just after (issue 16)
+    assert wait_until(lambda: containers_of(pid) == [], timeout=10), containers_of(pid)
 
 
 def test_burst_of_raw_starts_leaves_one_container(server, runtimes):
@@ -510,65 +514,8 @@ def test_server_killed_mid_run_leaves_nothing_behind(make_server, runtimes):
     srv2.stop()
 
 
-def test_slow_watcher_gets_a_gap_not_unbounded_memory(make_server, runtimes):
-    from rawws import RawWS
-    srv = make_server(RUNIT_OUT_QUEUE_BYTES="256k").start()
-    total = 6_000_000
-
-    async def token():
-        u = await User.new(srv)
-        pid = await u.project(runtimes["sh_big_out"], {"main.sh": f"yes 0123456789abcdef | head -c {total}; echo END\n"})
-        await u.c.ws.close()
-        return u.c.token, pid
-    tok, pid = run(token())
-    ws = RawWS("127.0.0.1", srv.port, headers={"Authorization": "Bearer " + tok}, rcvbuf=8192)
-    rss0 = srv.rss_kb()
-    ws.send_text(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "run/start", "params": {"project": pid}}))
-    early = []
-    while True:  # the answer, with the run's id
-        m = ws.recv_json()
-        if m.get("id") == 1:
-            rid = m["result"]["run"]
-            break
-        early.append(m)
-    # not reading while the program writes all of its output: the run ends
-    # all the same, however long the program takes on this machine
-    ended = wait_until(lambda: psql("SELECT state FROM runs WHERE id = :'v1'", rid) == [["finished"]],
-                       timeout=RUN_DEADLINE_S, interval=0.5)
-    assert ended, "the run must end while its watcher does not read"
-    rss1 = srv.rss_kb()
-    gaps, logs, exit_ = [], {}, None
-    while exit_ is None:
-        m = early.pop(0) if early else ws.recv_json()
-        if m.get("method") == "run/gap":
-            gaps.append(m["params"])
-        elif m.get("method") == "run/log":
-            logs[m["params"]["seq"]] = m["params"]["data"]
-        elif m.get("method") == "run/exit":
-            exit_ = m["params"]
-    live = sum(map(len, logs.values()))
-    ws.close()
-    # what was skipped is in the history: read the gaps with run/logs, on a
-    # connection with ordinary buffers (the 8 KiB one above is slow on purpose)
-    ws = RawWS("127.0.0.1", srv.port, headers={"Authorization": "Bearer " + tok})
-    for g in gaps:
-        frm = g["from"]
-        while frm is not None and frm <= g["to"]:
-            r = ws.call_raw(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "run/logs",
-                                        "params": {"run": exit_["run"], "from": frm, "limit": 1000}}))
-            for ch in r["result"]["chunks"]:
-                if ch["stream"] == "stdout" and ch["seq"] <= g["to"]:
-                    logs[ch["seq"]] = ch["data"]
-            frm = r["result"]["next"]
-    ws.close()
-    text = "".join(logs[k] for k in sorted(logs))
-    print(f"slow watcher: RSS {rss0} kB -> {rss1} kB while not reading; {len(gaps)} gap(s); "
-          f"{live} of {total + 4} bytes live, the rest read back with run/logs")
-    assert exit_["reason"] == "exited"
-    assert gaps, "the skipped output must be announced with run/gap"
-    assert len(text) == total + 4 and text.endswith("END\n")
-    assert rss1 - rss0 < 128 * 1024
-    srv.stop()
+# test_slow_watcher_gets_a_gap_not_unbounded_memory is in test_output_pacing.py
+# (issue 16: the run's own user is paced, never given run/gap; a watcher is)
 
 
 def test_gvisor_platform_option(server, runtimes):
@@ -633,6 +580,7 @@ def test_next_run_uses_a_prepared_container(make_server, runtimes):
     assert first.text() == "one\nmain.sh\n"
     assert second.text() == "two\nextra.txt\nmain.sh\n"  # exactly the saved files
     assert second.exit["reason"] == "exited" and second.states[:3] == ["queued", "starting", "running"]
-    assert containers_of(pid) == []
+    # run/exit follows the program's exit; the container goes just after (issue 16)
+    assert wait_until(lambda: containers_of(pid) == [], timeout=10), containers_of(pid)
     server.stop()  # a server that stops removes what it prepared
     assert containers_of(pid, warm=True) == []

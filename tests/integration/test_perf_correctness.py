@@ -1,0 +1,101 @@
+"""Issue 16, correctness of the fast paths (the figures are in bench/): a
+prepared container gives each run exactly its saved files and its project's
+environment, never what a run before left or another user's; "run again"
+while the run before still prints replaces it at once and the old run still
+ends with one run/exit; LeakSanitizer finds no leak in a server that went
+through runs, large output, replaced runs and closed sessions."""
+import asyncio
+
+import pytest
+
+from harness import (RUN_DEADLINE_S, User, add_shell_runtime, async_wait_until, docker, psql, run,
+                     wait_until)
+
+LIST = "echo \"X=$X\"; ls -a /workspace | tr '\\n' ' '; echo; echo leftover > /workspace/left.txt\n"
+
+
+@pytest.fixture(scope="module")
+def sh(db_url):
+    return add_shell_runtime("t-sh-fast", output_bytes=64 << 20, wall_ms=60000)
+
+
+def prepared_of(pid):
+    r = docker("ps", "-q", "--filter", f"label=run-it.project={pid}", "--filter",
+               "label=run-it.run=warm")
+    return r.stdout.split()
+
+
+def run_containers(pid):
+    """The project's containers of runs (not the prepared one)."""
+    r = docker("ps", "-a", "--filter", f"label=run-it.project={pid}", "--format",
+               '{{.ID}} {{.Label "run-it.run"}}')
+    return [w[0] for w in (line.split() for line in r.stdout.splitlines()) if w[1:] != ["warm"]]
+
+
+def test_prepared_container_gives_each_run_exactly_its_files_and_env(make_server, sh):
+    srv = make_server().start()
+
+    async def go():
+        a, b = await User.new(srv), await User.new(srv)
+        pa = await a.project(sh, {"main.sh": LIST, "one.txt": "1"})
+        pb = await b.project(sh, {"main.sh": LIST})
+        assert "result" in await a.c.call("env/set", {"project": pa, "vars": {"X": "a-secret"}})
+        first = await a.wait_exit(await a.start(pa))
+        warm = await async_wait_until(lambda: prepared_of(pa), timeout=RUN_DEADLINE_S)
+        # the next run: a file deleted, one added; the run before wrote left.txt
+        await a.c.call("file/delete", {"project": pa, "path": "one.txt"})
+        rid2 = await a.start(pa, files={"main.sh": LIST, "two.txt": "2"})
+        second = await a.wait_exit(rid2)
+        other = await b.wait_exit(await b.start(pb))
+        return first, second, other, warm, rid2
+    first, second, other, warm, rid2 = run(go())
+    used = psql("SELECT container_id FROM runs WHERE id = :'v1'", rid2)[0][0]
+    assert warm and used.startswith(warm[0]), "the second run must use the prepared container"
+    assert first.text() == "X=a-secret\n. .. main.sh one.txt \n"
+    assert second.text() == "X=a-secret\n. .. main.sh two.txt \n"  # nothing left over
+    assert other.text() == "X=\n. .. main.sh \n"  # another user's: none of a's
+    srv.stop()
+
+
+def test_run_again_while_printing_replaces_at_once_and_both_end(make_server, sh):
+    srv = make_server().start()
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(sh, {"main.sh": "while :; do echo tick; sleep 0.01; done\n"})
+        old = await u.start(pid)
+        await u.wait_output(old, "tick\n")
+        new = await u.start(pid, files={"main.sh": "echo new\n"})
+        second = await u.wait_exit(new)
+        first = await u.wait_exit(old)
+        return pid, first, second
+    pid, first, second = run(go())
+    assert first.exit["reason"] == "replaced"
+    assert second.exit["reason"] == "exited" and second.text() == "new\n"
+    rows = psql("SELECT state, reason FROM runs WHERE project_id = :'v1' ORDER BY id", pid)
+    assert rows == [["finished", "replaced"], ["finished", "exited"]], rows
+    assert wait_until(lambda: run_containers(pid) == [], timeout=20), run_containers(pid)
+    srv.stop()
+
+
+def test_leak_sanitizer_finds_nothing_after_runs_output_and_closed_sessions(make_server, sh):
+    srv = make_server(RUNIT_OUT_QUEUE_BYTES="256k").start()
+
+    async def go():
+        users = [await User.new(srv) for _ in range(3)]
+        pid = await users[0].project(sh, {"main.sh": "head -c 5000000 /dev/zero | tr '\\0' a\n"})
+        await users[0].wait_exit(await users[0].start(pid))  # large output, paced
+        busy = await users[0].start(pid, files={"main.sh": "yes | head -c 3000000; sleep 30\n"})
+        await users[0].start(pid, files={"main.sh": "echo again\n"})  # replaces it
+        await users[0].wait_exit(busy)
+        for u in users[1:]:
+            p = await u.project(sh, {"main.sh": "echo hi\n"})
+            await u.wait_exit(await u.start(p))
+            await u.c.ws.close()
+        await asyncio.sleep(1)
+    run(go())
+    srv.stop()
+    log = srv.log_text()
+    if "detect_leaks=0" in (srv.env.get("ASAN_OPTIONS") or ""):
+        pytest.skip("LeakSanitizer is off in ASAN_OPTIONS")
+    assert "ERROR: LeakSanitizer" not in log, log[-5000:]
