@@ -16,6 +16,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "presence.h"
+#include "collab.h"
 #include "room.h"
 #include "sess.h"
 #include "settings.h"
@@ -160,6 +161,8 @@ int app_run(const struct config *cfg)
 		goto out_db;
 	if (run_engine_init(srv) || access_watch_init(srv))
 		goto out_db;
+	if (collab_init(srv)) /* after rooms: a closed session leaves its rooms first */
+		goto out_db;
 
 	if (start_lws(srv))
 		goto out_db;
@@ -194,6 +197,7 @@ out_db:
 	srv->runs = NULL;
 	db_pool_free(srv->db);
 	srv->db = NULL;
+	collab_release(srv);
 	admin_view_release(srv);
 	room_release(srv);
 	settings_release(srv);

@@ -24,6 +24,7 @@ struct admin_view;
 struct run_plats;
 struct run_images;
 struct settings;
+struct collab;
 
 struct srv {
 	struct config cfg;
@@ -39,6 +40,7 @@ struct srv {
 	struct run_images *images; /* run_image.c */
 	struct room_table *rooms;  /* room.c */
 	struct admin_view *admin;  /* admin_view.c */
+	struct collab *collab;	   /* collab*.c: files open for live co-editing */
 	uv_timer_t auth_sweep;	   /* auth_sess.c: ends expired sessions */
 	unsigned auth_sweeps;
 	int64_t limits_cleaned_ms; /* auth_limit.c: old attempts last deleted */
