@@ -149,9 +149,13 @@ void co_file_send(struct co_file *f, const char *method, json_t *params, uint64_
 	prune(f);
 	if (!(frame = proto_notify(method, params, &len)))
 		return;
-	for (size_t i = 0; i < f->n; i++)
+	/* each version starts with another member: whoever hears first pushes
+	 * first, and under load the first would always win */
+	for (size_t k = 0, i = f->n ? (size_t)f->version % f->n : 0; k < f->n; k++) {
 		if (f->members[i].sess != except)
 			send_one(f->srv, f->members[i].sess, frame, len);
+		i = i + 1 == f->n ? 0 : i + 1;
+	}
 	free(frame);
 }
 
