@@ -22,9 +22,10 @@
 --    (pruned every 100 versions); a client further behind gets the whole
 --    text.
 --  * History (file_versions) keeps, of live edits, the text that a push
---    replaces when the file's newest earlier version stopped being current
---    more than 30 s ago: a snapshot every half minute of typing, not one
---    per keystroke. Since versions are no longer consecutive in the
+--    replaces when that text had been current for 2 s or more (a pause in
+--    the typing) or the file's newest earlier version stopped being
+--    current more than 30 s ago: snapshots at pauses and at least every
+--    half minute of typing, not one per keystroke. Since versions are no longer consecutive in the
 --    history, file_versions_kept now counts the earlier versions kept
 --    (the newest ones), not version numbers (runit_version_kept and
 --    runit_versions_prune of 008 are replaced below).
@@ -131,8 +132,8 @@ BEGIN
 		RETURN runit_too_large('max_project_bytes', lim, total - f.size + sz,
 			format('the project would hold %s bytes', total - f.size + sz));
 	END IF;
-	IF NOT EXISTS (SELECT 1 FROM file_versions WHERE file_id = f.id
-			AND replaced_at > now() - interval '30 seconds') THEN
+	IF f.updated_at < now() - interval '2 seconds' OR NOT EXISTS (SELECT 1 FROM file_versions
+			WHERE file_id = f.id AND replaced_at > now() - interval '30 seconds') THEN
 		INSERT INTO file_versions (file_id, version, content, saved_at, saved_by, replaced_at)
 			SELECT id, version, content, updated_at, updated_by, now() FROM files WHERE id = f.id
 			ON CONFLICT (file_id, version) DO NOTHING;

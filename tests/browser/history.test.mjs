@@ -55,7 +55,8 @@ describe('going back', () => {
     await items.nth(2).waitFor();
     const labels = await items.locator('.versions-v').allInnerTexts();
     assert.match(labels[0], new RegExp(`Version ${before.version}\\s*current`));
-    assert.match(labels[1], new RegExp(`Version ${before.version - 1}$`));
+    // live edits (issue 14) keep the text of each pause in typing, not every keystroke
+    assert.match(labels[1], /^Version \d+$/);
     // the newest earlier version is shown against the current text
     const left = dlg.locator('.cm-merge-a .cm-content');
     const right = dlg.locator('.cm-merge-b .cm-content');
