@@ -24,11 +24,16 @@
 --  * History (file_versions) keeps, of live edits, the text that a push
 --    replaces when that text had been current for 2 s or more (a pause in
 --    the typing) or the file's newest earlier version stopped being
---    current more than 30 s ago: snapshots at pauses and at least every
+--    current more than 30 s ago, or the IDE's Save asked for it
+--    (collab/checkpoint): snapshots at pauses, on Save and at least every
 --    half minute of typing, not one per keystroke. Since versions are no longer consecutive in the
 --    history, file_versions_kept now counts the earlier versions kept
 --    (the newest ones), not version numbers (runit_version_kept and
 --    runit_versions_prune of 008 are replaced below).
+
+-- Set by collab/checkpoint (the IDE's Save while editing live): the text
+-- of this version goes to the history when a live edit replaces it.
+ALTER TABLE files ADD COLUMN collab_keep boolean NOT NULL DEFAULT false;
 
 CREATE TABLE collab_updates (
 	file_id    bigint NOT NULL REFERENCES files (id) ON DELETE CASCADE,
@@ -117,7 +122,7 @@ BEGIN
 	IF sz > lim THEN
 		RETURN runit_too_large('max_file_bytes', lim, sz, format('the file would be %s bytes', sz));
 	END IF;
-	SELECT id, version, size, updated_at, updated_by INTO f FROM files
+	SELECT id, version, size, updated_at, updated_by, collab_keep INTO f FROM files
 		WHERE id = p_file AND project_id = p_project FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN runit_err('NOT_FOUND', 'no such file', jsonb_build_object('file', p_file));
@@ -132,22 +137,42 @@ BEGIN
 		RETURN runit_too_large('max_project_bytes', lim, total - f.size + sz,
 			format('the project would hold %s bytes', total - f.size + sz));
 	END IF;
-	IF f.updated_at < now() - interval '2 seconds' OR NOT EXISTS (SELECT 1 FROM file_versions
+	IF f.collab_keep OR f.updated_at < now() - interval '2 seconds' OR NOT EXISTS (SELECT 1 FROM file_versions
 			WHERE file_id = f.id AND replaced_at > now() - interval '30 seconds') THEN
 		INSERT INTO file_versions (file_id, version, content, saved_at, saved_by, replaced_at)
 			SELECT id, version, content, updated_at, updated_by, now() FROM files WHERE id = f.id
 			ON CONFLICT (file_id, version) DO NOTHING;
-		PERFORM runit_versions_prune(NULL, f.id);
 	END IF;
 	INSERT INTO collab_updates (file_id, version, client_id, user_id, changes)
 		VALUES (f.id, p_base + 1, p_client, p_user, p_changes);
 	UPDATE files SET content = p_content, version = p_base + 1, updated_at = now(),
-		updated_by = p_user WHERE id = f.id;
+		updated_by = p_user, collab_keep = false WHERE id = f.id;
+	PERFORM runit_versions_prune(NULL, f.id);
 	IF (p_base + 1) % 100 = 0 THEN
 		DELETE FROM collab_updates WHERE file_id = f.id AND version <= p_base + 1 - 1000;
 	END IF;
 	UPDATE projects SET updated_at = now() WHERE id = p_project;
 	RETURN runit_ok(jsonb_build_object('version', p_base + 1, 'size', sz));
+END $$;
+
+-- collab/checkpoint: keep the file's current text in the history when a
+-- live edit replaces it. Result {version}.
+CREATE FUNCTION runit_collab_checkpoint(p_user bigint, p_admin boolean, p_project bigint,
+					p_file bigint)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	e jsonb := runit_check(p_project, p_user, p_admin, 2, true);
+	v bigint;
+BEGIN
+	IF e IS NOT NULL THEN
+		RETURN e;
+	END IF;
+	UPDATE files SET collab_keep = true WHERE id = p_file AND project_id = p_project
+		RETURNING version INTO v;
+	IF NOT FOUND THEN
+		RETURN runit_err('NOT_FOUND', 'no such file', jsonb_build_object('file', p_file));
+	END IF;
+	RETURN runit_ok(jsonb_build_object('file', p_file, 'version', v));
 END $$;
 
 -- file_versions_kept counts kept earlier versions, newest first (see the

@@ -438,6 +438,21 @@ void collab_cursor(struct rpc_call *c, long long file, long long version, json_t
 	rpc_reply(c, NULL);
 }
 
+void collab_checkpoint(struct rpc_call *c, long long file)
+{
+	struct co_file *f;
+	char uid[24], pid[24], fid[24];
+	const char *p[4] = {uid, NULL, pid, fid};
+
+	if (!member_of(c, file, &f))
+		return;
+	access_params(c->user_id, c->role, uid, &p[1]);
+	snprintf(pid, sizeof(pid), "%lld", f->project);
+	snprintf(fid, sizeof(fid), "%lld", f->id);
+	dbcall(c, "SELECT runit_collab_checkpoint($1::bigint, $2::boolean, $3::bigint, $4::bigint)",
+	       4, p, NULL, NULL);
+}
+
 void collab_leave(struct rpc_call *c, long long file)
 {
 	struct co_file *f = co_file_find(c->srv, file);

@@ -19,7 +19,8 @@
  *    updates made on another server instance arrive: the instance reads
  *    the rows it lacks from collab_updates, in order.
  *  - collab/cursor relays a session's selections to the others; collab/pull
- *    answers a client that lost track.
+ *    answers a client that lost track; collab/checkpoint marks the current
+ *    text to be kept in the history (Save).
  *
  * Per open file the module keeps the text, the version and the last
  * COLLAB_RING updates; one database statement at a time per file (a push,
@@ -55,5 +56,8 @@ void collab_push(struct rpc_call *c, long long file, long long base, const char 
 void collab_pull(struct rpc_call *c, long long file, long long version);
 void collab_cursor(struct rpc_call *c, long long file, long long version, json_t *ranges);
 void collab_leave(struct rpc_call *c, long long file);
+/* Keep the file's current text in the history when a live edit replaces it
+ * (the IDE's Save). */
+void collab_checkpoint(struct rpc_call *c, long long file);
 
 #endif

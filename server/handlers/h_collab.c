@@ -1,6 +1,6 @@
 /*
  * h_collab.c - live co-editing: collab/join, collab/push, collab/pull,
- * collab/cursor and collab/leave (protocol/PROTOCOL.md, "Live co-editing").
+ * collab/cursor, collab/checkpoint and collab/leave (protocol/PROTOCOL.md, "Live co-editing").
  * Params are checked here and the caller must have the project open (its
  * room: access_watch.c takes it out when its access goes); the rules live
  * in server/domain/collab.c.
@@ -120,6 +120,16 @@ static void h_cursor(void *ctx, struct proto_msg *msg)
 	collab_cursor(c, file, version, ranges);
 }
 
+static void h_checkpoint(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	long long file;
+
+	if (id_param(c, msg->params, "file", &file))
+		return;
+	collab_checkpoint(c, file);
+}
+
 static void h_leave(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
@@ -131,8 +141,11 @@ static void h_leave(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method collab_methods[] = {
-    {"collab/join", PROTO_ROLE_USER, h_join},	{"collab/push", PROTO_ROLE_USER, h_push},
-    {"collab/pull", PROTO_ROLE_USER, h_pull},	{"collab/cursor", PROTO_ROLE_USER, h_cursor},
+    {"collab/join", PROTO_ROLE_USER, h_join},
+    {"collab/push", PROTO_ROLE_USER, h_push},
+    {"collab/pull", PROTO_ROLE_USER, h_pull},
+    {"collab/cursor", PROTO_ROLE_USER, h_cursor},
     {"collab/leave", PROTO_ROLE_USER, h_leave},
+    {"collab/checkpoint", PROTO_ROLE_USER, h_checkpoint},
 };
 const size_t collab_methods_count = sizeof(collab_methods) / sizeof(collab_methods[0]);

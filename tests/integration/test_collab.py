@@ -365,3 +365,29 @@ def test_bad_pushes_get_clear_errors(server, shell_runtime):
     assert error_reason(outs["future"]) == "CONFLICT"
     assert error_reason(big) == "TOO_LARGE"
     assert "result" in good and db[1] == "aéb"
+
+
+def test_checkpoint_keeps_the_text_in_history_and_typing_is_not_every_version(server,
+                                                                             shell_runtime):
+    async def go():
+        pid, (a,) = await team([server], 1, shell_runtime, text="")
+        c = a.u.c
+
+        async def type_(s):
+            for ch in s:
+                result_of(await c.call("collab/push", {"file": a.file, "version": a.version,
+                                                       "client": a.client,
+                                                       "changes": ([u16(a.doc)] if a.doc else [])
+                                                       + [[0, ch]]}))
+                await a.settle(a.version + 1)
+        await type_("abc")
+        kept = result_of(await c.call("collab/checkpoint", {"file": a.file}))
+        await type_("de")
+        hist = result_of(await c.call("file/history", {"project": pid, "path": "main.sh"}))
+        return kept, hist, a
+    kept, hist, a = run(go())
+    versions = {v["version"]: v for v in hist["versions"]}
+    assert kept["version"] == a.version - 2
+    assert kept["version"] in versions  # the checkpointed "abc"
+    assert a.version - 1 not in versions  # "abcd": one keystroke, not kept
+    assert len(hist["versions"]) < a.version

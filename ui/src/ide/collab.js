@@ -143,7 +143,20 @@ export class CollabDoc {
   }
 
   pending() {
-    return sendableUpdates(this.getState()).length > 0;
+    return this.checkpointing || sendableUpdates(this.getState()).length > 0;
+  }
+
+  // Save: once what was typed is confirmed, keep this text in the history.
+  async checkpoint() {
+    this.checkpointing = true;
+    this.onChange();
+    try {
+      for (let i = 0; i < 100 && !this.disposed && sendableUpdates(this.getState()).length; i++) await new Promise((r) => setTimeout(r, 50));
+      await this.rpc.call('collab/checkpoint', { file: this.file });
+    } finally {
+      this.checkpointing = false;
+      this.onChange();
+    }
   }
 
   // Push the first unconfirmed update on the synced version (one version per push).

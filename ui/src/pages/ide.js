@@ -621,6 +621,12 @@ export function mount(root, { params }) {
   }
 
   function saveNow() {
+    const cb = active ? buffers.get(active)?.collab : null;
+    if (cb) {
+      // collab: edits are saved as they are made; Save keeps this text in the history
+      cb.checkpoint().catch((e) => toastError(e, 'Save'));
+      return;
+    }
     if (active) {
       clearTimeout(buffers.get(active)?.timer);
       save(active, { explicit: true });
