@@ -243,7 +243,7 @@ static int write_push(struct co_file *f, struct co_push *p)
 /* Next statement for f, if none is in flight. */
 static void pump(struct co_file *f)
 {
-	while (!f->busy) {
+	while (!f->busy && !f->srv->stopping) { /* stopping: collab_release answers the queue */
 		struct co_push *p;
 
 		if (f->gone) {
@@ -533,6 +533,16 @@ void collab_release(struct srv *srv)
 {
 	if (!srv->collab)
 		return;
+	/* pushes still waiting (the database answered every one in flight) */
+	for (struct co_file *f = srv->collab->files; f; f = f->next) {
+		struct co_push *p;
+
+		while ((p = f->q_head)) {
+			f->q_head = p->next;
+			rpc_fail(p->c, PROTO_R_UNAVAILABLE, "the server is stopping", NULL);
+			push_free(p);
+		}
+	}
 	co_file_free_all(srv);
 	free(srv->collab);
 	srv->collab = NULL;
