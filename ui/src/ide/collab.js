@@ -167,6 +167,7 @@ export class CollabDoc {
     if (!ups.length) return;
     this.inflight = true;
     const version = getSyncedVersion(state);
+    let retryMs = 0;
     try {
       await this.rpc.call('collab/push', { file: this.file, version, client: getClientID(state), changes: ups[0].changes.toJSON() });
     } catch (e) {
@@ -175,17 +176,18 @@ export class CollabDoc {
         setTimeout(() => {
           if (!this.disposed && this.version() <= version) this.pull();
         }, PULL_AFTER_MS);
-      } else if (e.reason === 'RATE_LIMITED') {
-        await new Promise((r) => setTimeout(r, 500));
       } else if (e.reason === 'FORBIDDEN') {
         this.mayEdit = false;
-      } else if (e.reason !== 'NOT_FOUND') {
-        await new Promise((r) => setTimeout(r, 1000));
+      } else if (e.reason === 'RATE_LIMITED') {
+        retryMs = 500;
+      } else if (!['NOT_FOUND', 'OFFLINE', 'DISCONNECTED'].includes(e.reason)) {
+        retryMs = 1000; // offline: the rejoin after the reconnect pushes
       }
     } finally {
       this.inflight = false;
     }
-    if (this.pending() && this.version() !== version) this.push();
+    if (retryMs) setTimeout(() => this.push(), retryMs);
+    else if (this.pending() && this.version() !== version) this.push();
   }
 
   // A collab/update for this file.
