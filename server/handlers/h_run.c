@@ -98,9 +98,11 @@ static struct run *own_run(struct rpc_call *c, json_t *params)
 
 /*
  * The shared console (issue 14): besides the run's user and admins, the
- * project's editors and owner may stop a run or type into it; a viewer,
- * who sees it, gets FORBIDDEN; anyone else NOT_FOUND. The access check is
- * asynchronous, so the run is looked up again afterwards.
+ * project's editors and owner may stop a run; only the run's user (or an
+ * admin) types into it. Others who see the project's runs (viewers, and
+ * editors for input) get FORBIDDEN; anyone else NOT_FOUND, as if the run
+ * did not exist. The access check is asynchronous, so the run is looked
+ * up again afterwards.
  */
 struct console_act {
 	struct rpc_call *c;
@@ -146,18 +148,18 @@ static void console_checked(void *arg, enum proto_reason reason, const char *nam
 	struct console_act *a = arg;
 	struct run *r = run_find(a->c->srv, a->run);
 
-	(void)name;
-	if (!r || reason == PROTO_R_NOT_FOUND)
-		rpc_fail(a->c, PROTO_R_NOT_FOUND, "no such active run", NULL);
-	else if (reason == PROTO_R_FORBIDDEN)
-		rpc_fail(a->c, PROTO_R_FORBIDDEN,
-			 "viewers watch a run: only its user and the project's editors may stop it "
-			 "or type into it",
-			 NULL);
-	else if (reason != PROTO_R_NONE)
+	if (reason == PROTO_R_UNAVAILABLE)
 		rpc_fail(a->c, reason, message, NULL);
-	else
+	else if (!r || !name || !access_sees_runs(name))
+		rpc_fail(a->c, PROTO_R_NOT_FOUND, "no such active run", NULL);
+	else if (a->stop && reason == PROTO_R_NONE)
 		console_do(a, r);
+	else
+		rpc_fail(a->c, PROTO_R_FORBIDDEN,
+			 a->stop ? "viewers watch a run: only its user and the project's editors "
+				   "may stop it"
+				 : "only the run's user types into it",
+			 NULL);
 	console_act_free(a);
 }
 
@@ -178,8 +180,8 @@ static void console(struct console_act *a, json_t *params)
 	} else if (r->user_id == c->user_id || c->role == PROTO_ROLE_ADMIN) {
 		console_do(a, r);
 		console_act_free(a);
-	} else if (access_check(c->srv, r->project_id, c->user_id, c->role, ACCESS_WRITE,
-				console_checked, a)) {
+	} else if (access_check(c->srv, r->project_id, c->user_id, c->role,
+				a->stop ? ACCESS_WRITE : ACCESS_READ, console_checked, a)) {
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable, try again", NULL);
 		console_act_free(a);
 	}

@@ -1,7 +1,8 @@
 """The shared console (issue 14): everyone who may see a project's runs
 sees each run as it happens and who started it (run/status "by"); the
-project's editors may stop another member's run and type into it; a
-viewer, who watches, gets FORBIDDEN for both; an outsider NOT_FOUND."""
+project's editors may stop another member's run; only the run's user types
+into it (a viewer or an editor who watches gets FORBIDDEN); a viewer may
+not stop it (FORBIDDEN); an outsider gets NOT_FOUND."""
 from harness import RUN_DEADLINE_S, User, error_reason, result_of, run
 
 ECHO = "while read l; do echo \"got $l\"; done\n"
@@ -25,16 +26,19 @@ def test_viewer_watches_but_may_not_type_and_editor_stops_anothers_run(server, s
         typed = await viewer.c.call("run/stdin", {"run": rid, "data": "from viewer\n"})
         stop_v = await viewer.c.call("run/stop", {"run": rid})
         stop_o = await outsider.c.call("run/stop", {"run": rid})
-        ok_typed = await editor.c.call("run/stdin", {"run": rid, "data": "from editor\n"})
-        await viewer.wait_output(rid, "got from editor")
+        typed_e = await editor.c.call("run/stdin", {"run": rid, "data": "from editor\n"})
+        typed_o = await outsider.c.call("run/stdin", {"run": rid, "data": "from outside\n"})
+        result_of(await owner.c.call("run/stdin", {"run": rid, "data": "from owner\n"}))
+        await viewer.wait_output(rid, "got from owner")
         stopped = await editor.c.call("run/stop", {"run": rid})
         out = await viewer.wait_exit(rid, RUN_DEADLINE_S)
-        return owner, status, typed, stop_v, stop_o, ok_typed, stopped, out
-    owner, status, typed, stop_v, stop_o, ok_typed, stopped, out = run(go())
+        return owner, status, typed, stop_v, stop_o, typed_e, typed_o, stopped, out
+    owner, status, typed, stop_v, stop_o, typed_e, typed_o, stopped, out = run(go())
     assert status and all(s["by"] == {"id": owner.uid, "username": owner.name} for s in status)
     assert error_reason(typed) == "FORBIDDEN"
     assert error_reason(stop_v) == "FORBIDDEN"
     assert error_reason(stop_o) == "NOT_FOUND"
-    assert "result" in ok_typed and "result" in stopped
-    assert "got from editor" in out.text() and "from viewer" not in out.text()
+    assert error_reason(typed_e) == "FORBIDDEN" and error_reason(typed_o) == "NOT_FOUND"
+    assert "result" in stopped
+    assert out.text() == "got from owner\n"  # nobody else's input
     assert out.exit["reason"] == "stopped"
