@@ -346,8 +346,10 @@ void collab_join(struct rpc_call *c, long long project, const char *path, long l
 		free(j);
 }
 
-/* The member c's session is of file, or NULL after failing c. */
-static struct co_member *member_of(struct rpc_call *c, long long file, struct co_file **fp)
+/* The member c's session is of file, or NULL after failing c; spend: it
+ * counts against the member's rate (pushes and cursor moves do). */
+static struct co_member *member_of(struct rpc_call *c, long long file, struct co_file **fp,
+				   int spend)
 {
 	struct co_file *f = co_file_find(c->srv, file);
 	struct co_member *m = f ? co_member(f, c->sess_id) : NULL;
@@ -359,7 +361,7 @@ static struct co_member *member_of(struct rpc_call *c, long long file, struct co
 			co_file_maybe_free(f);
 		return NULL;
 	}
-	if (co_member_spend(m)) {
+	if (spend && co_member_spend(m)) {
 		rpc_fail(
 		    c, PROTO_R_RATE_LIMITED, "too many updates: slow down",
 		    json_pack("{s:I, s:i}", "file", (json_int_t)file, "per_second", COLLAB_RATE));
@@ -376,7 +378,7 @@ void collab_push(struct rpc_call *c, long long file, long long base, const char 
 	struct co_push *p;
 	const char *why = NULL;
 
-	if (!member_of(c, file, &f))
+	if (!member_of(c, file, &f, 1))
 		return;
 	if (f->q_len >= COLLAB_QUEUE_MAX) {
 		rpc_fail(c, PROTO_R_RATE_LIMITED, "too many pushes waiting on this file", NULL);
@@ -409,7 +411,7 @@ void collab_pull(struct rpc_call *c, long long file, long long version)
 	struct co_file *f;
 	json_t *since;
 
-	if (!member_of(c, file, &f))
+	if (!member_of(c, file, &f, 0))
 		return;
 	since = co_file_since(f, version);
 	if (since)
@@ -426,7 +428,7 @@ void collab_cursor(struct rpc_call *c, long long file, long long version, json_t
 	struct co_file *f;
 	json_t *note;
 
-	if (!member_of(c, file, &f))
+	if (!member_of(c, file, &f, 1))
 		return;
 	note =
 	    json_pack("{s:I, s:I, s:I, s:{s:I, s:s}, s:O}", "file", (json_int_t)f->id, "session",
@@ -444,7 +446,7 @@ void collab_checkpoint(struct rpc_call *c, long long file)
 	char uid[24], pid[24], fid[24];
 	const char *p[4] = {uid, NULL, pid, fid};
 
-	if (!member_of(c, file, &f))
+	if (!member_of(c, file, &f, 1))
 		return;
 	access_params(c->user_id, c->role, uid, &p[1]);
 	snprintf(pid, sizeof(pid), "%lld", f->project);

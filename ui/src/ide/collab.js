@@ -118,7 +118,15 @@ export class CollabDoc {
     this.lastCursor = '';
     this.disposed = false;
     this.offs = [rpc.on('collab/update', (p) => this.receive(p)), rpc.on('collab/cursor', (p) => this.cursor(p))];
+    this.seen = joined.version; // the newest version heard of
     this.sweep = setInterval(() => this.expire(), 5000);
+    // self-healing: behind what was heard of (an update lost, a pull refused) or
+    // holding changes nobody is pushing
+    this.watch = setInterval(() => {
+      if (this.disposed || !this.getState()) return;
+      if (this.version() < this.seen) this.pull();
+      else if (this.pending() && !this.checkpointing) this.push();
+    }, 2000);
     this.beat = setInterval(() => this.sendCursor(true), CURSOR_BEAT_MS);
   }
 
@@ -172,6 +180,7 @@ export class CollabDoc {
       await this.rpc.call('collab/push', { file: this.file, version, client: getClientID(state), changes: ups[0].changes.toJSON() });
     } catch (e) {
       if (e.reason === 'CONFLICT') {
+        this.seen = Math.max(this.seen, e.data?.version || 0);
         // the updates we lack are on their way; pull them if they do not come
         setTimeout(() => {
           if (!this.disposed && this.version() <= version) this.pull();
@@ -194,6 +203,7 @@ export class CollabDoc {
   receive(p) {
     if (this.disposed || p.file !== this.file || !this.getState()) return;
     if (p.deleted) return; // file/changed tells the IDE
+    if (p.version > this.seen) this.seen = p.version;
     if (p.reset) {
       this.onReset?.(p.version, p.content);
       return;
@@ -295,6 +305,7 @@ export class CollabDoc {
     this.disposed = true;
     clearInterval(this.sweep);
     clearInterval(this.beat);
+    clearInterval(this.watch);
     clearTimeout(this.cursorTimer);
     this.offs.forEach((off) => off());
     if (leave) this.rpc.call('collab/leave', { file: this.file }).catch(() => {});
