@@ -59,13 +59,14 @@ describe('live co-editing', () => {
     await editor.locator('.ide-editor .cm-content').waitFor();
     await waitFor(async () => (await docText(editor)) === (await docText(owner)) && (await docText(owner)) !== null, 'the same text on both pages');
 
-    // both type at once, each on a line of its own at the end
-    for (const p of [owner, editor]) {
+    // both type at once: the owner at the start, the editor at the end (at
+    // one same place, concurrent keystrokes interleave, as they should)
+    for (const [p, key] of [[owner, 'Control+Home'], [editor, 'Control+End']]) {
       await p.locator('.ide-editor .cm-content').click();
-      await p.keyboard.press('Control+End');
+      await p.keyboard.press(key);
     }
     await Promise.all([
-      owner.keyboard.type('\nowner was here 😀', { delay: 40 }),
+      owner.keyboard.type('owner was here 😀\n', { delay: 40 }),
       editor.keyboard.type('\neditor typed this', { delay: 40 }),
     ]);
     const both = (t) => t && t.includes('owner was here 😀') && t.includes('editor typed this');
