@@ -19,6 +19,7 @@
 #include "presence.h"
 #include "room_relay.h"
 #include "run_follow.h"
+#include "collab.h"
 #include "room.h"
 #include "sess.h"
 #include "settings.h"
@@ -166,6 +167,8 @@ int app_run(const struct config *cfg)
 	if (run_engine_init(srv) || access_watch_init(srv) || room_relay_init(srv) ||
 	    run_follow_init(srv))
 		goto out_db;
+	if (collab_init(srv)) /* after rooms: a closed session leaves its rooms first */
+		goto out_db;
 
 	if (start_lws(srv))
 		goto out_db;
@@ -203,6 +206,7 @@ out_db:
 	db_pool_free(srv->db);
 	srv->db = NULL;
 	errmon_release(srv); /* after the pool: its last callbacks may still report */
+	collab_release(srv);
 	admin_view_release(srv);
 	room_release(srv);
 	settings_release(srv);

@@ -27,6 +27,7 @@ struct settings;
 struct room_relay;
 struct run_follows;
 struct errmon;
+struct collab;
 
 struct srv {
 	struct config cfg;
@@ -44,6 +45,7 @@ struct srv {
 	struct room_relay *relay;    /* room_relay.c */
 	struct run_follows *follows; /* run_follow.c */
 	struct admin_view *admin;    /* admin_view.c */
+	struct collab *collab;	     /* collab*.c: files open for live co-editing */
 	uv_timer_t auth_sweep;	     /* auth_sess.c: ends expired sessions */
 	unsigned auth_sweeps;
 	int64_t limits_cleaned_ms; /* auth_limit.c: old attempts last deleted */

@@ -42,6 +42,7 @@ struct run {
 	struct run_engine *eng;
 	struct run_slot *slot;
 	long long id, user_id, project_id, runtime_id, platform_id;
+	char username[64]; /* who started it, for the shared console (run/status "by") */
 	char runtime_code[72];
 	enum run_state state;
 

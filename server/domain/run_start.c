@@ -297,6 +297,11 @@ static void run_created(struct start_req *q, long long id)
 	}
 	r->id = id;
 	r->user_id = q->user_id;
+	{
+		struct sess *who = rpc_sess(q->c);
+
+		snprintf(r->username, sizeof(r->username), "%s", who ? who->username : "");
+	}
 	r->project_id = q->project_id;
 	r->runtime_id = q->runtime_id;
 	r->platform_id = q->rp.id;

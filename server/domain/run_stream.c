@@ -402,8 +402,9 @@ void run_emit_status(struct run *r)
 	const char *state = run_state_name(r->state);
 
 	event(r, "run/status",
-	      json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)r->id, "seq",
-			(json_int_t)++r->seq, "project", (json_int_t)r->project_id, "state", state),
+	      json_pack("{s:I, s:I, s:I, s:s, s:{s:I, s:s}}", "run", (json_int_t)r->id, "seq",
+			(json_int_t)++r->seq, "project", (json_int_t)r->project_id, "state", state,
+			"by", "id", (json_int_t)r->user_id, "username", r->username),
 	      "status", state, 16);
 }
 

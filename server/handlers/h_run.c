@@ -4,6 +4,7 @@
  * admin/run/cancel. The engine is run.c; this file checks params and access.
  */
 #include "handlers.h"
+#include "access.h"
 #include "audit.h"
 #include "db.h"
 #include "rpc.h"
@@ -172,22 +173,112 @@ static void stop_remote(struct rpc_call *c, long long id, const char *reason)
 	}
 }
 
+/*
+ * The shared console (issue 14): besides the run's user and admins, the
+ * project's editors and owner may stop a run; only the run's user (or an
+ * admin) types into it. Others who see the project's runs (viewers, and
+ * editors for input) get FORBIDDEN; anyone else NOT_FOUND, as if the run
+ * did not exist. The access check is asynchronous, so the run is looked
+ * up again afterwards.
+ */
+struct console_act {
+	struct rpc_call *c;
+	long long run;
+	int stop; /* else stdin: data, len, eof */
+	char *data;
+	size_t len;
+	int eof;
+};
+
+static void console_do(struct console_act *a, struct run *r)
+{
+	struct rpc_call *c = a->c;
+	int rc;
+
+	if (a->stop) {
+		run_cancel(r, "stopped", "stopped");
+		rpc_reply(c, NULL);
+		return;
+	}
+	if (r->ending) {
+		rpc_fail(c, PROTO_R_CONFLICT, "the program is not running", NULL);
+		return;
+	}
+	rc = run_stdin(r, a->data, a->len, a->eof);
+	if (rc == PLAT_E_AGAIN)
+		rpc_fail(c, PROTO_R_RATE_LIMITED, "the program is not reading its input", NULL);
+	else if (rc)
+		rpc_fail(c, PROTO_R_CONFLICT, "the program's input is closed", NULL);
+	else
+		rpc_reply(c, NULL);
+}
+
+static void console_act_free(struct console_act *a)
+{
+	free(a->data);
+	free(a);
+}
+
+static void console_checked(void *arg, enum proto_reason reason, const char *name,
+			    const char *message)
+{
+	struct console_act *a = arg;
+	struct run *r = run_find(a->c->srv, a->run);
+
+	if (reason == PROTO_R_UNAVAILABLE)
+		rpc_fail(a->c, reason, message, NULL);
+	else if (!r || !name || !access_sees_runs(name))
+		rpc_fail(a->c, PROTO_R_NOT_FOUND, "no such active run", NULL);
+	else if (a->stop && reason == PROTO_R_NONE)
+		console_do(a, r);
+	else
+		rpc_fail(a->c, PROTO_R_FORBIDDEN,
+			 a->stop ? "viewers watch a run: only its user and the project's editors "
+				   "may stop it"
+				 : "only the run's user types into it",
+			 NULL);
+	console_act_free(a);
+}
+
+/* Act at once for the run's user or an admin, else after the check. */
+static void console(struct console_act *a, json_t *params)
+{
+	struct rpc_call *c = a->c;
+	struct run *r;
+
+	if (get_id(c, params, "run", &a->run)) {
+		console_act_free(a);
+		return;
+	}
+	r = run_find(c->srv, a->run);
+	if (!r && a->stop) {
+		stop_remote(c, a->run, "stopped"); /* another instance runs it */
+		console_act_free(a);
+	} else if (!r) {
+		rpc_fail(c, PROTO_R_NOT_FOUND, "no such active run", NULL);
+		console_act_free(a);
+	} else if (r->user_id == c->user_id || c->role == PROTO_ROLE_ADMIN) {
+		console_do(a, r);
+		console_act_free(a);
+	} else if (access_check(c->srv, r->project_id, c->user_id, c->role,
+				a->stop ? ACCESS_WRITE : ACCESS_READ, console_checked, a)) {
+		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable, try again", NULL);
+		console_act_free(a);
+	}
+}
+
 static void h_stop(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
-	long long id;
-	struct run *r;
+	struct console_act *a = calloc(1, sizeof(*a));
 
-	if (get_id(c, msg->params, "run", &id))
-		return;
-	if (!(r = run_find(c->srv, id))) {
-		stop_remote(c, id, "stopped");
+	if (!a) {
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
 		return;
 	}
-	if (!(r = own_run(c, msg->params)))
-		return;
-	run_cancel(r, "stopped", "stopped");
-	rpc_reply(c, NULL);
+	a->c = c;
+	a->stop = 1;
+	console(a, msg->params);
 }
 
 static void h_stdin(void *ctx, struct proto_msg *msg)
@@ -195,28 +286,23 @@ static void h_stdin(void *ctx, struct proto_msg *msg)
 	struct rpc_call *c = ctx;
 	struct proto_error err;
 	const char *data = "";
-	int eof = 0, rc = 0;
-	struct run *r;
+	int eof = 0;
+	struct console_act *a;
 
 	if (proto_get_str(msg->params, "data", 0, STDIN_MAX, &data, &err) ||
 	    proto_get_bool(msg->params, "eof", 0, &eof, &err)) {
 		rpc_fail_err(c, &err);
 		return;
 	}
-	r = own_run(c, msg->params);
-	if (!r)
-		return;
-	if (r->ending) {
-		rpc_fail(c, PROTO_R_CONFLICT, "the program is not running", NULL);
+	if (!(a = calloc(1, sizeof(*a))) || !(a->data = strdup(data))) {
+		free(a);
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
 		return;
 	}
-	rc = run_stdin(r, data, strlen(data), eof);
-	if (rc == PLAT_E_AGAIN)
-		rpc_fail(c, PROTO_R_RATE_LIMITED, "the program is not reading its input", NULL);
-	else if (rc)
-		rpc_fail(c, PROTO_R_CONFLICT, "the program's input is closed", NULL);
-	else
-		rpc_reply(c, NULL);
+	a->c = c;
+	a->len = strlen(data);
+	a->eof = eof;
+	console(a, msg->params);
 }
 
 static void h_resize(void *ctx, struct proto_msg *msg)

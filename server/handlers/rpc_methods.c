@@ -26,6 +26,7 @@ static const struct rpc_table {
     {history_methods, &history_methods_count},
     {image_methods, &image_methods_count},
     {error_methods, &error_methods_count},
+    {collab_methods, &collab_methods_count},
 };
 
 const struct proto_method *handlers_method_find(const char *name)

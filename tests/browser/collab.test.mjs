@@ -1,7 +1,7 @@
 // collab.test.mjs - more than one browser on a project: a second context
 // shows up in presence, a public project opens read-only for others (with
-// Fork), and an edit made elsewhere while this page was offline is shown as a
-// conflict that can be resolved.
+// Fork), and an edit made while this page was offline is merged with one
+// made meanwhile elsewhere (live co-editing, issue 14).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newPage, signUp, logIn, createProject, setCode, waitStatus } from './lib.mjs';
@@ -49,7 +49,7 @@ describe('collaboration', () => {
     await visitor.locator('.presence-list', { hasText: ownerName }).waitFor();
   });
 
-  it('shows an edit made elsewhere as a conflict, and keeps the chosen version', async () => {
+  it('merges an edit made offline with the one made meanwhile elsewhere (live co-editing)', async () => {
     // a second tab of the owner
     const tab2 = await newPage(browser);
     await logIn(tab2, ownerName, undefined, `/#/login?next=${encodeURIComponent(`#/p/${projectId}`)}`);
@@ -61,23 +61,20 @@ describe('collaboration', () => {
     await owner.locator('#banner', { hasText: 'Offline' }).waitFor();
     await setCode(owner, 'print("mine")\n');
 
-    // meanwhile the second tab saves its own version
+    // meanwhile the second tab edits too (live: saved as it types)
     await setCode(tab2, 'print("theirs")\n');
-    await tab2.keyboard.press('Control+s');
     await tab2.locator('.save-state', { hasText: 'Saved' }).waitFor();
 
-    // back online: the first tab's save meets the newer version
+    // back online: the first tab rejoins from its version, receives the
+    // other edit, rebases its own over it; both tabs end with both
     await owner.context().setOffline(false);
     await owner.evaluate(() => window.runit.rpc.connectNow());
-    const bar = owner.locator('.conflict-bar');
-    await bar.waitFor();
-    assert.match(await bar.innerText(), /changed elsewhere/);
-    await bar.getByRole('button', { name: 'Keep my version' }).click();
+    for (const p of [owner, tab2]) {
+      await p.locator('.ide-editor .cm-content', { hasText: 'print("mine")' }).waitFor();
+      await p.locator('.ide-editor .cm-content', { hasText: 'print("theirs")' }).waitFor();
+    }
     await owner.locator('.save-state', { hasText: 'Saved' }).waitFor();
-    assert.equal(await bar.isHidden(), true);
-
-    // the other tab, with nothing unsaved, reloads the kept version by itself
-    await tab2.locator('.cm-content', { hasText: 'print("mine")' }).waitFor();
+    assert.equal(await owner.locator('.conflict-bar').isHidden(), true);
     assert.deepEqual(owner.problems, []);
     await tab2.close();
   });

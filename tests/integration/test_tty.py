@@ -150,7 +150,7 @@ def test_stty_size_follows_run_resize(server, rts):
 
 def test_only_the_runs_user_may_resize_or_type(server, rts):
     """A viewer and an editor of the project see the run but cannot resize
-    it or send input (NOT_FOUND, as for run/stdin); bad sizes and a resize
+    it (NOT_FOUND) or send input (FORBIDDEN: the shared console); bad sizes and a resize
     of a run without a terminal are refused with their reasons."""
     async def go():
         owner, viewer, editor = await User.new(server), await User.new(server), await User.new(server)
@@ -179,7 +179,8 @@ def test_only_the_runs_user_may_resize_or_type(server, rts):
         ended = error_reason(await owner.c.call("run/resize", {"run": rid, "rows": 9, "cols": 9}))
         return refused, bad, out, pipe_resize, ended
     refused, bad, out, pipe_resize, ended = run(go())
-    assert refused == ["NOT_FOUND"] * 4
+    # resize: the run's user only; input: FORBIDDEN to those who see the run (issue 14)
+    assert refused == ["NOT_FOUND", "FORBIDDEN"] * 2
     assert bad == ["INVALID_PARAMS"] * 6
     assert out.text() == "20 90\r\nmine\r\ngot mine\r\n"  # nobody else's input, no resize
     assert pipe_resize == "CONFLICT"

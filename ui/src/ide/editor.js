@@ -104,9 +104,10 @@ const theme = EditorView.theme({
   '.cm-content': { caretColor: '#1b1f24' },
 });
 
-// extensions(path, {readOnly, keys, onChange})
-export function extensions(path, { readOnly = false, keys = [], onUpdate = null } = {}) {
+// extensions(path, {readOnly, keys, onChange, extra})
+export function extensions(path, { readOnly = false, keys = [], onUpdate = null, extra = [] } = {}) {
   return [
+    extra, // collab (issue 14): live co-editing and others' cursors (ide/collab.js)
     lineNumbers(),
     highlightActiveLineGutter(),
     highlightSpecialChars(),

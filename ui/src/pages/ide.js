@@ -3,6 +3,7 @@
 import { h, replace, toast, toastError, errorText, modal, promptDialog, confirmDialog, debounce, modKey } from '../lib/dom.js';
 import { app, navigate } from '../app.js';
 import { makeState, makeView, readOnlyView } from '../ide/editor.js';
+import { CollabDoc, joinFile } from '../ide/collab.js'; // collab (issue 14)
 import { RunConsole } from '../ide/console.js';
 import { FileTree } from '../ide/filetree.js';
 import { HistoryPanel, EnvPanel, FaqPanel } from '../ide/panels.js';
@@ -211,7 +212,8 @@ export function mount(root, { params }) {
 
   function myActiveRun() {
     let best = null;
-    for (const r of runs.values()) if ((r.mine || (me.role === 'admin' && r.id === currentRun)) && !r.exit && (!best || r.id > best.id)) best = r;
+    // collab (issue 14): editors may stop a run another member started (the shared console)
+    for (const r of runs.values()) if ((r.mine || ((me.role === 'admin' || canEdit) && r.id === currentRun)) && !r.exit && (!best || r.id > best.id)) best = r;
     return best;
   }
 
@@ -304,6 +306,7 @@ export function mount(root, { params }) {
     if (!belongsHere(p) || !seqs.accept(p.run, p.seq)) return;
     const r = runInfo(p.run);
     r.state = p.state;
+    if (p.by && !r.username) Object.assign(r, { user: p.by.id, username: p.by.username }); // collab: who started it
     becomeCurrent(r);
     header(r);
     if (r.id === currentRun && !r.exit) setStatus(stateText(p.state), 'busy');
@@ -436,7 +439,7 @@ export function mount(root, { params }) {
     if (!r) return;
     setStatus('Stopping…', 'busy');
     try {
-      await rpc.call(r.mine ? 'run/stop' : 'admin/run/cancel', { run: r.id });
+      await rpc.call(r.mine || canEdit ? 'run/stop' : 'admin/run/cancel', { run: r.id });
     } catch (e) {
       if (e.reason === 'NOT_FOUND') {
         r.exit = r.exit || { reason: 'stopped' };
@@ -457,6 +460,7 @@ export function mount(root, { params }) {
 
   function isDirty(path) {
     const b = buffers.get(path);
+    if (b?.collab) return false; // collab: live edits are saved as they are made
     return !!b && docOf(path) !== b.saved;
   }
 
@@ -480,21 +484,60 @@ export function mount(root, { params }) {
     refreshEditorUi();
   }
 
-  function stateFor(path, content) {
-    return makeState(content, path, { readOnly: !canEdit, keys: editorKeys, onUpdate: onEditorUpdate });
+  function stateFor(path, content, extra = []) {
+    return makeState(content, path, { readOnly: !canEdit, keys: editorKeys, onUpdate: onEditorUpdate, extra });
+  }
+
+  // ---- collab (issue 14): a joined file's CollabDoc (ide/collab.js) reaches
+  // the view when the file is shown, its stored state otherwise
+  function makeCollab(path, joined) {
+    const doc = new CollabDoc(rpc, joined, {
+      getState: () => (path === active && view ? view.state : buffers.get(path)?.state),
+      apply: (spec) => {
+        const b = buffers.get(path);
+        if (path === active && view) view.dispatch(spec);
+        else if (b) b.state = b.state.update(spec).state;
+      },
+      onReset: (version, content) => resetCollab(path, version, content),
+      onChange: () => {
+        const b = buffers.get(path);
+        if (b) b.version = doc.version(); // file/restore's base_version
+        refreshEditorUi();
+      },
+    });
+    doc.shown = () => path === active && !!view;
+    return doc;
+  }
+
+  function resetCollab(path, version, content) {
+    const b = buffers.get(path);
+    if (!b?.collab) return;
+    const old = b.collab;
+    old.destroy({ leave: false });
+    b.collab = makeCollab(path, { file: old.file, version, session: old.session, may_edit: old.mayEdit });
+    b.state = stateFor(path, content, b.collab.extensions());
+    Object.assign(b, { version, saved: content });
+    if (path === active && view) view.setState(b.state);
   }
 
   async function openFile(path, { focus = true } = {}) {
     if (!buffers.has(path)) {
       let f;
+      let joined = null;
       try {
-        f = await rpc.call('file/read', { project: projectId, path });
+        joined = await joinFile(rpc, projectId, path).catch(() => null); // collab: live co-editing
+        f = joined || (await rpc.call('file/read', { project: projectId, path }));
       } catch (e) {
         toastError(e, `Open ${path}`);
         return;
       }
       if (disposed) return;
-      if (!buffers.has(path)) buffers.set(path, { state: stateFor(path, f.content), version: f.version, saved: f.content, saving: null, conflict: null, timer: null });
+      if (!buffers.has(path)) {
+        const b = { version: f.version, saved: f.content, saving: null, conflict: null, timer: null };
+        buffers.set(path, b);
+        b.collab = joined ? makeCollab(path, joined) : null;
+        b.state = stateFor(path, f.content, b.collab ? b.collab.extensions() : []);
+      }
     }
     if (active && buffers.has(active) && view) buffers.get(active).state = view.state;
     const b = buffers.get(path);
@@ -545,6 +588,7 @@ export function mount(root, { params }) {
     const b = active ? buffers.get(active) : null;
     if (!b) saveState.textContent = '';
     else if (!canEdit) saveState.textContent = 'Read-only';
+    else if (b.collab) saveState.textContent = b.collab.pending() ? 'Saving…' : 'Saved'; // collab: live edits
     else if (b.conflict) saveState.textContent = 'Conflict';
     else if (rpc.state !== 'open' && dirty.has(active)) saveState.textContent = '● Unsaved: offline, saved on reconnect';
     else if (b.saving) saveState.textContent = 'Saving…';
@@ -577,6 +621,12 @@ export function mount(root, { params }) {
   }
 
   function saveNow() {
+    const cb = active ? buffers.get(active)?.collab : null;
+    if (cb) {
+      // collab: edits are saved as they are made; Save keeps this text in the history
+      cb.checkpoint().catch((e) => toastError(e, 'Save'));
+      return;
+    }
     if (active) {
       clearTimeout(buffers.get(active)?.timer);
       save(active, { explicit: true });
@@ -585,7 +635,7 @@ export function mount(root, { params }) {
 
   async function save(path, { explicit = false } = {}) {
     const b = buffers.get(path);
-    if (!b || !canEdit) return;
+    if (!b || !canEdit || b.collab) return; // collab: pushed live instead
     if (b.conflict) {
       if (explicit) toast('Resolve the conflict first: keep your version or use theirs.', 'error');
       return;
@@ -713,7 +763,7 @@ export function mount(root, { params }) {
         if (!r.unchanged) {
           b.version = r.version;
           b.saved = content;
-          setDoc(path, content);
+          if (!b.collab) setDoc(path, content); // collab: collab/update brings it
           files.set(path, { version: r.version, size: r.size });
         }
         refreshEditorUi();
@@ -805,7 +855,8 @@ export function mount(root, { params }) {
       if (from === active && view) b.state = view.state;
       buffers.delete(from);
       const content = b.state.doc.toString();
-      const nb = { ...b, state: stateFor(to, content), timer: null };
+      b.collab?.destroy(); // collab: a renamed file is edited alone until reopened
+      const nb = { ...b, state: stateFor(to, content), timer: null, collab: null, saved: content };
       buffers.set(to, nb);
       tabs = tabs.map((t) => (t === from ? to : t));
       if (active === from) {
@@ -846,6 +897,7 @@ export function mount(root, { params }) {
     files.delete(path);
     const b = buffers.get(path);
     if (b) clearTimeout(b.timer);
+    b?.collab?.destroy(); // collab
     buffers.delete(path);
     tabs = tabs.filter((t) => t !== path);
     if (active === path) {
@@ -901,7 +953,7 @@ export function mount(root, { params }) {
       const meta = files.get(p.path) || {};
       files.set(p.path, { ...meta, version: Math.max(meta.version || 0, p.version) });
       const b = buffers.get(p.path);
-      if (!b || p.version <= b.version || runSaving.has(p.path)) {
+      if (!b || b.collab || p.version <= b.version || runSaving.has(p.path)) { // collab: collab/update brings it
         refreshEditorUi();
         return;
       }
@@ -1111,6 +1163,7 @@ export function mount(root, { params }) {
         return;
       }
       await resumeRuns();
+      for (const [p, b] of buffers) b.collab?.rejoin(projectId, p).catch(() => {}); // collab: what was missed
       for (const p of dirtySet()) scheduleSave(p);
       refreshEditorUi();
     }),
@@ -1129,6 +1182,7 @@ export function mount(root, { params }) {
       if (!b.conflict) rpc.call('file/save', { project: projectId, path: p, content: docOf(p), base_version: b.version }).catch(() => {});
     }
     for (const b of buffers.values()) clearTimeout(b.timer);
+    for (const b of buffers.values()) b.collab?.destroy(); // collab
     rpc.call('project/close', { id: projectId }).catch(() => {});
     history?.destroy();
     term.dispose();

@@ -1,0 +1,286 @@
+/*
+ * collab_file.c - the files open for live co-editing (collab_int.h): each
+ * one's text, version, last updates and members, and sending to members.
+ * collab.c answers the methods and talks to the database.
+ */
+#include "collab_int.h"
+#include "changeset.h"
+#include "room.h"
+#include "sess.h"
+#include "srv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct co_file *co_file_find(struct srv *srv, long long id)
+{
+	for (struct co_file *f = srv->collab ? srv->collab->files : NULL; f; f = f->next)
+		if (f->id == id)
+			return f;
+	return NULL;
+}
+
+struct co_file *co_file_new(struct srv *srv, long long id, long long project, const char *path,
+			    long long version, const char *text, size_t len)
+{
+	struct co_file *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->text = malloc(len + 1))) {
+		free(f);
+		return NULL;
+	}
+	memcpy(f->text, text, len);
+	f->text[len] = '\0';
+	f->len = len;
+	f->srv = srv;
+	f->id = id;
+	f->project = project;
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	f->version = version;
+	f->next = srv->collab->files;
+	srv->collab->files = f;
+	return f;
+}
+
+static void ring_clear(struct co_file *f)
+{
+	for (size_t i = 0; i < COLLAB_RING; i++) {
+		json_decref(f->ring[i].changes);
+		f->ring[i].changes = NULL;
+	}
+	f->ring_n = 0;
+}
+
+static void file_free(struct co_file *f)
+{
+	ring_clear(f);
+	free(f->members);
+	free(f->text);
+	free(f);
+}
+
+void co_file_maybe_free(struct co_file *f)
+{
+	struct co_file **pp;
+
+	if (f->n || f->busy || f->q_head)
+		return;
+	for (pp = &f->srv->collab->files; *pp; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	}
+	file_free(f);
+}
+
+void co_file_free_all(struct srv *srv)
+{
+	while (srv->collab->files) {
+		struct co_file *f = srv->collab->files;
+
+		srv->collab->files = f->next;
+		file_free(f);
+	}
+}
+
+static void send_one(struct srv *srv, uint64_t sid, const char *frame, size_t len)
+{
+	struct sess *s = sess_find(srv, sid);
+	char *copy;
+
+	if (!s || s->closing || !(copy = malloc(len + 1)))
+		return;
+	memcpy(copy, frame, len + 1);
+	sess_send(s, copy, len);
+}
+
+/* 1 when the session may still follow the file: open, and in the room
+ * (access_watch.c takes a session that lost access out of it at once). */
+static int may_follow(struct co_file *f, uint64_t sid)
+{
+	struct sess *s = sess_find(f->srv, sid);
+
+	return s && !s->closing && room_is_member(f->srv, f->project, sid);
+}
+
+static void member_drop(struct co_file *f, size_t i)
+{
+	f->members[i] = f->members[--f->n];
+}
+
+/* Tell the members that sid's cursor is gone. */
+static void tell_left(struct co_file *f, uint64_t sid)
+{
+	json_t *note = json_pack("{s:I, s:I, s:b}", "file", (json_int_t)f->id, "session",
+				 (json_int_t)sid, "left", 1);
+
+	if (note)
+		co_file_send(f, "collab/cursor", note, 0);
+	json_decref(note);
+}
+
+/* Remove the members that may no longer follow the file, then tell the
+ * others (at most 16 at a time are told; the rest just go). */
+static void prune(struct co_file *f)
+{
+	uint64_t gone[16];
+	size_t ngone = 0, i = 0;
+
+	while (i < f->n) {
+		if (may_follow(f, f->members[i].sess)) {
+			i++;
+			continue;
+		}
+		if (ngone < 16)
+			gone[ngone++] = f->members[i].sess;
+		member_drop(f, i);
+	}
+	for (i = 0; i < ngone; i++)
+		tell_left(f, gone[i]);
+}
+
+void co_file_send(struct co_file *f, const char *method, json_t *params, uint64_t except)
+{
+	size_t len;
+	char *frame;
+
+	prune(f);
+	if (!(frame = proto_notify(method, params, &len)))
+		return;
+	/* each version starts with another member: whoever hears first pushes
+	 * first, and under load the first would always win */
+	for (size_t k = 0, i = f->n ? (size_t)f->version % f->n : 0; k < f->n; k++) {
+		if (f->members[i].sess != except)
+			send_one(f->srv, f->members[i].sess, frame, len);
+		i = i + 1 == f->n ? 0 : i + 1;
+	}
+	free(frame);
+}
+
+struct co_member *co_member(struct co_file *f, uint64_t sid)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->members[i].sess != sid)
+			continue;
+		if (may_follow(f, sid))
+			return &f->members[i];
+		co_member_remove(f, sid);
+		return NULL;
+	}
+	return NULL;
+}
+
+struct co_member *co_member_add(struct co_file *f, uint64_t sid)
+{
+	struct co_member *m;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->members[i].sess == sid)
+			return &f->members[i];
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 4;
+		struct co_member *nm = realloc(f->members, cap * sizeof(*nm));
+
+		if (!nm)
+			return NULL;
+		f->members = nm;
+		f->cap = cap;
+	}
+	m = &f->members[f->n++];
+	memset(m, 0, sizeof(*m));
+	m->sess = sid;
+	m->tokens = COLLAB_BURST;
+	m->refill_ms = srv_now_ms();
+	return m;
+}
+
+void co_member_remove(struct co_file *f, uint64_t sid)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->members[i].sess != sid)
+			continue;
+		member_drop(f, i);
+		tell_left(f, sid);
+		return;
+	}
+}
+
+int co_member_spend(struct co_member *m)
+{
+	int64_t now = srv_now_ms();
+
+	m->tokens += (double)(now - m->refill_ms) * COLLAB_RATE / 1000.0;
+	if (m->tokens > COLLAB_BURST)
+		m->tokens = COLLAB_BURST;
+	m->refill_ms = now;
+	if (m->tokens < 1)
+		return -1;
+	m->tokens -= 1;
+	return 0;
+}
+
+static json_t *upd_json(const struct co_upd *u)
+{
+	return json_pack("{s:I, s:s, s:I, s:O}", "version", (json_int_t)u->version, "client",
+			 u->client, "user", (json_int_t)u->user, "changes", u->changes);
+}
+
+void co_file_advance(struct co_file *f, char *text, size_t len, const char *client, long long user,
+		     json_t *changes)
+{
+	struct co_upd *u;
+	json_t *note;
+
+	free(f->text);
+	f->text = text;
+	f->len = len;
+	f->version++;
+	u = &f->ring[f->version % COLLAB_RING];
+	json_decref(u->changes);
+	u->version = f->version;
+	snprintf(u->client, sizeof(u->client), "%s", client ? client : "");
+	u->user = user;
+	u->changes = changes;
+	if (f->ring_n < COLLAB_RING)
+		f->ring_n++;
+	note = upd_json(u);
+	if (note && !json_object_set_new(note, "file", json_integer(f->id)))
+		co_file_send(f, "collab/update", note, 0);
+	json_decref(note);
+}
+
+void co_file_reset(struct co_file *f, long long version, const char *text, size_t len)
+{
+	char *t = malloc(len + 1);
+	json_t *note;
+
+	if (!t)
+		return;
+	memcpy(t, text, len);
+	t[len] = '\0';
+	free(f->text);
+	f->text = t;
+	f->len = len;
+	f->version = version;
+	ring_clear(f);
+	note = json_pack("{s:I, s:I, s:b, s:s%}", "file", (json_int_t)f->id, "version",
+			 (json_int_t)version, "reset", 1, "content", text, len);
+	if (note)
+		co_file_send(f, "collab/update", note, 0);
+	json_decref(note);
+}
+
+json_t *co_file_since(struct co_file *f, long long version)
+{
+	json_t *arr;
+
+	if (version > f->version || version < f->version - (long long)f->ring_n)
+		return NULL;
+	if (!(arr = json_array()))
+		return NULL;
+	for (long long v = version + 1; v <= f->version; v++)
+		json_array_append_new(arr, upd_json(&f->ring[v % COLLAB_RING]));
+	return arr;
+}

@@ -1,0 +1,393 @@
+"""Live co-editing (collab/*, issue 14): random concurrent edits by two and
+then ten clients, half of them on a second server instance, converge to the
+text the database holds; a client that was away catches up from its
+version (or gets the whole text when too far behind); file/save and other
+writers share the version sequence; a viewer's push is FORBIDDEN and a
+member removed mid-session stops getting updates at once.
+
+The test clients keep the confirmed text only: each pushes one random edit
+(inserts, deletes, replacements, with astral characters, which JavaScript
+and the ChangeSets count as two UTF-16 units) on the version it has, and
+after a CONFLICT waits for the updates it lacks before it edits again.
+ChangeSets are applied here by an implementation of their own (UTF-16 code
+units of Python strings), independent of the server's C applier."""
+import asyncio
+import os
+import random
+import time
+
+from harness import User, error_reason, logged_in, psql, result_of, run
+
+# how long the random edits go on (the issue's 30 s per test, edits and checks together)
+EDIT_S = float(os.environ.get("RUNIT_COLLAB_EDIT_S", "15"))
+ROOMY = {"RUNIT_SIGNUP_ADDR_MAX": 1000000, "RUNIT_LOGIN_ADDR_MAX": 1000000}
+PIECES = ["a", "b", "xyz", "\n", "é", "€", "😀", "🎉x", "  ", "\U0001F9EA\n"]
+
+
+# ------------------------------------------------------ UTF-16 ChangeSets
+
+def u16(s):
+    return len(s.encode("utf-16-le")) // 2
+
+
+def apply_changes(doc, changes):
+    """doc with the ChangeSet JSON applied, counting UTF-16 units."""
+    units = doc.encode("utf-16-le")
+    out, at = [], 0
+    for part in changes:
+        if isinstance(part, int):
+            out.append(units[2 * at:2 * (at + part)])
+            at += part
+        else:
+            at += part[0]
+            if len(part) > 1:
+                out.append("\n".join(part[1:]).encode("utf-16-le"))
+    assert at * 2 == len(units), f"ChangeSet of length {at} on a text of {len(units) // 2}"
+    return b"".join(out).decode("utf-16-le")
+
+
+def random_edit(rng, doc):
+    """A ChangeSet for one random insertion, deletion or replacement in doc,
+    at character boundaries (never inside a surrogate pair)."""
+    n = len(doc)
+    a = rng.randint(0, n)
+    b = min(n, a + rng.choice([0, 0, 1, 2, 5]))
+    ins = "".join(rng.choice(PIECES) for _ in range(rng.choice([0, 1, 1, 2, 3])))
+    if a == b and not ins:
+        ins = rng.choice(PIECES)
+    if len(doc) > 3000:  # keep the text small: delete more than is typed
+        b, ins = min(n, a + 40), ""
+    fa, fb, total = u16(doc[:a]), u16(doc[:b]), u16(doc)
+    changes = []
+    if fa:
+        changes.append(fa)
+    changes.append([fb - fa] + ins.split("\n") if ins else [fb - fa])
+    if total - fb:
+        changes.append(total - fb)
+    return changes
+
+
+# ------------------------------------------------------------ a client
+
+class Editor:
+    """One co-editing client on a User's socket: the confirmed text and
+    version, updated from collab/update notifications in order."""
+
+    def __init__(self, user, pid, path, seed):
+        self.u, self.pid, self.path = user, pid, path
+        self.rng = random.Random(seed)
+        self.client = f"py-{seed}"
+        self.file = self.version = None
+        self.doc = ""
+        self.pushed = self.accepted = self.conflicts = 0
+
+    async def join(self, have=None):
+        p = {"project": self.pid, "path": self.path}
+        if have is not None:
+            p["version"] = have
+        res = result_of(await self.u.c.call("collab/join", p))
+        self.file = res["file"]
+        if "content" in res:
+            self.doc, self.version = res["content"], res["version"]
+        else:
+            self.apply_all(res["updates"])
+            assert self.version == res["version"], (self.version, res["version"])
+        return res
+
+    def apply_all(self, updates):
+        for up in updates:
+            self.apply(up)
+
+    def apply(self, up):
+        if up.get("reset"):
+            self.doc, self.version = up["content"], up["version"]
+            return
+        if up["version"] <= self.version:
+            return
+        assert up["version"] == self.version + 1, f"gap: at {self.version}, got {up['version']}"
+        self.doc = apply_changes(self.doc, up["changes"])
+        self.version = up["version"]
+
+    async def absorb(self):
+        """Apply the collab/update notifications that have arrived; pull
+        when one is missing."""
+        notes = [n for n in self.u.c.notes if n.get("method") == "collab/update"
+                 and n["params"].get("file") == self.file]
+        self.u.c.notes = [n for n in self.u.c.notes if n not in notes]
+        for n in notes:
+            up = n["params"]
+            if not up.get("reset") and up["version"] > self.version + 1:
+                res = result_of(await self.u.c.call("collab/pull", {"file": self.file,
+                                                                    "version": self.version}))
+                if "content" in res:
+                    self.doc, self.version = res["content"], res["version"]
+                else:
+                    self.apply_all(res["updates"])
+            self.apply(up)
+
+    async def read_a_while(self, seconds):
+        try:
+            self.u.c.notes.append(await self.u.c.receive(seconds))
+        except asyncio.TimeoutError:
+            pass
+
+    async def edit_for(self, seconds, pause=(0.1, 0.6)):
+        """Push random edits until seconds have passed."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            await self.absorb()
+            changes = random_edit(self.rng, self.doc)
+            r = await self.u.c.call("collab/push", {"file": self.file, "version": self.version,
+                                                    "client": self.client, "changes": changes})
+            self.pushed += 1
+            if "result" in r:
+                self.accepted += 1
+            else:
+                assert error_reason(r) == "CONFLICT", r
+                self.conflicts += 1
+                await self.settle(r["error"]["data"]["version"])
+            await self.read_a_while(self.rng.uniform(*pause))
+
+    async def settle(self, version, timeout=20):
+        """Read until the confirmed version is version."""
+        end = time.monotonic() + timeout
+        while True:
+            await self.absorb()
+            if self.version >= version:
+                return
+            assert time.monotonic() < end, f"{self.client} stuck at {self.version} of {version}"
+            await self.read_a_while(0.2)
+
+
+def db_file(pid, path):
+    (v, hexed), = psql("SELECT version, encode(convert_to(content, 'UTF8'), 'hex') FROM files "
+                       f"WHERE project_id = {int(pid)} AND path = '{path}'")
+    return int(v), bytes.fromhex(hexed).decode("utf-8")
+
+
+async def team(servers, n, shell_runtime, text="hello\nworld\n"):
+    """n editors of one new project (the owner first), spread over servers,
+    each with the project open and the file joined."""
+    owner = await User.new(servers[0])
+    pid = await owner.project(shell_runtime, {"main.sh": text})
+    users = [owner]
+    for i in range(1, n):
+        u = await User.new(servers[i % len(servers)])
+        result_of(await owner.c.call("project/share", {"id": pid, "username": u.name,
+                                                       "role": "editor"}))
+        users.append(u)
+    eds = []
+    for i, u in enumerate(users):
+        result_of(await u.c.call("project/open", {"id": pid}))
+        ed = Editor(u, pid, "main.sh", seed=1000 * n + i)
+        await ed.join()
+        eds.append(ed)
+    return pid, eds
+
+
+async def converge(pid, eds):
+    """Every editor reaches the database's version; their texts and the
+    database's are one."""
+    v, content = db_file(pid, "main.sh")
+    await asyncio.gather(*(ed.settle(v) for ed in eds))
+    v2, content2 = db_file(pid, "main.sh")
+    assert (v2, content2) == (v, content), "edits after the end"
+    for ed in eds:
+        assert ed.version == v, (ed.client, ed.version, v)
+        assert ed.doc == content, (ed.client, ed.doc[:200], content[:200])
+    return v, content
+
+
+def random_edits(make_server, shell_runtime, n):
+    a = make_server(**ROOMY).start()
+    b = make_server(**ROOMY).start()
+
+    async def go():
+        pid, eds = await team([a, b], n, shell_runtime)
+        start_v = eds[0].version
+        pause = (0, 0.04) if n == 2 else (0.1, 0.6)
+        await asyncio.gather(*(ed.edit_for(EDIT_S, pause) for ed in eds))
+        v, content = await converge(pid, eds)
+        return eds, start_v, v, content
+    eds, start_v, v, content = run(go())
+    accepted = sum(ed.accepted for ed in eds)
+    assert v - start_v == accepted, (v, start_v, accepted)  # no edit applied twice or lost
+    stats = [(ed.client, ed.accepted, ed.conflicts) for ed in eds]
+    # clients on both instances got edits in (the even ones are on the first)
+    assert sum(ed.accepted for ed in eds[0::2]) > 0 and sum(ed.accepted for ed in eds[1::2]) > 0
+    assert all(ed.accepted > 0 for ed in eds), stats  # nobody starved
+    assert sum(ed.conflicts for ed in eds) > 0  # they really edited at the same time
+    print(f"{n} clients: {accepted} edits accepted, {sum(ed.conflicts for ed in eds)} "
+          f"refused and made again, final text {len(content)} characters; {stats}")
+
+
+def test_two_clients_on_two_instances_converge(make_server, shell_runtime):
+    random_edits(make_server, shell_runtime, 2)
+
+
+def test_ten_clients_on_two_instances_converge(make_server, shell_runtime):
+    random_edits(make_server, shell_runtime, 10)
+
+
+def test_client_away_catches_up_from_its_version(server, shell_runtime):
+    async def go():
+        pid, (a, b) = await team([server], 2, shell_runtime)
+        await a.edit_for(0.5)
+        away_at, away_doc = b.version, None
+        await b.settle(a.version)
+        away_at, away_doc = b.version, b.doc
+        await b.u.c.ws.close()
+        a.rng.seed(7)
+        await a.edit_for(1.5)
+        # back on a new socket, from the version it had
+        c = await logged_in(server, b.u.name, User.PASSWORD)
+        back = Editor(User(c, b.u.name, b.u.uid), pid, "main.sh", seed=99)
+        result_of(await c.call("project/open", {"id": pid}))
+        back.doc, back.version = away_doc, away_at
+        res = await back.join(have=away_at)
+        missed = len(res.get("updates", []))
+        v, content = await converge(pid, [a, back])
+        # too far behind: more versions than the server remembers (other writers' too)
+        psql("DO $$ BEGIN FOR i IN 1..300 LOOP UPDATE files SET content = content || 'z', "
+             f"version = version + 1 WHERE project_id = {int(pid)} AND path = 'main.sh'; "
+             "END LOOP; END $$")
+        v2, content2 = db_file(pid, "main.sh")
+        await a.settle(v2)
+        late = Editor(User(c, b.u.name, b.u.uid), pid, "main.sh", seed=98)
+        late.doc, late.version = content, v
+        res2 = await late.join(have=v)
+        return missed, away_at, v, res2, content2, a
+    missed, away_at, v, res2, content2, a = run(go())
+    assert missed == v - away_at > 0
+    assert "content" in res2 and "updates" not in res2
+    assert res2["content"] == content2 and a.doc == content2
+
+
+def test_file_save_and_live_edits_share_one_version_sequence(server, shell_runtime):
+    async def go():
+        pid, (a, b) = await team([server], 2, shell_runtime, text="one\n")
+        v0 = a.version
+        saved = result_of(await b.u.c.call("file/save", {"project": pid, "path": "main.sh",
+                                                         "content": "two 😀\n",
+                                                         "base_version": v0}))
+        await a.settle(saved["version"])
+        after_save = a.doc
+        stale = await a.u.c.call("collab/push", {"file": a.file, "version": v0,
+                                                 "client": a.client, "changes": [[4, "x"]]})
+        ok = await a.u.c.call("collab/push", {"file": a.file, "version": a.version,
+                                              "client": a.client,
+                                              "changes": [6, [0, "!"], 1]})
+        await b.settle(ok["result"]["version"])
+        await a.settle(ok["result"]["version"])
+        late_save = await b.u.c.call("file/save", {"project": pid, "path": "main.sh",
+                                                   "content": "three\n", "base_version": v0})
+        return v0, saved, after_save, stale, ok, a, b, late_save, db_file(pid, "main.sh")
+    v0, saved, after_save, stale, ok, a, b, late_save, db = run(go())
+    assert saved["version"] == v0 + 1 and after_save == "two 😀\n"
+    assert error_reason(stale) == "CONFLICT" and stale["error"]["data"]["version"] == v0 + 1
+    assert result_of(ok)["version"] == v0 + 2
+    assert b.doc == a.doc == "two 😀!\n" == db[1]
+    assert error_reason(late_save) == "CONFLICT"
+
+
+def test_viewer_push_is_forbidden_and_removed_member_stops_at_once(server, shell_runtime):
+    async def go():
+        owner = await User.new(server)
+        viewer, member = await User.new(server), await User.new(server)
+        pid = await owner.project(shell_runtime, {"main.sh": "abc\n"})
+        result_of(await owner.c.call("project/share", {"id": pid, "username": viewer.name,
+                                                       "role": "viewer"}))
+        result_of(await owner.c.call("project/share", {"id": pid, "username": member.name,
+                                                       "role": "editor"}))
+        eds = []
+        for i, u in enumerate((owner, viewer, member)):
+            result_of(await u.c.call("project/open", {"id": pid}))
+            ed = Editor(u, pid, "main.sh", seed=i)
+            eds.append((ed, await ed.join()))
+        (o, _), (v, vjoin), (m, _) = eds
+        refused = await v.u.c.call("collab/push", {"file": v.file, "version": v.version,
+                                                   "client": v.client, "changes": [[4, "x"]]})
+        first = await o.u.c.call("collab/push", {"file": o.file, "version": o.version,
+                                                 "client": o.client, "changes": [4, [0, "d"]]})
+        await m.settle(first["result"]["version"])
+        await v.settle(first["result"]["version"])
+        result_of(await owner.c.call("project/share", {"id": pid, "username": member.name,
+                                                       "role": None}))
+        m.u.c.notes.clear()
+        second = await o.u.c.call("collab/push", {"file": o.file, "version": first["result"]["version"],
+                                                  "client": o.client, "changes": [5, [0, "e"]]})
+        await v.settle(second["result"]["version"])
+        await m.read_a_while(1.0)
+        got = [n for n in m.u.c.notes if n.get("method") == "collab/update"]
+        lost = [n for n in m.u.c.notes if n.get("method") == "project/changed"]
+        after = await m.u.c.call("collab/push", {"file": m.file, "version": m.version,
+                                                 "client": m.client, "changes": [5, [0, "f"]]})
+        pull = await m.u.c.call("collab/pull", {"file": m.file, "version": 1})
+        return vjoin, refused, got, lost, after, pull, v, db_file(pid, "main.sh")
+    vjoin, refused, got, lost, after, pull, v, db = run(go())
+    assert vjoin["may_edit"] is False
+    assert error_reason(refused) == "FORBIDDEN"
+    assert got == [], got
+    assert [n["params"]["op"] for n in lost] == ["access_lost"]
+    assert error_reason(after) == "NOT_FOUND" and error_reason(pull) == "NOT_FOUND"
+    assert v.doc == db[1] == "abc\nde"
+
+
+def test_bad_pushes_get_clear_errors(server, shell_runtime):
+    async def go():
+        pid, (a,) = await team([server], 1, shell_runtime, text="a😀b")
+        c = a.u.c
+        base = {"file": a.file, "version": a.version, "client": a.client}
+        outs = {
+            "short": await c.call("collab/push", {**base, "changes": [3]}),
+            "long": await c.call("collab/push", {**base, "changes": [5]}),
+            "split": await c.call("collab/push", {**base, "changes": [2, [1], 1]}),
+            "not_cs": await c.call("collab/push", {**base, "changes": [{"x": 1}]}),
+            "no_file": await c.call("collab/push", {**base, "file": 999999999,
+                                                    "changes": [4]}),
+            "future": await c.call("collab/push", {**base, "version": a.version + 5,
+                                                   "changes": [4]}),
+            "not_open": await (await User.new(server)).c.call(
+                "collab/join", {"project": pid, "path": "main.sh"}),
+            "no_such_path": await c.call("collab/join", {"project": pid, "path": "nope.sh"}),
+            "cursor": await c.call("collab/cursor", {"file": a.file, "version": a.version,
+                                                     "ranges": [{"anchor": -1, "head": 0}]}),
+        }
+        big = await c.call("collab/push", {**base, "changes": [4, [0, "x" * 300000]]})
+        good = await c.call("collab/push", {**base, "changes": [1, [2, "é"], 1]})
+        return outs, big, good, db_file(pid, "main.sh")
+    outs, big, good, db = run(go())
+    for k in ("short", "long", "split", "not_cs", "cursor"):
+        assert error_reason(outs[k]) == "INVALID_PARAMS", (k, outs[k])
+    assert "surrogate" in outs["split"]["error"]["message"]
+    for k in ("no_file", "not_open", "no_such_path"):
+        assert error_reason(outs[k]) == "NOT_FOUND", (k, outs[k])
+    assert error_reason(outs["future"]) == "CONFLICT"
+    assert error_reason(big) == "TOO_LARGE"
+    assert "result" in good and db[1] == "aéb"
+
+
+def test_checkpoint_keeps_the_text_in_history_and_typing_is_not_every_version(server,
+                                                                             shell_runtime):
+    async def go():
+        pid, (a,) = await team([server], 1, shell_runtime, text="")
+        c = a.u.c
+
+        async def type_(s):
+            for ch in s:
+                result_of(await c.call("collab/push", {"file": a.file, "version": a.version,
+                                                       "client": a.client,
+                                                       "changes": ([u16(a.doc)] if a.doc else [])
+                                                       + [[0, ch]]}))
+                await a.settle(a.version + 1)
+        await type_("abc")
+        kept = result_of(await c.call("collab/checkpoint", {"file": a.file}))
+        await type_("de")
+        hist = result_of(await c.call("file/history", {"project": pid, "path": "main.sh"}))
+        return kept, hist, a
+    kept, hist, a = run(go())
+    versions = {v["version"]: v for v in hist["versions"]}
+    assert kept["version"] == a.version - 2
+    assert kept["version"] in versions  # the checkpointed "abc"
+    assert a.version - 1 not in versions  # "abcd": one keystroke, not kept
+    assert len(hist["versions"]) < a.version
