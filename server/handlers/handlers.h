@@ -38,6 +38,8 @@ extern const struct proto_method history_methods[]; /* h_history.c */
 extern const size_t history_methods_count;
 extern const struct proto_method image_methods[]; /* h_image.c */
 extern const size_t image_methods_count;
+extern const struct proto_method prefs_methods[]; /* h_prefs.c */
+extern const size_t prefs_methods_count;
 
 /* Look a method up in every module's table (rpc_methods.c); NULL if unknown. */
 const struct proto_method *handlers_method_find(const char *name);

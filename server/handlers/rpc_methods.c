@@ -25,6 +25,7 @@ static const struct rpc_table {
     {admin_config_methods, &admin_config_methods_count},
     {history_methods, &history_methods_count},
     {image_methods, &image_methods_count},
+    {prefs_methods, &prefs_methods_count},
 };
 
 const struct proto_method *handlers_method_find(const char *name)
