@@ -25,6 +25,31 @@ function buildTree(paths, folders) {
   return root;
 }
 
+// Icons that look like a sheet of paper and a folder (open: its flap
+// lifted), drawn in SVG; they are decoration (aria-hidden).
+const SVG = 'http://www.w3.org/2000/svg';
+const ICONS = {
+  file: ['M4 1.5h5.5L13 5v9.5H4z', 'M9.5 1.5V5H13', 'M6 8h5M6 10.5h5'],
+  folder: ['M1.5 3.5h4.5l1.5 1.5h7v8.5h-13z'],
+  'folder-open': ['M1.5 3.5h4.5l1.5 1.5h6v2', 'M1.5 13.5V3.5', 'M1.5 13.5l2.2-6h11.3l-2.2 6z'],
+};
+
+function icon(kind) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('width', '16');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', `tree-icon icon-${kind}`);
+  for (const d of ICONS[kind]) {
+    const path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    svg.appendChild(path);
+  }
+  return svg;
+}
+
 function sorted(node) {
   return [...node.children.values()].sort((a, b) => (a.dir !== b.dir ? (a.dir ? -1 : 1) : a.name.localeCompare(b.name)));
 }
@@ -77,7 +102,7 @@ export class FileTree {
         const label = h(
           'span',
           { class: 'tree-label' },
-          h('span', { class: `tree-icon ${c.dir ? (open ? 'icon-folder-open' : 'icon-folder') : 'icon-file'}`, 'aria-hidden': 'true' }),
+          icon(c.dir ? (open ? 'folder-open' : 'folder') : 'file'),
           h('span', { class: 'tree-name' }, c.name),
           !c.dir && this.dirty.has(c.path) ? h('span', { class: 'dirty-dot', title: 'Unsaved changes' }, h('span', { class: 'visually-hidden' }, ' (unsaved)')) : null,
         );

@@ -9,6 +9,9 @@ import { HistoryPanel, EnvPanel, FaqPanel } from '../ide/panels.js';
 import { stateText, exitText, exitKind, SeqTracker, ACTIVE_STATES } from '../ide/runs.js';
 import { renameProject, forkProject, setPublic } from './projects.js';
 import { showFileHistory, restoreRunCode } from '../ide/versions.js';
+import { Layout, narrowQuery } from '../ide/layout.js';
+import { downloadProject } from '../ide/takeaway.js';
+import { onThemeChange, currentTheme } from '../lib/theme.js';
 
 // Which project each run belongs to, across page changes in this tab (a run
 // started here keeps sending to this session after you leave the project).
@@ -30,7 +33,9 @@ function pathProblem(p) {
 export function mount(root, { params }) {
   const rpc = app.rpc;
   const projectId = Number(params.id);
-  const me = app.user;
+  // a visitor who has not signed in reads a public project (no runs, no writes)
+  const signedIn = !!app.user;
+  const me = app.user || { id: 0, username: 'visitor', role: 'anonymous' };
   const offs = [];
   let disposed = false;
   let project = null;
@@ -56,6 +61,9 @@ export function mount(root, { params }) {
   // ---------------------------------------------------------------- DOM
   const statusText = h('span', { class: 'run-status-text' }, 'Ready');
   const statusEl = h('div', { class: 'run-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', dataset: { kind: 'idle' } }, h('span', { class: 'dot', 'aria-hidden': 'true' }), statusText);
+  // the live elapsed time sits beside the status, outside its live region
+  // (a screen reader is not told every tenth of a second)
+  const statusBox = h('div', { class: 'run-status-box' }, statusEl, elapsedEl);
   const runBtn = h('button', { type: 'button', class: 'btn btn-run', 'aria-label': `Run (${modKey}+Enter)`, title: `Run the project (${modKey}+Enter)`, 'aria-keyshortcuts': 'Control+Enter Meta+Enter' }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '▶'), ' Run');
   const stopBtn = h('button', { type: 'button', class: 'btn btn-stop', 'aria-label': `Stop (${modKey}+.)`, title: `Stop the run (${modKey}+.)`, 'aria-keyshortcuts': 'Control+Period Meta+Period', disabled: true }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '■'), ' Stop');
   const titleEl = h('h1', { class: 'ide-name' }, 'Loading…');
@@ -78,7 +86,10 @@ export function mount(root, { params }) {
 
   const consoleHost = h('div', { class: 'console-host' });
   const gapNotice = h('div', { class: 'notice notice-warn gap-notice', role: 'alert', hidden: true });
-  const clearBtn = h('button', { type: 'button', class: 'btn btn-small btn-dark', 'aria-label': 'Clear the console' }, 'Clear');
+  const clearBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Clear the console' }, 'Clear');
+  const copyBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Copy the console’s text' }, 'Copy');
+  const maxBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'false', 'aria-label': 'Maximise the console' }, 'Maximise');
+  const elapsedEl = h('span', { class: 'run-elapsed', 'aria-hidden': 'true' });
   const consoleHint = h('span', { class: 'console-hint' }, 'Type here to send input to a running program.');
 
   const panelDefs = [
@@ -96,7 +107,7 @@ export function mount(root, { params }) {
     };
     panelTabs.appendChild(panels[p.id].tab);
   }
-  panels.console.body.append(h('div', { class: 'console-bar' }, consoleHint, h('span', { class: 'spacer' }), clearBtn), gapNotice, consoleHost);
+  panels.console.body.append(h('div', { class: 'console-bar' }, consoleHint, h('span', { class: 'spacer' }), copyBtn, clearBtn, maxBtn), gapNotice, consoleHost);
 
   const side = h('aside', { class: 'ide-side', id: 'ide-side', 'aria-label': 'Project files and people' },
     h('div', { class: 'side-head' }, h('h2', { class: 'side-h' }, 'Files'), fileTools),
@@ -111,16 +122,31 @@ export function mount(root, { params }) {
   );
   const panelPane = h('section', { class: 'ide-panel', 'aria-label': 'Console and tools' }, panelTabs, ...panelDefs.map((p) => panels[p.id].body));
 
+  const ideBody = h('div', { class: 'ide-body' }, side, editorPane, panelPane);
   const ide = h('div', { class: 'ide' },
     h('header', { class: 'ide-head' },
       h('div', { class: 'ide-title' }, sideToggle, titleEl, runtimeBadge, headActions),
-      h('div', { class: 'run-controls' }, statusEl, runBtn, stopBtn),
+      h('div', { class: 'run-controls' }, statusBox, runBtn, stopBtn),
     ),
     readOnlyNote,
-    h('div', { class: 'ide-body' }, side, editorPane, panelPane),
+    ideBody,
   );
   root.className = 'main-ide';
   replace(root, ide);
+
+  // the divider drags and the maximised console (ide/layout.js)
+  const layout = new Layout({ ide, body: ideBody, side, editor: editorPane, panel: panelPane, onChange: () => requestAnimationFrame(() => term?.refit()) });
+  const showMax = () => {
+    maxBtn.setAttribute('aria-pressed', String(layout.maximised));
+    maxBtn.textContent = layout.maximised ? 'Restore' : 'Maximise';
+    maxBtn.setAttribute('aria-label', layout.maximised ? 'Restore the editor beside the console' : 'Maximise the console');
+  };
+  maxBtn.addEventListener('click', () => {
+    layout.setMaximised(!layout.maximised);
+    showMax();
+    if (layout.maximised) showPanel('console');
+  });
+  showMax();
 
   sideToggle.addEventListener('click', () => {
     const open = !ide.classList.toggle('side-collapsed');
@@ -192,6 +218,13 @@ export function mount(root, { params }) {
     if (e.type === 'keydown' && (e.ctrlKey || e.metaKey) && (e.key === 'Enter' || e.key === '.' || e.key === 's')) return false;
     return true;
   });
+  offs.push(onThemeChange((t) => term.setTheme(t)));
+  copyBtn.addEventListener('click', async () => {
+    const text = term.text();
+    await term.copy(text);
+    replace(consoleHint, text ? `Copied ${text.split('\n').length} lines.` : 'The console is empty.');
+    hintBack();
+  });
   clearBtn.addEventListener('click', () => {
     term.clear();
     gapNotice.hidden = true;
@@ -207,6 +240,40 @@ export function mount(root, { params }) {
   function setStatus(text, kind) {
     statusText.textContent = text;
     statusEl.dataset.kind = kind;
+    statusBox.dataset.kind = kind;
+  }
+
+  // The live elapsed time of the current run while it builds and runs,
+  // counted from when this page first heard of it (Run pressed, or the
+  // first event of a run started elsewhere).
+  let clock = null; // {run, since}
+  let clockTimer = null;
+  function fmtElapsed(ms) {
+    const s = Math.max(0, ms) / 1000;
+    if (s < 60) return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')} min`;
+  }
+  function tickClock() {
+    const r = clock && runs.get(clock.run);
+    if (!r || r.exit || r.id !== currentRun) {
+      stopClock();
+      return;
+    }
+    elapsedEl.textContent = fmtElapsed(Date.now() - clock.since);
+  }
+  function startClock(r) {
+    if (clock?.run === r.id) return;
+    clock = { run: r.id, since: r.since || Date.now() };
+    clearInterval(clockTimer);
+    clockTimer = setInterval(tickClock, 100);
+    tickClock();
+  }
+  function stopClock() {
+    clearInterval(clockTimer);
+    clockTimer = null;
+    clock = null;
+    elapsedEl.textContent = '';
   }
 
   function myActiveRun() {
@@ -274,7 +341,7 @@ export function mount(root, { params }) {
   function runInfo(id) {
     let r = runs.get(id);
     if (!r) {
-      r = { id, state: 'queued', exit: null, mine: false, header: false, user: null, username: null };
+      r = { id, state: 'queued', exit: null, mine: false, header: false, user: null, username: null, since: Date.now() };
       runs.set(id, r);
     }
     return r;
@@ -306,7 +373,16 @@ export function mount(root, { params }) {
     r.state = p.state;
     becomeCurrent(r);
     header(r);
-    if (r.id === currentRun && !r.exit) setStatus(stateText(p.state), 'busy');
+    // "stopping" also comes when a program ends by itself (its container is
+    // being removed): say "Stopping…" only after Stop; run/exit says the rest
+    if (p.state === 'stopping' && !r.stopRequested) {
+      updateButtons();
+      return;
+    }
+    if (r.id === currentRun && !r.exit) {
+      setStatus(stateText(p.state), 'busy');
+      startClock(r);
+    }
     updateButtons();
   }
 
@@ -317,7 +393,10 @@ export function mount(root, { params }) {
     header(r);
     if (r.state === 'queued' || r.state === 'starting') {
       r.state = 'running';
-      if (r.id === currentRun) setStatus(stateText('running'), 'busy');
+      if (r.id === currentRun) {
+        setStatus(stateText('running'), 'busy');
+        startClock(r);
+      }
     }
     term.output(p.stream, p.data, !!r.tty);
   }
@@ -341,6 +420,7 @@ export function mount(root, { params }) {
     header(r);
     const kind = exitKind(p);
     term.notice(`[${exitText(p)}]`, kind === 'ok' ? '32' : kind === 'error' ? '31' : '2');
+    if (clock?.run === r.id) stopClock();
     if (r.id === currentRun) setStatus(exitText(p), kind);
     updateButtons();
     refreshHistory();
@@ -381,16 +461,23 @@ export function mount(root, { params }) {
     }
     for (const [k, v] of Object.entries(sent)) runSaving.set(k, v);
     if (currentRun == null || runs.get(currentRun)?.exit) setStatus('Starting…', 'busy');
+    const pressed = Date.now();
+    // the output is what one wants to see now: on a phone the console is
+    // below the editor, so bring it into view
+    if (currentPanel !== 'console') showPanel('console');
+    if (narrowQuery.matches) panelPane.scrollIntoView({ block: 'start' });
     try {
       const size = termSize();
       const res = await rpc.call('run/start', { project: projectId, ...(Object.keys(sent).length ? { files: sent } : {}), tty: true, ...size });
       runProject.set(res.run, projectId);
       const r = runInfo(res.run);
+      r.since = Math.min(r.since, pressed);
       r.mine = true;
       r.tty = !!res.tty;
       r.size = size;
       r.user = me.id;
       r.username = me.username;
+      if (clock?.run === r.id) clock.since = r.since;
       becomeCurrent(r);
       updateButtons();
     } catch (e) {
@@ -434,6 +521,7 @@ export function mount(root, { params }) {
   async function stop() {
     const r = myActiveRun();
     if (!r) return;
+    r.stopRequested = true;
     setStatus('Stopping…', 'busy');
     try {
       await rpc.call(r.mine ? 'run/stop' : 'admin/run/cancel', { run: r.id });
@@ -504,7 +592,7 @@ export function mount(root, { params }) {
     else view.setState(b.state);
     refreshEditorUi();
     if (focus) view.focus();
-    rpc.call('presence/update', { project: projectId, file: path }).catch(() => {});
+    if (signedIn) rpc.call('presence/update', { project: projectId, file: path }).catch(() => {});
   }
 
   function closeTab(path) {
@@ -934,8 +1022,15 @@ export function mount(root, { params }) {
         navigate('#/');
         return;
       }
+      if (p.op === 'access_lost') {
+        toast('This project is no longer visible to you.', 'error', 10000);
+        root.className = '';
+        replace(root, h('section', { class: 'page' }, h('h1', null, 'This project is not available any more'), h('p', null, 'Its owner made it private, or your access to it was removed.'), h('p', null, h('a', { href: '#/' }, signedIn ? 'Back to your projects' : 'Back to the front page'))));
+        return;
+      }
       if (p.name != null) project.name = p.name;
       if (p.is_public != null) project.is_public = p.is_public;
+      if (p.public_runs != null) project.public_runs = p.public_runs;
       renderHead();
     }),
   );
@@ -997,15 +1092,80 @@ export function mount(root, { params }) {
         else sw.checked = !sw.checked;
       });
       items.push(h('label', { class: 'switch', for: pubId }, sw, h('span', null, 'Public')));
+      const rs = h('input', { type: 'checkbox', role: 'switch', id: 'ide-public-runs', checked: !!project.public_runs });
+      rs.addEventListener('change', async () => {
+        try {
+          const r = await rpc.call('project/update', { id: projectId, public_runs: rs.checked });
+          project.public_runs = r.public_runs;
+          toast(r.public_runs ? 'Visitors now see the output of the latest run.' : 'The output of runs is private again.');
+        } catch (e) {
+          rs.checked = !rs.checked;
+          toastError(e, 'Public output');
+        }
+      });
+      items.push(h('label', { class: 'switch', for: 'ide-public-runs', title: 'Visitors of the public project see the output of its latest run (never its environment variables, but a program may print them)' }, rs, h('span', null, 'Public output')));
       items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const r = await renameProject(project); if (r) { project.name = r.name; renderHead(); } } }, 'Rename'));
     } else if (project.is_public) items.push(h('span', { class: 'badge' }, 'Public'));
-    items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const f = await forkProject(project); if (f) navigate(`#/p/${f.id}`); } }, 'Fork'));
+    items.push(h('button', { type: 'button', class: 'btn btn-small', title: signedIn ? null : 'Log in to fork', onclick: () => forkOrLogin() }, 'Fork'));
+    items.push(h('button', { type: 'button', class: 'btn btn-small', title: 'Download the project’s files as a .zip', onclick: () => downloadZip() }, 'Download'));
     replace(headActions, items);
     if (!canEdit) {
-      replace(readOnlyNote, h('strong', null, 'Read-only. '), access === 'viewer' ? 'You are a viewer of this project.' : `This is ${project.owner?.username || 'someone'}’s public project.`, ' Fork it to change and run the code. ', h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: async () => { const f = await forkProject(project); if (f) navigate(`#/p/${f.id}`); } }, 'Fork'));
+      const who = `${project.owner?.username || 'someone'}’s public project`;
+      replace(readOnlyNote, h('strong', null, 'Read-only. '), access === 'viewer' ? 'You are a viewer of this project.' : signedIn ? `This is ${who}.` : `This is ${who}; you are not signed in.`, signedIn ? ' Fork it to change and run the code. ' : ' Log in or sign up to fork it, then change and run the code. ', h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: () => forkOrLogin() }, signedIn ? 'Fork' : 'Log in to fork'));
       readOnlyNote.hidden = false;
       runBtn.hidden = true;
       stopBtn.hidden = true;
+    }
+  }
+
+  async function forkOrLogin() {
+    if (!signedIn) {
+      toast('Log in or sign up to fork this project.');
+      navigate(`#/login?next=${encodeURIComponent(`#/p/${projectId}`)}`);
+      return;
+    }
+    const f = await forkProject(project);
+    if (f) navigate(`#/p/${f.id}`);
+  }
+
+  async function downloadZip() {
+    try {
+      const r = await downloadProject({ rpc, project, paths: [...files.keys()], textOf: (p) => (buffers.has(p) ? docOf(p) : null) });
+      toast(`Downloaded ${r.name} (${r.count} file${r.count === 1 ? '' : 's'}).`);
+    } catch (e) {
+      toastError(e, 'Download');
+    }
+  }
+
+  // A visitor sees the latest run's output when the owner shared it.
+  async function showLatestRun() {
+    if (!project.public_runs) {
+      term.notice('The owner keeps the output of runs private.', '2');
+      return;
+    }
+    try {
+      const r = await rpc.call('run/latest', { project: projectId });
+      if (!r.run) {
+        term.notice('No run has finished yet.', '2');
+        return;
+      }
+      term.notice(`── Latest run #${r.run.run} ──`, '2;36');
+      for (const c of r.chunks) {
+        if (c.stream !== 'meta') {
+          term.output(c.stream, c.data, !!r.run.tty);
+          continue;
+        }
+        try {
+          const x = JSON.parse(c.data);
+          term.notice(`[${exitText(x)}]`, exitKind(x) === 'ok' ? '32' : exitKind(x) === 'error' ? '31' : '2');
+        } catch {
+          /* not an exit */
+        }
+      }
+      if (r.truncated) term.notice('[the run printed more than is shown here]', '33');
+      setStatus(`Latest run: ${exitText(r.run)}`, exitKind(r.run));
+    } catch (e) {
+      term.notice(`[the latest run’s output: ${errorText(e)}]`, '33');
     }
   }
 
@@ -1093,11 +1253,12 @@ export function mount(root, { params }) {
       panels.env.tab.hidden = true;
     }
     const entry = project.runtime.entry && files.has(project.runtime.entry) ? project.runtime.entry : [...files.keys()][0];
-    term.notice(canEdit ? `Press ▶ Run (${modKey}+Enter) to run ${project.runtime.entry || 'the project'}. Output appears here.` : 'Runs of this project appear here.', '2');
+    term.notice(canEdit ? `Press ▶ Run (${modKey}+Enter) to run ${project.runtime.entry || 'the project'}. Output appears here.` : access === 'public' ? 'Read-only: the output of the latest run appears here when the owner shares it.' : 'Runs of this project appear here.', '2');
     refreshEditorUi();
     if (entry) await openFile(entry, { focus: false });
     updateButtons();
     if (access !== 'public') await resumeRuns();
+    else await showLatestRun();
   }
 
   // after a reconnect: back into the room, runs resumed from the last seq
@@ -1121,6 +1282,7 @@ export function mount(root, { params }) {
   return () => {
     disposed = true;
     clearInterval(presenceTimer);
+    stopClock();
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('beforeunload', beforeUnload);
     offs.forEach((off) => off());
