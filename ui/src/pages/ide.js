@@ -11,7 +11,7 @@ import { renameProject, forkProject, setPublic } from './projects.js';
 import { showFileHistory, restoreRunCode } from '../ide/versions.js';
 import { Layout, narrowQuery } from '../ide/layout.js';
 import { downloadProject } from '../ide/takeaway.js';
-import { onThemeChange, currentTheme } from '../lib/theme.js';
+import { onThemeChange } from '../lib/theme.js';
 
 // Which project each run belongs to, across page changes in this tab (a run
 // started here keeps sending to this session after you leave the project).
@@ -61,6 +61,7 @@ export function mount(root, { params }) {
   // ---------------------------------------------------------------- DOM
   const statusText = h('span', { class: 'run-status-text' }, 'Ready');
   const statusEl = h('div', { class: 'run-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', dataset: { kind: 'idle' } }, h('span', { class: 'dot', 'aria-hidden': 'true' }), statusText);
+  const elapsedEl = h('span', { class: 'run-elapsed', role: 'timer', 'aria-label': 'Time since Run' });
   // the live elapsed time sits beside the status, outside its live region
   // (a screen reader is not told every tenth of a second)
   const statusBox = h('div', { class: 'run-status-box' }, statusEl, elapsedEl);
@@ -89,7 +90,6 @@ export function mount(root, { params }) {
   const clearBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Clear the console' }, 'Clear');
   const copyBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Copy the console’s text' }, 'Copy');
   const maxBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'false', 'aria-label': 'Maximise the console' }, 'Maximise');
-  const elapsedEl = h('span', { class: 'run-elapsed', 'aria-hidden': 'true' });
   const consoleHint = h('span', { class: 'console-hint' }, 'Type here to send input to a running program.');
 
   const panelDefs = [
