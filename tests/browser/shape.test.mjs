@@ -131,7 +131,7 @@ describe('the IDE shaped and taken away', () => {
 
   it('keeps Run in reach on a phone and brings the console into view after Run', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`/#/p/${projectId}`);
+    await page.reload();
     await page.locator('.cm-content').waitFor();
     await page.getByRole('button', { name: 'main.py', exact: true }).click();
     await setCode(page, `print("${'long line '.repeat(20)}end")\nprint("phone run")\n`);

@@ -1041,7 +1041,7 @@ export function mount(root, { params }) {
   function renderPresence() {
     const items = [h('li', null, h('span', { class: 'avatar', 'aria-hidden': 'true' }, me.username[0].toUpperCase()), `${me.username} (you)`)];
     for (const [, v] of people) {
-      const name = v.user?.username || v.username || 'someone';
+      const name = v.user?.username || v.username || (v.user && !v.user.id ? 'a visitor' : 'someone');
       items.push(h('li', null, h('span', { class: 'avatar avatar-other', 'aria-hidden': 'true' }, name[0].toUpperCase()), name, v.file ? h('span', { class: 'hint' }, ` · ${v.file}`) : null));
     }
     const others = watchers != null ? Math.max(0, watchers - 1 - people.size) : 0;
