@@ -4,6 +4,18 @@
 // F2 renames, Delete deletes, Home/End jump.
 import { h, replace } from '../lib/dom.js';
 
+// Why a path typed for a new or renamed file cannot be one, or null.
+export function pathProblem(p) {
+  if (!p) return 'Give a path.';
+  if (p.startsWith('/')) return 'Paths are relative to the project: no leading “/”.';
+  if (p.endsWith('/')) return 'Give a name after the last “/”.';
+  if (p.length > 255) return 'Paths have at most 255 characters.';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(p)) return 'Paths cannot contain control characters or “\\”.';
+  if (p.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Paths cannot contain empty, “.” or “..” parts.';
+  return null;
+}
+
 function buildTree(paths, folders) {
   const root = { name: '', path: '', dir: true, children: new Map() };
   const ensureDir = (parts) => {

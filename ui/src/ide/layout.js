@@ -112,6 +112,21 @@ export class Layout {
     this.apply();
   }
 
+  // the console's Maximise / Restore button; onMax() after maximising
+  bindMaxButton(btn, onMax) {
+    const show = () => {
+      btn.setAttribute('aria-pressed', String(this.max));
+      btn.textContent = this.max ? 'Restore' : 'Maximise';
+      btn.setAttribute('aria-label', this.max ? 'Restore the editor beside the console' : 'Maximise the console');
+    };
+    btn.addEventListener('click', () => {
+      this.setMaximised(!this.max);
+      show();
+      if (this.max) onMax();
+    });
+    show();
+  }
+
   get maximised() {
     return this.max;
   }

@@ -23,3 +23,26 @@ export function shortcutsTable() {
     h('tbody', null, SHORTCUTS.map(([k, v]) => h('tr', null, h('td', null, h('kbd', null, k)), h('td', null, v)))),
   );
 }
+
+// The page's own shortcuts (the editor and the console have theirs too):
+// Mod+Enter runs, Mod+. stops, Mod+S saves; not while a dialog is open.
+// Returns a function that removes them.
+export function bindShortcuts({ run, stop, save }) {
+  function onKey(e) {
+    if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (!mod || e.altKey) return;
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      run();
+    } else if (e.key === '.') {
+      e.preventDefault();
+      stop();
+    } else if (e.key === 's' || e.key === 'S') {
+      e.preventDefault();
+      save();
+    }
+  }
+  document.addEventListener('keydown', onKey);
+  return () => document.removeEventListener('keydown', onKey);
+}

@@ -1,30 +1,19 @@
 // ide.js - the project page: file tree, editor, Run/Stop with status, the
 // console, run history, environment variables, FAQ and presence.
-import { h, replace, toast, toastError, errorText, modal, promptDialog, confirmDialog, debounce, modKey } from '../lib/dom.js';
+import { h, replace, toast, toastError, errorText, modal, promptDialog, confirmDialog, modKey } from '../lib/dom.js';
 import { app, navigate } from '../app.js';
 import { makeState, makeView, readOnlyView } from '../ide/editor.js';
-import { FileTree } from '../ide/filetree.js';
+import { FileTree, pathProblem } from '../ide/filetree.js';
 import { HistoryPanel, EnvPanel, FaqPanel } from '../ide/panels.js';
 import { createRunner } from '../ide/runner.js';
-import { renameProject, forkProject, setPublic } from './projects.js';
+import { buildIdeView, panelSwitcher } from '../ide/view.js';
 import { showFileHistory, restoreRunCode } from '../ide/versions.js';
 import { Layout, narrowQuery } from '../ide/layout.js';
-import { downloadProject } from '../ide/takeaway.js';
-import { onThemeChange } from '../lib/theme.js';
+import { renderHead as renderIdeHead } from '../ide/head.js';
+import { bindShortcuts } from '../ide/shortcuts.js';
 
 const AUTOSAVE_MS = 800;
 const PRESENCE_POLL_MS = 5000;
-
-function pathProblem(p) {
-  if (!p) return 'Give a path.';
-  if (p.startsWith('/')) return 'Paths are relative to the project: no leading “/”.';
-  if (p.endsWith('/')) return 'Give a name after the last “/”.';
-  if (p.length > 255) return 'Paths have at most 255 characters.';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(p)) return 'Paths cannot contain control characters or “\\”.';
-  if (p.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Paths cannot contain empty, “.” or “..” parts.';
-  return null;
-}
 
 export function mount(root, { params }) {
   const rpc = app.rpc;
@@ -51,94 +40,19 @@ export function mount(root, { params }) {
   let startPending = false;
 
   // ---------------------------------------------------------------- DOM
-  const statusText = h('span', { class: 'run-status-text' }, 'Ready');
-  const statusEl = h('div', { class: 'run-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', dataset: { kind: 'idle' } }, h('span', { class: 'dot', 'aria-hidden': 'true' }), statusText);
-  const elapsedEl = h('span', { class: 'run-elapsed', role: 'timer', 'aria-label': 'Time since Run' });
-  // the live elapsed time sits beside the status, outside its live region
-  // (a screen reader is not told every tenth of a second)
-  const statusBox = h('div', { class: 'run-status-box' }, statusEl, elapsedEl);
-  const runBtn = h('button', { type: 'button', class: 'btn btn-run', 'aria-label': `Run (${modKey}+Enter)`, title: `Run the project (${modKey}+Enter)`, 'aria-keyshortcuts': 'Control+Enter Meta+Enter' }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '▶'), ' Run');
-  const stopBtn = h('button', { type: 'button', class: 'btn btn-stop', 'aria-label': `Stop (${modKey}+.)`, title: `Stop the run (${modKey}+.)`, 'aria-keyshortcuts': 'Control+Period Meta+Period', disabled: true }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '■'), ' Stop');
-  const titleEl = h('h1', { class: 'ide-name' }, 'Loading…');
-  const headActions = h('div', { class: 'ide-head-actions' });
-  const runtimeBadge = h('span', { class: 'badge' });
-  const readOnlyNote = h('div', { class: 'notice notice-info ide-readonly', hidden: true });
-
-  const treeHost = h('div', { class: 'tree-host' });
-  const fileTools = h('div', { class: 'file-tools', role: 'toolbar', 'aria-label': 'File actions' });
-  const presenceList = h('ul', { class: 'presence-list', 'aria-live': 'polite' });
-  const presenceNote = h('p', { class: 'hint presence-note' });
-  const sideToggle = h('button', { type: 'button', class: 'btn btn-small side-toggle', 'aria-expanded': 'true', 'aria-controls': 'ide-side' }, 'Files');
-
-  const tabBar = h('ul', { class: 'editor-tabs', 'aria-label': 'Open files' });
-  const saveState = h('span', { class: 'save-state', role: 'status', 'aria-live': 'polite' });
-  const fileHistBtn = h('button', { type: 'button', class: 'btn btn-small file-history-btn', hidden: true, onclick: () => fileHistory() }, 'File history');
-  const conflictBar = h('div', { class: 'conflict-bar', role: 'alert', hidden: true });
-  const cmHost = h('div', { class: 'cm-host' });
-  const editorEmpty = h('div', { class: 'editor-empty' }, h('p', null, 'Open a file from the tree.'));
-
-  const consoleHost = h('div', { class: 'console-host' });
-  const gapNotice = h('div', { class: 'notice notice-warn gap-notice', role: 'alert', hidden: true });
-  const clearBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Clear the console' }, 'Clear');
-  const copyBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Copy the console’s text' }, 'Copy');
-  const maxBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'false', 'aria-label': 'Maximise the console' }, 'Maximise');
-  const consoleHint = h('span', { class: 'console-hint' }, 'Type here to send input to a running program.');
-
-  const panelDefs = [
-    { id: 'console', label: 'Console' },
-    { id: 'history', label: 'History' },
-    { id: 'env', label: 'Env' },
-    { id: 'faq', label: 'FAQ' },
-  ];
-  const panelTabs = h('div', { class: 'panel-tabs', role: 'tablist', 'aria-label': 'Panels' });
-  const panels = {};
-  for (const p of panelDefs) {
-    panels[p.id] = {
-      tab: h('button', { type: 'button', role: 'tab', id: `tab-${p.id}`, 'aria-controls': `panel-${p.id}`, 'aria-selected': 'false', tabindex: '-1', class: 'panel-tab' }, p.label),
-      body: h('div', { role: 'tabpanel', id: `panel-${p.id}`, 'aria-labelledby': `tab-${p.id}`, class: `panel-body panel-${p.id}`, hidden: true }),
-    };
-    panelTabs.appendChild(panels[p.id].tab);
-  }
-  panels.console.body.append(h('div', { class: 'console-bar' }, consoleHint, h('span', { class: 'spacer' }), copyBtn, clearBtn, maxBtn), gapNotice, consoleHost);
-
-  const side = h('aside', { class: 'ide-side', id: 'ide-side', 'aria-label': 'Project files and people' },
-    h('div', { class: 'side-head' }, h('h2', { class: 'side-h' }, 'Files'), fileTools),
-    treeHost,
-    h('section', { class: 'presence', 'aria-labelledby': 'presence-h' }, h('h2', { class: 'side-h', id: 'presence-h' }, 'Here now'), presenceList, presenceNote),
-  );
-  const editorPane = h('section', { class: 'ide-editor', 'aria-label': 'Editor' },
-    h('div', { class: 'editor-head' }, tabBar, saveState, fileHistBtn),
-    conflictBar,
-    cmHost,
-    editorEmpty,
-  );
-  const panelPane = h('section', { class: 'ide-panel', 'aria-label': 'Console and tools' }, panelTabs, ...panelDefs.map((p) => panels[p.id].body));
-
-  const ideBody = h('div', { class: 'ide-body' }, side, editorPane, panelPane);
-  const ide = h('div', { class: 'ide' },
-    h('header', { class: 'ide-head' },
-      h('div', { class: 'ide-title' }, sideToggle, titleEl, runtimeBadge, headActions),
-      h('div', { class: 'run-controls' }, statusBox, runBtn, stopBtn),
-    ),
-    readOnlyNote,
-    ideBody,
-  );
+  const {
+    statusText, statusEl, elapsedEl, statusBox, runBtn, stopBtn, titleEl, headActions, runtimeBadge, readOnlyNote,
+    treeHost, fileTools, presenceList, presenceNote, sideToggle, tabBar, saveState, fileHistBtn, conflictBar, cmHost,
+    editorEmpty, consoleHost, gapNotice, clearBtn, copyBtn, maxBtn, consoleHint, panelDefs, panels, side, editorPane,
+    panelPane, ideBody, ide,
+  } = buildIdeView();
+  fileHistBtn.addEventListener('click', () => fileHistory());
   root.className = 'main-ide';
   replace(root, ide);
 
   // the divider drags and the maximised console (ide/layout.js)
   const layout = new Layout({ ide, body: ideBody, side, editor: editorPane, panel: panelPane, onChange: () => requestAnimationFrame(() => term?.refit()) });
-  const showMax = () => {
-    maxBtn.setAttribute('aria-pressed', String(layout.maximised));
-    maxBtn.textContent = layout.maximised ? 'Restore' : 'Maximise';
-    maxBtn.setAttribute('aria-label', layout.maximised ? 'Restore the editor beside the console' : 'Maximise the console');
-  };
-  maxBtn.addEventListener('click', () => {
-    layout.setMaximised(!layout.maximised);
-    showMax();
-    if (layout.maximised) showPanel('console');
-  });
-  showMax();
+  layout.bindMaxButton(maxBtn, () => showPanel('console'));
 
   sideToggle.addEventListener('click', () => {
     const open = !ide.classList.toggle('side-collapsed');
@@ -146,16 +60,9 @@ export function mount(root, { params }) {
   });
 
   // ------------------------------------------------------------- panels
-  let currentPanel = null;
-  function showPanel(id, focus = false) {
-    currentPanel = id;
-    for (const p of panelDefs) {
-      const on = p.id === id;
-      panels[p.id].tab.setAttribute('aria-selected', String(on));
-      panels[p.id].tab.tabIndex = on ? 0 : -1;
-      panels[p.id].body.hidden = !on;
-    }
-    if (focus) panels[id].tab.focus();
+  let envLoaded = false;
+  let faqLoaded = false;
+  const panelCtl = panelSwitcher(panelDefs, panels, (id) => {
     if (id === 'console') requestAnimationFrame(() => term?.refit());
     if (id === 'history') history?.load();
     if (id === 'env' && !envLoaded) {
@@ -166,24 +73,8 @@ export function mount(root, { params }) {
       faqLoaded = true;
       faq?.load();
     }
-  }
-  let envLoaded = false;
-  let faqLoaded = false;
-  panelDefs.forEach((p, i) => {
-    panels[p.id].tab.addEventListener('click', () => showPanel(p.id));
-    panels[p.id].tab.addEventListener('keydown', (e) => {
-      const n = panelDefs.length;
-      let j = null;
-      if (e.key === 'ArrowRight') j = (i + 1) % n;
-      else if (e.key === 'ArrowLeft') j = (i + n - 1) % n;
-      else if (e.key === 'Home') j = 0;
-      else if (e.key === 'End') j = n - 1;
-      if (j != null) {
-        e.preventDefault();
-        showPanel(panelDefs[j].id, true);
-      }
-    });
   });
+  const showPanel = (id, focus = false) => panelCtl.show(id, focus);
 
   // ----------------------------------------------- console and runs
   // (ide/runner.js: the console, the status, the runs' events, Stop)
@@ -196,7 +87,7 @@ export function mount(root, { params }) {
     canEdit: () => canEdit,
     project: () => project,
     showPanel: (id, focus) => showPanel(id, focus),
-    currentPanel: () => currentPanel,
+    currentPanel: () => panelCtl.current(),
     history: () => history,
   });
   const { term, runs, setStatus, runInfo, becomeCurrent, updateButtons, termSize, refreshHistory, attach, stop, resumeRuns, showLatestRun } = runner;
@@ -223,7 +114,7 @@ export function mount(root, { params }) {
     const pressed = Date.now();
     // the output is what one wants to see now: on a phone the console is
     // below the editor, so bring it into view
-    if (currentPanel !== 'console') showPanel('console');
+    if (panelCtl.current() !== 'console') showPanel('console');
     if (narrowQuery.matches) panelPane.scrollIntoView({ block: 'start' });
     try {
       const size = termSize();
@@ -822,82 +713,21 @@ export function mount(root, { params }) {
 
   // --------------------------------------------------------------- head
   function renderHead() {
-    titleEl.textContent = project.name;
-    document.title = `${project.name} · run-it`;
-    runtimeBadge.textContent = `${project.runtime.name}`;
-    runtimeBadge.title = `${project.runtime.language} ${project.runtime.version}`;
-    const pubId = 'ide-public';
-    const items = [];
-    if (canManage) {
-      const sw = h('input', { type: 'checkbox', role: 'switch', id: pubId, checked: project.is_public });
-      sw.addEventListener('change', async () => {
-        const r = await setPublic(project, sw.checked);
-        if (r) project.is_public = r.is_public;
-        else sw.checked = !sw.checked;
-      });
-      items.push(h('label', { class: 'switch', for: pubId }, sw, h('span', null, 'Public')));
-      const rs = h('input', { type: 'checkbox', role: 'switch', id: 'ide-public-runs', checked: !!project.public_runs });
-      rs.addEventListener('change', async () => {
-        try {
-          const r = await rpc.call('project/update', { id: projectId, public_runs: rs.checked });
-          project.public_runs = r.public_runs;
-          toast(r.public_runs ? 'Visitors now see the output of the latest run.' : 'The output of runs is private again.');
-        } catch (e) {
-          rs.checked = !rs.checked;
-          toastError(e, 'Public output');
-        }
-      });
-      items.push(h('label', { class: 'switch', for: 'ide-public-runs', title: 'Visitors of the public project see the output of its latest run (never its environment variables, but a program may print them)' }, rs, h('span', null, 'Public output')));
-      items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const r = await renameProject(project); if (r) { project.name = r.name; renderHead(); } } }, 'Rename'));
-    } else if (project.is_public) items.push(h('span', { class: 'badge' }, 'Public'));
-    items.push(h('button', { type: 'button', class: 'btn btn-small', title: signedIn ? null : 'Log in to fork', onclick: () => forkOrLogin() }, 'Fork'));
-    items.push(h('button', { type: 'button', class: 'btn btn-small', title: 'Download the project’s files as a .zip', onclick: () => downloadZip() }, 'Download'));
-    replace(headActions, items);
-    if (!canEdit) {
-      const who = `${project.owner?.username || 'someone'}’s public project`;
-      replace(readOnlyNote, h('strong', null, 'Read-only. '), access === 'viewer' ? 'You are a viewer of this project.' : signedIn ? `This is ${who}.` : `This is ${who}; you are not signed in.`, signedIn ? ' Fork it to change and run the code. ' : ' Log in or sign up to fork it, then change and run the code. ', h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: () => forkOrLogin() }, signedIn ? 'Fork' : 'Log in to fork'));
-      readOnlyNote.hidden = false;
-      runBtn.hidden = true;
-      stopBtn.hidden = true;
-    }
-  }
-
-  async function forkOrLogin() {
-    if (!signedIn) {
-      toast('Log in or sign up to fork this project.');
-      navigate(`#/login?next=${encodeURIComponent(`#/p/${projectId}`)}`);
-      return;
-    }
-    const f = await forkProject(project);
-    if (f) navigate(`#/p/${f.id}`);
-  }
-
-  async function downloadZip() {
-    try {
-      const r = await downloadProject({ rpc, project, paths: [...files.keys()], textOf: (p) => (buffers.has(p) ? docOf(p) : null) });
-      toast(`Downloaded ${r.name} (${r.count} file${r.count === 1 ? '' : 's'}).`);
-    } catch (e) {
-      toastError(e, 'Download');
-    }
+    renderIdeHead({
+      rpc,
+      project,
+      access,
+      canEdit,
+      canManage,
+      signedIn,
+      els: { titleEl, runtimeBadge, headActions, readOnlyNote, runBtn, stopBtn },
+      paths: () => [...files.keys()],
+      textOf: (p) => (buffers.has(p) ? docOf(p) : null),
+    });
   }
 
   // ---------------------------------------------------------- shortcuts
-  function onKey(e) {
-    if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
-    const mod = e.ctrlKey || e.metaKey;
-    if (!mod || e.altKey) return;
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      run();
-    } else if (e.key === '.') {
-      e.preventDefault();
-      stop();
-    } else if (e.key === 's' || e.key === 'S') {
-      e.preventDefault();
-      saveNow();
-    }
-  }
-  document.addEventListener('keydown', onKey);
+  const offKeys = bindShortcuts({ run: () => run(), stop: () => stop(), save: () => saveNow() });
 
   function beforeUnload(e) {
     if (dirtySet().size) {
@@ -971,7 +801,7 @@ export function mount(root, { params }) {
     disposed = true;
     clearInterval(presenceTimer);
     runner.stopClock();
-    document.removeEventListener('keydown', onKey);
+    offKeys();
     window.removeEventListener('beforeunload', beforeUnload);
     offs.forEach((off) => off());
     for (const p of dirtySet()) {
