@@ -56,7 +56,7 @@ describe('the front door, the visitor view and dark mode', () => {
     await waitStatus(owner, /Exited with code 0/);
     await owner.getByRole('switch', { name: 'Public', exact: true }).check();
     await owner.getByText('The project is public: it is listed in the gallery.').waitFor();
-    await owner.getByRole('switch', { name: 'Public output' }).check();
+    await owner.getByRole('switch', { name: 'Share output' }).check();
     await owner.getByText('Visitors now see the output of the latest run.').waitFor();
   });
 
@@ -118,6 +118,19 @@ describe('the front door, the visitor view and dark mode', () => {
     await owner.getByRole('switch', { name: 'Public', exact: true }).check();
     await owner.getByText('The project is public: it is listed in the gallery.').last().waitFor();
     await anon.context().close();
+  });
+
+  it('has help where people look: the FAQ and the shortcuts', async () => {
+    const page = await newPage(browser, { bypassCSP: true });
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Help and FAQ' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Help' }).waitFor();
+    await page.getByRole('cell', { name: 'Run the project (again: replaces the running program)' }).waitFor();
+    await page.locator('.faq-item summary').first().waitFor();
+    await page.getByLabel('Language').selectOption('python-3.11');
+    await page.waitForFunction(() => document.querySelectorAll('.faq').length === 2 && document.querySelectorAll('.faq')[1].textContent.length > 0);
+    await axe(page, 'help');
+    await page.context().close();
   });
 
   it('follows prefers-color-scheme: pages, editor and console', async () => {
@@ -228,6 +241,7 @@ describe('the front door, the visitor view and dark mode', () => {
         for (const [name, url, ready] of pages) {
           await page.goto(url);
           await ready(page).waitFor();
+          assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), scheme, name);
           await screenshot(page, `front-${name}-${scheme}-${size}`);
         }
         await page.context().close();
@@ -236,6 +250,7 @@ describe('the front door, the visitor view and dark mode', () => {
         await owner.emulateMedia({ colorScheme: scheme });
         await owner.goto('/#/');
         await owner.getByRole('heading', { name: 'Your projects' }).waitFor();
+        await owner.waitForFunction((t) => document.documentElement.dataset.theme === t, scheme);
         await screenshot(owner, `front-projects-${scheme}-${size}`);
         await owner.goto(`/#/p/${projectId}`);
         await owner.locator('.cm-content', { hasText: 'shown to visitors' }).waitFor();

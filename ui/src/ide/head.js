@@ -1,5 +1,5 @@
 // head.js - the IDE's head for one project: name, runtime, the owner's
-// switches (Public, Public output), Rename, Fork (a visitor is asked to log
+// switches (Public, Share output), Rename, Fork (a visitor is asked to log
 // in first), Download (the files as a .zip, ide/takeaway.js), and the
 // read-only note that replaces Run and Stop for readers.
 import { h, replace, toast, toastError } from '../lib/dom.js';
@@ -37,10 +37,10 @@ export function renderHead(ctx) {
         toast(r.public_runs ? 'Visitors now see the output of the latest run.' : 'The output of runs is private again.');
       } catch (e) {
         rs.checked = !rs.checked;
-        toastError(e, 'Public output');
+        toastError(e, 'Share output');
       }
     });
-    items.push(h('label', { class: 'switch', for: 'ide-public-runs', title: 'Visitors of the public project see the output of its latest run (never its environment variables, but a program may print them)' }, rs, h('span', null, 'Public output')));
+    items.push(h('label', { class: 'switch', for: 'ide-public-runs', title: 'Visitors of the public project see the output of its latest run (never its environment variables, but a program may print them)' }, rs, h('span', null, 'Share output')));
     items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const r = await renameProject(project); if (r) { project.name = r.name; renderHead(ctx); } } }, 'Rename'));
   } else if (project.is_public) items.push(h('span', { class: 'badge' }, 'Public'));
   items.push(h('button', { type: 'button', class: 'btn btn-small', title: signedIn ? null : 'Log in to fork', onclick: () => forkOrLogin(ctx) }, 'Fork'));
