@@ -70,6 +70,13 @@ describe('the IDE shaped and taken away', () => {
 
   it('counts the elapsed time while a program runs', async () => {
     await setCode(page, ['import time', 'for i in range(12):', '    print("tick", i, flush=True)', '    time.sleep(0.5)', ''].join('\n'));
+    // every text the status shows, from Run to the end (the server sends
+    // "stopping" when a program ends by itself too)
+    await page.evaluate(() => {
+      window.statusSeen = [];
+      const el = document.querySelector('.run-status-text');
+      new MutationObserver(() => window.statusSeen.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+    });
     await page.getByRole('button', { name: /^Run/ }).click();
     await waitConsole(page, /tick 1\b/);
     const el = page.locator('.run-elapsed');
@@ -82,6 +89,9 @@ describe('the IDE shaped and taken away', () => {
     await waitStatus(page, /Exited with code 0 in/);
     assert.equal(await el.innerText(), '');
     // the program ended by itself: the status never said "Stopping…"
+    const seen = await page.evaluate(() => window.statusSeen);
+    assert.ok(seen.includes('Running…'), JSON.stringify(seen));
+    assert.ok(!seen.some((t) => /Stopping/.test(t)), JSON.stringify(seen));
   });
 
   it('copies the console text', async () => {
