@@ -245,12 +245,14 @@ describe('the front door, the visitor view and dark mode', () => {
           await screenshot(page, `front-${name}-${scheme}-${size}`);
         }
         await page.context().close();
-        // the owner's pages
+        // the owner's pages (brought to the front: a page in the background
+        // renders no frames, and media queries are evaluated when it does)
+        await owner.bringToFront();
         await owner.setViewportSize({ width: w, height: hgt });
         await owner.emulateMedia({ colorScheme: scheme });
         await owner.goto('/#/');
         await owner.getByRole('heading', { name: 'Your projects' }).waitFor();
-        await owner.waitForFunction((t) => document.documentElement.dataset.theme === t, scheme);
+        await owner.waitForFunction((t) => document.documentElement.dataset.theme === t, scheme, { polling: 200 });
         await screenshot(owner, `front-projects-${scheme}-${size}`);
         await owner.goto(`/#/p/${projectId}`);
         await owner.locator('.cm-content', { hasText: 'shown to visitors' }).waitFor();

@@ -75,6 +75,10 @@ export function initTheme() {
   media.addEventListener('change', () => {
     if (choice === 'system') apply();
   });
+  // a tab in the background may have missed a change of the system's theme
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && choice === 'system' && document.documentElement.dataset.theme !== currentTheme()) apply();
+  });
   // another tab changed it
   window.addEventListener('storage', (e) => {
     if (e.key === KEY) {
