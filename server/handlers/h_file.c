@@ -222,8 +222,8 @@ static void h_file_save(void *ctx, struct proto_msg *msg)
 }
 
 const struct proto_method file_methods[] = {
-    {"file/list", PROTO_ROLE_USER, h_file_list},
-    {"file/read", PROTO_ROLE_USER, h_file_read},
+    {"file/list", PROTO_ROLE_ANON, h_file_list},
+    {"file/read", PROTO_ROLE_ANON, h_file_read},
     {"file/create", PROTO_ROLE_USER, h_file_create},
     {"file/rename", PROTO_ROLE_USER, h_file_rename},
     {"file/delete", PROTO_ROLE_USER, h_file_delete},

@@ -1,7 +1,10 @@
 /*
  * h_project.c - projects: project/create, list, get, update, delete, fork,
  * open, close, members, share (collaborators) and the public gallery
- * (gallery/list). Each method checks its
+ * (gallery/list). project/get, open and close, like gallery/list, work for
+ * a session that has not signed in: the access rule (user id 0) then gives
+ * it a public project's files read-only and NOT_FOUND for any other. Each
+ * method checks its
  * params here and does its work in one statement (the runit_project_*
  * functions of sql/002_projects.sql apply the access rule of access.h in
  * the same transaction). project/open puts the session in the project's
@@ -306,8 +309,9 @@ static void changed(void *arg, struct rpc_call *c, json_t *ok)
 	note = json_pack("{s:I, s:s, s:o}", "project", (json_int_t)x->who.project, "op", x->op,
 			 "by", hc_by(c));
 	if (!strcmp(x->op, "updated")) {
-		static const char *const keys[] = {"name", "description", "is_public"};
-		for (size_t i = 0; i < 3; i++)
+		static const char *const keys[] = {"name", "description", "is_public",
+						   "public_runs"};
+		for (size_t i = 0; i < 4; i++)
 			json_object_set(note, keys[i], json_object_get(ok, keys[i]));
 	}
 	room_broadcast(c->srv, x->who.project, "project/changed", note, c->sess_id);
@@ -324,11 +328,12 @@ static void h_project_update(void *ctx, struct proto_msg *msg)
 	struct rpc_call *c = ctx;
 	long long id;
 	struct pj *x;
-	const char *name, *desc, *pub, *p[6];
+	const char *name, *desc, *pub, *runs, *p[7];
 
 	if (hc_project_param(c, msg->params, "id", &id) ||
 	    name_param(c, msg->params, "name", 0, &name) || desc_param(c, msg->params, &desc) ||
-	    bool_param(c, msg->params, "is_public", &pub) || !(x = pj_new(c, id)))
+	    bool_param(c, msg->params, "is_public", &pub) ||
+	    bool_param(c, msg->params, "public_runs", &runs) || !(x = pj_new(c, id)))
 		return;
 	x->op = "updated";
 	p[0] = x->who.uid;
@@ -337,10 +342,11 @@ static void h_project_update(void *ctx, struct proto_msg *msg)
 	p[3] = name;
 	p[4] = desc;
 	p[5] = pub;
+	p[6] = runs;
 	if (dbcall(c,
 		   "SELECT runit_project_update($1::bigint, $2::boolean, $3::bigint, $4, $5,"
-		   " $6::boolean)",
-		   6, p, changed, x))
+		   " $6::boolean, $7::boolean)",
+		   7, p, changed, x))
 		free(x);
 }
 
@@ -554,12 +560,12 @@ static void h_gallery_list(void *ctx, struct proto_msg *msg)
 const struct proto_method project_methods[] = {
     {"project/create", PROTO_ROLE_USER, h_project_create},
     {"project/list", PROTO_ROLE_USER, h_project_list},
-    {"project/get", PROTO_ROLE_USER, h_project_get},
+    {"project/get", PROTO_ROLE_ANON, h_project_get},
     {"project/update", PROTO_ROLE_USER, h_project_update},
     {"project/delete", PROTO_ROLE_USER, h_project_delete},
     {"project/fork", PROTO_ROLE_USER, h_project_fork},
-    {"project/open", PROTO_ROLE_USER, h_project_open},
-    {"project/close", PROTO_ROLE_USER, h_project_close},
+    {"project/open", PROTO_ROLE_ANON, h_project_open},
+    {"project/close", PROTO_ROLE_ANON, h_project_close},
     {"project/members", PROTO_ROLE_USER, h_project_members},
     {"project/share", PROTO_ROLE_USER, h_project_share},
     {"gallery/list", PROTO_ROLE_ANON, h_gallery_list},

@@ -1,17 +1,22 @@
 /*
  * h_run.c - the run methods: run/start, run/stop, run/stdin, run/resize, run/attach,
- * run/history, run/logs, run/get, and the admins' admin/run/list and
- * admin/run/cancel. The engine is run.c; this file checks params and access.
+ * run/history, run/logs, run/get, run/latest, and the admins' admin/run/list
+ * and admin/run/cancel. The engine is run.c; this file checks params and
+ * access. run/latest alone works without signing in: a public project's
+ * latest finished run, when its owner made runs public (sql/013_front.sql).
  */
 #include "handlers.h"
 #include "access.h"
 #include "audit.h"
 #include "db.h"
+#include "dbcall.h"
+#include "h_common.h"
 #include "rpc.h"
 #include "run_follow.h"
 #include "run_int.h"
 #include "srv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -568,6 +573,33 @@ static void h_history(void *ctx, struct proto_msg *msg)
 	}
 }
 
+/* run/latest: the newest finished run of a project and the start of its log
+ * (runit_run_latest decides who may see it). */
+static void h_latest(void *ctx, struct proto_msg *msg)
+{
+	struct rpc_call *c = ctx;
+	struct proto_error err;
+	struct hc_who who;
+	long long project, limit = 500;
+	char lim[24];
+	const char *p[4];
+
+	if (get_id(c, msg->params, "project", &project))
+		return;
+	if (proto_get_int(msg->params, "limit", 0, 1, 5000, &limit, &err)) {
+		rpc_fail_err(c, &err);
+		return;
+	}
+	hc_who(c, project, &who);
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	p[0] = who.uid;
+	p[1] = who.is_admin;
+	p[2] = who.pid;
+	p[3] = lim;
+	dbcall(c, "SELECT runit_run_latest($1::bigint, $2::boolean, $3::bigint, $4::int)", 4, p,
+	       NULL, NULL);
+}
+
 /* ---- admins ---- */
 
 static void describe_into(struct run *r, void *arg)
@@ -616,6 +648,7 @@ const struct proto_method run_methods[] = {
     {"run/logs", PROTO_ROLE_USER, h_logs},
     {"run/get", PROTO_ROLE_USER, h_get},
     {"run/history", PROTO_ROLE_USER, h_history},
+    {"run/latest", PROTO_ROLE_ANON, h_latest},
     {"admin/run/list", PROTO_ROLE_ADMIN, h_admin_list},
     {"admin/run/cancel", PROTO_ROLE_ADMIN, h_admin_cancel},
 };

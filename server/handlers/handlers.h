@@ -42,6 +42,8 @@ extern const struct proto_method error_methods[]; /* h_errors.c */
 extern const size_t error_methods_count;
 extern const struct proto_method collab_methods[]; /* h_collab.c */
 extern const size_t collab_methods_count;
+extern const struct proto_method prefs_methods[]; /* h_prefs.c */
+extern const size_t prefs_methods_count;
 
 /* Look a method up in every module's table (rpc_methods.c); NULL if unknown. */
 const struct proto_method *handlers_method_find(const char *name);

@@ -27,6 +27,7 @@ static const struct rpc_table {
     {image_methods, &image_methods_count},
     {error_methods, &error_methods_count},
     {collab_methods, &collab_methods_count},
+    {prefs_methods, &prefs_methods_count},
 };
 
 const struct proto_method *handlers_method_find(const char *name)

@@ -36,8 +36,9 @@ export async function launch() {
 }
 
 // A new page in its own context, with problems of the page collected.
-export async function newPage(browser, { width = 1400, height = 860 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, baseURL: BASE });
+// bypassCSP: for pages that axe is injected into (a test tool, not the page).
+export async function newPage(browser, { width = 1400, height = 860, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL: BASE, bypassCSP });
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));

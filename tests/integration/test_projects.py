@@ -86,9 +86,13 @@ def test_anonymous_sessions_cannot_touch_projects(srv):
     async def go():
         c = await connect(srv.ws_url)
         for m, params in [("project/create", {"name": "x", "runtime": PY}), ("project/list", {}),
-                          ("file/read", {"project": 1, "path": "main.py"}),
+                          ("file/save", {"project": 1, "path": "main.py", "content": "",
+                                         "base_version": 1}),
                           ("env/get", {"project": 1})]:
             assert error_reason(await c.call(m, params)) == "UNAUTHENTICATED", m
+        # reading works on public projects only (tests/integration/test_anon.py)
+        assert error_reason(await c.call("file/read", {"project": 10**12, "path": "main.py"})) \
+            == "NOT_FOUND"
         # the public parts answer
         assert isinstance(result_of(await c.call("runtime/list")), list)
         assert "projects" in result_of(await c.call("gallery/list"))

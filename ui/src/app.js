@@ -2,6 +2,7 @@
 // hash router, the top bar and the offline banner.
 import { Rpc } from './lib/rpc.js';
 import { h, replace, toast } from './lib/dom.js';
+import { initTheme, setTheme, currentTheme, loadAccountTheme, onThemeChange } from './lib/theme.js';
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
 
@@ -55,6 +56,7 @@ export async function postAuth(path, body) {
 export async function resetSession() {
   const hello = await app.rpc.reconnect();
   app.user = hello?.user || null;
+  if (app.user) await loadAccountTheme(app.rpc);
   renderTopbar();
   return app.user;
 }
@@ -171,16 +173,25 @@ export function renderTopbar() {
     link('#/gallery', 'Gallery', path === '/gallery'),
     app.user && isAdmin() ? link('#/admin', 'Admin', path === '/admin') : null,
     app.user ? link('#/account', 'Account', path === '/account') : null,
+    link('#/help', 'Help', path === '/help'),
+  );
+  const dark = currentTheme() === 'dark';
+  const themeBtn = h(
+    'button',
+    { type: 'button', class: 'btn btn-small theme-toggle', 'aria-pressed': String(dark), title: dark ? 'Switch to the light theme' : 'Switch to the dark theme', onclick: () => setTheme(currentTheme() === 'dark' ? 'light' : 'dark', { rpc: app.user ? app.rpc : null }) },
+    h('span', { 'aria-hidden': 'true' }, dark ? '☀' : '☾'),
+    ' Dark mode',
   );
   const right = app.user
     ? h(
         'div',
         { class: 'topbar-user' },
         h('span', { class: 'user-name', title: `Signed in as ${app.user.username}` }, app.user.username, isAdmin() ? h('span', { class: 'badge badge-admin' }, 'admin') : null),
+        themeBtn,
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => logout() }, 'Log out'),
       )
-    : h('div', { class: 'topbar-user' }, link('#/login', 'Log in', path === '/login'), link('#/signup', 'Sign up', path === '/signup'));
-  replace(bar, h('a', { href: app.user ? '#/' : '#/gallery', class: 'brand', 'aria-label': 'run-it home' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '▶'), 'run-it'), nav, right);
+    : h('div', { class: 'topbar-user' }, themeBtn, link('#/login', 'Log in', path === '/login'), link('#/signup', 'Sign up', path === '/signup'));
+  replace(bar, h('a', { href: '#/', class: 'brand', 'aria-label': 'run-it home' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '▶'), 'run-it'), nav, right);
 }
 
 // ---- offline banner ----
@@ -223,10 +234,13 @@ export function start() {
   // a handle for the browser console and the browser tests (nothing secret:
   // the page can do all of this anyway)
   window.runit = app;
+  initTheme();
+  onThemeChange(() => renderTopbar());
   rpc.onState(renderBanner);
   rpc.onOpen(({ hello }) => {
     const before = app.user;
     app.user = hello.user || null;
+    if (app.user && app.user.id !== before?.id) loadAccountTheme(rpc);
     renderTopbar();
     if (before && !app.user) {
       toast('Your session has ended; please log in again.', 'error', 8000);

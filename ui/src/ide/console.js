@@ -11,6 +11,56 @@
 // ("line\n"); Ctrl+D sends the line and closes stdin; Ctrl+C stops the run.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
+import { currentTheme } from '../lib/theme.js';
+
+// The console's colours in each page theme (4.5:1 for the text, ANSI
+// colours readable on the background).
+const THEMES = {
+  dark: {
+    background: '#10161d',
+    foreground: '#e8edf2',
+    cursor: '#e8edf2',
+    selectionBackground: '#35506b',
+    black: '#10161d',
+    red: '#ff7b72',
+    green: '#56d364',
+    yellow: '#e3b341',
+    blue: '#79c0ff',
+    magenta: '#d2a8ff',
+    cyan: '#76e3ea',
+    white: '#e8edf2',
+    brightBlack: '#8b949e',
+    brightRed: '#ffa198',
+    brightGreen: '#7ee787',
+    brightYellow: '#f2cc60',
+    brightBlue: '#a5d6ff',
+    brightMagenta: '#e2c5ff',
+    brightCyan: '#b3f0ff',
+    brightWhite: '#ffffff',
+  },
+  light: {
+    background: '#fbfcfd',
+    foreground: '#1b1f24',
+    cursor: '#1b1f24',
+    selectionBackground: '#b6d3f7',
+    black: '#1b1f24',
+    red: '#b3261e',
+    green: '#116329',
+    yellow: '#7a5200',
+    blue: '#0550ae',
+    magenta: '#7a1fa2',
+    cyan: '#0a5c6e',
+    white: '#4f5862',
+    brightBlack: '#5c6570',
+    brightRed: '#a0310f',
+    brightGreen: '#146c2e',
+    brightYellow: '#6b4700',
+    brightBlue: '#0842a0',
+    brightMagenta: '#6a1b8f',
+    brightCyan: '#0a4f5e',
+    brightWhite: '#1b1f24',
+  },
+};
 
 const CSI = '\x1b[';
 const RESET = `${CSI}0m`;
@@ -32,28 +82,7 @@ export class RunConsole {
       scrollback: 10000,
       screenReaderMode: true,
       allowProposedApi: false,
-      theme: {
-        background: '#10161d',
-        foreground: '#e8edf2',
-        cursor: '#e8edf2',
-        selectionBackground: '#35506b',
-        black: '#10161d',
-        red: '#ff7b72',
-        green: '#56d364',
-        yellow: '#e3b341',
-        blue: '#79c0ff',
-        magenta: '#d2a8ff',
-        cyan: '#76e3ea',
-        white: '#e8edf2',
-        brightBlack: '#8b949e',
-        brightRed: '#ffa198',
-        brightGreen: '#7ee787',
-        brightYellow: '#f2cc60',
-        brightBlue: '#a5d6ff',
-        brightMagenta: '#e2c5ff',
-        brightCyan: '#b3f0ff',
-        brightWhite: '#ffffff',
-      },
+      theme: THEMES[currentTheme()],
     });
     this.fit = new FitAddon();
     this.term.loadAddon(this.fit);
@@ -75,6 +104,26 @@ export class RunConsole {
     this.refit();
     // after the first fit: later ones come from the ResizeObserver, never from here
     this.term.onResize(({ cols, rows }) => onResize(cols, rows));
+  }
+
+  // 'light' or 'dark' (lib/theme.js)
+  setTheme(t) {
+    this.term.options.theme = THEMES[t] || THEMES.dark;
+  }
+
+  // Everything in the console (scrollback included) as plain text.
+  text() {
+    const buf = this.term.buffer.active;
+    const lines = [];
+    for (let i = 0; i < buf.length; i++) {
+      const line = buf.getLine(i);
+      if (!line) continue;
+      const s = line.translateToString(true);
+      if (line.isWrapped && lines.length) lines[lines.length - 1] += s;
+      else lines.push(s);
+    }
+    while (lines.length && !lines[lines.length - 1]) lines.pop();
+    return lines.join('\n');
   }
 
   refit() {

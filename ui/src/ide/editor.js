@@ -74,34 +74,40 @@ export function languageFor(path) {
   return n ? langs[n]() : [];
 }
 
-// Colours chosen for at least 4.5:1 contrast on the white editor background.
+// Colours chosen for at least 4.5:1 contrast on the editor background, in
+// light and dark: CSS variables of app.css, so a theme change needs no
+// reconfiguring of any editor.
 const highlight = HighlightStyle.define([
-  { tag: t.keyword, color: '#7a1fa2' },
-  { tag: [t.name, t.deleted, t.character, t.macroName], color: '#1b1f24' },
-  { tag: [t.function(t.variableName), t.labelName], color: '#0550ae' },
-  { tag: [t.color, t.constant(t.name), t.standard(t.name)], color: '#0a5c8a' },
-  { tag: [t.definition(t.name), t.separator], color: '#1b1f24' },
-  { tag: [t.typeName, t.className, t.number, t.changed, t.annotation, t.modifier, t.self, t.namespace], color: '#8a4600' },
-  { tag: [t.operator, t.operatorKeyword, t.url, t.escape, t.regexp, t.link, t.special(t.string)], color: '#a0310f' },
-  { tag: [t.meta, t.comment], color: '#5c6570', fontStyle: 'italic' },
+  { tag: t.keyword, color: 'var(--hl-keyword)' },
+  { tag: [t.name, t.deleted, t.character, t.macroName], color: 'var(--cm-text)' },
+  { tag: [t.function(t.variableName), t.labelName], color: 'var(--hl-fn)' },
+  { tag: [t.color, t.constant(t.name), t.standard(t.name)], color: 'var(--hl-const)' },
+  { tag: [t.definition(t.name), t.separator], color: 'var(--cm-text)' },
+  { tag: [t.typeName, t.className, t.number, t.changed, t.annotation, t.modifier, t.self, t.namespace], color: 'var(--hl-type)' },
+  { tag: [t.operator, t.operatorKeyword, t.url, t.escape, t.regexp, t.link, t.special(t.string)], color: 'var(--hl-op)' },
+  { tag: [t.meta, t.comment], color: 'var(--hl-comment)', fontStyle: 'italic' },
   { tag: t.strong, fontWeight: 'bold' },
   { tag: t.emphasis, fontStyle: 'italic' },
   { tag: t.strikethrough, textDecoration: 'line-through' },
   { tag: t.link, textDecoration: 'underline' },
-  { tag: t.heading, fontWeight: 'bold', color: '#0550ae' },
-  { tag: [t.atom, t.bool, t.special(t.variableName)], color: '#0a5c8a' },
-  { tag: [t.processingInstruction, t.string, t.inserted], color: '#116329' },
-  { tag: t.invalid, color: '#b3261e' },
+  { tag: t.heading, fontWeight: 'bold', color: 'var(--hl-fn)' },
+  { tag: [t.atom, t.bool, t.special(t.variableName)], color: 'var(--hl-const)' },
+  { tag: [t.processingInstruction, t.string, t.inserted], color: 'var(--hl-string)' },
+  { tag: t.invalid, color: 'var(--hl-invalid)' },
 ]);
 
 const theme = EditorView.theme({
-  '&': { height: '100%', fontSize: '14px', backgroundColor: '#ffffff' },
-  '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.5' },
-  '.cm-gutters': { backgroundColor: '#f5f7f9', color: '#5c6570', borderRight: '1px solid #d5dbe1' },
-  '.cm-activeLineGutter': { backgroundColor: '#e6ebf0', color: '#1b1f24' },
-  '.cm-activeLine': { backgroundColor: '#f3f6fa' },
+  '&': { height: '100%', fontSize: '14px', backgroundColor: 'var(--cm-bg)', color: 'var(--cm-text)' },
+  '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.5', overflow: 'auto' },
+  '.cm-gutters': { backgroundColor: 'var(--cm-gutter-bg)', color: 'var(--cm-gutter-text)', borderRight: '1px solid var(--line)' },
+  '.cm-activeLineGutter': { backgroundColor: 'var(--cm-active-gutter)', color: 'var(--cm-text)' },
+  '.cm-activeLine': { backgroundColor: 'var(--cm-active-line)' },
   '&.cm-focused': { outline: '2px solid var(--focus)', outlineOffset: '-2px' },
-  '.cm-content': { caretColor: '#1b1f24' },
+  '.cm-content': { caretColor: 'var(--cm-text)' },
+  '.cm-cursor, .cm-dropCursor': { borderLeftColor: 'var(--cm-text)' },
+  '&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground': { backgroundColor: 'var(--cm-selection)' },
+  '.cm-panels': { backgroundColor: 'var(--panel-2)', color: 'var(--text)' },
+  '.cm-tooltip': { backgroundColor: 'var(--panel)', color: 'var(--text)', border: '1px solid var(--line)' },
 });
 
 // extensions(path, {readOnly, keys, onChange, extra})

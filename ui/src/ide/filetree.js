@@ -4,6 +4,18 @@
 // F2 renames, Delete deletes, Home/End jump.
 import { h, replace } from '../lib/dom.js';
 
+// Why a path typed for a new or renamed file cannot be one, or null.
+export function pathProblem(p) {
+  if (!p) return 'Give a path.';
+  if (p.startsWith('/')) return 'Paths are relative to the project: no leading “/”.';
+  if (p.endsWith('/')) return 'Give a name after the last “/”.';
+  if (p.length > 255) return 'Paths have at most 255 characters.';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(p)) return 'Paths cannot contain control characters or “\\”.';
+  if (p.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Paths cannot contain empty, “.” or “..” parts.';
+  return null;
+}
+
 function buildTree(paths, folders) {
   const root = { name: '', path: '', dir: true, children: new Map() };
   const ensureDir = (parts) => {
@@ -23,6 +35,31 @@ function buildTree(paths, folders) {
     ensureDir(parts).children.set(name, { name, path, dir: false });
   }
   return root;
+}
+
+// Icons that look like a sheet of paper and a folder (open: its flap
+// lifted), drawn in SVG; they are decoration (aria-hidden).
+const SVG = 'http://www.w3.org/2000/svg';
+const ICONS = {
+  file: ['M4 1.5h5.5L13 5v9.5H4z', 'M9.5 1.5V5H13', 'M6 8h5M6 10.5h5'],
+  folder: ['M1.5 3.5h4.5l1.5 1.5h7v8.5h-13z'],
+  'folder-open': ['M1.5 3.5h4.5l1.5 1.5h6v2', 'M1.5 13.5V3.5', 'M1.5 13.5l2.2-6h11.3l-2.2 6z'],
+};
+
+function icon(kind) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('width', '16');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', `tree-icon icon-${kind}`);
+  for (const d of ICONS[kind]) {
+    const path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    svg.appendChild(path);
+  }
+  return svg;
 }
 
 function sorted(node) {
@@ -77,7 +114,7 @@ export class FileTree {
         const label = h(
           'span',
           { class: 'tree-label' },
-          h('span', { class: `tree-icon ${c.dir ? (open ? 'icon-folder-open' : 'icon-folder') : 'icon-file'}`, 'aria-hidden': 'true' }),
+          icon(c.dir ? (open ? 'folder-open' : 'folder') : 'file'),
           h('span', { class: 'tree-name' }, c.name),
           !c.dir && this.dirty.has(c.path) ? h('span', { class: 'dirty-dot', title: 'Unsaved changes' }, h('span', { class: 'visually-hidden' }, ' (unsaved)')) : null,
         );

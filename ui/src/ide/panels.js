@@ -1,8 +1,10 @@
 // panels.js - the side panels of the IDE: run history (code and log of past
 // runs), environment variables and the FAQ.
-import { h, replace, toast, timeEl, copyText, errorText, fmtSeconds, stripAnsi } from '../lib/dom.js';
+import { h, replace, toast, timeEl, copyText, errorText, stripAnsi } from '../lib/dom.js';
 import { readOnlyView } from './editor.js';
-import { historyText, exitKind, exitText, ACTIVE_STATES } from './runs.js';
+import { historyText, exitKind, exitText, firstOutputText, ACTIVE_STATES } from './runs.js';
+import { downloadRunLog } from './takeaway.js';
+import { shortcutsTable } from './shortcuts.js';
 
 // ---------------------------------------------------------------- history
 
@@ -73,8 +75,15 @@ export class HistoryPanel {
       h(
         'div',
         { class: 'history-detail' },
-        h('div', { class: 'row' }, back, h('h3', { class: 'history-h' }, `Run #${summary.run}`), live ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.onAttach(summary.run) }, 'Show live in console') : null),
-        h('p', { class: 'history-sum' }, `${summary.username || ''} · `, timeEl(summary.created_at), ` · ${historyText(summary)}`, summary.first_byte_ms != null ? ` · first output after ${fmtSeconds(summary.first_byte_ms)}` : ''),
+        h(
+          'div',
+          { class: 'row' },
+          back,
+          h('h3', { class: 'history-h' }, `Run #${summary.run}`),
+          live ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.onAttach(summary.run) }, 'Show live in console') : null,
+          live ? null : h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Download the log of run ${summary.run}`, onclick: (e) => this.downloadLog(summary, e.currentTarget) }, 'Download log'),
+        ),
+        h('p', { class: 'history-sum' }, `${summary.username || ''} · `, timeEl(summary.created_at), ` · ${historyText(summary)}`, firstOutputText(summary)),
         h('h4', null, 'Code'),
         codeBox,
         h('h4', null, 'Output'),
@@ -90,7 +99,11 @@ export class HistoryPanel {
       if (!paths.length) {
         replace(codeBox, h('p', { class: 'empty' }, 'No code was kept for this run.'));
       } else {
-        const sel = h('select', { id: `hr-file-${summary.run}`, 'aria-label': 'File of the run' }, paths.map((p) => h('option', { value: p }, p)));
+        // the runtime's entry file first, as the IDE opens it
+        const entry = this.project.runtime?.entry;
+        const first = paths.includes(entry) ? entry : paths[0];
+        const sel = h('select', { id: `hr-file-${summary.run}`, 'aria-label': 'File of the run' }, paths.map((p) => h('option', { value: p, selected: p === first }, p)));
+        sel.value = first;
         const host = h('div', { class: 'history-cm' });
         const copy = h('button', { type: 'button', class: 'btn btn-small', onclick: async () => toast((await copyText(r.files[sel.value])) ? `Copied ${sel.value}.` : 'Copy failed.') }, 'Copy code');
         const show = () => {
@@ -139,6 +152,18 @@ export class HistoryPanel {
     };
     more.addEventListener('click', page);
     page();
+  }
+
+  async downloadLog(summary, btn) {
+    btn.disabled = true;
+    try {
+      const name = await downloadRunLog(this.rpc, this.project, summary.run, { tty: !!summary.tty });
+      toast(`Downloaded ${name}.`);
+    } catch (e) {
+      toast(`Download: ${errorText(e)}`, 'error');
+    } finally {
+      btn.disabled = false;
+    }
   }
 
   destroy() {
@@ -260,6 +285,9 @@ export class FaqPanel {
         r.runtime?.length ? [h('h3', null, `${this.project.runtime.name}`), list(r.runtime)] : null,
         r.global?.length ? [h('h3', null, 'General'), list(r.global)] : null,
         !r.runtime?.length && !r.global?.length ? h('p', { class: 'empty' }, 'No questions answered yet.') : null,
+        h('h3', null, 'Keyboard shortcuts'),
+        shortcutsTable(),
+        h('p', null, h('a', { href: `#/help?runtime=${encodeURIComponent(this.project.runtime.code)}` }, 'All help and FAQ')),
       );
     } catch (e) {
       replace(this.el, h('p', { class: 'form-error' }, errorText(e)));

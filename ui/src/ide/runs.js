@@ -64,6 +64,19 @@ export function historyText(run) {
   return exitText(run);
 }
 
+// " · first output after 1.2 s" for a history entry, or "" where it would
+// confuse: the time to first output counts from Run (container start and
+// build included), the duration from the program's start, so it is shown
+// only when it is shorter than the duration (a program that printed late),
+// never for one that printed nothing or did not get to run.
+export function firstOutputText(run) {
+  const fb = run.first_byte_ms;
+  const dur = run.duration_ms;
+  if (fb == null || dur == null || run.reason === 'build_failed' || run.reason === 'build_timeout') return '';
+  if (fb >= dur) return '';
+  return ` · first output after ${fmtSeconds(fb)}`;
+}
+
 // Per-run sequence bookkeeping. accept(run, seq) is false for an event
 // already applied (a seq at or below the last one seen).
 export class SeqTracker {

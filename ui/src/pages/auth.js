@@ -20,6 +20,38 @@ function nextTarget(query) {
   return next && next.startsWith('#/') && !next.startsWith('#/login') && !next.startsWith('#/signup') ? next : '#/';
 }
 
+// "45 s", "2 min 5 s", "1 h 3 min"
+export function waitText(secs) {
+  const s = Math.max(1, Math.ceil(secs));
+  if (s < 90) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
+}
+
+// A refusal for too many attempts (429, RATE_LIMITED, retry_after_s): say
+// how long to wait, count it down, and keep the button off until then.
+// Returns false for any other error.
+function showLimit(err, error, submit, what) {
+  if (err.reason !== 'RATE_LIMITED') return false;
+  const until = Date.now() + 1000 * (Number(err.data?.retry_after_s) || 60);
+  clearInterval(error.limitTimer);
+  const tick = () => {
+    const left = (until - Date.now()) / 1000;
+    if (left <= 0 || !error.isConnected) {
+      clearInterval(error.limitTimer);
+      submit.disabled = false;
+      if (error.isConnected) error.textContent = `You can try to ${what} again now.`;
+      return;
+    }
+    submit.disabled = true;
+    error.textContent = `Too many attempts to ${what}. Please wait ${waitText(left)} before trying again.`;
+  };
+  error.hidden = false;
+  tick();
+  error.limitTimer = setInterval(tick, 1000);
+  return true;
+}
+
 function authPage(root, { title, intro, form, footer }) {
   replace(root, h('section', { class: 'page page-narrow auth-page' }, h('h1', null, title), intro ? h('p', { class: 'lead' }, intro) : null, form, footer));
   root.querySelector('input')?.focus();
@@ -63,11 +95,14 @@ export const signup = {
         await resetSession();
         navigate(nextTarget(query));
       } catch (err) {
-        error.textContent = err.reason === 'CONFLICT' ? 'That user name is taken; choose another.' : err.message;
-        error.hidden = false;
+        if (!showLimit(err, error, submit, 'sign up')) {
+          error.textContent = err.reason === 'CONFLICT' ? 'That user name is taken; choose another.' : err.message;
+          error.hidden = false;
+        }
       } finally {
         submit.disabled = false;
         submit.textContent = 'Create account';
+        if (error.limitTimer && /Please wait/.test(error.textContent)) submit.disabled = true;
       }
     });
     authPage(root, {
@@ -140,13 +175,14 @@ export const login = {
             error.textContent = 'That code is not valid.';
             error.hidden = false;
           }
-        } else {
-          error.textContent = err.reason === 'RATE_LIMITED' ? `Too many attempts; try again in ${err.data?.retry_after_s ?? 'a few'} s.` : err.message;
+        } else if (!showLimit(err, error, submit, 'log in')) {
+          error.textContent = err.message;
           error.hidden = false;
         }
       } finally {
         submit.disabled = false;
         submit.textContent = 'Log in';
+        if (error.limitTimer && /Please wait/.test(error.textContent)) submit.disabled = true;
       }
     });
     authPage(root, {

@@ -34,31 +34,9 @@ export function mount(root) {
     if (my !== seq) return;
     cursor = r.next_cursor;
     more.hidden = !cursor;
-    const cards = r.projects.map(card);
+    const cards = r.projects.map(projectCard);
     if (append) list.append(...cards);
     else replace(list, cards.length ? cards : h('p', { class: 'empty' }, 'No public projects match.'));
-  }
-
-  function card(p) {
-    const mine = app.user && p.owner?.id === app.user.id;
-    return h(
-      'article',
-      { class: 'card project-card', 'aria-labelledby': `g-${p.id}` },
-      h('h2', { class: 'project-title', id: `g-${p.id}` }, app.user ? h('a', { href: `#/p/${p.id}` }, p.name) : p.name),
-      h('p', { class: 'project-meta' }, h('span', { class: 'badge' }, p.runtime?.name || p.runtime?.code), ' by ', h('strong', null, p.owner?.username || '?'), ' · ', timeEl(p.created_at)),
-      p.description ? h('p', { class: 'project-desc' }, p.description) : null,
-      h(
-        'div',
-        { class: 'project-actions' },
-        h('span', { class: 'spacer' }),
-        app.user
-          ? [
-              h('a', { class: 'btn btn-small', href: `#/p/${p.id}`, 'aria-label': `View ${p.name}` }, mine ? 'Open' : 'View'),
-              h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Fork ${p.name}`, onclick: async () => { const f = await forkProject(p); if (f) navigate(`#/p/${f.id}`); } }, 'Fork'),
-            ]
-          : h('a', { class: 'btn btn-small', href: `#/login?next=${encodeURIComponent(`#/p/${p.id}`)}` }, 'Log in to view'),
-      ),
-    );
   }
 
   const reload = debounce(() => load(false), 250);
@@ -79,4 +57,32 @@ export function mount(root) {
   );
   load(false);
   return () => reload.cancel();
+}
+
+// One public project as a card: name, runtime, owner; View (read-only,
+// without an account too) and Fork (asks to log in first when signed out).
+export function projectCard(p) {
+  const mine = app.user && p.owner?.id === app.user.id;
+  const fork = async () => {
+    if (!app.user) {
+      navigate(`#/login?next=${encodeURIComponent(`#/p/${p.id}`)}`);
+      return;
+    }
+    const f = await forkProject(p);
+    if (f) navigate(`#/p/${f.id}`);
+  };
+  return h(
+    'article',
+    { class: 'card project-card', 'aria-labelledby': `g-${p.id}` },
+    h('h2', { class: 'project-title', id: `g-${p.id}` }, h('a', { href: `#/p/${p.id}` }, p.name)),
+    h('p', { class: 'project-meta' }, h('span', { class: 'badge' }, p.runtime?.name || p.runtime?.code), ' by ', h('strong', null, p.owner?.username || '?'), ' · ', timeEl(p.created_at)),
+    p.description ? h('p', { class: 'project-desc' }, p.description) : null,
+    h(
+      'div',
+      { class: 'project-actions' },
+      h('span', { class: 'spacer' }),
+      h('a', { class: 'btn btn-small', href: `#/p/${p.id}`, 'aria-label': `View ${p.name}` }, mine ? 'Open' : 'View'),
+      h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Fork ${p.name}`, title: app.user ? null : 'Log in to fork', onclick: fork }, 'Fork'),
+    ),
+  );
 }

@@ -1,37 +1,27 @@
 // ide.js - the project page: file tree, editor, Run/Stop with status, the
 // console, run history, environment variables, FAQ and presence.
-import { h, replace, toast, toastError, errorText, modal, promptDialog, confirmDialog, debounce, modKey } from '../lib/dom.js';
+import { h, replace, toast, toastError, errorText, modal, promptDialog, confirmDialog, modKey } from '../lib/dom.js';
 import { app, navigate } from '../app.js';
 import { makeState, makeView, readOnlyView } from '../ide/editor.js';
 import { CollabDoc, joinFile } from '../ide/collab.js'; // collab (issue 14)
-import { RunConsole } from '../ide/console.js';
-import { FileTree } from '../ide/filetree.js';
+import { FileTree, pathProblem } from '../ide/filetree.js';
 import { HistoryPanel, EnvPanel, FaqPanel } from '../ide/panels.js';
-import { stateText, exitText, exitKind, SeqTracker, ACTIVE_STATES } from '../ide/runs.js';
-import { renameProject, forkProject, setPublic } from './projects.js';
+import { createRunner } from '../ide/runner.js';
+import { buildIdeView, panelSwitcher } from '../ide/view.js';
 import { showFileHistory, restoreRunCode } from '../ide/versions.js';
+import { Layout, narrowQuery } from '../ide/layout.js';
+import { renderHead as renderIdeHead } from '../ide/head.js';
+import { bindShortcuts } from '../ide/shortcuts.js';
 
-// Which project each run belongs to, across page changes in this tab (a run
-// started here keeps sending to this session after you leave the project).
-const runProject = new Map();
 const AUTOSAVE_MS = 800;
 const PRESENCE_POLL_MS = 5000;
-
-function pathProblem(p) {
-  if (!p) return 'Give a path.';
-  if (p.startsWith('/')) return 'Paths are relative to the project: no leading “/”.';
-  if (p.endsWith('/')) return 'Give a name after the last “/”.';
-  if (p.length > 255) return 'Paths have at most 255 characters.';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(p)) return 'Paths cannot contain control characters or “\\”.';
-  if (p.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Paths cannot contain empty, “.” or “..” parts.';
-  return null;
-}
 
 export function mount(root, { params }) {
   const rpc = app.rpc;
   const projectId = Number(params.id);
-  const me = app.user;
+  // a visitor who has not signed in reads a public project (no runs, no writes)
+  const signedIn = !!app.user;
+  const me = app.user || { id: 0, username: 'visitor', role: 'anonymous' };
   const offs = [];
   let disposed = false;
   let project = null;
@@ -48,80 +38,22 @@ export function mount(root, { params }) {
   let view = null;
   const runSaving = new Map(); // path -> content sent with run/start
 
-  // runs
-  const seqs = new SeqTracker();
-  const runs = new Map(); // run id -> {id, user, username, state, exit, mine, header}
-  let currentRun = null;
   let startPending = false;
 
   // ---------------------------------------------------------------- DOM
-  const statusText = h('span', { class: 'run-status-text' }, 'Ready');
-  const statusEl = h('div', { class: 'run-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', dataset: { kind: 'idle' } }, h('span', { class: 'dot', 'aria-hidden': 'true' }), statusText);
-  const runBtn = h('button', { type: 'button', class: 'btn btn-run', 'aria-label': `Run (${modKey}+Enter)`, title: `Run the project (${modKey}+Enter)`, 'aria-keyshortcuts': 'Control+Enter Meta+Enter' }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '▶'), ' Run');
-  const stopBtn = h('button', { type: 'button', class: 'btn btn-stop', 'aria-label': `Stop (${modKey}+.)`, title: `Stop the run (${modKey}+.)`, 'aria-keyshortcuts': 'Control+Period Meta+Period', disabled: true }, h('span', { class: 'btn-icon', 'aria-hidden': 'true' }, '■'), ' Stop');
-  const titleEl = h('h1', { class: 'ide-name' }, 'Loading…');
-  const headActions = h('div', { class: 'ide-head-actions' });
-  const runtimeBadge = h('span', { class: 'badge' });
-  const readOnlyNote = h('div', { class: 'notice notice-info ide-readonly', hidden: true });
-
-  const treeHost = h('div', { class: 'tree-host' });
-  const fileTools = h('div', { class: 'file-tools', role: 'toolbar', 'aria-label': 'File actions' });
-  const presenceList = h('ul', { class: 'presence-list', 'aria-live': 'polite' });
-  const presenceNote = h('p', { class: 'hint presence-note' });
-  const sideToggle = h('button', { type: 'button', class: 'btn btn-small side-toggle', 'aria-expanded': 'true', 'aria-controls': 'ide-side' }, 'Files');
-
-  const tabBar = h('ul', { class: 'editor-tabs', 'aria-label': 'Open files' });
-  const saveState = h('span', { class: 'save-state', role: 'status', 'aria-live': 'polite' });
-  const fileHistBtn = h('button', { type: 'button', class: 'btn btn-small file-history-btn', hidden: true, onclick: () => fileHistory() }, 'File history');
-  const conflictBar = h('div', { class: 'conflict-bar', role: 'alert', hidden: true });
-  const cmHost = h('div', { class: 'cm-host' });
-  const editorEmpty = h('div', { class: 'editor-empty' }, h('p', null, 'Open a file from the tree.'));
-
-  const consoleHost = h('div', { class: 'console-host' });
-  const gapNotice = h('div', { class: 'notice notice-warn gap-notice', role: 'alert', hidden: true });
-  const clearBtn = h('button', { type: 'button', class: 'btn btn-small btn-dark', 'aria-label': 'Clear the console' }, 'Clear');
-  const consoleHint = h('span', { class: 'console-hint' }, 'Type here to send input to a running program.');
-
-  const panelDefs = [
-    { id: 'console', label: 'Console' },
-    { id: 'history', label: 'History' },
-    { id: 'env', label: 'Env' },
-    { id: 'faq', label: 'FAQ' },
-  ];
-  const panelTabs = h('div', { class: 'panel-tabs', role: 'tablist', 'aria-label': 'Panels' });
-  const panels = {};
-  for (const p of panelDefs) {
-    panels[p.id] = {
-      tab: h('button', { type: 'button', role: 'tab', id: `tab-${p.id}`, 'aria-controls': `panel-${p.id}`, 'aria-selected': 'false', tabindex: '-1', class: 'panel-tab' }, p.label),
-      body: h('div', { role: 'tabpanel', id: `panel-${p.id}`, 'aria-labelledby': `tab-${p.id}`, class: `panel-body panel-${p.id}`, hidden: true }),
-    };
-    panelTabs.appendChild(panels[p.id].tab);
-  }
-  panels.console.body.append(h('div', { class: 'console-bar' }, consoleHint, h('span', { class: 'spacer' }), clearBtn), gapNotice, consoleHost);
-
-  const side = h('aside', { class: 'ide-side', id: 'ide-side', 'aria-label': 'Project files and people' },
-    h('div', { class: 'side-head' }, h('h2', { class: 'side-h' }, 'Files'), fileTools),
-    treeHost,
-    h('section', { class: 'presence', 'aria-labelledby': 'presence-h' }, h('h2', { class: 'side-h', id: 'presence-h' }, 'Here now'), presenceList, presenceNote),
-  );
-  const editorPane = h('section', { class: 'ide-editor', 'aria-label': 'Editor' },
-    h('div', { class: 'editor-head' }, tabBar, saveState, fileHistBtn),
-    conflictBar,
-    cmHost,
-    editorEmpty,
-  );
-  const panelPane = h('section', { class: 'ide-panel', 'aria-label': 'Console and tools' }, panelTabs, ...panelDefs.map((p) => panels[p.id].body));
-
-  const ide = h('div', { class: 'ide' },
-    h('header', { class: 'ide-head' },
-      h('div', { class: 'ide-title' }, sideToggle, titleEl, runtimeBadge, headActions),
-      h('div', { class: 'run-controls' }, statusEl, runBtn, stopBtn),
-    ),
-    readOnlyNote,
-    h('div', { class: 'ide-body' }, side, editorPane, panelPane),
-  );
+  const {
+    statusText, statusEl, elapsedEl, statusBox, runBtn, stopBtn, titleEl, headActions, runtimeBadge, readOnlyNote,
+    treeHost, fileTools, presenceList, presenceNote, sideToggle, tabBar, saveState, fileHistBtn, conflictBar, cmHost,
+    editorEmpty, consoleHost, gapNotice, clearBtn, copyBtn, maxBtn, consoleHint, panelDefs, panels, side, editorPane,
+    panelPane, ideBody, ide,
+  } = buildIdeView();
+  fileHistBtn.addEventListener('click', () => fileHistory());
   root.className = 'main-ide';
   replace(root, ide);
+
+  // the divider drags and the maximised console (ide/layout.js)
+  const layout = new Layout({ ide, body: ideBody, side, editor: editorPane, panel: panelPane, onChange: () => requestAnimationFrame(() => term?.refit()) });
+  layout.bindMaxButton(maxBtn, () => showPanel('console'));
 
   sideToggle.addEventListener('click', () => {
     const open = !ide.classList.toggle('side-collapsed');
@@ -129,16 +61,9 @@ export function mount(root, { params }) {
   });
 
   // ------------------------------------------------------------- panels
-  let currentPanel = null;
-  function showPanel(id, focus = false) {
-    currentPanel = id;
-    for (const p of panelDefs) {
-      const on = p.id === id;
-      panels[p.id].tab.setAttribute('aria-selected', String(on));
-      panels[p.id].tab.tabIndex = on ? 0 : -1;
-      panels[p.id].body.hidden = !on;
-    }
-    if (focus) panels[id].tab.focus();
+  let envLoaded = false;
+  let faqLoaded = false;
+  const panelCtl = panelSwitcher(panelDefs, panels, (id) => {
     if (id === 'console') requestAnimationFrame(() => term?.refit());
     if (id === 'history') history?.load();
     if (id === 'env' && !envLoaded) {
@@ -149,227 +74,30 @@ export function mount(root, { params }) {
       faqLoaded = true;
       faq?.load();
     }
-  }
-  let envLoaded = false;
-  let faqLoaded = false;
-  panelDefs.forEach((p, i) => {
-    panels[p.id].tab.addEventListener('click', () => showPanel(p.id));
-    panels[p.id].tab.addEventListener('keydown', (e) => {
-      const n = panelDefs.length;
-      let j = null;
-      if (e.key === 'ArrowRight') j = (i + 1) % n;
-      else if (e.key === 'ArrowLeft') j = (i + n - 1) % n;
-      else if (e.key === 'Home') j = 0;
-      else if (e.key === 'End') j = n - 1;
-      if (j != null) {
-        e.preventDefault();
-        showPanel(panelDefs[j].id, true);
-      }
-    });
   });
+  const showPanel = (id, focus = false) => panelCtl.show(id, focus);
 
-  // ------------------------------------------------------------- console
-  const term = new RunConsole(consoleHost, {
-    onInput: async (data, eof) => {
-      const run = stdinRun();
-      if (!run) return;
-      try {
-        await rpc.call('run/stdin', { run, data, ...(eof ? { eof: true } : {}) });
-      } catch (e) {
-        term.notice(`[input not sent: ${errorText(e)}]`, '33');
-      }
-    },
-    canInput: () => !!stdinRun(),
-    onInterrupt: () => stop(),
-    isTty: () => !!runs.get(stdinRun())?.tty,
-    onRaw: (data) => sendRaw(data),
-    onResize: () => sendSize(),
-    onCopy: () => {
-      replace(consoleHint, 'Copied the selection.');
-      hintBack();
-    },
+  // ----------------------------------------------- console and runs
+  // (ide/runner.js: the console, the status, the runs' events, Stop)
+  const runner = createRunner({
+    rpc,
+    projectId,
+    me,
+    offs,
+    els: { consoleHost, consoleHint, gapNotice, copyBtn, clearBtn, statusText, statusEl, statusBox, elapsedEl, runBtn, stopBtn },
+    canEdit: () => canEdit,
+    project: () => project,
+    showPanel: (id, focus) => showPanel(id, focus),
+    currentPanel: () => panelCtl.current(),
+    history: () => history,
   });
-  term.setKeyHandler((e) => {
-    if (e.type === 'keydown' && (e.ctrlKey || e.metaKey) && (e.key === 'Enter' || e.key === '.' || e.key === 's')) return false;
-    return true;
-  });
-  clearBtn.addEventListener('click', () => {
-    term.clear();
-    gapNotice.hidden = true;
-    term.focus();
-  });
+  const { term, runs, setStatus, runInfo, becomeCurrent, updateButtons, termSize, refreshHistory, attach, stop, resumeRuns, showLatestRun } = runner;
+  offs.push(rpc.onState(() => refreshEditorUi()));
   showPanel('console');
 
   let history = null;
   let env = null;
   let faq = null;
-
-  // --------------------------------------------------------------- status
-  function setStatus(text, kind) {
-    statusText.textContent = text;
-    statusEl.dataset.kind = kind;
-  }
-
-  function myActiveRun() {
-    let best = null;
-    // collab (issue 14): editors may stop a run another member started (the shared console)
-    for (const r of runs.values()) if ((r.mine || ((me.role === 'admin' || canEdit) && r.id === currentRun)) && !r.exit && (!best || r.id > best.id)) best = r;
-    return best;
-  }
-
-  // A run with a terminal takes keys from its start (the server holds them
-  // until the program reads); one with pipes once it runs.
-  function stdinRun() {
-    const r = myActiveRun();
-    if (!r || !r.mine) return null;
-    if (r.tty) return r.state !== 'stopping' && r.state !== 'finished' ? r.id : null;
-    return r.state === 'running' || r.state === 'building' ? r.id : null;
-  }
-
-  // Keystrokes for a terminal run, in order (one websocket keeps it), in
-  // pieces within run/stdin's 64 KiB.
-  async function sendRaw(data) {
-    const run = stdinRun();
-    if (!run) return;
-    for (let i = 0; i < data.length; i += 16000) {
-      try {
-        await rpc.call('run/stdin', { run, data: data.slice(i, i + 16000) });
-      } catch (e) {
-        term.notice(`[input not sent: ${errorText(e)}]`, '33');
-        return;
-      }
-    }
-  }
-
-  // The console's size, for the terminal of my live run: sent once the
-  // panel has stopped changing for a moment.
-  const sendSize = debounce(async () => {
-    const r = myActiveRun();
-    if (!r || !r.mine || !r.tty || r.exit) return;
-    const size = termSize();
-    if (r.size && r.size.rows === size.rows && r.size.cols === size.cols) return;
-    r.size = size;
-    try {
-      await rpc.call('run/resize', { run: r.id, ...size });
-    } catch {
-      /* the run ended meanwhile */
-    }
-  }, 150);
-
-  function termSize() {
-    const clamp = (n) => Math.max(1, Math.min(1000, n | 0));
-    return { cols: clamp(term.cols), rows: clamp(term.rows) };
-  }
-
-  const hintBack = debounce(() => updateButtons(), 1500);
-
-  function updateButtons() {
-    const r = myActiveRun();
-    stopBtn.disabled = !r;
-    runBtn.disabled = !canEdit;
-    if (stdinRun() && runs.get(stdinRun())?.tty) replace(consoleHint, 'Running in a terminal: type here. Ctrl+C interrupts (copies when text is selected), Ctrl+D ends input.');
-    else if (stdinRun()) replace(consoleHint, 'Running: type here to send input (Enter sends a line, Ctrl+D ends it).');
-    else replace(consoleHint, 'A terminal: output in the order written (', h('span', { class: 'legend-err' }, 'stderr in red'), ' only for runs without one).');
-  }
-
-  // ----------------------------------------------------------------- runs
-  function runInfo(id) {
-    let r = runs.get(id);
-    if (!r) {
-      r = { id, state: 'queued', exit: null, mine: false, header: false, user: null, username: null };
-      runs.set(id, r);
-    }
-    return r;
-  }
-
-  function belongsHere(p) {
-    if (p.project != null) {
-      runProject.set(p.run, p.project);
-      return p.project === projectId;
-    }
-    const known = runProject.get(p.run);
-    return known == null || known === projectId;
-  }
-
-  function header(r) {
-    if (r.header) return;
-    r.header = true;
-    const who = r.mine ? '' : r.username ? ` by ${r.username}` : r.user && r.user !== me.id ? ' by another user' : '';
-    term.notice(`── Run #${r.id}${who} ──`, '2;36');
-  }
-
-  function becomeCurrent(r) {
-    if (currentRun == null || r.id >= currentRun) currentRun = r.id;
-  }
-
-  function onStatus(p) {
-    if (!belongsHere(p) || !seqs.accept(p.run, p.seq)) return;
-    const r = runInfo(p.run);
-    r.state = p.state;
-    if (p.by && !r.username) Object.assign(r, { user: p.by.id, username: p.by.username }); // collab: who started it
-    becomeCurrent(r);
-    header(r);
-    if (r.id === currentRun && !r.exit) setStatus(stateText(p.state), 'busy');
-    updateButtons();
-  }
-
-  function onLog(p) {
-    if (!belongsHere(p) || !seqs.accept(p.run, p.seq)) return;
-    const r = runInfo(p.run);
-    becomeCurrent(r);
-    header(r);
-    if (r.state === 'queued' || r.state === 'starting') {
-      r.state = 'running';
-      if (r.id === currentRun) setStatus(stateText('running'), 'busy');
-    }
-    term.output(p.stream, p.data, !!r.tty);
-  }
-
-  function onGap(p) {
-    if (!belongsHere(p)) return;
-    if (p.to <= seqs.lastSeq(p.run)) return;
-    seqs.skipTo(p.run, p.to);
-    const n = p.to - p.from + 1;
-    term.notice(`[${n} part${n === 1 ? '' : 's'} of the output (#${p.from}–#${p.to}) skipped here: too much at once. History has the complete log.]`, '33');
-    replace(gapNotice, `Some output of run #${p.run} was skipped in the console. `, h('button', { type: 'button', class: 'btn btn-small', onclick: () => showPanel('history', true) }, 'See the full log in History'));
-    gapNotice.hidden = false;
-  }
-
-  function onExit(p) {
-    if (!belongsHere(p) || !seqs.accept(p.run, p.seq)) return;
-    const r = runInfo(p.run);
-    r.exit = p;
-    r.state = 'finished';
-    becomeCurrent(r);
-    header(r);
-    const kind = exitKind(p);
-    term.notice(`[${exitText(p)}]`, kind === 'ok' ? '32' : kind === 'error' ? '31' : '2');
-    if (r.id === currentRun) setStatus(exitText(p), kind);
-    updateButtons();
-    refreshHistory();
-  }
-
-  offs.push(rpc.onState(() => refreshEditorUi()));
-  offs.push(rpc.on('run/status', onStatus), rpc.on('run/log', onLog), rpc.on('run/gap', onGap), rpc.on('run/exit', onExit));
-
-  const refreshHistory = debounce(() => {
-    if (currentPanel === 'history') history?.load();
-  }, 400);
-
-  // Replay a run into the console from the first seq not seen yet.
-  async function attach(runId, { quiet = false } = {}) {
-    const r = runInfo(runId);
-    runProject.set(runId, projectId);
-    try {
-      const res = await rpc.call('run/attach', { run: runId, from_seq: seqs.lastSeq(runId) + 1 });
-      if (!res.live && !r.exit) {
-        r.state = 'finished';
-        updateButtons();
-      }
-    } catch (e) {
-      if (!quiet) toastError(e, 'Resume the run');
-    }
-  }
 
   async function run() {
     if (!canEdit || !project) return;
@@ -383,17 +111,24 @@ export function mount(root, { params }) {
       if (doc !== b.saved) sent[path] = doc;
     }
     for (const [k, v] of Object.entries(sent)) runSaving.set(k, v);
-    if (currentRun == null || runs.get(currentRun)?.exit) setStatus('Starting…', 'busy');
+    if (runner.idle()) setStatus('Starting…', 'busy');
+    const pressed = Date.now();
+    // the output is what one wants to see now: on a phone the console is
+    // below the editor, so bring it into view
+    if (panelCtl.current() !== 'console') showPanel('console');
+    if (narrowQuery.matches) panelPane.scrollIntoView({ block: 'start' });
     try {
       const size = termSize();
       const res = await rpc.call('run/start', { project: projectId, ...(Object.keys(sent).length ? { files: sent } : {}), tty: true, ...size });
-      runProject.set(res.run, projectId);
+      runner.own(res.run);
       const r = runInfo(res.run);
+      r.since = Math.min(r.since, pressed);
       r.mine = true;
       r.tty = !!res.tty;
       r.size = size;
       r.user = me.id;
       r.username = me.username;
+      runner.clockFrom(r);
       becomeCurrent(r);
       updateButtons();
     } catch (e) {
@@ -432,20 +167,6 @@ export function mount(root, { params }) {
       runSaving.delete(path);
     }
     refreshEditorUi();
-  }
-
-  async function stop() {
-    const r = myActiveRun();
-    if (!r) return;
-    setStatus('Stopping…', 'busy');
-    try {
-      await rpc.call(r.mine || canEdit ? 'run/stop' : 'admin/run/cancel', { run: r.id });
-    } catch (e) {
-      if (e.reason === 'NOT_FOUND') {
-        r.exit = r.exit || { reason: 'stopped' };
-        updateButtons();
-      } else toastError(e, 'Stop');
-    }
   }
 
   runBtn.addEventListener('click', () => run());
@@ -547,7 +268,7 @@ export function mount(root, { params }) {
     else view.setState(b.state);
     refreshEditorUi();
     if (focus) view.focus();
-    rpc.call('presence/update', { project: projectId, file: path }).catch(() => {});
+    if (signedIn) rpc.call('presence/update', { project: projectId, file: path }).catch(() => {});
   }
 
   function closeTab(path) {
@@ -986,8 +707,15 @@ export function mount(root, { params }) {
         navigate('#/');
         return;
       }
+      if (p.op === 'access_lost') {
+        toast('This project is no longer visible to you.', 'error', 10000);
+        root.className = '';
+        replace(root, h('section', { class: 'page' }, h('h1', null, 'This project is not available any more'), h('p', null, 'Its owner made it private, or your access to it was removed.'), h('p', null, h('a', { href: '#/' }, signedIn ? 'Back to your projects' : 'Back to the front page'))));
+        return;
+      }
       if (p.name != null) project.name = p.name;
       if (p.is_public != null) project.is_public = p.is_public;
+      if (p.public_runs != null) project.public_runs = p.public_runs;
       renderHead();
     }),
   );
@@ -998,7 +726,7 @@ export function mount(root, { params }) {
   function renderPresence() {
     const items = [h('li', null, h('span', { class: 'avatar', 'aria-hidden': 'true' }, me.username[0].toUpperCase()), `${me.username} (you)`)];
     for (const [, v] of people) {
-      const name = v.user?.username || v.username || 'someone';
+      const name = v.user?.username || v.username || (v.user && !v.user.id ? 'a visitor' : 'someone');
       items.push(h('li', null, h('span', { class: 'avatar avatar-other', 'aria-hidden': 'true' }, name[0].toUpperCase()), name, v.file ? h('span', { class: 'hint' }, ` · ${v.file}`) : null));
     }
     const others = watchers != null ? Math.max(0, watchers - 1 - people.size) : 0;
@@ -1035,49 +763,21 @@ export function mount(root, { params }) {
 
   // --------------------------------------------------------------- head
   function renderHead() {
-    titleEl.textContent = project.name;
-    document.title = `${project.name} · run-it`;
-    runtimeBadge.textContent = `${project.runtime.name}`;
-    runtimeBadge.title = `${project.runtime.language} ${project.runtime.version}`;
-    const pubId = 'ide-public';
-    const items = [];
-    if (canManage) {
-      const sw = h('input', { type: 'checkbox', role: 'switch', id: pubId, checked: project.is_public });
-      sw.addEventListener('change', async () => {
-        const r = await setPublic(project, sw.checked);
-        if (r) project.is_public = r.is_public;
-        else sw.checked = !sw.checked;
-      });
-      items.push(h('label', { class: 'switch', for: pubId }, sw, h('span', null, 'Public')));
-      items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const r = await renameProject(project); if (r) { project.name = r.name; renderHead(); } } }, 'Rename'));
-    } else if (project.is_public) items.push(h('span', { class: 'badge' }, 'Public'));
-    items.push(h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { const f = await forkProject(project); if (f) navigate(`#/p/${f.id}`); } }, 'Fork'));
-    replace(headActions, items);
-    if (!canEdit) {
-      replace(readOnlyNote, h('strong', null, 'Read-only. '), access === 'viewer' ? 'You are a viewer of this project.' : `This is ${project.owner?.username || 'someone'}’s public project.`, ' Fork it to change and run the code. ', h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: async () => { const f = await forkProject(project); if (f) navigate(`#/p/${f.id}`); } }, 'Fork'));
-      readOnlyNote.hidden = false;
-      runBtn.hidden = true;
-      stopBtn.hidden = true;
-    }
+    renderIdeHead({
+      rpc,
+      project,
+      access,
+      canEdit,
+      canManage,
+      signedIn,
+      els: { titleEl, runtimeBadge, headActions, readOnlyNote, runBtn, stopBtn },
+      paths: () => [...files.keys()],
+      textOf: (p) => (buffers.has(p) ? docOf(p) : null),
+    });
   }
 
   // ---------------------------------------------------------- shortcuts
-  function onKey(e) {
-    if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
-    const mod = e.ctrlKey || e.metaKey;
-    if (!mod || e.altKey) return;
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      run();
-    } else if (e.key === '.') {
-      e.preventDefault();
-      stop();
-    } else if (e.key === 's' || e.key === 'S') {
-      e.preventDefault();
-      saveNow();
-    }
-  }
-  document.addEventListener('keydown', onKey);
+  const offKeys = bindShortcuts({ run: () => run(), stop: () => stop(), save: () => saveNow() });
 
   function beforeUnload(e) {
     if (dirtySet().size) {
@@ -1101,30 +801,6 @@ export function mount(root, { params }) {
     return r;
   }
 
-  async function resumeRuns() {
-    // live runs known here: resume from the last seq seen
-    for (const r of runs.values()) if (!r.exit) await attach(r.id, { quiet: true });
-    // and any active run the history knows of
-    try {
-      const hist = await rpc.call('run/history', { project: projectId, limit: 10 });
-      const last = (hist.runs || [])[0];
-      if (last && currentRun == null && last.state === 'finished') setStatus(`Last run: ${exitText(last)}`, exitKind(last));
-      for (const x of (hist.runs || []).slice().reverse()) {
-        if (x.state && ACTIVE_STATES.has(x.state) && (!runs.has(x.run) || !runs.get(x.run).exit)) {
-          const info = runInfo(x.run);
-          info.user = x.user;
-          info.username = x.username;
-          info.mine = x.user === me.id;
-          info.tty = !!x.tty;
-          if (seqs.lastSeq(x.run) === 0 || !runs.get(x.run)?.header) await attach(x.run, { quiet: true });
-        }
-      }
-    } catch {
-      /* viewers of public projects have no history */
-    }
-    updateButtons();
-  }
-
   async function start() {
     try {
       await openProject();
@@ -1145,11 +821,12 @@ export function mount(root, { params }) {
       panels.env.tab.hidden = true;
     }
     const entry = project.runtime.entry && files.has(project.runtime.entry) ? project.runtime.entry : [...files.keys()][0];
-    term.notice(canEdit ? `Press ▶ Run (${modKey}+Enter) to run ${project.runtime.entry || 'the project'}. Output appears here.` : 'Runs of this project appear here.', '2');
+    term.notice(canEdit ? `Press ▶ Run (${modKey}+Enter) to run ${project.runtime.entry || 'the project'}. Output appears here.` : access === 'public' ? 'Read-only: the output of the latest run appears here when the owner shares it.' : 'Runs of this project appear here.', '2');
     refreshEditorUi();
     if (entry) await openFile(entry, { focus: false });
     updateButtons();
     if (access !== 'public') await resumeRuns();
+    else await showLatestRun();
   }
 
   // after a reconnect: back into the room, runs resumed from the last seq
@@ -1174,7 +851,8 @@ export function mount(root, { params }) {
   return () => {
     disposed = true;
     clearInterval(presenceTimer);
-    document.removeEventListener('keydown', onKey);
+    runner.stopClock();
+    offKeys();
     window.removeEventListener('beforeunload', beforeUnload);
     offs.forEach((off) => off());
     for (const p of dirtySet()) {
