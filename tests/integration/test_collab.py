@@ -79,7 +79,7 @@ class Editor:
         self.client = f"py-{seed}"
         self.file = self.version = None
         self.doc = ""
-        self.pushed = self.accepted = self.conflicts = 0
+        self.pushed = self.accepted = self.conflicts = self.limited = 0
 
     async def join(self, have=None):
         p = {"project": self.pid, "path": self.path}
@@ -142,6 +142,10 @@ class Editor:
             self.pushed += 1
             if "result" in r:
                 self.accepted += 1
+            elif error_reason(r) == "RATE_LIMITED":  # faster than the limit: slow down
+                self.limited += 1
+                await self.read_a_while(1 / r["error"]["data"]["per_second"] * 4)
+                continue
             else:
                 assert error_reason(r) == "CONFLICT", r
                 self.conflicts += 1
@@ -218,7 +222,8 @@ def random_edits(make_server, shell_runtime, n):
     assert all(ed.accepted > 0 for ed in eds), stats  # nobody starved
     assert sum(ed.conflicts for ed in eds) > 0  # they really edited at the same time
     print(f"{n} clients: {accepted} edits accepted, {sum(ed.conflicts for ed in eds)} "
-          f"refused and made again, final text {len(content)} characters; {stats}")
+          f"refused and made again, {sum(ed.limited for ed in eds)} rate-limited and slowed "
+          f"down, final text {len(content)} characters; {stats}")
 
 
 def test_two_clients_on_two_instances_converge(make_server, shell_runtime):
