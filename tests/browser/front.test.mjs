@@ -251,6 +251,10 @@ describe('the front door, the visitor view and dark mode', () => {
         await owner.setViewportSize({ width: w, height: hgt });
         await owner.emulateMedia({ colorScheme: scheme });
         await owner.goto('/#/');
+        // a reload reads the emulated scheme at start: a hash change alone
+        // relies on a media change event, which a loaded machine may not
+        // deliver to a page that was in the background
+        await owner.reload();
         await owner.getByRole('heading', { name: 'Your projects' }).waitFor();
         await owner.waitForFunction((t) => document.documentElement.dataset.theme === t, scheme, { polling: 200 });
         await screenshot(owner, `front-projects-${scheme}-${size}`);
