@@ -13,6 +13,8 @@
 #   dockerd -H unix://$RUNIT_SWARM_SOCK --data-root /var/lib/runit-swarm
 #     --exec-root /run/runit-swarm/exec --bridge none --iptables=false
 #     --no-new-privileges
+# in a network namespace of its own (runit-swarm: --bridge none would
+# delete the host's docker0 otherwise)
 # (no bridge: nothing it runs gets a network but "none"; no-new-privileges:
 # the service API cannot set it per container, docs/platforms/swarm.md),
 # makes it a one-node swarm (`swarm init --advertise-addr 127.0.0.1
@@ -72,7 +74,12 @@ swarm_engine_ensure() {
     command -v dockerd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
     mkdir -p "$dir/exec" /var/lib/runit-swarm
     _plat_log "starting the swarm's dockerd on $RUNIT_SWARM_SOCK"
-    setsid dockerd -H "unix://$RUNIT_SWARM_SOCK" --data-root /var/lib/runit-swarm \
+    # its own network namespace: a dockerd with --bridge none deletes the
+    # host's docker0 at start (moby's removeDefaultBridgeInterface), which
+    # would take the main engine's default bridge (docker build) with it
+    ip netns add runit-swarm 2>/dev/null || true
+    ip -n runit-swarm link set lo up
+    setsid nsenter --net=/run/netns/runit-swarm dockerd -H "unix://$RUNIT_SWARM_SOCK" --data-root /var/lib/runit-swarm \
       --exec-root "$dir/exec" --pidfile "$dir/docker.pid" --bridge none --iptables=false \
       --ip-masq=false --no-new-privileges >"$data/log/swarm-dockerd.log" 2>&1 </dev/null &
     echo $! >"$data/platforms/swarm-dockerd.pid"
