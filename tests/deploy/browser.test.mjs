@@ -36,7 +36,7 @@ describe('the IDE from the container, through the TLS proxy', () => {
     // esbuild's entry, which loads the pages' chunks
     assert.match(String(await app.body()), /chunks\//);
     // the app ran: its top bar (ui/fallback/index.html has none)
-    await page.getByRole('link', { name: 'Sign up' }).waitFor();
+    await page.locator('#topbar').getByRole('link', { name: 'Sign up' }).waitFor();
   });
 
   it('signs up over HTTPS with a Secure, HttpOnly session cookie', async () => {
