@@ -79,9 +79,11 @@ swarm_engine_ensure() {
     # would take the main engine's default bridge (docker build) with it
     ip netns add runit-swarm 2>/dev/null || true
     ip -n runit-swarm link set lo up
-    setsid nsenter --net=/run/netns/runit-swarm dockerd -H "unix://$RUNIT_SWARM_SOCK" --data-root /var/lib/runit-swarm \
-      --exec-root "$dir/exec" --pidfile "$dir/docker.pid" --bridge none --iptables=false \
-      --ip-masq=false --no-new-privileges >"$data/log/swarm-dockerd.log" 2>&1 </dev/null &
+    # (from /, as the podman service below)
+    (cd / && exec setsid nsenter --net=/run/netns/runit-swarm dockerd -H "unix://$RUNIT_SWARM_SOCK" \
+      --data-root /var/lib/runit-swarm --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
+      --bridge none --iptables=false --ip-masq=false --no-new-privileges \
+      >"$data/log/swarm-dockerd.log" 2>&1 </dev/null) &
     echo $! >"$data/platforms/swarm-dockerd.pid"
     _plat_wait 60 _swarm_docker version || { _plat_log "the swarm's dockerd did not start (see $data/log/swarm-dockerd.log)"; return 1; }
   fi
@@ -108,8 +110,10 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 EOF
   if ! curl -fsS --unix-socket "$RUNIT_PODMAN_SOCK" http://d/_ping >/dev/null 2>&1; then
     _plat_log "starting podman system service on $RUNIT_PODMAN_SOCK"
-    CONTAINERS_CONF=$data/podman/containers.conf setsid podman system service --time=0 \
-      "unix://$RUNIT_PODMAN_SOCK" >"$data/log/podman-service.log" 2>&1 </dev/null &
+    # from /: conmon inherits the service's working directory and fails
+    # once that is gone (a removed checkout)
+    (cd / && CONTAINERS_CONF=$data/podman/containers.conf exec setsid podman system service \
+      --time=0 "unix://$RUNIT_PODMAN_SOCK" >"$data/log/podman-service.log" 2>&1 </dev/null) &
     echo $! >"$data/platforms/podman.pid"
     _plat_wait 30 curl -fsS --unix-socket "$RUNIT_PODMAN_SOCK" http://d/_ping ||
       { _plat_log "podman system service did not answer (see $data/log/podman-service.log)"; return 1; }
