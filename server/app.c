@@ -18,6 +18,7 @@
 #include "log.h"
 #include "presence.h"
 #include "room_relay.h"
+#include "bus_relay.h"
 #include "run_follow.h"
 #include "collab.h"
 #include "room.h"
@@ -165,7 +166,7 @@ int app_run(const struct config *cfg)
 	if (auth_init(srv)) /* first: a bad server key is a configuration error */
 		goto out_db;
 	if (run_engine_init(srv) || access_watch_init(srv) || room_relay_init(srv) ||
-	    run_follow_init(srv))
+	    run_follow_init(srv) || bus_relay_init(srv))
 		goto out_db;
 	if (collab_init(srv)) /* after rooms: a closed session leaves its rooms first */
 		goto out_db;
@@ -203,6 +204,7 @@ out_db:
 	srv->runs = NULL;
 	run_follow_release(srv); /* before the pool, which ends their queries */
 	room_relay_release(srv);
+	bus_relay_release(srv);
 	db_pool_free(srv->db);
 	srv->db = NULL;
 	errmon_release(srv); /* after the pool: its last callbacks may still report */

@@ -360,6 +360,9 @@ static void render_sessions(struct buf *b)
 	counter(b, "runit_room_relay_dropped_total",
 		"Room events not relayed to the other instances (queue full or too large).",
 		metrics.room_relay_dropped_total);
+	counter(b, "runit_admin_relay_dropped_total",
+		"Admin events not relayed to the other instances (queue full or too large).",
+		metrics.admin_relay_dropped_total);
 	family(b, "runit_errors_total", "counter",
 	       "Errors collected by the error monitor, by source (server, browser).");
 	bprintf(b, "runit_errors_total{source=\"server\"} %llu\n", metrics.errors_server_total);

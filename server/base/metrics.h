@@ -36,6 +36,7 @@ struct metrics {
 	unsigned long long errors_total[PROTO_R_COUNT];
 	unsigned long long file_saves_total;
 	unsigned long long room_relay_dropped_total;
+	unsigned long long admin_relay_dropped_total;
 	/* error monitoring (errmon.c): collected by source, dropped by the
 	 * rate limit, and the reports to Sentry */
 	unsigned long long errors_server_total, errors_browser_total;

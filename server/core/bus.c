@@ -44,6 +44,11 @@ void bus_publish(struct srv *srv, const char *topic, const char *kind, json_t *d
 	json_decref(ev.data);
 }
 
+long long bus_take_seq(struct srv *srv)
+{
+	return ++srv->bus.seq;
+}
+
 long long bus_seq(const struct srv *srv)
 {
 	return srv->bus.seq;

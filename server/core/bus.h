@@ -47,6 +47,9 @@ struct bus {
 int bus_on(struct srv *srv, const char *topic, bus_fn fn, void *arg);
 /* Publish one event; data is stolen (may be NULL: an empty object). */
 void bus_publish(struct srv *srv, const char *topic, const char *kind, json_t *data);
+/* Take the next number without publishing anything (an event that is not
+ * this server's: another instance's, relayed to the admins' view). */
+long long bus_take_seq(struct srv *srv);
 /* The last sequence number published. */
 long long bus_seq(const struct srv *srv);
 /* Free the subscriptions (at shutdown). */

@@ -25,6 +25,7 @@ struct run_plats;
 struct run_images;
 struct settings;
 struct room_relay;
+struct bus_relay;
 struct run_follows;
 struct errmon;
 struct collab;
@@ -43,6 +44,7 @@ struct srv {
 	struct run_images *images;   /* run_image.c */
 	struct room_table *rooms;    /* room.c */
 	struct room_relay *relay;    /* room_relay.c */
+	struct bus_relay *bus_relay; /* bus_relay.c */
 	struct run_follows *follows; /* run_follow.c */
 	struct admin_view *admin;    /* admin_view.c */
 	struct collab *collab;	     /* collab*.c: files open for live co-editing */

@@ -47,21 +47,17 @@ void admin_view_add(struct srv *srv, struct sess *s)
 	v->subs[v->nsubs++] = s->id;
 }
 
-static void on_event(void *arg, const struct bus_event *ev)
+/* One admin/event to every subscriber; data borrowed. */
+static void send_all(struct srv *srv, long long seq, const char *instance, const char *topic,
+		     const char *kind, long long at, json_t *data)
 {
-	struct srv *srv = arg;
 	struct admin_view *v = srv->admin;
-	struct timeval tv;
 	json_t *p;
 	char *frame;
 	size_t len;
 
-	if (!v->nsubs)
-		return;
-	gettimeofday(&tv, NULL);
-	p = json_pack("{s:I, s:s, s:s, s:I, s:O}", "seq", (json_int_t)ev->seq, "topic", ev->topic,
-		      "kind", ev->kind, "at", (json_int_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
-		      "data", ev->data);
+	p = json_pack("{s:I, s:s, s:s, s:I, s:s, s:O}", "seq", (json_int_t)seq, "topic", topic,
+		      "kind", kind, "at", (json_int_t)at, "instance", instance, "data", data);
 	frame = proto_notify_steal("admin/event", p, &len);
 	if (!frame)
 		return;
@@ -77,7 +73,7 @@ static void on_event(void *arg, const struct bus_event *ev)
 			v->subs[i] = v->subs[--v->nsubs];
 			sess_notify(s, "admin/resubscribe",
 				    json_pack("{s:s, s:I}", "reason", "overflow", "last_seq",
-					      (json_int_t)ev->seq - 1));
+					      (json_int_t)seq - 1));
 			continue;
 		}
 		copy = malloc(len + 1);
@@ -88,6 +84,37 @@ static void on_event(void *arg, const struct bus_event *ev)
 		i++;
 	}
 	free(frame);
+}
+
+static long long now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static const char *instance_name(const struct srv *srv)
+{
+	return srv->cfg.instance ? srv->cfg.instance : "run-it";
+}
+
+static void on_event(void *arg, const struct bus_event *ev)
+{
+	struct srv *srv = arg;
+
+	if (srv->admin->nsubs)
+		send_all(srv, ev->seq, instance_name(srv), ev->topic, ev->kind, now_ms(), ev->data);
+}
+
+void admin_view_remote(struct srv *srv, const char *instance, const char *topic, const char *kind,
+		       long long at, json_t *data)
+{
+	/* a number of the same sequence as the bus's: the view's seq has no holes */
+	long long seq = bus_take_seq(srv);
+
+	if (srv->admin && srv->admin->nsubs)
+		send_all(srv, seq, instance, topic, kind, at, data);
 }
 
 /* A closed session leaves the view before its "closed" event is sent. */

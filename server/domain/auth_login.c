@@ -334,6 +334,9 @@ static void inserted(void *arg, PGresult *res, const char *err)
 	l->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	snprintf(l->role, sizeof(l->role), "%s", PQgetvalue(res, 0, 1));
 	snprintf(l->username, sizeof(l->username), "%s", PQgetvalue(res, 0, 2));
+	bus_publish(
+	    l->srv, "user", "signup",
+	    json_pack("{s:I, s:s}", "user", (json_int_t)l->user_id, "username", l->username));
 	make_session(l);
 }
 

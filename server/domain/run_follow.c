@@ -141,6 +141,17 @@ static void send_to(struct srv *srv, const uint64_t *ids, size_t n, const char *
 	}
 }
 
+/* A stored status is only its state: add the project and who started the
+ * run, as run_emit_status() says it on the run's own instance. */
+static void status_whole(json_t *note, long long project_id, PGresult *res, int row)
+{
+	json_object_set_new(note, "project", json_integer(project_id));
+	json_object_set_new(note, "by",
+			    json_pack("{s:I, s:s}", "id",
+				      (json_int_t)strtoll(PQgetvalue(res, row, 3), NULL, 10),
+				      "username", PQgetvalue(res, row, 4)));
+}
+
 /* Hand the rows to one cursor's sessions (ids), in order. */
 static void deliver(struct followed *f, struct cursor *c, const uint64_t *ids, size_t n,
 		    PGresult *res)
@@ -167,6 +178,8 @@ static void deliver(struct followed *f, struct cursor *c, const uint64_t *ids, s
 		}
 		note = run_row_note(f->run_id, seq, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
 				    &method);
+		if (note && !strcmp(method, "run/status"))
+			status_whole(note, f->project_id, res, i);
 		if (note) {
 			send_to(srv, ids, n, method, note);
 			json_decref(note);
@@ -265,8 +278,10 @@ static void fetch(struct followed *f)
 	f->busy = 1;
 	f->fs->refs++;
 	if (db_query(f->fs->srv->db,
-		     "SELECT seq, stream, data FROM run_logs WHERE run_id = $1 AND seq >= $2 "
-		     "ORDER BY seq LIMIT " RUN_FOLLOW_STR(FETCH_ROWS),
+		     "SELECT l.seq, l.stream, l.data, r.user_id, u.username FROM run_logs l "
+		     "JOIN runs r ON r.id = l.run_id JOIN users u ON u.id = r.user_id "
+		     "WHERE l.run_id = $1 AND l.seq >= $2 "
+		     "ORDER BY l.seq LIMIT " RUN_FOLLOW_STR(FETCH_ROWS),
 		     2, p, fetched, f)) {
 		f->busy = 0;
 		f->fs->refs--;
@@ -404,8 +419,10 @@ void run_follow_attach(struct srv *srv, struct rpc_call *c, long long run_id, lo
 	snprintf(rid, sizeof(rid), "%lld", run_id);
 	snprintf(from, sizeof(from), "%lld", a->from);
 	if (db_query(srv->db,
-		     "SELECT seq, stream, data FROM run_logs WHERE run_id = $1 AND seq >= $2 "
-		     "ORDER BY seq LIMIT " RUN_FOLLOW_STR(ATTACH_ROWS),
+		     "SELECT l.seq, l.stream, l.data, r.user_id, u.username FROM run_logs l "
+		     "JOIN runs r ON r.id = l.run_id JOIN users u ON u.id = r.user_id "
+		     "WHERE l.run_id = $1 AND l.seq >= $2 "
+		     "ORDER BY l.seq LIMIT " RUN_FOLLOW_STR(ATTACH_ROWS),
 		     2, p, attach_rows, a)) {
 		free(a);
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);

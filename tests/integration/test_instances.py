@@ -2,6 +2,8 @@
 every instance are one (room_relay.c) — presence, file/changed and
 project/changed reach the people of a project whichever instance they are
 connected to, directly and behind a real load balancer (HAProxy)."""
+import asyncio
+import json
 import re
 import shutil
 import subprocess
@@ -267,8 +269,13 @@ def test_live_output_of_a_run_reaches_the_other_instance(make_server, shell_runt
         watched = await member.wait_exit(rid, timeout=60)
         resumed = await again.wait_exit(rid, timeout=60)
         mine = await owner.wait_exit(rid, timeout=60)
-        return watched, resumed, mine, head, last
-    watched, resumed, mine, head, last = run(go())
+        return watched, resumed, mine, head, last, owner, pid
+    watched, resumed, mine, head, last, owner, pid = run(go())
+    # a follower's run/status says who started the run, as the owner's does
+    for got in (watched, mine):
+        statuses = [e["params"] for e in got.events if e["method"] == "run/status"]
+        assert statuses and all(p["by"] == {"id": owner.uid, "username": owner.name}
+                                and p["project"] == pid for p in statuses), statuses
     assert mine.text() == EXPECTED
     assert watched.text() == EXPECTED, watched.events[-3:]
     assert not [e for e in watched.events if e["method"] == "run/gap"]
@@ -305,3 +312,64 @@ def test_a_run_is_stopped_and_cancelled_from_another_instance(make_server, shell
     assert stopped.exit["reason"] == "stopped"
     assert refused["error"]["data"]["reason"] == "NOT_FOUND"
     assert cancelled.exit["reason"] == "cancelled"
+
+
+def test_admins_see_the_events_of_every_instance(make_server, shell_runtime):
+    """An admin connected to instance b sees what happens on instance a —
+    a sign-up, a run started and ended, an error (too large for a NOTIFY:
+    sent cut), an audited action — once each, numbered in b's own sequence
+    without holes; the admin on a sees a's events once (no echo, no loop)."""
+    a = make_server().start()
+    b = make_server().start()
+    admin = add_admin()
+    name_a = a.env["RUNIT_INSTANCE"]
+
+    async def go():
+        boss_b = await signed_in_as(b, admin, password=TEST_PASSWORD)
+        boss_a = await signed_in_as(a, admin, password=TEST_PASSWORD)
+        seq_b = result_of(await boss_b.call("admin/subscribe", {}))["seq"]
+        seq_a = result_of(await boss_a.call("admin/subscribe", {}))["seq"]
+        u = await User.new(a)
+        pid = await u.project(shell_runtime, {"main.sh": "echo hi\n"})
+        rid = await u.start(pid)
+        assert (await u.wait_exit(rid)).exit["reason"] == "exited"
+        result_of(await u.c.call("client/error", {"message": "relayed boom", "type": "TypeError",
+                                                  "stack": "at x (y.js:1:1)\n" * 900}))
+        victim = await User.new(b)
+        result_of(await boss_a.call("admin/user/disable", {"id": victim.uid}))
+
+        def mine(evs):
+            return [e for e in evs if e["instance"] == name_a and (
+                (e["topic"], e["kind"]) == ("user", "signup") and e["data"]["user"] == u.uid
+                or e["topic"] == "run" and e["data"].get("run") == rid
+                or e["topic"] == "error" and e["data"].get("message") == "relayed boom"
+                or (e["topic"], e["kind"]) == ("user", "disable"))]
+
+        def complete(evs):
+            kinds = [(e["topic"], e["kind"]) for e in mine(evs)]
+            return ("run", "ended") in kinds and ("error", "new") in kinds and \
+                ("user", "disable") in kinds
+        on_b = await boss_b.collect_notifications("admin/event", complete, timeout=30)
+        on_a = await boss_a.collect_notifications("admin/event", complete, timeout=30)
+        await asyncio.sleep(2)  # duplicates or echoes would come now
+        on_b += await boss_b.collect_notifications("admin/event", lambda _: True)
+        on_a += await boss_a.collect_notifications("admin/event", lambda _: True)
+        return seq_a, seq_b, on_a, on_b, u, rid
+    seq_a, seq_b, on_a, on_b, u, rid = run(go())
+    for seq0, evs in ((seq_a, on_a), (seq_b, on_b)):
+        assert [e["seq"] for e in evs] == list(range(seq0 + 1, seq0 + 1 + len(evs)))
+        ours = [(e["topic"], e["kind"]) for e in evs if e["instance"] == name_a and (
+            e["topic"] == "run" and e["data"].get("run") == rid
+            or e["topic"] == "user" and e["kind"] in ("signup", "disable")
+            or e["topic"] == "error" and e["data"].get("message") == "relayed boom")]
+        assert sorted(ours) == sorted([("user", "signup"), ("run", "queued"), ("run", "started"),
+                                       ("run", "ended"), ("error", "new"),
+                                       ("user", "disable")]), ours
+    ended = next(e for e in on_b if e["topic"] == "run" and e["kind"] == "ended")
+    assert ended["data"]["user"] == u.uid and ended["data"]["reason"] == "exited"
+    err_b = next(e for e in on_b if e["topic"] == "error")
+    err_a = next(e for e in on_a if e["topic"] == "error")
+    assert "stack" in json.dumps(err_a["data"]) and err_b["data"]["truncated"] is True
+    # b's own connections are b's; a's are not relayed
+    assert not [e for e in on_b if e["topic"] == "session" and e["instance"] == name_a]
+    assert [e for e in on_b if e["topic"] == "session" and e["instance"] != name_a]
