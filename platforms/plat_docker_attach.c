@@ -48,6 +48,7 @@ struct dk_chunk {
 struct dk_attach {
 	struct plat_attach base;
 	struct plat_docker *d;
+	char id[72]; /* the container's */
 	struct plat_attach_cbs cbs;
 	void *arg;
 	/* output */
@@ -271,6 +272,8 @@ static void att_in_finish(struct dk_req *r, const struct plat_err *err)
 
 	a->in = NULL;
 	att_fail_queue(a);
+	if (a->in_closing && !a->detached && a->d->stdin_closed)
+		a->d->stdin_closed(a->d, a->id);
 	if (!a->ready_sent && !a->detached) {
 		/* stdin could not be attached: the attach as a whole fails */
 		if (!err) {
@@ -332,6 +335,7 @@ int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_
 		return PLAT_E_NOMEM;
 	a->base.plat = p;
 	a->d = d;
+	snprintf(a->id, sizeof(a->id), "%s", id);
 	a->cbs = *cbs;
 	a->arg = arg;
 	a->want_stdin = flags & PLAT_ATTACH_STDIN;

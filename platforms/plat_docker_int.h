@@ -39,6 +39,11 @@ struct plat_docker {
 	struct dk_req *nego;		      /* negotiation in flight */
 	struct dk_req *wait_head, *wait_tail; /* waiting for the version */
 	bool destroying;
+	/* a backend whose engine does not close a container's stdin when its
+	 * attach closes (swarm: no StdinOnce) does it here, once the stdin
+	 * connection of plat_close_stdin() has ended: every byte written is
+	 * with the engine by then. NULL for docker and podman. */
+	void (*stdin_closed)(struct plat_docker *d, const char *id);
 };
 
 struct dk_req;

@@ -684,6 +684,7 @@ int plat_swarm_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat *
 		free(s);
 		return rc;
 	}
+	s->d.stdin_closed = sw_stdin_closed;
 	*out = &s->d.base;
 	return 0;
 }

@@ -23,6 +23,14 @@
  */
 json_t *sw_service_json(const struct plat_spec *s);
 
+/* Stdin through a FIFO the gate makes (plat_swarm_stdin.c): its name,
+ * and the file holding the pid of the relay that writes into it. */
+#define SW_STDIN_FIFO "/tmp/.run-it-stdin"
+#define SW_STDIN_PID "/tmp/.run-it-stdin.pid"
+
+/* The docker backend's stdin_closed hook: end the program's stdin. */
+void sw_stdin_closed(struct plat_docker *d, const char *id);
+
 /* The backend's constructor (plat_swarm.c). */
 int plat_swarm_new(uv_loop_t *loop, const struct plat_config *cfg, struct plat **out);
 

@@ -39,10 +39,26 @@ static const char sw_gate[] = "d=$1; shift; m=\"$d/" SW_START_MARK "\"; "
 			      "while [ ! -e \"$m\" ]; do sleep 0.05; done; "
 			      "rm -f \"$m\"; exec \"$@\"";
 
+/*
+ * The same, for a program with stdin (not a terminal) and a writable /tmp:
+ * its stdin is a FIFO that a relay (cat, the container's stdin on fd 3)
+ * feeds, so plat_close_stdin() can end it (plat_swarm_stdin.c). The relay
+ * removes the FIFO's name once both ends are open; without mkfifo the
+ * program gets the container's stdin, as the plain gate does.
+ */
+static const char sw_gate_stdin[] =
+    "d=$1; shift; m=\"$d/" SW_START_MARK "\"; "
+    "while [ ! -e \"$m\" ]; do sleep 0.05; done; rm -f \"$m\"; "
+    "f=" SW_STDIN_FIFO "; "
+    "if mkfifo -m 600 \"$f\" 2>/dev/null; then exec 3<&0; "
+    "{ rm -f \"$f\"; exec cat <&3 3<&-; } >\"$f\" & echo $! >" SW_STDIN_PID "; "
+    "exec \"$@\" <\"$f\" 3<&-; fi; exec \"$@\"";
+
 static json_t *sw_command(const struct plat_spec *s)
 {
-	json_t *cmd =
-	    json_pack("[s, s, s, s, s]", "/bin/sh", "-c", sw_gate, "run-it-gate", s->workspace);
+	json_t *cmd = json_pack("[s, s, s, s, s]", "/bin/sh", "-c",
+				s->open_stdin && !s->tty && s->tmp_bytes ? sw_gate_stdin : sw_gate,
+				"run-it-gate", s->workspace);
 
 	for (const char *const *a = s->argv; cmd && *a; a++)
 		if (json_array_append_new(cmd, json_string(*a)) < 0) {

@@ -10,10 +10,11 @@ import subprocess
 import time
 
 import pytest
+import websockets
 
 from conftest import run
-from harness import (TEST_PASSWORD, User, add_admin, docker, free_port, http_get, logged_in,
-                     psql, result_of, signed_in, wait_until)
+from harness import (ROOT, TEST_PASSWORD, User, add_admin, connect, docker, free_port, http_get,
+                     logged_in, psql, result_of, signed_in, wait_until)
 
 
 async def signed_in_as(server, name, password=User.PASSWORD):
@@ -194,6 +195,74 @@ def test_two_people_behind_haproxy_on_two_instances_work_together(balanced, seed
         got = result_of(await one.call("file/read", {"project": pid, "path": files[0]["path"]}))
         assert got["content"] == "together\n"
     run(go())
+
+
+def test_the_compose_balancer_spreads_keeps_and_fails_over(make_server, seeded, tmp_path):
+    """deploy/haproxy-compose.cfg itself (docker-compose.yml's balancer; the
+    replicas' names replaced by loopback ports): new browsers alternate
+    between the replicas, its cookie keeps a browser on its replica, the
+    websocket passes, and a replica that dies is taken out by the health
+    check (its browsers go to the other)."""
+    servers = [make_server().start(), make_server().start()]
+    port = free_port()
+    cfg = open(f"{ROOT}/deploy/haproxy-compose.cfg").read()
+    cfg = re.sub(r"\nresolvers docker\n(    .*\n)+", "\n", cfg).replace(" resolvers docker", "")
+    cfg = cfg.replace("bind :8080", f"bind 127.0.0.1:{port}")
+    for i, s in enumerate(servers, 1):
+        assert f"server-{i}:8080" in cfg
+        cfg = cfg.replace(f"server-{i}:8080", f"127.0.0.1:{s.port}")
+    (tmp_path / "haproxy.cfg").write_text(cfg)
+    proc = subprocess.Popen(["haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")],
+                            stdout=subprocess.DEVNULL,
+                            stderr=open(tmp_path / "haproxy.log", "wb"))
+    base = f"127.0.0.1:{port}"
+    try:
+        assert wait_until(lambda: http_get(f"http://{base}/haproxy-health", timeout=2)[0] == 200,
+                          timeout=20), (tmp_path / "haproxy.log").read_text()
+        # both replicas checked up (rise 2, every 2 s)
+        time.sleep(5)
+        code, headers, _ = http_get(f"http://{base}/healthz")
+        cookie = headers.get("Set-Cookie", "")
+        assert code == 200 and re.match(r"RUNIT_REPLICA=s[12];", cookie), cookie
+        assert "HttpOnly" in cookie and "Secure" in cookie
+
+        async def go():
+            one = await connect(f"ws://{base}/ws")
+            two = await connect(f"ws://{base}/ws")
+            spread = sorted(open_websockets(s) for s in servers)
+            kept = [await connect(f"ws://{base}/ws", extra_headers={"Cookie": "RUNIT_REPLICA=s2"})
+                    for _ in range(3)]
+            counts = [open_websockets(s) for s in servers]
+            # the websocket works through it: sign up and call
+            me = await signed_in(type("Via", (), {"ws_url": f"ws://{base}/ws"}))
+            listed = result_of(await me.call("runtime/list"))
+            servers[1].kill()
+            t0 = time.monotonic()
+            moved = None
+            while time.monotonic() - t0 < 20:
+                try:  # refused (503, a reset) until the health check takes s2 out
+                    c = await connect(f"ws://{base}/ws",
+                                      extra_headers={"Cookie": "RUNIT_REPLICA=s2"})
+                    r = await c.call("runtime/list")
+                    await c.ws.close()
+                except (OSError, asyncio.TimeoutError, websockets.WebSocketException):
+                    r = {}
+                if "result" in r:
+                    moved = time.monotonic() - t0
+                    break
+                await asyncio.sleep(0.5)
+            for c in [one, two, *kept]:
+                await c.ws.close()
+            return spread, counts, listed, moved
+        spread, counts, listed, moved = run(go())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert spread == [1, 1]
+    assert counts[1] - counts[0] >= 3, counts
+    assert listed
+    assert moved is not None, "the dead replica's browsers did not move to the other"
+    print(f"a dead replica's browsers reach the other {moved:.1f} s after kill -9")
 
 
 def test_a_killed_instance_is_taken_over_by_another(make_server, shell_runtime):
