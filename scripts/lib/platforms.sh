@@ -102,11 +102,32 @@ podman_service_ensure() {
   dir=$(dirname "$RUNIT_PODMAN_SOCK")
   command -v podman >/dev/null 2>&1 || { _plat_log "podman is not installed"; return 1; }
   mkdir -p "$data/podman" "$dir"
-  cat >"$data/podman/containers.conf" <<'EOF'
+  # conmon writes the file that says a container was killed for memory
+  # ("oom") into its working directory, which Podman 4.3 leaves as the
+  # service's; Podman looks for it in the container's bundle (conmon's -b),
+  # so State.OOMKilled stayed false. This wrapper starts conmon there
+  # (docs/platforms/podman.md). Beside the socket: it must outlive any
+  # checkout or data directory while the service runs.
+  cat >"$dir/conmon" <<'EOF'
+#!/bin/sh
+# Written by scripts/lib/platforms.sh: conmon, started in the container's
+# bundle directory (-b), where Podman 4.3 looks for the "oom" file conmon
+# writes into its working directory.
+prev=
+for a in "$@"; do
+  if [ "$prev" = -b ] || [ "$prev" = --bundle ]; then cd "$a" || exit 1; break; fi
+  prev=$a
+done
+exec /usr/bin/conmon "$@"
+EOF
+  chmod 755 "$dir/conmon"
+  cat >"$data/podman/containers.conf" <<EOF
 # Written by scripts/lib/platforms.sh. Podman 4.3's default ulimits are above
 # this machine's hard limits: every container would fail to start.
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+conmon_path = ["$dir/conmon"]
 EOF
   if ! curl -fsS --unix-socket "$RUNIT_PODMAN_SOCK" http://d/_ping >/dev/null 2>&1; then
     _plat_log "starting podman system service on $RUNIT_PODMAN_SOCK"

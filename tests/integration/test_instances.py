@@ -299,7 +299,10 @@ def test_a_killed_instance_is_taken_over_by_another(make_server, shell_runtime):
           f"(dead time {dead_s} s)")
 
 
-TICKS = 'i=0; while [ $i -lt 40 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done; echo END\n'
+# half way it waits for a line on stdin: the test attaches while it runs,
+# however slow the machine
+TICKS = ('i=0; while [ $i -lt 40 ]; do echo "tick $i"; i=$((i+1)); '
+         '[ $i -eq 20 ] && read go; sleep 0.1; done; echo END\n')
 EXPECTED = "".join(f"tick {i}\n" for i in range(40)) + "END\n"
 
 
@@ -327,7 +330,7 @@ def test_live_output_of_a_run_reaches_the_other_instance(make_server, shell_runt
         await owner.wait_output(rid, "tick 5")
         # the run's user comes back on the other instance, mid-run
         again = User(await signed_in_as(b, owner.name), owner.name, owner.uid)
-        await owner.wait_output(rid, "tick 10")
+        await owner.wait_output(rid, "tick 19")
         # what it had seen before the connection dropped; it resumes after that
         before = [n for n in owner.c.notes if n.get("params", {}).get("run") == rid]
         last = max(n["params"]["seq"] for n in before if "seq" in n["params"])
@@ -335,6 +338,7 @@ def test_live_output_of_a_run_reaches_the_other_instance(make_server, shell_runt
                        and n["params"]["seq"] <= last)
         att = result_of(await again.c.call("run/attach", {"run": rid, "from_seq": last + 1}))
         assert att["live"] is True and att["state"] == "running", att
+        result_of(await owner.c.call("run/stdin", {"run": rid, "data": "go\n"}))
         watched = await member.wait_exit(rid, timeout=60)
         resumed = await again.wait_exit(rid, timeout=60)
         mine = await owner.wait_exit(rid, timeout=60)
