@@ -446,3 +446,83 @@ def test_admins_see_the_events_of_every_instance(make_server, shell_runtime):
     # b's own connections are b's; a's are not relayed
     assert not [e for e in on_b if e["topic"] == "session" and e["instance"] == name_a]
     assert [e for e in on_b if e["topic"] == "session" and e["instance"] != name_a]
+
+
+MANY = 20
+LINES = 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); [ $((i % 50)) -eq 0 ] && sleep 0.2; done; echo END\n'
+LINES_OUT = "".join(f"line {i}\n" for i in range(300)) + "END\n"
+
+
+def test_many_watchers_on_another_instance_get_every_byte_in_order(make_server, shell_runtime):
+    """20 sessions on instance b watch a run of instance a: each gets the
+    whole output, in order, with consecutive seq and no run/gap, and the
+    same run/exit."""
+    a = make_server().start()
+    b = make_server().start()
+
+    async def go():
+        owner = await User.new(a)
+        pid = await owner.project(shell_runtime, {"main.sh": LINES})
+        watchers = []
+        for _ in range(MANY):
+            w = User(await signed_in_as(b, owner.name), owner.name, owner.uid)
+            await opened(w.c, pid)
+            watchers.append(w)
+        rid = await owner.start(pid)
+        mine = await owner.wait_exit(rid, timeout=120)
+        seen = await asyncio.gather(*(w.wait_exit(rid, timeout=120) for w in watchers))
+        return mine, seen
+    mine, seen = run(go())
+    assert mine.text() == LINES_OUT
+    for i, got in enumerate(seen):
+        assert got.text() == LINES_OUT, (i, got.text()[-200:])
+        assert not [e for e in got.events if e["method"] == "run/gap"], i
+        ok, seqs = contiguous(got.events)
+        assert ok and seqs[0] == 1, (i, seqs[:5])
+        assert got.exit["reason"] == "exited" and got.exit["seq"] == mine.exit["seq"]
+
+
+def test_a_dead_instance_restarting_while_another_takes_it_over(make_server, shell_runtime):
+    """kill -9 of instance a with three runs, and a restarted (same
+    instance name) right when b finds it dead: each run ends once (one
+    stored run/exit, one reason), each container is removed, and neither
+    server logs an error."""
+    dead_s = 2
+    a = make_server(RUNIT_INSTANCE_DEAD_S=dead_s).start()
+    b = make_server(RUNIT_INSTANCE_DEAD_S=dead_s).start()
+    label = f"label=run-it.instance={a.env['RUNIT_INSTANCE']}"
+
+    async def go():
+        rids = []
+        for _ in range(3):
+            u = await User.new(a)
+            pid = await u.project(shell_runtime, {"main.sh": "echo up; sleep 300\n"})
+            rid = await u.start(pid)
+            await u.wait_output(rid, "up")
+            rids.append(rid)
+        return rids
+    rids = run(go())
+    assert len(docker("ps", "-q", "--filter", label).stdout.split()) == 3
+    assert wait_until(lambda: psql("SELECT 1 FROM instances WHERE name = :'v1'",
+                                   b.env["RUNIT_INSTANCE"]), timeout=10)
+    a.kill()
+    time.sleep(dead_s)  # b's next look finds a dead about now
+    a.start()
+    ids = ",".join(str(r) for r in rids)
+    assert wait_until(lambda: psql(f"SELECT count(*) FROM runs WHERE id IN ({ids}) "
+                                   "AND state = 'finished'") == [["3"]], timeout=60)
+    assert wait_until(lambda: not docker("ps", "-aq", "--filter", label).stdout.strip(),
+                      timeout=60)
+    time.sleep(2 * dead_s)  # anything late (a second end, a second removal) would show now
+    exits = psql(f"SELECT run_id, count(*) FROM run_logs WHERE run_id IN ({ids}) "
+                 "AND stream = 'meta' GROUP BY run_id ORDER BY run_id")
+    assert exits == [[str(r), "1"] for r in sorted(rids)], exits
+    reasons = psql(f"SELECT reason FROM runs WHERE id IN ({ids})")
+    assert all(r == ["error"] for r in reasons), reasons
+    # a took its own name back: alive, not reaped again
+    assert wait_until(lambda: psql("SELECT 1 FROM instances WHERE name = :'v1'",
+                                   a.env["RUNIT_INSTANCE"]), timeout=10)
+    for s in (a, b):
+        errors = [ln for ln in s.log_text().splitlines() if '"level":"error"' in ln]
+        assert not errors, errors[:5]
+    print("takeover:", "b" if "took over a dead server instance" in b.log_text() else "a itself")
