@@ -62,6 +62,7 @@ struct dk_attach {
 	/* stdin */
 	bool want_stdin;
 	struct dk_req *in; /* NULL once it finished */
+	bool in_held;	   /* podman: in is not submitted before the output is attached */
 	bool in_ready;
 	bool in_read_paused;
 	bool in_closing;
@@ -179,7 +180,33 @@ static void att_out_headers(struct dk_req *r)
 	if (r->status != 200)
 		return; /* an error: the finish reports the engine's message */
 	a->out_ready = true;
+	if (a->in_held && !a->detached) {
+		struct plat_err e;
+		int rc;
+
+		a->in_held = false;
+		rc = dk_req_submit(a->in, 0);
+		if (rc < 0) {
+			dk_req_free(a->in);
+			a->in = NULL;
+			e = (struct plat_err){rc, 0, "cannot attach stdin"};
+			att_record(a, &e);
+			dk_req_cancel(r);
+			return;
+		}
+	}
 	att_maybe_ready(a);
+}
+
+/* A stdin attach never submitted (podman, held): it ends with the output. */
+static void att_drop_held(struct dk_attach *a)
+{
+	if (!a->in_held)
+		return;
+	a->in_held = false;
+	dk_req_free(a->in);
+	a->in = NULL;
+	att_fail_queue(a);
 }
 
 static void att_out_finish(struct dk_req *r, const struct plat_err *err)
@@ -199,6 +226,7 @@ static void att_out_finish(struct dk_req *r, const struct plat_err *err)
 		err = &e;
 	}
 	att_record(a, err);
+	att_drop_held(a);
 	if (a->in)
 		dk_req_cancel(a->in);
 	att_maybe_end(a);
@@ -370,7 +398,18 @@ int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_
 		return rc;
 	}
 	a->out = ro;
-	if (ri) {
+	if (ri && d->podman) {
+		/*
+		 * Podman initialises a created container in its attach handler
+		 * (conmon starts there); two attaches at once raced, and the
+		 * stdin one could end up on a conmon that was not the
+		 * container's: "go" and the input never reached the program
+		 * (test_stdin_reaches_the_program[podman] timed out). So the
+		 * stdin attach goes once the output attach is up.
+		 */
+		a->in = ri;
+		a->in_held = true;
+	} else if (ri) {
 		rc = dk_req_submit(ri, 0);
 		if (rc < 0) {
 			/* the output request ends quietly and frees a */
@@ -456,6 +495,7 @@ void dk_detach(struct plat_attach *pa)
 	if (a->detached)
 		return;
 	a->detached = true;
+	att_drop_held(a); /* the output's end ends the attach */
 	if (a->out)
 		dk_req_cancel(a->out);
 	if (a->in)
