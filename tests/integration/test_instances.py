@@ -217,8 +217,12 @@ def test_the_compose_balancer_spreads_keeps_and_fails_over(make_server, seeded, 
                             stderr=open(tmp_path / "haproxy.log", "wb"))
     base = f"127.0.0.1:{port}"
     try:
-        assert wait_until(lambda: http_get(f"http://{base}/haproxy-health", timeout=2)[0] == 200,
-                          timeout=20), (tmp_path / "haproxy.log").read_text()
+        def up():
+            try:
+                return http_get(f"http://{base}/haproxy-health", timeout=2)[0] == 200
+            except OSError:  # not listening yet
+                return False
+        assert wait_until(up, timeout=20), (tmp_path / "haproxy.log").read_text()
         # both replicas checked up (rise 2, every 2 s)
         time.sleep(5)
         code, headers, _ = http_get(f"http://{base}/healthz")
