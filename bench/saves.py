@@ -1,5 +1,6 @@
 """Benchmark: saves (issue 16). RUNIT_BENCH_SAVERS (default 100) clients,
-each a user of its own with a project of its own open, save a 10 KB file
+each with a project of its own open (ten clients a user: a sign-up hashes a
+password, seconds each on a busy machine), save a 10 KB file
 as fast as the answers come (file/save on the version the last answer
 gave), for RUNIT_BENCH_SAVE_S seconds (default 8); the baseline is one such
 client alone for as long, in the same run. Figures: saves per second of the
@@ -27,15 +28,23 @@ PROCS = int(os.environ.get("RUNIT_BENCH_SAVE_PROCS", "2"))
 BODY = ("0123456789abcdef" * 64 + "\n") * 10  # 10,250 bytes
 
 
-async def saver():
+async def signup():
+    """A new user's token."""
+    ws = await websockets.connect(WS, close_timeout=1, ping_interval=None)
+    res = await call(ws, {"id": 0}, "auth/signup", {"username": "bench" + uuid.uuid4().hex[:10],
+                                                    "password": "benchmark-pass"})
+    await ws.close()
+    return res["token"]
+
+
+async def saver(token):
     """A signed-in client with its project open and a file: (ws, state, project)."""
-    ws = await websockets.connect(WS, max_size=1 << 24, close_timeout=1, ping_interval=None)
+    ws = await websockets.connect(WS, max_size=1 << 24, close_timeout=1, ping_interval=None,
+                                  extra_headers={"Authorization": "Bearer " + token})
     st = {"id": 0}
-    await call(ws, st, "auth/signup", {"username": "bench" + uuid.uuid4().hex[:10],
-                                       "password": "benchmark-pass"})
     res = await call(ws, st, "project/create", {"name": "bench saves", "runtime": "bench-sh"})
     pid = res["project"]["id"] if isinstance(res.get("project"), dict) else res["id"]
-    await call(ws, st, "project/open", {"project": pid})
+    await call(ws, st, "project/open", {"id": pid})
     await call(ws, st, "file/create", {"project": pid, "path": "notes.txt", "content": ""})
     return ws, st, pid
 
@@ -57,9 +66,8 @@ async def clients(n, ready, seconds):
     """n clients set up, then (every process's clients set up: the barrier
     ready) saving for seconds; their latencies (ms) and this process's CPU
     seconds while saving."""
-    conns = []
-    for i in range(0, n, 20):  # sign-ups hash passwords: a few at a time
-        conns += await asyncio.gather(*(saver() for _ in range(min(20, n - i))))
+    tokens = await asyncio.gather(*(signup() for _ in range((n + 9) // 10)))
+    conns = await asyncio.gather(*(saver(tokens[i // 10]) for i in range(n)))
     ready.wait()  # nothing else to do on this loop meanwhile
     cpu0 = time.process_time()
     start = time.monotonic()
@@ -78,14 +86,14 @@ def worker(n, ready, seconds, q):
 def phase(n):
     """n savers over PROCS processes: (latencies, saves/s, CPU s of the clients)."""
     procs = min(PROCS, n)
-    ready = multiprocessing.Barrier(procs)
+    ready = multiprocessing.Barrier(procs, timeout=300)
     q = multiprocessing.Queue()
     ps = [multiprocessing.Process(target=worker, args=(n // procs + (k < n % procs),
                                                        ready, SECONDS, q))
           for k in range(procs)]
     for p in ps:
         p.start()
-    got = [q.get() for _ in ps]
+    got = [q.get(timeout=600) for _ in ps]
     for p in ps:
         p.join()
     lat = [x for g in got for x in g[0]]

@@ -342,9 +342,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 const struct lws_protocols web_protocols[] = {
     /* first: websocket upgrades without a subprotocol land here */
-    /* rx_buffer_size: lws allocates it for every connection; a larger
-     * message arrives in pieces (rx_append) */
-    {"runit", cb_ws, sizeof(struct ws_pss), 4096, 0, NULL, 0},
+    /* rx_buffer_size: lws allocates it for every connection, idle or not
+     * (10,000 idle websockets: 10 MB at 1 KB each); a larger message
+     * arrives in pieces (rx_append). tx_packet_size: the most one send()
+     * takes (without it, rx_buffer_size would be that too) */
+    {"runit", cb_ws, sizeof(struct ws_pss), 1024, 0, NULL, 4096},
     {"runit-http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0},
     {HTTP_AUTH_PROTOCOL, http_auth_callback, sizeof(struct http_auth_pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
