@@ -66,6 +66,7 @@ static int start_lws(struct srv *srv)
 	srv->lws_retry.secs_since_valid_hangup = (uint16_t)(srv->cfg.ping_interval * 2 + 10);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
+	web_fd_limit(&srv->cfg);
 	memset(&info, 0, sizeof(info));
 	info.port = srv->cfg.listen_port;
 	snprintf(iface, sizeof(iface), "%s", srv->cfg.listen_host);

@@ -385,10 +385,13 @@ static void ping_one(struct srv *srv, const struct health *h, const char *kind,
 static void rows_for_health(void *arg, PGresult *res, const char *err)
 {
 	struct srv *srv = arg;
-	struct run_plats *P = plats(srv);
+	struct run_plats *P = srv->plats;
 	struct health old[sizeof(P->healths) / sizeof(P->healths[0])];
-	size_t nold = P->nhealths, n;
+	size_t nold, n;
 
+	if (!P) /* run_plat_free_all() ran: the pool ends this query as the server stops */
+		return;
+	nold = P->nhealths;
 	P->health_busy = 0;
 	if (!res) { /* the database is away: keep the list, try again soon */
 		health_next(srv, P->health_again ? 0 : 1000);

@@ -25,6 +25,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* ---------- websocket ---------- */
 
@@ -75,26 +76,31 @@ static int rx_append(struct sess *s, const void *in, size_t len)
 	return 0;
 }
 
-static void rx_message_done(struct sess *s)
+/* One whole message: a request to dispatch, or a rejection. */
+static void rx_whole(struct sess *s, const char *buf, size_t len)
 {
 	metrics.frames_in_total++;
-	metrics.bytes_in_total += s->rx_len;
+	metrics.bytes_in_total += len;
 	s->last_active_ms = srv_now_ms();
 	if (s->rx_oversize)
 		rpc_reject(s, PROTO_R_TOO_LARGE, "message larger than the frame limit");
 	else if (s->rx_binary)
 		rpc_reject(s, PROTO_R_INVALID_REQUEST, "binary messages are not accepted");
 	else
-		rpc_dispatch(s, s->rx, s->rx_len);
-	s->rx_len = 0;
+		rpc_dispatch(s, buf, len);
 	s->rx_oversize = 0;
 	s->rx_binary = 0;
-	/* Do not keep a large buffer around after one large message. */
-	if (s->rx_cap > 65536) {
-		free(s->rx);
-		s->rx = NULL;
-		s->rx_cap = 0;
-	}
+}
+
+/* A message that came in pieces (larger than lws's rx buffer, or
+ * fragmented) is done. Its buffer goes: an idle session keeps none. */
+static void rx_message_done(struct sess *s)
+{
+	rx_whole(s, s->rx, s->rx_len);
+	s->rx_len = 0;
+	free(s->rx);
+	s->rx = NULL;
+	s->rx_cap = 0;
 }
 
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -142,6 +148,11 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 			return 0;
 		if (lws_is_first_fragment(wsi))
 			s->rx_binary = lws_frame_is_binary(wsi);
+		if (!s->rx_len && lws_is_final_fragment(wsi) &&
+		    !lws_remaining_packet_payload(wsi) && len <= s->srv->cfg.max_frame) {
+			rx_whole(s, in, len); /* the common case: no copy, no buffer kept */
+			return 0;
+		}
 		if (rx_append(s, in, len))
 			return -1;
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
@@ -331,12 +342,28 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 const struct lws_protocols web_protocols[] = {
     /* first: websocket upgrades without a subprotocol land here */
-    /* rx_buffer_size: lws allocates it for every connection; a larger
-     * message arrives in pieces (rx_append) */
-    {"runit", cb_ws, sizeof(struct ws_pss), 4096, 0, NULL, 0},
+    /* rx_buffer_size: lws allocates it for every connection, idle or not
+     * (10,000 idle websockets: 10 MB at 1 KB each); a larger message
+     * arrives in pieces (rx_append). tx_packet_size: the most one send()
+     * takes (without it, rx_buffer_size would be that too) */
+    {"runit", cb_ws, sizeof(struct ws_pss), 1024, 0, NULL, 4096},
     {"runit-http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0},
     {HTTP_AUTH_PROTOCOL, http_auth_callback, sizeof(struct http_auth_pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+void web_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_sessions + 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
+		log_json(LOG_WARN, "open files limited below the sessions allowed",
+			 json_pack("{s:I, s:i}", "nofile", (json_int_t)rl.rlim_cur, "max_sessions",
+				   cfg->max_sessions));
+}
 
 const struct lws_http_mount *web_mounts(const struct config *cfg,
 					struct lws_http_mount m[WEB_NMOUNTS])

@@ -15,5 +15,10 @@ extern const struct lws_protocols web_protocols[];
  * returns the first. */
 const struct lws_http_mount *web_mounts(const struct config *cfg,
 					struct lws_http_mount m[WEB_NMOUNTS]);
+/* Before the lws context exists (lws and ws_mask.c size their descriptor
+ * tables by it): raise the soft RLIMIT_NOFILE to room for max_sessions
+ * websockets and the rest (database, Docker, files), up to the hard limit;
+ * a warning when the hard limit is lower. */
+void web_fd_limit(const struct config *cfg);
 
 #endif
