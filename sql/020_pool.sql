@@ -38,6 +38,24 @@ CREATE FUNCTION runit_pool_setting_ok(v jsonb) RETURNS boolean LANGUAGE sql IMMU
 $$;
 
 ALTER TABLE settings DROP CONSTRAINT settings_key_check;
+DO $$
+DECLARE
+	def text;
+BEGIN
+	SELECT pg_get_constraintdef(c.oid) INTO def FROM pg_constraint c
+		WHERE c.conrelid = 'settings'::regclass AND c.conname = 'settings_value_shape';
+	IF def IS NULL OR def !~ 'CASE\s+key\s+WHEN' THEN
+		RAISE EXCEPTION 'settings_value_shape is not the CASE this migration expects: %', def;
+	END IF;
+	def := regexp_replace(def, 'CASE\s+key\s+WHEN',
+		'CASE key WHEN ''pool_full''::text THEN (value = ANY (ARRAY[''"refuse"''::jsonb, ''"wait"''::jsonb])) '
+		'WHEN ''pool_cpu_millis_user''::text THEN runit_pool_setting_ok(value) '
+		'WHEN ''pool_mem_bytes_user''::text THEN runit_pool_setting_ok(value) '
+		'WHEN ''pool_cpu_millis_admin''::text THEN runit_pool_setting_ok(value) '
+		'WHEN ''pool_mem_bytes_admin''::text THEN runit_pool_setting_ok(value) WHEN');
+	ALTER TABLE settings DROP CONSTRAINT settings_value_shape;
+	EXECUTE 'ALTER TABLE settings ADD CONSTRAINT settings_value_shape ' || def;
+END $$;
 INSERT INTO settings (key, value) VALUES
 	('pool_full',             '"refuse"'),
 	('pool_cpu_millis_user',  '4000'),
@@ -46,24 +64,9 @@ INSERT INTO settings (key, value) VALUES
 	('pool_mem_bytes_admin',  '0')
 ON CONFLICT (key) DO NOTHING;
 DO $$
-DECLARE
-	def text;
 BEGIN
 	EXECUTE format('ALTER TABLE settings ADD CONSTRAINT settings_key_check CHECK (key IN (%s))',
 		(SELECT string_agg(quote_literal(key), ', ' ORDER BY key) FROM settings));
-	SELECT pg_get_constraintdef(c.oid) INTO def FROM pg_constraint c
-		WHERE c.conrelid = 'settings'::regclass AND c.conname = 'settings_value_shape';
-	IF def IS NULL OR position('CASE key WHEN' IN def) = 0 THEN
-		RAISE EXCEPTION 'settings_value_shape is not the CASE this migration expects: %', def;
-	END IF;
-	def := regexp_replace(def, 'CASE key WHEN',
-		'CASE key WHEN ''pool_full''::text THEN (value = ANY (ARRAY[''"refuse"''::jsonb, ''"wait"''::jsonb])) '
-		'WHEN ''pool_cpu_millis_user''::text THEN runit_pool_setting_ok(value) '
-		'WHEN ''pool_mem_bytes_user''::text THEN runit_pool_setting_ok(value) '
-		'WHEN ''pool_cpu_millis_admin''::text THEN runit_pool_setting_ok(value) '
-		'WHEN ''pool_mem_bytes_admin''::text THEN runit_pool_setting_ok(value) WHEN');
-	ALTER TABLE settings DROP CONSTRAINT settings_value_shape;
-	EXECUTE 'ALTER TABLE settings ADD CONSTRAINT settings_value_shape ' || def;
 END $$;
 
 -- The budget of p_user: its own, else its role's default. 0: unlimited.
