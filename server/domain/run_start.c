@@ -706,7 +706,7 @@ static void loaded(void *arg, PGresult *res, const char *err)
  * Everything run/start needs to know, in one statement: the runtime and its
  * limits (the runtime's own or the global settings; the disk's last), the
  * user's quota and active runs elsewhere (a first check: insert_row's
- * runit_run_insert() holds the quota under races), the largest file, and
+ * runit_run_insert_pooled() holds the quota and the pool under races), the largest file, and
  * whether the caller may run the project. $1 project, $2 user.
  */
 /* clang-format off */
