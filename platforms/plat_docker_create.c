@@ -5,7 +5,8 @@
  * no new privileges, no network, read-only root, size-capped /tmp, memory
  * with no extra swap, CPU, pids, nofile and fsize limits, no logs kept) and
  * with the fresh private workspace platform.h explains. With spec.tty the
- * container gets a pseudo-terminal (platform.h, A TERMINAL).
+ * container gets a pseudo-terminal (platform.h, A TERMINAL). With spec.pool
+ * it goes under its pool's cgroup parent (plat_docker_cgroup.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ int dk_check_spec(const struct plat_spec *s)
 			  s->volume_path[0] != '/' || !s->volume_path[1]))
 		return PLAT_E_INVAL;
 	if (s->volume && s->workspace && dk_paths_overlap(s->workspace, s->volume_path))
+		return PLAT_E_INVAL;
+	if (s->pool && !dk_valid_pool(s->pool))
 		return PLAT_E_INVAL;
 	if (s->memory_bytes > INT64_MAX || s->nano_cpus > INT64_MAX || s->tmp_bytes > INT64_MAX ||
 	    s->workspace_bytes > INT64_MAX || s->workspace_inodes > UINT32_MAX ||
@@ -208,6 +211,12 @@ static json_t *dk_host_config(const struct plat_spec *s, bool podman)
 		bad |= json_object_set_new(hc, "PidsLimit", json_integer(s->pids_limit));
 	if (s->runtime)
 		bad |= json_object_set_new(hc, "Runtime", json_string(s->runtime));
+	if (s->pool && !podman) { /* the owner's pool: plat_docker_cgroup.c */
+		char parent[96];
+
+		bad |= dk_cgroup_parent(s->pool, parent, sizeof(parent)) ||
+		       json_object_set_new(hc, "CgroupParent", json_string(parent));
+	}
 	bad |= json_object_set_new(hc, "Mounts", mounts);
 	bad |= json_object_set_new(hc, "Ulimits", ul);
 	if (bad) {
@@ -304,6 +313,9 @@ int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, v
 	body = dk_create_body(spec, d->podman);
 	if (!body)
 		return PLAT_E_INVAL; /* a NULL string or a bad label */
+	/* the pool's limits, before its first container (best effort: the
+	 * accounting of the pool holds without them) */
+	(void)dk_cgroup_limits(d, spec);
 	path = spec->name ? dk_strdup_printf("/containers/create?name=%s", spec->name)
 			  : strdup("/containers/create");
 	r = path ? dk_req_new_json(d, "POST", path, body, dk_create_finish) : NULL;

@@ -159,6 +159,14 @@ json_t *dk_tmp_volume_mount(const struct plat_spec *s);
 /* The mount of the fresh workspace (spec->workspace must be set). */
 json_t *dk_workspace_mount(const struct plat_spec *s);
 
+/* Resource pools (plat_docker_cgroup.c): a valid spec.pool name; the
+ * cgroup parent it maps to (0 or PLAT_E_TOO_LONG); its limits written
+ * before a create: 0 written, 1 not this engine's or not writable here,
+ * -1 a write failed (the old values stay). */
+bool dk_valid_pool(const char *s);
+int dk_cgroup_parent(const char *pool, char *out, size_t n);
+int dk_cgroup_limits(const struct plat_docker *d, const struct plat_spec *s);
+
 /* Attach operations (plat_docker_attach.c). */
 int dk_attach(struct plat *p, const char *id, unsigned flags, const struct plat_attach_cbs *cbs,
 	      void *arg, struct plat_attach **out);

@@ -183,6 +183,19 @@ struct plat_spec {
 	const struct plat_label *labels;
 	size_t nlabels;
 	const char *runtime; /* OCI runtime ("runsc"), NULL for default */
+	/*
+	 * The owner's resource pool: every container of one pool shares its
+	 * CPU and memory, and the pools share the host between them (one
+	 * user's runs cannot starve another's). A name of 1-48 of
+	 * [a-z0-9_-] ("u42"), NULL for none. Docker maps it to a cgroup
+	 * parent (HostConfig.CgroupParent "/runit/<pool>") and, when the
+	 * engine is local and the cgroup filesystem writable, sets that
+	 * parent's limits before the create: docs/platforms/docker.md.
+	 * Podman and Swarm accept and ignore it (their pages say why).
+	 */
+	const char *pool;
+	uint64_t pool_nano_cpus;    /* the pool's CPU; 0 = unlimited */
+	uint64_t pool_memory_bytes; /* the pool's memory; 0 = unlimited */
 };
 
 /* Result of plat_ping(): the backend and what it negotiated. */

@@ -55,6 +55,7 @@ enum proto_reason {
 	PROTO_R_SLOW_CONSUMER,	   /* outbound queue overflowed */
 	PROTO_R_BATCH_UNSUPPORTED, /* JSON-RPC batch arrays are refused (-32600) */
 	PROTO_R_IMAGE_MISSING,	   /* the runtime's image is not on the platform */
+	PROTO_R_POOL_FULL,	   /* the run does not fit in its user's pool */
 	PROTO_R_COUNT
 };
 

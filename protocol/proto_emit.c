@@ -47,6 +47,7 @@ static const struct reason_info reasons[] = {
     [PROTO_R_BATCH_UNSUPPORTED] = {"BATCH_UNSUPPORTED", PROTO_INVALID_REQUEST,
 				   "Batch requests are not supported"},
     [PROTO_R_IMAGE_MISSING] = {"IMAGE_MISSING", PROTO_APP_ERROR, "Runtime image missing"},
+    [PROTO_R_POOL_FULL] = {"POOL_FULL", PROTO_APP_ERROR, "Resource pool full"},
 };
 
 _Static_assert(sizeof(reasons) / sizeof(reasons[0]) == PROTO_R_COUNT,

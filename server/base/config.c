@@ -350,6 +350,12 @@ int config_load(struct config *c, int need_db)
 				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(c->instance))
 		return config_error("RUNIT_INSTANCE", "use 1-63 letters, digits, '_', '.', '-'",
 				    c->instance);
+	c->pool_prefix = env_or("RUNIT_POOL_PREFIX", "");
+	if (strlen(c->pool_prefix) > 31 ||
+	    strspn(c->pool_prefix, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+		strlen(c->pool_prefix))
+		return config_error("RUNIT_POOL_PREFIX", "use 0-31 of a-z, digits, '_', '-'",
+				    c->pool_prefix);
 	c->metrics_token = getenv("RUNIT_METRICS_TOKEN");
 	if (c->metrics_token && !*c->metrics_token)
 		c->metrics_token = NULL;

@@ -20,6 +20,8 @@ struct config {
 	char ui_dir[1024];	     /* RUNIT_UI_DIR, absolute */
 	const char *instance;	     /* RUNIT_INSTANCE: names this server's containers */
 	int instance_dead_s;	     /* RUNIT_INSTANCE_DEAD_S: silence before others take over */
+	const char *pool_prefix;     /* RUNIT_POOL_PREFIX: before "u<id>" in the names of the
+				      * users' resource pools (run_pool.h); "" */
 	const char *metrics_token;   /* RUNIT_METRICS_TOKEN: if set, /metrics needs it */
 	struct netmask metrics_allow[NETMASK_MAX]; /* RUNIT_METRICS_ALLOW: CIDRs that may */
 	int metrics_allow_n;			   /* read /metrics; 0: everyone */

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_INT, K_BOOL, K_FAQ };
+enum kind { K_INT, K_BOOL, K_FAQ, K_WORD };
+
+static const char *const pool_full_words[] = {"refuse", "wait", NULL};
 
 static const struct spec {
 	const char *key;
@@ -21,10 +23,11 @@ static const struct spec {
 	size_t off;	    /* of the long long / int field */
 	long long min, max; /* K_INT */
 	long long def;
+	const char *const *words; /* K_WORD: the values, stored as an index */
 } specs[] = {
 #define I(k, lo, hi, d)                                                                            \
 	{                                                                                          \
-#k, K_INT, offsetof(struct settings, k), lo, hi, d                                 \
+#k, K_INT, offsetof(struct settings, k), lo, hi, d, NULL                           \
 	}
     I(max_file_bytes, 1, 64LL << 20, 262144),
     I(max_files_per_project, 1, 100000, 200),
@@ -43,11 +46,25 @@ static const struct spec {
     I(session_idle_s, 60, 31536000, 604800),
     I(file_versions_kept, 1, 1000, 20),
     I(file_versions_max_age_s, 3600, 3153600000LL, 31536000),
+    /* the per-user pool (sql/020_pool.sql): 0 is unlimited */
+    I(pool_cpu_millis_user, 0, 1000000, 4000),
+    I(pool_mem_bytes_user, 0, 1099511627776LL, 2147483648LL),
+    I(pool_cpu_millis_admin, 0, 1000000, 0),
+    I(pool_mem_bytes_admin, 0, 1099511627776LL, 0),
 #undef I
-    {"signup_enabled", K_BOOL, offsetof(struct settings, signup_enabled), 0, 1, 1},
-    {"global_faq", K_FAQ, 0, 0, 0, 0},
+    {"signup_enabled", K_BOOL, offsetof(struct settings, signup_enabled), 0, 1, 1, NULL},
+    {"global_faq", K_FAQ, 0, 0, 0, 0, NULL},
+    {"pool_full", K_WORD, offsetof(struct settings, pool_full), 0, 1, 0, pool_full_words},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+static int word_index(const struct spec *sp, const json_t *value)
+{
+	for (int i = 0; json_is_string(value) && sp->words[i]; i++)
+		if (!strcmp(sp->words[i], json_string_value(value)))
+			return i;
+	return -1;
+}
 
 const char *settings_key_at(size_t i)
 {
@@ -68,7 +85,7 @@ void settings_defaults(struct settings *st)
 	for (size_t i = 0; i < NSPECS; i++) {
 		if (specs[i].kind == K_INT)
 			*(long long *)((char *)st + specs[i].off) = specs[i].def;
-		else if (specs[i].kind == K_BOOL)
+		else if (specs[i].kind == K_BOOL || specs[i].kind == K_WORD)
 			*(int *)((char *)st + specs[i].off) = (int)specs[i].def;
 	}
 }
@@ -90,6 +107,8 @@ const char *settings_check(const char *key, const json_t *value)
 		return json_is_boolean(value) ? NULL : "this setting is true or false";
 	case K_FAQ:
 		return validate_faq(value);
+	case K_WORD:
+		return word_index(sp, value) < 0 ? "this setting is one of its words" : NULL;
 	case K_INT:
 		if (!json_is_integer(value))
 			return "this setting is an integer";
@@ -112,6 +131,11 @@ int settings_apply(struct settings *st, const char *key, const json_t *value)
 		if (!json_is_boolean(value))
 			return -1;
 		*(int *)((char *)st + sp->off) = json_is_true(value);
+		return 0;
+	case K_WORD:
+		if (word_index(sp, value) < 0)
+			return -1;
+		*(int *)((char *)st + sp->off) = word_index(sp, value);
 		return 0;
 	case K_FAQ:
 		if (!json_is_array(value))
@@ -141,6 +165,8 @@ json_t *settings_value(const struct settings *st, const char *key)
 	switch (sp->kind) {
 	case K_BOOL:
 		return json_boolean(*(const int *)((const char *)st + sp->off));
+	case K_WORD:
+		return json_string(sp->words[*(const int *)((const char *)st + sp->off)]);
 	case K_FAQ:
 		return st->global_faq ? json_deep_copy(st->global_faq) : json_array();
 	case K_INT:

@@ -37,6 +37,11 @@ struct settings {
 	long long session_idle_s;	    /* 604800 */
 	long long file_versions_kept;	    /* 20 earlier ones, besides the current */
 	long long file_versions_max_age_s;  /* 31536000 (a year) */
+	long long pool_cpu_millis_user;	    /* 4000: the per-user pool (sql/020); */
+	long long pool_mem_bytes_user;	    /* 2 GiB; users.pool_* override; */
+	long long pool_cpu_millis_admin;    /* 0 (unlimited) for admins */
+	long long pool_mem_bytes_admin;	    /* 0 (unlimited) */
+	int pool_full;			    /* 0 "refuse", 1 "wait" */
 	json_t *global_faq;		    /* [{question, answer}], owned by the module */
 	int loaded;			    /* 1 once read from the database */
 };

@@ -646,6 +646,7 @@ static void limits_of(const struct run *r, struct plat_spec *spec)
 	spec->nofile = 256;
 	spec->fsize_bytes = 64LL << 20;
 	spec->runtime = r->oci_runtime[0] ? r->oci_runtime : NULL;
+	run_pool_spec(&r->pool, spec); /* the user's pool: its cgroup parent */
 }
 
 /*

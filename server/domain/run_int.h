@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "run_out.h"
 #include "run_plat.h"
+#include "run_pool.h"
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -59,6 +60,7 @@ struct run {
 	char cache_vol[64];		   /* the project's cache volume (run_build.c) */
 	char go_line[48];		   /* "go <build key>\n" (run_build.c) */
 	int network;
+	struct run_pool pool; /* its user's resource pool (run_pool.h) */
 	struct plat *plat;
 	char oci_runtime[64];
 	char marker[64]; /* printed by the build wrapper when the build is done */

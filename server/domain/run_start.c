@@ -62,6 +62,7 @@ struct start_req {
 	struct run_term term; /* run/start's tty, rows, cols */
 	struct run_platform rp;
 	json_t *snapshot, *env;
+	struct run_pool pool; /* the user's pool, once the row is in */
 	int attempts;
 	uv_timer_t retry;
 	int holds_slot;
@@ -191,7 +192,7 @@ static void fail(struct start_req *q, enum proto_reason reason, const char *msg)
 }
 
 /* RUN_QUOTA: checked when the start is read, and again, under a lock, by
- * runit_run_insert() (sql/006_runs_access.sql) when the row goes in. */
+ * runit_run_insert_pooled() (sql/020_pool.sql) when the row goes in. */
 static void quota_reached(struct start_req *q, long long active, long long limit)
 {
 	char msg[128];
@@ -325,6 +326,7 @@ static void run_created(struct start_req *q, long long id)
 	r->cache_bytes = q->cache_bytes;
 	snprintf(r->cache_vol, sizeof(r->cache_vol), "%s", q->cache_vol);
 	r->network = q->network;
+	r->pool = q->pool;
 	r->tty = q->term.tty;
 	r->rows = q->term.rows;
 	r->cols = q->term.cols;
@@ -412,12 +414,17 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 	char uid[24], pid[24];
 	const char *p[2] = {uid, pid};
 
+	if (res && run_pool_refused(q->c, res)) { /* POOL_FULL, answered */
+		req_done(q);
+		return;
+	}
 	if (res && PQgetisnull(res, 0, 0)) { /* the quota, held in the database */
 		quota_reached(q, strtoll(PQgetvalue(res, 0, 1), NULL, 10),
 			      strtoll(PQgetvalue(res, 0, 2), NULL, 10));
 		return;
 	}
 	if (res) {
+		run_pool_read(q->eng->srv, res, q->user_id, &q->pool);
 		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
 		return;
 	}
@@ -448,9 +455,8 @@ static void insert_row(struct start_req *q)
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(rt, sizeof(rt), "%lld", q->runtime_id);
 	snprintf(pl, sizeof(pl), "%lld", q->rp.id);
-	if (db_query(q->eng->srv->db,
-		     "SELECT id, active, lim FROM runit_run_insert($1, $2, $3, $4, $5, $6::jsonb)",
-		     6, p, row_inserted, q))
+	/* the quota and the user's pool, under one lock (run_pool.h) */
+	if (run_pool_insert(q->eng->srv, p, q->cpus, q->memory, row_inserted, q))
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 	free(snap);
 }
@@ -700,7 +706,7 @@ static void loaded(void *arg, PGresult *res, const char *err)
  * Everything run/start needs to know, in one statement: the runtime and its
  * limits (the runtime's own or the global settings; the disk's last), the
  * user's quota and active runs elsewhere (a first check: insert_row's
- * runit_run_insert() holds the quota under races), the largest file, and
+ * runit_run_insert_pooled() holds the quota and the pool under races), the largest file, and
  * whether the caller may run the project. $1 project, $2 user.
  */
 /* clang-format off */

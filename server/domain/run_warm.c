@@ -63,6 +63,7 @@ struct run *run_warm_prepare(struct run_engine *eng, const struct run *done)
 	w->disk_bytes = done->disk_bytes;
 	w->disk_inodes = done->disk_inodes;
 	w->network = done->network;
+	w->pool = done->pool; /* user code runs in it: the user's pool */
 	w->build_wall_ms = done->build_wall_ms;
 	w->cache_bytes = done->cache_bytes;
 	snprintf(w->cache_vol, sizeof(w->cache_vol), "%s", done->cache_vol);

@@ -122,15 +122,19 @@ static void listed(void *arg, PGresult *res, const char *err)
 	for (int i = 0; i < n && i < limit; i++)
 		json_array_append_new(
 		    users,
-		    json_pack("{s:o, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-			      int_or_null(res, i, 0), "username", PQgetvalue(res, i, 1), "role",
-			      PQgetvalue(res, i, 2), "disabled", PQgetvalue(res, i, 3)[0] == 't',
-			      "totp_enabled", PQgetvalue(res, i, 4)[0] == 't', "created_at",
-			      int_or_null(res, i, 5), "last_login_at", int_or_null(res, i, 6),
-			      "failed_logins", int_or_null(res, i, 7), "locked_until",
-			      int_or_null(res, i, 8), "max_active_runs", int_or_null(res, i, 9),
-			      "max_projects", int_or_null(res, i, 10), "sessions",
-			      int_or_null(res, i, 11)));
+		    json_pack(
+			"{s:o, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+			"s:o, s:o, s:o}",
+			"id", int_or_null(res, i, 0), "username", PQgetvalue(res, i, 1), "role",
+			PQgetvalue(res, i, 2), "disabled", PQgetvalue(res, i, 3)[0] == 't',
+			"totp_enabled", PQgetvalue(res, i, 4)[0] == 't', "created_at",
+			int_or_null(res, i, 5), "last_login_at", int_or_null(res, i, 6),
+			"failed_logins", int_or_null(res, i, 7), "locked_until",
+			int_or_null(res, i, 8), "max_active_runs", int_or_null(res, i, 9),
+			"max_projects", int_or_null(res, i, 10), "sessions",
+			int_or_null(res, i, 11), "pool_cpu_millis", int_or_null(res, i, 12),
+			"pool_mem_bytes", int_or_null(res, i, 13), "pool_used_cpu_millis",
+			int_or_null(res, i, 14), "pool_used_mem_bytes", int_or_null(res, i, 15)));
 	rpc_reply(r->c, json_pack("{s:o, s:o}", "users", users, "next",
 				  n > limit ? int_or_null(res, limit - 1, 0) : json_null()));
 	admin_req_free(r);
@@ -167,8 +171,9 @@ static void h_list(void *ctx, struct proto_msg *msg)
 		    "    THEN extract(epoch FROM u.locked_until)::bigint END, "
 		    "  u.max_active_runs, u.max_projects, "
 		    "  (SELECT count(*) FROM sessions s WHERE s.user_id = u.id "
-		    "    AND s.revoked_at IS NULL AND s.expires_at > now()) "
-		    "FROM users u WHERE u.id > $1 "
+		    "    AND s.revoked_at IS NULL AND s.expires_at > now()), "
+		    "  u.pool_cpu_millis, u.pool_mem_bytes, pu.cpu_millis, pu.mem_bytes "
+		    "FROM users u CROSS JOIN LATERAL runit_pool_used(u.id) pu WHERE u.id > $1 "
 		    "  AND ($2::text IS NULL OR strpos(lower(u.username), lower($2)) > 0) "
 		    "ORDER BY u.id LIMIT $3",
 		    3, p, listed);
@@ -326,8 +331,9 @@ static void quota_set(void *arg, PGresult *res, const char *err)
 	json_t *q;
 
 	if (user_row(r, res)) {
-		q = json_pack("{s:o, s:o}", "max_active_runs", int_or_null(res, 0, 1),
-			      "max_projects", int_or_null(res, 0, 2));
+		q = json_pack("{s:o, s:o, s:o, s:o}", "max_active_runs", int_or_null(res, 0, 1),
+			      "max_projects", int_or_null(res, 0, 2), "pool_cpu_millis",
+			      int_or_null(res, 0, 3), "pool_mem_bytes", int_or_null(res, 0, 4));
 		target_of(r->id, target);
 		audit(r->c->srv, r->c->user_id, "user.set_quota", target,
 		      json_pack("{s:s, s:O}", "username", PQgetvalue(res, 0, 0), "quota", q),
@@ -343,16 +349,19 @@ static void h_set_quota(void *ctx, struct proto_msg *msg)
 	struct rpc_call *c = ctx;
 	struct admin_req *r;
 	long long id;
-	int set_runs, set_projects;
-	char id_s[24], runs[24], projects[24];
-	const char *p[5];
+	int set_runs, set_projects, set_cpu, set_mem;
+	char id_s[24], runs[24], projects[24], cpu[24], mem[24];
+	const char *p[9];
 
 	if (read_id(c, msg->params, &id) ||
 	    read_quota(c, msg->params, "max_active_runs", 1000, &set_runs, runs) ||
-	    read_quota(c, msg->params, "max_projects", 100000, &set_projects, projects))
+	    read_quota(c, msg->params, "max_projects", 100000, &set_projects, projects) ||
+	    read_quota(c, msg->params, "pool_cpu_millis", 1000000, &set_cpu, cpu) ||
+	    read_quota(c, msg->params, "pool_mem_bytes", 1099511627776LL, &set_mem, mem))
 		return;
-	if (!set_runs && !set_projects) {
-		rpc_fail(c, PROTO_R_INVALID_PARAMS, "give max_active_runs, max_projects or both",
+	if (!set_runs && !set_projects && !set_cpu && !set_mem) {
+		rpc_fail(c, PROTO_R_INVALID_PARAMS,
+			 "give max_active_runs, max_projects, pool_cpu_millis or pool_mem_bytes",
 			 NULL);
 		return;
 	}
@@ -364,13 +373,23 @@ static void h_set_quota(void *ctx, struct proto_msg *msg)
 	p[2] = set_runs && runs[0] ? runs : NULL;
 	p[3] = set_projects ? "t" : "f";
 	p[4] = set_projects && projects[0] ? projects : NULL;
-	admin_query(r,
-		    "UPDATE users SET "
-		    "  max_active_runs = CASE WHEN $2::bool THEN $3::int ELSE max_active_runs END, "
-		    "  max_projects = CASE WHEN $4::bool THEN $5::int ELSE max_projects END, "
-		    "  updated_at = now() "
-		    "WHERE id = $1 RETURNING username, max_active_runs, max_projects",
-		    5, p, quota_set);
+	p[5] = set_cpu ? "t" : "f";
+	p[6] = set_cpu && cpu[0] ? cpu : NULL;
+	p[7] = set_mem ? "t" : "f";
+	p[8] = set_mem && mem[0] ? mem : NULL;
+	/* the pool's budget applies from the user's next run/start (sql/020) */
+	admin_query(
+	    r,
+	    "UPDATE users SET "
+	    "  max_active_runs = CASE WHEN $2::bool THEN $3::int ELSE max_active_runs END, "
+	    "  max_projects = CASE WHEN $4::bool THEN $5::int ELSE max_projects END, "
+	    "  pool_cpu_millis = CASE WHEN $6::bool THEN $7::bigint "
+	    "    ELSE pool_cpu_millis END, "
+	    "  pool_mem_bytes = CASE WHEN $8::bool THEN $9::bigint ELSE pool_mem_bytes END, "
+	    "  updated_at = now() "
+	    "WHERE id = $1 RETURNING username, max_active_runs, max_projects, "
+	    "  pool_cpu_millis, pool_mem_bytes",
+	    9, p, quota_set);
 }
 
 const struct proto_method admin_user_methods[] = {

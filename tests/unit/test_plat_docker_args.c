@@ -142,11 +142,33 @@ static void test_args_bad_specs_refused_at_once(void **state)
 	s.tmp_inodes = 0;
 	s.workspace = NULL; /* and only with a workspace */
 	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
+	s.workspace = "/workspace";
+	s.pool = "U42"; /* a pool's name: 1-48 of [a-z0-9_-] */
+	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
+	s.pool = "../u42";
+	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
+	s.pool = "";
+	assert_int_equal(plat_create(p, &s, never, NULL), PLAT_E_INVAL);
+	s.pool = NULL;
 	/* a tar that is not one, no callback */
 	assert_int_equal(plat_put_files(p, "abc", "/workspace", "x", 1, NULL, NULL), PLAT_E_INVAL);
 	plat_free(p);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* A pool's name maps to its cgroup parent under /runit (platform.h). */
+static void test_args_pool_cgroup_parent(void **state)
+{
+	char out[64], small[8];
+
+	assert_true(dk_valid_pool("u42"));
+	assert_true(dk_valid_pool("t1a2b-u7"));
+	assert_false(dk_valid_pool("u/42"));
+	assert_false(dk_valid_pool(NULL));
+	assert_int_equal(dk_cgroup_parent("u42", out, sizeof(out)), 0);
+	assert_string_equal(out, "/runit/u42");
+	assert_int_equal(dk_cgroup_parent("u42", small, sizeof(small)), PLAT_E_TOO_LONG);
 }
 
 static void test_args_every_error_has_a_description(void **state)
@@ -163,6 +185,7 @@ int main(void)
 	    cmocka_unit_test(test_args_names_and_images),
 	    cmocka_unit_test(test_args_endpoints),
 	    cmocka_unit_test(test_args_bad_specs_refused_at_once),
+	    cmocka_unit_test(test_args_pool_cgroup_parent),
 	    cmocka_unit_test(test_args_every_error_has_a_description),
 	};
 

@@ -64,6 +64,7 @@ static void test_every_reason_has_a_unique_upper_case_name(void **state)
 	assert_string_equal(proto_reason_str(PROTO_R_PLATFORM_UNAVAILABLE), "PLATFORM_UNAVAILABLE");
 	assert_string_equal(proto_reason_str(PROTO_R_SLOW_CONSUMER), "SLOW_CONSUMER");
 	assert_string_equal(proto_reason_str(PROTO_R_IMAGE_MISSING), "IMAGE_MISSING");
+	assert_string_equal(proto_reason_str(PROTO_R_POOL_FULL), "POOL_FULL");
 }
 
 static void test_reason_codes_follow_json_rpc_classes(void **state)
@@ -76,7 +77,7 @@ static void test_reason_codes_follow_json_rpc_classes(void **state)
 	    PROTO_R_CONFLICT,	     PROTO_R_INVALID_PATH,     PROTO_R_RATE_LIMITED,
 	    PROTO_R_RUN_QUOTA,	     PROTO_R_RUNTIME_DISABLED, PROTO_R_PLATFORM_UNAVAILABLE,
 	    PROTO_R_MFA_REQUIRED,    PROTO_R_UNAVAILABLE,      PROTO_R_SLOW_CONSUMER,
-	    PROTO_R_IMAGE_MISSING};
+	    PROTO_R_IMAGE_MISSING,   PROTO_R_POOL_FULL};
 	size_t i;
 	(void)state;
 

@@ -199,6 +199,30 @@ static void settings_ranges(void **state)
 	assert_null(settings_check("global_faq", v));
 	json_decref(v);
 
+	/* the pool's: a word, and budgets where 0 is unlimited */
+	v = json_string("wait");
+	assert_null(settings_check("pool_full", v));
+	json_decref(v);
+	v = json_string("later");
+	assert_non_null(settings_check("pool_full", v));
+	json_decref(v);
+	v = json_integer(0);
+	assert_null(settings_check("pool_cpu_millis_user", v));
+	json_decref(v);
+	v = json_integer(-1);
+	assert_non_null(settings_check("pool_mem_bytes_user", v));
+	json_decref(v);
+
+	settings_defaults(&st);
+	assert_int_equal(st.pool_full, 0);
+	assert_int_equal(st.pool_cpu_millis_user, 4000);
+	v = json_string("wait");
+	assert_int_equal(settings_apply(&st, "pool_full", v), 0);
+	assert_int_equal(st.pool_full, 1);
+	json_decref(v);
+	v = settings_value(&st, "pool_full");
+	assert_string_equal(json_string_value(v), "wait");
+	json_decref(v);
 	settings_defaults(&st);
 	assert_int_equal(st.max_file_bytes, 262144);
 	assert_int_equal(st.max_files_per_project, 200);

@@ -16,6 +16,15 @@ const runProject = new Map();
 // ctx: {rpc, projectId, me, offs (unsubscribers, the page calls them), els
 // (the DOM the page built), canEdit(), project(), showPanel(id, focus),
 // currentPanel(), history()}.
+/* What a POOL_FULL answer of run/start says (sql/020_pool.sql): the
+ * server's sentence names the projects whose runs hold the user's pool;
+ * the holders' list (data.holders) adds what each one holds. */
+export function poolFullText(e) {
+  const holders = Array.isArray(e?.data?.holders) ? e.data.holders : [];
+  const held = holders.map((x) => `“${x.project}” (run ${x.run_id}: ${x.cpu_millis} millicores, ${Math.round(x.mem_bytes / 1048576)} MiB)`);
+  return held.length ? `${e.message}. Held by ${held.join(', ')}` : e.message || 'your resource pool is full';
+}
+
 export function createRunner(ctx) {
   const { rpc, projectId, me, offs } = ctx;
   const { consoleHost, consoleHint, gapNotice, copyBtn, clearBtn, statusText, statusEl, statusBox, elapsedEl, runBtn, stopBtn } = ctx.els;

@@ -582,6 +582,10 @@ export function mount(root) {
   function userRow(u) {
     const runs = quotaInput(u, 'max_active_runs', 'Active runs quota');
     const projects = quotaInput(u, 'max_projects', 'Projects quota');
+    // the user's resource pool (sql/020_pool.sql): CPU in millicores, memory in MiB
+    const poolCpu = quotaInput(u, 'pool_cpu_millis', 'CPU pool in millicores');
+    const poolMem = h('input', { type: 'number', min: 0, class: 'quota', id: `q-pool_mem-${u.id}`, value: u.pool_mem_bytes == null ? '' : Math.round(u.pool_mem_bytes / 1048576), placeholder: 'default', 'aria-label': `Memory pool in MiB for ${u.username} (empty: the default)` });
+    const poolUsed = `${u.pool_used_cpu_millis ?? 0} m, ${Math.round((u.pool_used_mem_bytes ?? 0) / 1048576)} MiB in use`;
     const act = async (method, params, done) => {
       try {
         await rpc.call(method, { id: u.id, ...params });
@@ -606,9 +610,11 @@ export function mount(root) {
         'aria-label': `Save quotas of ${u.username}`,
         onclick: () => {
           const q = (inp) => (inp.value === '' ? 'default' : Number(inp.value));
-          act('admin/user/set_quota', { max_active_runs: q(runs), max_projects: q(projects) }, `Quotas of ${u.username} saved.`);
+          const mib = (inp) => (inp.value === '' ? 'default' : Number(inp.value) * 1048576);
+          act('admin/user/set_quota', { max_active_runs: q(runs), max_projects: q(projects), pool_cpu_millis: q(poolCpu), pool_mem_bytes: mib(poolMem) }, `Quotas of ${u.username} saved.`);
         },
       }, 'Save')),
+      h('td', { class: 'quota-cell' }, poolCpu, poolMem, h('span', { class: 'hint' }, poolUsed)),
       h(
         'td',
         { class: 'row-actions' },
@@ -643,7 +649,7 @@ export function mount(root) {
       { class: 'card', 'aria-labelledby': 'h-users' },
       h('h2', { id: 'h-users' }, 'Users'),
       h('div', { class: 'field' }, h('label', { for: 'user-q' }, 'Search'), userQ),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table' }, h('caption', { class: 'visually-hidden' }, 'Users'), h('thead', null, h('tr', null, ...['User', 'Status', '2FA', 'Sessions', 'Last login', 'Quotas: active runs, projects'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))), usersBody)),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table' }, h('caption', { class: 'visually-hidden' }, 'Users'), h('thead', null, h('tr', null, ...['User', 'Status', '2FA', 'Sessions', 'Last login', 'Quotas: active runs, projects', 'Pool: CPU (millicores), memory (MiB)'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))), usersBody)),
       h('div', { class: 'row' }, usersPrev, usersMore),
       h('p', { class: 'hint' }, 'Sessions counts each user’s live login sessions; the Overview shows the open websockets live.'),
     ),
@@ -932,6 +938,11 @@ export function mount(root) {
     session_max_age_s: 'Longest login session, s',
     session_idle_s: 'Login sessions end after this long idle, s',
     signup_enabled: 'Anyone may sign up',
+    pool_cpu_millis_user: 'CPU pool of each user, millicores (0: unlimited)',
+    pool_mem_bytes_user: 'Memory pool of each user, bytes (0: unlimited)',
+    pool_cpu_millis_admin: 'CPU pool of each admin, millicores (0: unlimited)',
+    pool_mem_bytes_admin: 'Memory pool of each admin, bytes (0: unlimited)',
+    pool_full: 'A run that does not fit its user’s pool: refuse or wait',
   };
 
   async function loadSettings() {

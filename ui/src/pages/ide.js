@@ -6,7 +6,7 @@ import { makeState, makeView, readOnlyView } from '../ide/editor.js';
 import { CollabDoc, joinFile } from '../ide/collab.js'; // collab (issue 14)
 import { FileTree, pathProblem } from '../ide/filetree.js';
 import { HistoryPanel, EnvPanel, FaqPanel } from '../ide/panels.js';
-import { createRunner } from '../ide/runner.js';
+import { createRunner, poolFullText } from '../ide/runner.js';
 import { buildIdeView, panelSwitcher } from '../ide/view.js';
 import { showFileHistory, restoreRunCode } from '../ide/versions.js';
 import { Layout, narrowQuery } from '../ide/layout.js';
@@ -135,6 +135,7 @@ export function mount(root, { params }) {
       if (e.reason === 'CONFLICT' && /superseded/i.test(e.message)) return; // a newer Run won
       const msg = {
         RUN_QUOTA: 'You have too many runs going: stop one first',
+        POOL_FULL: e.reason === 'POOL_FULL' ? poolFullText(e) : '',
         RUNTIME_DISABLED: 'This runtime has been disabled by an admin',
         IMAGE_MISSING: "This runtime is not installed on the server yet (its image is missing): ask an admin to build it",
         PLATFORM_UNAVAILABLE: 'The container platform is unavailable right now; try again soon',
