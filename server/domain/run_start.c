@@ -12,6 +12,7 @@
  */
 #include "run_int.h"
 #include "run_image.h"
+#include "run_queue.h"
 #include "db.h"
 #include "dbcall.h"
 #include "sess.h"
@@ -61,6 +62,8 @@ struct start_req {
 	int network;
 	struct run_term term; /* run/start's tty, rows, cols */
 	struct run_platform rp;
+	char cands[1024];   /* through the queue: the engines with the image */
+	long long position; /* placed: 0; waiting: from 1; -1: placed elsewhere */
 	json_t *snapshot, *env;
 	int attempts;
 	uv_timer_t retry;
@@ -264,9 +267,10 @@ static void run_created(struct start_req *q, long long id)
 {
 	struct run_slot *slot = q->slot;
 	struct run *r = NULL;
+	json_t *ans;
 	int adopted = 0;
 
-	if (slot->warm) {
+	if (slot->warm && !q->position) {
 		if (run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
 				     q->wall_ms, q->memory, q->cpus, q->pids, q->output,
 				     q->disk_bytes, q->disk_inodes, q->network, q->rp.plat,
@@ -330,7 +334,8 @@ static void run_created(struct start_req *q, long long id)
 	r->cols = q->term.cols;
 	r->slot = q->slot;
 	q->slot->active = r;
-	metrics_run_begin(&r->mx, q->rp.name, r->runtime_code, q->c->t_start_ms);
+	metrics_run_begin(&r->mx, q->rp.name[0] ? q->rp.name : "queue", r->runtime_code,
+			  q->c->t_start_ms);
 	bus_publish(q->eng->srv, "run", "queued",
 		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user",
 			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
@@ -343,13 +348,20 @@ static void run_created(struct start_req *q, long long id)
 	/* the starter watches its run even if it has not opened the project */
 	r->starter_sess = q->c->sess_id;
 	run_watch(r, q->c->sess_id);
-	rpc_reply(q->c, json_pack("{s:I, s:I, s:s, s:b}", "run", (json_int_t)id, "project",
-				  (json_int_t)r->project_id, "state", "queued", "tty", r->tty));
+	ans = json_pack("{s:I, s:I, s:s, s:b}", "run", (json_int_t)id, "project",
+			(json_int_t)r->project_id, "state", "queued", "tty", r->tty);
+	if (q->position > 0) { /* no engine has room: it waits (run_queue.c) */
+		run_queue_wait(r, q->position);
+		json_object_set_new(ans, "position", json_integer(q->position));
+	}
+	rpc_reply(q->c, ans);
 	q->c = NULL;
 	run_emit_status(r);
-	if (adopted)
+	if (q->position < 0)
+		run_end(r, "error", "the container engine it was placed on is not known here");
+	else if (!q->position && adopted)
 		run_launch_adopted(r);
-	else
+	else if (!q->position)
 		run_launch(r);
 	if (q->slot->waiting) /* a newer start arrived meanwhile */
 		replace_active(q->slot);
@@ -417,6 +429,8 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 			      strtoll(PQgetvalue(res, 0, 2), NULL, 10));
 		return;
 	}
+	if (res && q->cands[0]) /* through the queue: placed, or waiting */
+		q->position = run_queue_placed(q->eng->srv, res, &q->rp);
 	if (res) {
 		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
 		return;
@@ -436,9 +450,9 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 
 static void insert_row(struct start_req *q)
 {
-	char uid[24], pid[24], rt[24], pl[24];
+	char uid[24], pid[24], rt[24], pl[24], cpu[24], mem[24];
 	char *snap = json_dumps(q->snapshot, JSON_COMPACT);
-	const char *p[6] = {uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, snap};
+	const char *p[8] = {uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, snap};
 
 	if (!snap) {
 		fail(q, PROTO_R_INTERNAL, "out of memory");
@@ -448,9 +462,18 @@ static void insert_row(struct start_req *q)
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(rt, sizeof(rt), "%lld", q->runtime_id);
 	snprintf(pl, sizeof(pl), "%lld", q->rp.id);
+	if (q->cands[0]) { /* several engines: placed by the queue (run_queue.c) */
+		snprintf(cpu, sizeof(cpu), "%lld", q->cpus / 1000000);
+		snprintf(mem, sizeof(mem), "%lld", q->memory);
+		p[3] = p[4], p[4] = p[5], p[5] = q->cands, p[6] = cpu, p[7] = mem;
+	}
 	if (db_query(q->eng->srv->db,
-		     "SELECT id, active, lim FROM runit_run_insert($1, $2, $3, $4, $5, $6::jsonb)",
-		     6, p, row_inserted, q))
+		     q->cands[0]
+			 ? "SELECT id, active, lim, platform_id, q_position FROM "
+			   "runit_run_enqueue($1, $2, $3, $4, $5::jsonb, $6, $7, $8)"
+			 : "SELECT id, active, lim FROM runit_run_insert($1, $2, $3, $4, $5, "
+			   "$6::jsonb)",
+		     q->cands[0] ? 8 : 6, p, row_inserted, q))
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 	free(snap);
 }
@@ -640,6 +663,23 @@ static void platform_picked(void *arg, const struct run_platform *rp, const char
 		fail(q, PROTO_R_INTERNAL, "out of memory");
 }
 
+/* The engines that can take the run (run_queue.c); none: refused now. No
+ * platform row: the built-in engine, no queue. */
+static void cands_ready(void *arg, const struct run_cands *c)
+{
+	struct start_req *q = arg;
+
+	if (c->builtin && run_plat_pick(q->eng->srv, platform_picked, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+	else if (!c->builtin && !c->n && c->missing)
+		image_checked(q, RUN_IMAGE_MISSING);
+	else if (!c->builtin && !c->n)
+		fail(q, PROTO_R_PLATFORM_UNAVAILABLE,
+		     "the container platform is unavailable: no container engine answers");
+	else if (!c->builtin && snprintf(q->cands, sizeof(q->cands), "%s", c->ids) > 0)
+		save_buffers(q);
+}
+
 static long long col_ll(PGresult *res, int c)
 {
 	return strtoll(PQgetvalue(res, 0, c), NULL, 10);
@@ -690,8 +730,8 @@ static void loaded(void *arg, PGresult *res, const char *err)
 		fail(q, PROTO_R_INTERNAL, "the runtime's run command is unreadable");
 		return;
 	}
-	if (run_plat_pick(q->eng->srv, platform_picked, q))
-		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+	if (run_queue_candidates(q->eng->srv, q->image, cands_ready, q))
+		fail(q, PROTO_R_INTERNAL, "out of memory");
 }
 
 #define SETTING(k) "(SELECT value::bigint FROM settings WHERE key = '" k "')"
