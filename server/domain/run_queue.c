@@ -87,10 +87,11 @@ static void looked(void *arg, const struct plat_err *err)
 	struct look *lk = arg;
 	struct cands_req *cr = lk->cr;
 
-	if (err && err->code == PLAT_E_NOT_FOUND)
-		cr->c.missing++;
-	else /* present, or the engine did not say: it may (its create will tell) */
+	if (!err)
 		cr->ids[cr->c.n++] = lk->id;
+	else if (err->code == PLAT_E_NOT_FOUND)
+		cr->c.missing++;
+	/* else the engine did not answer: not a candidate */
 	free(lk);
 	cands_done(cr);
 }
@@ -151,10 +152,13 @@ static void w_drop(struct run_queue *Q, size_t i)
 	Q->w[i] = Q->w[--Q->n];
 }
 
-void run_queue_wait(struct run *r, long long position)
+void run_queue_wait(struct run *r, long long position, json_t *answer)
 {
 	struct run_queue *Q = r->eng->queue;
 
+	if (position <= 0)
+		return;
+	json_object_set_new(answer, "position", json_integer(position));
 	r->queue_pos = position;
 	if (!Q || Q->stopping)
 		return;

@@ -14,6 +14,7 @@
 
 #include "run_plat.h"
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -42,9 +43,10 @@ int run_queue_candidates(struct srv *srv, const char *image, run_cands_cb cb, vo
  * waits, -1 when placed on a platform this instance does not list. */
 long long run_queue_placed(struct srv *srv, PGresult *res, struct run_platform *rp);
 
-/* r (with a row, not placed) waits at position (from 1): its watchers are
- * told (run/status queued, position); it is launched once placed. */
-void run_queue_wait(struct run *r, long long position);
+/* r (with a row, not placed) waits at position (from 1; else nothing
+ * happens): run/start's answer gets the position, r's watchers are told it
+ * as it changes (run/status queued, position); r is launched once placed. */
+void run_queue_wait(struct run *r, long long position, json_t *answer);
 
 /* Pure: put the digits of ids[0..n) into out as "{1,2,3}" (cap bytes);
  * -1 when it does not fit. */

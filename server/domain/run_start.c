@@ -210,7 +210,7 @@ static int warm_worthy(struct run_engine *eng, const struct run *r)
 {
 	struct sess *s = sess_find(eng->srv, r->starter_sess);
 
-	if (!s || s->closing)
+	if (!s || s->closing || !r->plat) /* no plat: it never left the queue */
 		return 0;
 	return r->id && (!strcmp(r->reason, "exited") || !strcmp(r->reason, "stopped") ||
 			 !strcmp(r->reason, "timeout") || !strcmp(r->reason, "output_limit") ||
@@ -350,10 +350,7 @@ static void run_created(struct start_req *q, long long id)
 	run_watch(r, q->c->sess_id);
 	ans = json_pack("{s:I, s:I, s:s, s:b}", "run", (json_int_t)id, "project",
 			(json_int_t)r->project_id, "state", "queued", "tty", r->tty);
-	if (q->position > 0) { /* no engine has room: it waits (run_queue.c) */
-		run_queue_wait(r, q->position);
-		json_object_set_new(ans, "position", json_integer(q->position));
-	}
+	run_queue_wait(r, q->position, ans); /* no engine had room: it waits */
 	rpc_reply(q->c, ans);
 	q->c = NULL;
 	run_emit_status(r);
