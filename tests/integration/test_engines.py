@@ -55,7 +55,7 @@ def plat_of(rid):
 
 
 def up_of(pid):
-    return psql("SELECT coalesce(up::text, '') FROM platforms WHERE id = :'v1'", pid)[0][0]
+    return psql("SELECT coalesce(up::text, 'null') FROM platforms WHERE id = :'v1'", pid)[0][0]
 
 
 def set_capacity(ids, n):
@@ -68,7 +68,7 @@ def set_capacity(ids, n):
 def engines(db_url):
     """{default, second, rt}: the two platforms' ids and the runtime."""
     platforms_sh("engine2_ensure")
-    rt = add_shell_runtime("t-sh")  # makes the docker row if there is none
+    rt = add_shell_runtime("t-eng", wall_ms=300000)  # makes the docker row if none
     default = int(psql("SELECT id FROM platforms WHERE is_default")[0][0])
     others = [r[0] for r in psql("SELECT id FROM platforms WHERE enabled AND NOT is_default")]
     for o in others:
