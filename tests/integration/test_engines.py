@@ -231,13 +231,16 @@ def test_thirty_runs_queue_fairly_and_all_finish(server, both_up):
         assert out.exit["reason"] == "exited" and out.text() == "done\n", (rid, out.exit)
     queued = [rid for rid, (_, res) in answers.items() if "position" in res]
     assert len(queued) >= 15, f"only {len(queued)} of 30 runs were queued"
-    # positions only go down, and end with the run starting
+    # every queued run was told its position and then started; B's runs (no
+    # one joined the queue after them: a newcomer may go before A's waiting
+    # runs, that is the round robin) only ever move forward
     for rid in queued:
         st = statuses(outs[rid].events)
         pos = [p for s, p in st if s == "queued" and p is not None]
-        assert pos and pos == sorted(pos, reverse=True) and len(set(pos)) == len(pos), (rid, st)
-        assert answers[rid][1]["position"] == pos[0]
-        assert "starting" in [s for s, _ in st]
+        assert pos and answers[rid][1]["position"] == pos[0], (rid, st)
+        assert "starting" in [s for s, _ in st], (rid, st)
+        if answers[rid][0] is b:
+            assert pos == sorted(pos, reverse=True) and len(set(pos)) == len(pos), (rid, st)
     b_last = max(r for r, (u, _) in answers.items() if u is b)
     assert len([p for s, p in statuses(outs[b_last].events) if s == "queued"]) >= 3
     # the order the runs started: A's first 4 (no queue), then B and A in turn
@@ -275,7 +278,7 @@ def test_a_queued_run_holds_its_project_and_leaves_the_queue(server, both_up):
         assert out1.exit["reason"] == "replaced", out1.exit
         rows = psql("SELECT id FROM runs WHERE user_id = :'v1' AND state <> 'finished'", u.uid)
         assert rows == [[str(r2["run"])]], rows
-        assert result_of(await u.c.call("run/stop", {"run": r2["run"]}))
+        assert "result" in await u.c.call("run/stop", {"run": r2["run"]})
         out2 = await u.wait_exit(r2["run"])
         assert out2.exit["reason"] == "stopped", out2.exit
         assert not psql("SELECT 1 FROM runit_queue_order() WHERE id = :'v1'", r2["run"])
