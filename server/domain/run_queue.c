@@ -348,6 +348,15 @@ static void on_platform(void *arg, const struct bus_event *ev)
 	dispatch(Q); /* up: room; down: positions may change */
 }
 
+/* An admin changed a platform here (its capacity, say): room may be there. */
+static void on_config(void *arg, const struct bus_event *ev)
+{
+	struct run_queue *Q = queue_of(arg);
+
+	if (Q && !strncmp(ev->kind, "platform.", 9))
+		dispatch(Q);
+}
+
 static void on_run(void *arg, const struct bus_event *ev)
 {
 	struct run_queue *Q = queue_of(arg);
@@ -370,7 +379,8 @@ int run_queue_start(struct run_engine *eng, unsigned interval_ms)
 	Q->timer.data = Q;
 	uv_timer_start(&Q->timer, tick, interval_ms, interval_ms);
 	if (db_listen(srv->db, "runit_queue", notified, srv) ||
-	    bus_on(srv, "platform", on_platform, srv) || bus_on(srv, "run", on_run, srv))
+	    bus_on(srv, "platform", on_platform, srv) || bus_on(srv, "run", on_run, srv) ||
+	    bus_on(srv, "config", on_config, srv))
 		log_json(LOG_WARN, "queued runs wait for the queue's timer", NULL);
 	return 0;
 }
