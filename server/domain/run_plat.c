@@ -271,6 +271,21 @@ static void up_saved(void *arg, PGresult *res, const char *err)
 			 json_pack("{s:s}", "error", err ? err : "database unavailable"));
 }
 
+/* Every instance's placement reads it (sql/019_engines.sql): written at
+ * each answer, not only at a change here (another instance may have said
+ * otherwise meanwhile); the function writes only what differs. */
+static void save_up(struct srv *srv, long long id, int up)
+{
+	char sid[24];
+	const char *params[2] = {sid, up ? "true" : "false"};
+
+	if (!id)
+		return;
+	snprintf(sid, sizeof(sid), "%lld", id);
+	db_query(srv->db, "SELECT runit_platform_up($1::bigint, $2::boolean)", 2, params, up_saved,
+		 NULL);
+}
+
 /* A ping's answer for platform id, if it is still listed. */
 static void set_health(struct srv *srv, long long id, const char *name, int up, const char *why)
 {
@@ -279,17 +294,12 @@ static void set_health(struct srv *srv, long long id, const char *name, int up, 
 
 	for (i = 0; i < P->nhealths && P->healths[i].id != id; i++)
 		;
+	if (i < P->nhealths && P->healths[i].up == up)
+		save_up(srv, id, up);
 	if (i == P->nhealths || P->healths[i].up == up)
 		return;
 	P->healths[i].up = up;
-	if (id) { /* every instance's placement reads it (sql/019_engines.sql) */
-		char sid[24];
-		const char *params[2] = {sid, up ? "true" : "false"};
-
-		snprintf(sid, sizeof(sid), "%lld", id);
-		db_query(srv->db, "SELECT runit_platform_up($1::bigint, $2::boolean)", 2, params,
-			 up_saved, NULL);
-	}
+	save_up(srv, id, up);
 	log_json(up ? LOG_INFO : LOG_WARN, up ? "platform up" : "platform down",
 		 json_pack("{s:I, s:s, s:s}", "platform", (json_int_t)id, "name", name, "error",
 			   why ? why : ""));
