@@ -78,13 +78,19 @@ LANGUAGE sql STABLE AS $$
 	FROM users u WHERE u.id = p_user
 $$;
 
+-- Whether a run row waits in the engines' queue (sql/019): not placed yet,
+-- so it holds nothing of its pool.
+CREATE FUNCTION runit_run_waits(r runs) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+	SELECT r.state = 'queued' AND r.platform_id IS NULL AND r.queued_at IS NOT NULL
+$$;
+
 -- What p_user's active runs hold now (p_except: a project whose run is
--- about to be replaced, or NULL).
+-- about to be replaced, or NULL). A run waiting in the queue holds nothing.
 CREATE FUNCTION runit_pool_used(p_user bigint, p_except bigint DEFAULT NULL,
 	OUT cpu_millis bigint, OUT mem_bytes bigint)
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(sum(r.pool_cpu_millis), 0)::bigint, coalesce(sum(r.pool_mem_bytes), 0)::bigint
-	FROM runs r WHERE r.user_id = p_user AND r.state <> 'finished'
+	FROM runs r WHERE r.user_id = p_user AND r.state <> 'finished' AND NOT runit_run_waits(r)
 		AND (p_except IS NULL OR r.project_id <> p_except)
 $$;
 
@@ -108,7 +114,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 		ORDER BY r.id), '[]'::jsonb)
 	FROM runs r JOIN projects p ON p.id = r.project_id
 	WHERE r.user_id = p_user AND r.state <> 'finished' AND r.pool_cpu_millis IS NOT NULL
-		AND (p_except IS NULL OR r.project_id <> p_except)
+		AND NOT runit_run_waits(r) AND (p_except IS NULL OR r.project_id <> p_except)
 $$;
 
 -- runit_run_insert (sql/006) with the pool: under the same per-user lock,
@@ -159,3 +165,47 @@ BEGIN
 		jsonb_build_object('cpu_millis', b.cpu_millis, 'mem_bytes', b.mem_bytes);
 END
 $$;
+
+-- run/start through the engines' queue (sql/019) with the pool: the row
+-- goes in through runit_run_insert_pooled (the quota, then the pool, under
+-- the user's lock). A run that does not fit its pool is refused (pool_full
+-- "refuse": id NULL, pool {full: true, ...}) or, with "wait", goes into the
+-- queue all the same: runit_queue_dispatch() places it once
+-- runit_pool_fits() says it fits. pool is the budget for the kernel's limits
+-- otherwise.
+DROP FUNCTION runit_run_enqueue(bigint, bigint, bigint, text, jsonb, bigint[], bigint, bigint);
+CREATE FUNCTION runit_run_enqueue(p_user bigint, p_project bigint, p_runtime bigint,
+	p_instance text, p_snapshot jsonb, p_candidates bigint[], p_cpu_millis bigint,
+	p_mem_bytes bigint)
+RETURNS TABLE (id bigint, active bigint, lim bigint, platform_id bigint, q_position bigint,
+	pool jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+	ins record;
+	rid bigint;
+	budget jsonb;
+BEGIN
+	SELECT * INTO ins FROM runit_run_insert_pooled(p_user, p_project, p_runtime, NULL,
+		p_instance, p_snapshot, p_cpu_millis, p_mem_bytes);
+	rid := ins.id;
+	IF rid IS NULL AND ins.pool IS NOT NULL AND ins.pool ->> 'mode' = 'wait' THEN
+		-- too big for the pool now: it waits in the queue (the quota held)
+		INSERT INTO runs (user_id, project_id, runtime_id, instance, code_snapshot)
+			VALUES (p_user, p_project, p_runtime, p_instance, p_snapshot)
+			RETURNING runs.id INTO rid;
+		budget := ins.pool -> 'budget';
+	ELSIF rid IS NULL THEN
+		RETURN QUERY SELECT NULL::bigint, ins.active, ins.lim, NULL::bigint, NULL::bigint,
+			ins.pool;
+		RETURN;
+	ELSE
+		budget := ins.pool;
+	END IF;
+	UPDATE runs SET queued_at = clock_timestamp(), candidates = p_candidates,
+		pool_cpu_millis = p_cpu_millis, pool_mem_bytes = p_mem_bytes
+		WHERE runs.id = rid;
+	PERFORM runit_queue_dispatch();
+	RETURN QUERY SELECT rid, ins.active, ins.lim, r.platform_id,
+		(SELECT q.q_position FROM runit_queue_order() q WHERE q.id = rid), budget
+		FROM runs r WHERE r.id = rid;
+END $$;

@@ -7,6 +7,9 @@
 #   . scripts/lib/platforms.sh
 #   swarm_engine_ensure   # a second dockerd, swarm manager, on $RUNIT_SWARM_SOCK
 #   podman_service_ensure # `podman system service` on $RUNIT_PODMAN_SOCK
+#   engine2_ensure        # a second plain dockerd on $RUNIT_ENGINE2_SOCK
+#   engine2_stop          # stop it (tests/integration/test_engines.py: an
+#                         # engine that goes away and comes back)
 #   platforms_stop_ours   # stop what these two started
 #
 # swarm_engine_ensure starts (if its socket does not answer)
@@ -35,6 +38,7 @@
 
 : "${RUNIT_SWARM_SOCK:=/run/runit-swarm/docker.sock}"
 : "${RUNIT_PODMAN_SOCK:=/run/runit-podman/podman.sock}"
+: "${RUNIT_ENGINE2_SOCK:=/run/runit-engine2/docker.sock}"
 : "${RUNIT_PLATFORM_IMAGES:=runit/shell:latest runit/python:latest}"
 
 _plat_dir() {
@@ -94,6 +98,47 @@ swarm_engine_ensure() {
   _plat_load_images _swarm_docker
 }
 
+_engine2_docker() { docker -H "unix://$RUNIT_ENGINE2_SOCK" "$@"; }
+
+# A second, plain dockerd (several engines, README "Several engines"): like
+# the swarm's, in a network namespace of its own (runit-engine2), its own
+# data and exec roots; no swarm. Its runs get no network ("none").
+engine2_ensure() {
+  local data dir
+  data=$(_plat_dir) || return 1
+  dir=$(dirname "$RUNIT_ENGINE2_SOCK")
+  if ! _engine2_docker version >/dev/null 2>&1; then
+    command -v dockerd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+    mkdir -p "$dir/exec" /var/lib/runit-engine2
+    _plat_log "starting a second dockerd on $RUNIT_ENGINE2_SOCK"
+    ip netns add runit-engine2 2>/dev/null || true
+    ip -n runit-engine2 link set lo up
+    rm -f "$RUNIT_ENGINE2_SOCK" "$dir/docker.pid"
+    (cd / && exec setsid nsenter --net=/run/netns/runit-engine2 dockerd -H "unix://$RUNIT_ENGINE2_SOCK" \
+      --data-root /var/lib/runit-engine2 --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
+      --bridge none --iptables=false --ip-masq=false --no-new-privileges \
+      >>"$data/log/engine2-dockerd.log" 2>&1 </dev/null) &
+    _plat_wait 60 _engine2_docker version || { _plat_log "the second dockerd did not start (see $data/log/engine2-dockerd.log)"; return 1; }
+    cat "$dir/docker.pid" >"$data/platforms/engine2-dockerd.pid"
+  fi
+  _plat_load_images _engine2_docker
+}
+
+# Stop the second dockerd (SIGTERM, then wait until its socket is gone).
+engine2_stop() {
+  local dir pid
+  dir=$(dirname "$RUNIT_ENGINE2_SOCK")
+  [[ -s $dir/docker.pid ]] || return 0
+  pid=$(<"$dir/docker.pid")
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  kill "$pid" 2>/dev/null
+  local n=150
+  while ((n-- > 0)) && kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+  rm -f "$(_plat_dir)/platforms/engine2-dockerd.pid"
+  return 0
+}
+
 _podman() { CONTAINERS_CONF=$(_plat_dir)/podman/containers.conf podman "$@"; }
 
 podman_service_ensure() {
@@ -146,7 +191,8 @@ EOF
 platforms_stop_ours() {
   local data f pid
   data=$(_plat_dir) || return 0
-  for f in "$data/platforms/swarm-dockerd.pid" "$data/platforms/podman.pid"; do
+  for f in "$data/platforms/swarm-dockerd.pid" "$data/platforms/podman.pid" \
+    "$data/platforms/engine2-dockerd.pid"; do
     [[ -s $f ]] || continue
     pid=$(<"$f")
     [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null

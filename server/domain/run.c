@@ -362,6 +362,9 @@ static void plat_failed(struct run *r, const char *what, const struct plat_err *
 			   (json_int_t)r->user_id, "image", r->image, "error", err->message,
 			   "http_status", err->http_status));
 	snprintf(msg, sizeof(msg), "%s (%s)", what, plat_strerror(err->code));
+	/* the engine is gone: down at once, its runs end saying so (run_queue.c) */
+	if (err->code == PLAT_E_UNAVAILABLE || err->code == PLAT_E_IO)
+		run_plat_mark_down(r->eng->srv, r->platform_id, err->message);
 	run_end(r, "error", msg);
 }
 

@@ -7,6 +7,7 @@
  * of the run engine (run_int.h lists its files).
  */
 #include "run_int.h"
+#include "run_queue.h"
 #include "run_image.h"
 #include "bus.h"
 #include "db.h"
@@ -112,7 +113,8 @@ int run_engine_init(struct srv *srv)
 	p[0] = srv->cfg.instance;
 	p[1] = "the server stopped during the run";
 	db_query(srv->db, "SELECT runit_runs_abandon($1, NULL, $2)", 2, p, reconciled_rows, NULL);
-	if (run_cache_start(eng, SWEEP_INTERVAL_MS) || run_sweep_start(eng, SWEEP_INTERVAL_MS))
+	if (run_cache_start(eng, SWEEP_INTERVAL_MS) || run_sweep_start(eng, SWEEP_INTERVAL_MS) ||
+	    run_queue_start(eng, 2000))
 		return -1;
 	return run_reap_start(eng);
 }
@@ -124,6 +126,7 @@ void run_engine_shutdown(struct srv *srv)
 	if (!srv->runs)
 		return;
 	run_reap_stop(srv->runs);
+	run_queue_stop(srv->runs);
 	run_sweep_stop(srv->runs);
 	run_image_shutdown(srv);
 	run_cache_stop(srv->runs);

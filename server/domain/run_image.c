@@ -57,6 +57,7 @@ struct img {
 	enum run_image_state state;
 	int seen;
 	struct job *job;
+	unsigned present, missing; /* this round: up engines that have it, that lack it */
 };
 
 struct run_images {
@@ -133,6 +134,13 @@ struct look {
 
 static void round_done(struct run_images *I)
 {
+	/* several engines: present when an up engine has it (runs go there),
+	 * missing when every one that answered lacks it */
+	for (size_t i = 0; i < I->n && !I->stopping; i++)
+		set_state(I, I->v[i].image,
+			  I->v[i].present   ? RUN_IMAGE_PRESENT
+			  : I->v[i].missing ? RUN_IMAGE_MISSING
+					    : RUN_IMAGE_UNKNOWN);
 	I->busy = 0;
 	if (I->again && !I->stopping) {
 		I->again = 0;
@@ -144,11 +152,12 @@ static void looked(void *arg, const struct plat_err *err)
 {
 	struct look *lk = arg;
 	struct run_images *I = lk->I;
+	struct img *e = find(I, lk->image);
 
-	if (!err)
-		set_state(I, lk->image, RUN_IMAGE_PRESENT);
-	else if (err->code == PLAT_E_NOT_FOUND)
-		set_state(I, lk->image, RUN_IMAGE_MISSING);
+	if (e && !err)
+		e->present++;
+	else if (e && err->code == PLAT_E_NOT_FOUND)
+		e->missing++;
 	free(lk);
 	if (--I->pending == 0)
 		round_done(I);
@@ -157,7 +166,9 @@ static void looked(void *arg, const struct plat_err *err)
 static void images_read(void *arg, PGresult *res, const char *err)
 {
 	struct run_images *I = arg;
-	size_t i, j;
+	struct run_platform rp[16];
+	int up[16];
+	size_t i, j, np;
 
 	if (!res || I->stopping || !I->plat) {
 		round_done(I);
@@ -175,16 +186,21 @@ static void images_read(void *arg, PGresult *res, const char *err)
 			I->v[j++] = I->v[i];
 	I->n = j;
 	I->pending = 1;
+	np = run_plat_list(I->srv, rp, up, sizeof(up) / sizeof(up[0]));
 	for (i = 0; i < I->n; i++) {
-		struct look *lk = calloc(1, sizeof(*lk));
-		if (!lk)
-			break;
-		lk->I = I;
-		snprintf(lk->image, sizeof(lk->image), "%s", I->v[i].image);
-		if (plat_ensure_image(I->plat, lk->image, false, NULL, looked, lk))
-			free(lk);
-		else
-			I->pending++;
+		I->v[i].present = I->v[i].missing = 0;
+		for (size_t k = 0; k < np; k++) {
+			struct look *lk;
+
+			if (up[k] == 0 || !(lk = calloc(1, sizeof(*lk))))
+				continue; /* a down engine says nothing */
+			lk->I = I;
+			snprintf(lk->image, sizeof(lk->image), "%s", I->v[i].image);
+			if (plat_ensure_image(rp[k].plat, lk->image, false, NULL, looked, lk))
+				free(lk);
+			else
+				I->pending++;
+		}
 	}
 	if (--I->pending == 0)
 		round_done(I);

@@ -3,8 +3,10 @@
  * that nothing is offered that cannot run; and the admins' way to get a
  * missing one (build it from its recipe, or pull it).
  *
- * The images named by the enabled runtimes are looked up on that platform
- * (an image inspect each, never a pull) at every platform health round
+ * The images named by the enabled runtimes are looked up on every engine
+ * that is up (an image inspect each, never a pull; an image is present when
+ * one of them has it, missing when all that answered lack it: README
+ * "Several engines") at every platform health round
  * (run_plat.c calls in through a hook), at once when an admin changes a
  * runtime here, and after a build or pull. runtime/list reads the answer;
  * run/start asks again before it refuses (IMAGE_MISSING), so an image made

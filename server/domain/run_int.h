@@ -125,6 +125,7 @@ struct run {
 	int removing, released; /* the container's removal and the row, after finalize */
 	char reason[16];
 	char message[256];
+	long long queue_pos; /* waiting for an engine with room: its place (from 1) */
 };
 
 struct run_engine {
@@ -133,6 +134,7 @@ struct run_engine {
 	struct run_sweep *sweep; /* containers still to remove (run_sweep.c) */
 	struct run_cache *cache; /* cache volumes of deleted projects (run_cache.c) */
 	struct run_reap *reap;	 /* dead instances taken over (run_reap.c) */
+	struct run_queue *queue; /* this instance's queued runs (run_queue.c) */
 	struct run *runs;
 	struct run_slot *slots;
 	unsigned removing; /* containers of released runs still being removed */
@@ -160,6 +162,7 @@ struct run_engine {
  *   run_input.c   run/stdin, the terminal: its size, the wrapper's marker
  *   run.c         the lifecycle of one run's container, output in
  *   run_warm.c    warm containers for the next run of a project
+ *   run_queue.c   several engines: candidates, the fair queue, engines gone
  *   run_start.c   run/start: access, quota, buffers, the slot, the row
  *   run_engine.c  set-up, cross-instance cancels, reconciliation, shutdown
  * A lower file tells a higher one through the engine's hooks below, set

@@ -29,6 +29,9 @@ struct health {
 	int up;	      /* 1 up, 0 down, -1 no answer yet */
 	int runs;     /* new runs go here: the one run_plat_pick() picks */
 	char name[64];
+	char kind[16];
+	char endpoint[512];
+	char oci_runtime[64];
 	unsigned rounds;     /* answered pings: the engine is described every 12th */
 	uint64_t engine_sig; /* hash of what was last written of it, 0: nothing */
 };
@@ -181,6 +184,9 @@ int run_plat_pick(struct srv *srv, run_plat_cb cb, void *arg)
 	return 0;
 }
 
+static struct health *health_of(struct srv *srv, long long id);
+static void set_health(struct srv *srv, long long id, const char *name, int up, const char *why);
+
 const char *run_plat_health(struct srv *srv, long long platform_id)
 {
 	struct run_plats *P = plats(srv);
@@ -194,9 +200,47 @@ int run_plat_can_run(struct srv *srv)
 {
 	struct run_plats *P = plats(srv);
 	for (size_t i = 0; i < P->nhealths; i++)
-		if (P->healths[i].runs)
-			return P->healths[i].up == 1;
+		if (P->healths[i].up == 1)
+			return 1;
 	return 0;
+}
+
+static int fill(struct srv *srv, const struct health *h, struct run_platform *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = h->id;
+	out->plat = run_plat_get(srv, h->kind, h->endpoint);
+	snprintf(out->oci_runtime, sizeof(out->oci_runtime), "%s", h->oci_runtime);
+	snprintf(out->name, sizeof(out->name), "%s", h->name);
+	return out->plat ? 0 : -1;
+}
+
+int run_plat_by_id(struct srv *srv, long long id, struct run_platform *out)
+{
+	struct health *h = health_of(srv, id);
+
+	return h ? fill(srv, h, out) : -1;
+}
+
+size_t run_plat_list(struct srv *srv, struct run_platform *out, int *up, size_t max)
+{
+	struct run_plats *P = plats(srv);
+	size_t n = 0;
+
+	for (size_t i = 0; i < P->nhealths && n < max; i++)
+		if (!fill(srv, &P->healths[i], &out[n])) {
+			up[n] = P->healths[i].up;
+			n++;
+		}
+	return n;
+}
+
+void run_plat_mark_down(struct srv *srv, long long id, const char *why)
+{
+	struct health *h = health_of(srv, id);
+
+	if (h)
+		set_health(srv, id, h->name, 0, why);
 }
 
 json_t *run_plat_health_all(struct srv *srv)
@@ -220,6 +264,28 @@ struct probe {
 	char endpoint[512];
 };
 
+static void up_saved(void *arg, PGresult *res, const char *err)
+{
+	if (!res)
+		log_json(LOG_WARN, "platform health not recorded",
+			 json_pack("{s:s}", "error", err ? err : "database unavailable"));
+}
+
+/* Every instance's placement reads it (sql/019_engines.sql): written at
+ * each answer, not only at a change here (another instance may have said
+ * otherwise meanwhile); the function writes only what differs. */
+static void save_up(struct srv *srv, long long id, int up)
+{
+	char sid[24];
+	const char *params[2] = {sid, up ? "true" : "false"};
+
+	if (!id)
+		return;
+	snprintf(sid, sizeof(sid), "%lld", id);
+	db_query(srv->db, "SELECT runit_platform_up($1::bigint, $2::boolean)", 2, params, up_saved,
+		 NULL);
+}
+
 /* A ping's answer for platform id, if it is still listed. */
 static void set_health(struct srv *srv, long long id, const char *name, int up, const char *why)
 {
@@ -228,9 +294,12 @@ static void set_health(struct srv *srv, long long id, const char *name, int up, 
 
 	for (i = 0; i < P->nhealths && P->healths[i].id != id; i++)
 		;
+	if (i < P->nhealths && P->healths[i].up == up)
+		save_up(srv, id, up);
 	if (i == P->nhealths || P->healths[i].up == up)
 		return;
 	P->healths[i].up = up;
+	save_up(srv, id, up);
 	log_json(up ? LOG_INFO : LOG_WARN, up ? "platform up" : "platform down",
 		 json_pack("{s:I, s:s, s:s}", "platform", (json_int_t)id, "name", name, "error",
 			   why ? why : ""));
@@ -342,8 +411,12 @@ static void health_next(struct srv *srv, unsigned ms)
 
 /* List row i (or the built-in platform) with the health it had. */
 static void list_one(struct health *out, const struct health *old, size_t nold, long long id,
-		     const char *name, int runs)
+		     const char *name, int runs, const char *kind, const char *endpoint,
+		     const char *oci_runtime)
 {
+	snprintf(out->kind, sizeof(out->kind), "%s", kind);
+	snprintf(out->endpoint, sizeof(out->endpoint), "%s", endpoint);
+	snprintf(out->oci_runtime, sizeof(out->oci_runtime), "%s", oci_runtime);
 	out->id = id;
 	out->up = -1;
 	out->runs = runs;
@@ -405,9 +478,11 @@ static void rows_for_health(void *arg, PGresult *res, const char *err)
 	/* rows in run_plat_pick()'s order: the first one takes the runs */
 	for (size_t i = 0; i < n; i++)
 		list_one(&P->healths[i], old, nold, strtoll(PQgetvalue(res, (int)i, 0), NULL, 10),
-			 PQgetvalue(res, (int)i, 3), i == 0);
+			 PQgetvalue(res, (int)i, 3), i == 0, PQgetvalue(res, (int)i, 1),
+			 PQgetvalue(res, (int)i, 2), PQgetvalue(res, (int)i, 4));
 	if (!n)
-		list_one(&P->healths[n++], old, nold, 0, "built-in", 1);
+		list_one(&P->healths[n++], old, nold, 0, "built-in", 1, "docker",
+			 srv->cfg.docker_host, "");
 	P->nhealths = n;
 	for (size_t i = 0; i < n && PQntuples(res); i++)
 		ping_one(srv, &P->healths[i], PQgetvalue(res, (int)i, 1),
@@ -431,8 +506,8 @@ static void health_tick(uv_timer_t *t)
 
 	P->health_busy = 1;
 	if (db_query(srv->db,
-		     "SELECT id, kind, endpoint, name FROM platforms WHERE enabled"
-		     " ORDER BY is_default DESC, id",
+		     "SELECT id, kind, endpoint, name, coalesce(options->>'oci_runtime', '')"
+		     " FROM platforms WHERE enabled ORDER BY is_default DESC, id",
 		     0, NULL, rows_for_health, srv)) {
 		P->health_busy = 0;
 		health_next(srv, 1000);

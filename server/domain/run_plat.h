@@ -40,9 +40,17 @@ typedef void (*run_plat_round_fn)(struct srv *srv, struct plat *plat, long long 
 void run_plat_on_round(struct srv *srv, run_plat_round_fn fn);
 /* "up", "down" or "unknown" (not enabled, or no answer yet). */
 const char *run_plat_health(struct srv *srv, long long platform_id);
-/* 1 when the platform new runs go to (the default one; run_plat_pick())
- * answered its last ping: Run works. */
+/* 1 when an enabled platform answered its last ping: Run works. */
 int run_plat_can_run(struct srv *srv);
+/* The listed platform with this platforms.id (0: the built-in one): 0 and
+ * *out filled, or -1 when it is not listed (disabled, deleted). */
+int run_plat_by_id(struct srv *srv, long long id, struct run_platform *out);
+/* The platforms of the last round (at most max), each with its health in
+ * up[] (1 up, 0 down, -1 not known yet). Returns how many. */
+size_t run_plat_list(struct srv *srv, struct run_platform *out, int *up, size_t max);
+/* The engine failed in a way that says it is gone (a connection error):
+ * down at once, not at the next round (a "platform" "down" event). */
+void run_plat_mark_down(struct srv *srv, long long id, const char *why);
 /* For /healthz: a new array of the enabled platforms of the last round,
  * [{name, health, default}], default marking where new runs go. */
 json_t *run_plat_health_all(struct srv *srv);

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int run_pool_insert(struct srv *srv, const char *const params[6], long long nano_cpus,
-		    long long mem_bytes, db_cb cb, void *arg)
+int run_pool_insert(struct srv *srv, const char *const params[6], const char *cands,
+		    long long nano_cpus, long long mem_bytes, db_cb cb, void *arg)
 {
 	char cpu[24], mem[24];
 	const char *p[8];
@@ -27,6 +27,13 @@ int run_pool_insert(struct srv *srv, const char *const params[6], long long nano
 	snprintf(mem, sizeof(mem), "%lld", mem_bytes);
 	p[6] = cpu;
 	p[7] = mem;
+	if (cands && cands[0]) { /* no platform yet: the queue places it */
+		p[3] = p[4], p[4] = p[5], p[5] = cands;
+		return db_query(srv->db,
+				"SELECT id, active, lim, platform_id, q_position, pool FROM "
+				"runit_run_enqueue($1, $2, $3, $4, $5::jsonb, $6, $7, $8)",
+				8, p, cb, arg);
+	}
 	return db_query(srv->db,
 			"SELECT id, active, lim, pool FROM runit_run_insert_pooled($1, $2, $3, $4, "
 			"$5, $6::jsonb, $7, $8)",
@@ -85,10 +92,11 @@ int run_pool_refused(struct rpc_call *c, PGresult *res)
 	int cpu_short, mem_short;
 	char msg[512], names[256], have[48], need[48];
 	const char *what;
+	int col = PQfnumber(res, "pool");
 
-	if (PQgetisnull(res, 0, 3) || !PQgetisnull(res, 0, 0))
+	if (col < 0 || PQgetisnull(res, 0, col) || !PQgetisnull(res, 0, 0))
 		return 0;
-	pool = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+	pool = json_loads(PQgetvalue(res, 0, col), 0, NULL);
 	if (!json_is_true(json_object_get(pool, "full"))) {
 		json_decref(pool);
 		return 0;
@@ -135,11 +143,12 @@ int run_pool_refused(struct rpc_call *c, PGresult *res)
 void run_pool_read(struct srv *srv, PGresult *res, long long user_id, struct run_pool *out)
 {
 	json_t *pool;
+	int col = PQfnumber(res, "pool");
 
 	memset(out, 0, sizeof(*out));
-	if (PQnfields(res) < 4 || PQgetisnull(res, 0, 3))
+	if (col < 0 || PQgetisnull(res, 0, col))
 		return;
-	pool = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+	pool = json_loads(PQgetvalue(res, 0, col), 0, NULL);
 	if (json_is_object(pool)) {
 		out->set = 1;
 		out->cpu_millis = json_integer_value(json_object_get(pool, "cpu_millis"));

@@ -35,10 +35,13 @@ struct run_pool {
  * Insert a run row through the pool: params are runit_run_insert()'s six
  * (user, project, runtime, platform or NULL, instance, snapshot), nano_cpus
  * and mem_bytes the runtime's limits the run reserves. cb gets (id, active,
- * lim, pool) as runit_run_insert_pooled() returns them. Returns db_query()'s.
+ * lim, pool) as runit_run_insert_pooled() returns them. With cands (the
+ * engines that have the image, "{1,2}"; NULL or "" for none) the row goes
+ * through the queue instead (runit_run_enqueue(): id, active, lim,
+ * platform_id, q_position, pool). Returns db_query()'s.
  */
-int run_pool_insert(struct srv *srv, const char *const params[6], long long nano_cpus,
-		    long long mem_bytes, db_cb cb, void *arg);
+int run_pool_insert(struct srv *srv, const char *const params[6], const char *cands,
+		    long long nano_cpus, long long mem_bytes, db_cb cb, void *arg);
 
 /*
  * If the row did not go in because the run does not fit its user's pool,

@@ -12,6 +12,7 @@
  */
 #include "run_int.h"
 #include "run_image.h"
+#include "run_queue.h"
 #include "db.h"
 #include "dbcall.h"
 #include "sess.h"
@@ -61,6 +62,8 @@ struct start_req {
 	int network;
 	struct run_term term; /* run/start's tty, rows, cols */
 	struct run_platform rp;
+	char cands[1024];   /* through the queue: the engines with the image */
+	long long position; /* placed: 0; waiting: from 1; -1: placed elsewhere */
 	json_t *snapshot, *env;
 	struct run_pool pool; /* the user's pool, once the row is in */
 	int attempts;
@@ -208,7 +211,7 @@ static int warm_worthy(struct run_engine *eng, const struct run *r)
 {
 	struct sess *s = sess_find(eng->srv, r->starter_sess);
 
-	if (!s || s->closing)
+	if (!s || s->closing || !r->plat) /* no plat: it never left the queue */
 		return 0;
 	return r->id && (!strcmp(r->reason, "exited") || !strcmp(r->reason, "stopped") ||
 			 !strcmp(r->reason, "timeout") || !strcmp(r->reason, "output_limit") ||
@@ -265,9 +268,10 @@ static void run_created(struct start_req *q, long long id)
 {
 	struct run_slot *slot = q->slot;
 	struct run *r = NULL;
+	json_t *ans;
 	int adopted = 0;
 
-	if (slot->warm) {
+	if (slot->warm && !q->position) {
 		if (run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
 				     q->wall_ms, q->memory, q->cpus, q->pids, q->output,
 				     q->disk_bytes, q->disk_inodes, q->network, q->rp.plat,
@@ -332,7 +336,8 @@ static void run_created(struct start_req *q, long long id)
 	r->cols = q->term.cols;
 	r->slot = q->slot;
 	q->slot->active = r;
-	metrics_run_begin(&r->mx, q->rp.name, r->runtime_code, q->c->t_start_ms);
+	metrics_run_begin(&r->mx, q->rp.name[0] ? q->rp.name : "queue", r->runtime_code,
+			  q->c->t_start_ms);
 	bus_publish(q->eng->srv, "run", "queued",
 		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user",
 			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
@@ -345,13 +350,17 @@ static void run_created(struct start_req *q, long long id)
 	/* the starter watches its run even if it has not opened the project */
 	r->starter_sess = q->c->sess_id;
 	run_watch(r, q->c->sess_id);
-	rpc_reply(q->c, json_pack("{s:I, s:I, s:s, s:b}", "run", (json_int_t)id, "project",
-				  (json_int_t)r->project_id, "state", "queued", "tty", r->tty));
+	ans = json_pack("{s:I, s:I, s:s, s:b}", "run", (json_int_t)id, "project",
+			(json_int_t)r->project_id, "state", "queued", "tty", r->tty);
+	run_queue_wait(r, q->position, ans); /* no engine had room: it waits */
+	rpc_reply(q->c, ans);
 	q->c = NULL;
 	run_emit_status(r);
-	if (adopted)
+	if (q->position < 0)
+		run_end(r, "error", "the container engine it was placed on is not known here");
+	else if (!q->position && adopted)
 		run_launch_adopted(r);
-	else
+	else if (!q->position)
 		run_launch(r);
 	if (q->slot->waiting) /* a newer start arrived meanwhile */
 		replace_active(q->slot);
@@ -423,6 +432,8 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 			      strtoll(PQgetvalue(res, 0, 2), NULL, 10));
 		return;
 	}
+	if (res && q->cands[0]) /* through the queue: placed, or waiting */
+		q->position = run_queue_placed(q->eng->srv, res, &q->rp);
 	if (res) {
 		run_pool_read(q->eng->srv, res, q->user_id, &q->pool);
 		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
@@ -455,8 +466,9 @@ static void insert_row(struct start_req *q)
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(rt, sizeof(rt), "%lld", q->runtime_id);
 	snprintf(pl, sizeof(pl), "%lld", q->rp.id);
-	/* the quota and the user's pool, under one lock (run_pool.h) */
-	if (run_pool_insert(q->eng->srv, p, q->cpus, q->memory, row_inserted, q))
+	/* the quota and the user's pool under one lock; with several engines,
+	 * placed by the queue (run_pool.h, run_queue.c) */
+	if (run_pool_insert(q->eng->srv, p, q->cands, q->cpus, q->memory, row_inserted, q))
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 	free(snap);
 }
@@ -646,6 +658,23 @@ static void platform_picked(void *arg, const struct run_platform *rp, const char
 		fail(q, PROTO_R_INTERNAL, "out of memory");
 }
 
+/* The engines that can take the run (run_queue.c); none: refused now. No
+ * platform row: the built-in engine, no queue. */
+static void cands_ready(void *arg, const struct run_cands *c)
+{
+	struct start_req *q = arg;
+
+	if (c->builtin && run_plat_pick(q->eng->srv, platform_picked, q))
+		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+	else if (!c->builtin && !c->n && c->missing)
+		image_checked(q, RUN_IMAGE_MISSING);
+	else if (!c->builtin && !c->n)
+		fail(q, PROTO_R_PLATFORM_UNAVAILABLE,
+		     "the container platform is unavailable: no container engine answers");
+	else if (!c->builtin && snprintf(q->cands, sizeof(q->cands), "%s", c->ids) > 0)
+		save_buffers(q);
+}
+
 static long long col_ll(PGresult *res, int c)
 {
 	return strtoll(PQgetvalue(res, 0, c), NULL, 10);
@@ -696,8 +725,8 @@ static void loaded(void *arg, PGresult *res, const char *err)
 		fail(q, PROTO_R_INTERNAL, "the runtime's run command is unreadable");
 		return;
 	}
-	if (run_plat_pick(q->eng->srv, platform_picked, q))
-		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+	if (run_queue_candidates(q->eng->srv, q->image, cands_ready, q))
+		fail(q, PROTO_R_INTERNAL, "out of memory");
 }
 
 #define SETTING(k) "(SELECT value::bigint FROM settings WHERE key = '" k "')"

@@ -401,11 +401,13 @@ void run_emit_status(struct run *r)
 {
 	const char *state = run_state_name(r->state);
 
-	event(r, "run/status",
-	      json_pack("{s:I, s:I, s:I, s:s, s:{s:I, s:s}}", "run", (json_int_t)r->id, "seq",
-			(json_int_t)++r->seq, "project", (json_int_t)r->project_id, "state", state,
-			"by", "id", (json_int_t)r->user_id, "username", r->username),
-	      "status", state, 16);
+	json_t *p = json_pack("{s:I, s:I, s:I, s:s, s:{s:I, s:s}}", "run", (json_int_t)r->id, "seq",
+			      (json_int_t)++r->seq, "project", (json_int_t)r->project_id, "state",
+			      state, "by", "id", (json_int_t)r->user_id, "username", r->username);
+
+	if (r->state == RS_QUEUED && r->queue_pos > 0) /* waiting for an engine (run_queue.c) */
+		json_object_set_new(p, "position", json_integer(r->queue_pos));
+	event(r, "run/status", p, "status", state, 16);
 }
 
 static long long duration_ms(const struct run *r)

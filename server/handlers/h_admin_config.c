@@ -93,6 +93,8 @@ static const struct field platform_fields[] = {
     {"options", F_OPTIONS, 0, 0, 0},
     {"enabled", F_BOOL, 0, 0, 0},
     {"is_default", F_BOOL, 0, 0, 0},
+    /* at most this many active runs at once; null: no limit (sql/019) */
+    {"max_containers", F_INT, NUL, 0, 100000},
 };
 
 #define NFIELDS(t) (sizeof(t) / sizeof(t[0]))
@@ -438,7 +440,11 @@ static void h_platform_list(void *ctx, struct proto_msg *msg)
 {
 	dbcall(ctx,
 	       "SELECT runit_ok(jsonb_build_object('platforms', coalesce(jsonb_agg(to_jsonb(x)"
-	       " ORDER BY x.name), '[]'::jsonb))) FROM platforms x",
+	       " || jsonb_build_object('active_runs', (SELECT count(*) FROM runs r"
+	       " WHERE r.platform_id = x.id AND r.state <> 'finished'))"
+	       " ORDER BY x.name), '[]'::jsonb), 'queued', (SELECT count(*) FROM runs r"
+	       " WHERE r.state = 'queued' AND r.platform_id IS NULL AND r.queued_at IS NOT NULL)))"
+	       " FROM platforms x",
 	       0, NULL, NULL, NULL);
 }
 

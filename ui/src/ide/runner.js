@@ -215,7 +215,8 @@ export function createRunner(ctx) {
       return;
     }
     if (r.id === currentRun && !r.exit) {
-      setStatus(stateText(p.state), 'busy');
+      // no engine has room: its place in the fair queue (README "Several engines")
+      setStatus(p.state === 'queued' && p.position ? `Queued (position ${p.position})` : stateText(p.state), 'busy');
       startClock(r);
     }
     updateButtons();

@@ -691,6 +691,7 @@ export function mount(root) {
     ['options', 'Options', 'json', 'JSON object, e.g. {"oci_runtime": "runsc"}'],
     ['enabled', 'Enabled', 'bool'],
     ['is_default', 'Default platform', 'bool'],
+    ['max_containers', 'Capacity (runs at once)', 'int', 'Active runs at most on this engine; empty: no limit'],
   ];
 
   function fieldInput(prefix, [key, label, type, hint, choices], value) {
@@ -863,8 +864,8 @@ export function mount(root) {
         h(
           'table',
           { class: 'table' },
-          h('caption', { class: 'visually-hidden' }, 'Platforms'),
-          h('thead', null, h('tr', null, ...['Name', 'Code', 'Kind', 'Endpoint', 'Engine', 'Options', 'Enabled', 'Default'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+          h('caption', { class: r.queued ? null : 'visually-hidden' }, r.queued ? `Platforms (${r.queued} run${r.queued === 1 ? '' : 's'} waiting for room)` : 'Platforms'),
+          h('thead', null, h('tr', null, ...['Name', 'Code', 'Kind', 'Endpoint', 'Engine', 'Runs / capacity', 'Options', 'Enabled', 'Default'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
           h(
             'tbody',
             null,
@@ -877,6 +878,7 @@ export function mount(root) {
                 h('td', null, pf.kind),
                 h('td', null, h('code', null, pf.endpoint)),
                 h('td', { class: 'pf-engine' }, engineText(pf)),
+                h('td', { class: 'pf-load' }, `${pf.active_runs ?? 0} / ${pf.max_containers ?? '∞'}`, pf.up === false ? h('p', { class: 'hint' }, 'down') : null),
                 h('td', null, h('code', null, JSON.stringify(pf.options || {}))),
                 h('td', null, pf.enabled ? 'yes' : 'no'),
                 h('td', null, pf.is_default ? h('span', { class: 'badge badge-ok' }, 'default') : ''),

@@ -1,0 +1,403 @@
+/*
+ * run_queue.c - several engines, placement and the fair queue (run_queue.h).
+ *
+ * The rule (README "Several engines"): a run goes to the enabled engine that
+ * answered its last ping, has the runtime's image, has room (fewer active
+ * runs than its max_containers) and has the fewest active runs; ties go to
+ * the default engine, then the lowest id. When none has room the run waits
+ * in one queue shared by every instance, served per user in turn
+ * (runit_queue_dispatch, sql/019_engines.sql). Whoever frees room (a run
+ * ends, an engine comes back, a timer while runs wait) dispatches; the
+ * owners of the runs placed hear it on NOTIFY runit_queue, read their runs
+ * (runit_queue_mine), launch the placed ones and tell the others' watchers
+ * their new position.
+ */
+#include "run_int.h"
+#include "run_queue.h"
+#include "bus.h"
+#include "db.h"
+#include "log.h"
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct waiting {
+	long long id, pos;
+};
+
+struct run_queue {
+	struct run_engine *eng;
+	struct waiting *w;
+	size_t n, cap;
+	uv_timer_t timer;
+	int busy, again; /* a read of this instance's queued runs is out */
+	int dispatching;
+	int stopping, refs;
+};
+
+/* ---------- the engines a run may go to ---------- */
+
+struct cands_req {
+	struct run_cands c;
+	long long ids[RUN_QUEUE_MAX_PLATS];
+	int pending;
+	run_cands_cb cb;
+	void *arg;
+};
+
+struct look {
+	struct cands_req *cr;
+	long long id;
+};
+
+int run_queue_ids_text(const long long *ids, size_t n, char *out, size_t cap)
+{
+	size_t len = 0;
+	int k;
+
+	if (cap < 3)
+		return -1;
+	out[len++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		k = snprintf(out + len, cap - len, "%s%lld", i ? "," : "", ids[i]);
+		if (k < 0 || (size_t)k >= cap - len)
+			return -1;
+		len += (size_t)k;
+	}
+	if (len + 2 > cap)
+		return -1;
+	out[len++] = '}';
+	out[len] = '\0';
+	return 0;
+}
+
+static void cands_done(struct cands_req *cr)
+{
+	if (--cr->pending > 0)
+		return;
+	if (run_queue_ids_text(cr->ids, cr->c.n, cr->c.ids, sizeof(cr->c.ids)))
+		snprintf(cr->c.ids, sizeof(cr->c.ids), "{}");
+	cr->cb(cr->arg, &cr->c);
+	free(cr);
+}
+
+static void looked(void *arg, const struct plat_err *err)
+{
+	struct look *lk = arg;
+	struct cands_req *cr = lk->cr;
+
+	if (!err)
+		cr->ids[cr->c.n++] = lk->id;
+	else if (err->code == PLAT_E_NOT_FOUND)
+		cr->c.missing++;
+	/* else the engine did not answer: not a candidate */
+	free(lk);
+	cands_done(cr);
+}
+
+int run_queue_candidates(struct srv *srv, const char *image, run_cands_cb cb, void *arg)
+{
+	struct run_platform rp[RUN_QUEUE_MAX_PLATS];
+	int up[RUN_QUEUE_MAX_PLATS];
+	size_t n = run_plat_list(srv, rp, up, RUN_QUEUE_MAX_PLATS);
+	struct cands_req *cr = calloc(1, sizeof(*cr));
+
+	if (!cr)
+		return -1;
+	cr->cb = cb;
+	cr->arg = arg;
+	cr->pending = 1;
+	cr->c.builtin = n == 0 || (n == 1 && rp[0].id == 0);
+	for (size_t i = 0; i < n && !cr->c.builtin; i++) {
+		struct look *lk;
+
+		if (up[i] == 0) /* down: not a candidate (unknown: asked now) */
+			continue;
+		if (!(lk = calloc(1, sizeof(*lk))))
+			continue;
+		lk->cr = cr;
+		lk->id = rp[i].id;
+		cr->pending++;
+		cr->c.up++;
+		if (plat_ensure_image(rp[i].plat, image, false, NULL, looked, lk)) {
+			cr->pending--;
+			cr->c.up--;
+			free(lk);
+		}
+	}
+	cands_done(cr);
+	return 0;
+}
+
+long long run_queue_placed(struct srv *srv, PGresult *res, struct run_platform *rp)
+{
+	if (PQgetisnull(res, 0, 3))
+		return strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	return run_plat_by_id(srv, strtoll(PQgetvalue(res, 0, 3), NULL, 10), rp) ? -1 : 0;
+}
+
+/* ---------- this instance's waiting runs ---------- */
+
+static void q_unref(struct run_queue *Q)
+{
+	if (--Q->refs > 0)
+		return;
+	free(Q->w);
+	free(Q);
+}
+
+static void w_drop(struct run_queue *Q, size_t i)
+{
+	Q->w[i] = Q->w[--Q->n];
+}
+
+void run_queue_wait(struct run *r, long long position, json_t *answer)
+{
+	struct run_queue *Q = r->eng->queue;
+
+	if (position <= 0)
+		return;
+	json_object_set_new(answer, "position", json_integer(position));
+	r->queue_pos = position;
+	if (!Q || Q->stopping)
+		return;
+	if (Q->n == Q->cap) {
+		size_t cap = Q->cap ? Q->cap * 2 : 16;
+		struct waiting *w = realloc(Q->w, cap * sizeof(*w));
+
+		if (!w) {
+			run_end(r, "error", "out of memory");
+			return;
+		}
+		Q->w = w;
+		Q->cap = cap;
+	}
+	Q->w[Q->n++] = (struct waiting){r->id, position};
+}
+
+/* r was placed on platform pid: launch it there. */
+static void place(struct run_queue *Q, struct run *r, long long pid)
+{
+	struct run_platform rp;
+	char msg[160];
+
+	r->queue_pos = 0;
+	if (r->ending)
+		return;
+	if (run_plat_by_id(Q->eng->srv, pid, &rp)) {
+		snprintf(msg, sizeof(msg), "the container platform %lld is not known here", pid);
+		run_end(r, "error", msg);
+		return;
+	}
+	r->platform_id = rp.id;
+	r->plat = rp.plat;
+	snprintf(r->oci_runtime, sizeof(r->oci_runtime), "%s", rp.oci_runtime);
+	log_json(LOG_INFO, "queued run placed",
+		 json_pack("{s:I, s:s}", "run_id", (json_int_t)r->id, "platform", rp.name));
+	run_launch(r);
+}
+
+static void read_mine(struct run_queue *Q);
+
+static void mine_read(void *arg, PGresult *res, const char *err)
+{
+	struct run_queue *Q = arg;
+	struct srv *srv = Q->eng->srv;
+
+	Q->busy = 0;
+	if (Q->stopping || !res) {
+		q_unref(Q);
+		return;
+	}
+	for (size_t i = 0; i < Q->n;) {
+		long long id = Q->w[i].id, pid = 0, pos = -1;
+		struct run *r = run_find(srv, id);
+
+		for (int k = 0; k < PQntuples(res); k++)
+			if (strtoll(PQgetvalue(res, k, 0), NULL, 10) == id) {
+				pid = PQgetisnull(res, k, 1)
+					  ? 0
+					  : strtoll(PQgetvalue(res, k, 1), NULL, 10);
+				pos = PQgetisnull(res, k, 2)
+					  ? 0
+					  : strtoll(PQgetvalue(res, k, 2), NULL, 10);
+			}
+		if (!r || r->ending || pos < 0) { /* it ended, or left the queue */
+			w_drop(Q, i);
+			continue;
+		}
+		if (pid) {
+			w_drop(Q, i);
+			place(Q, r, pid);
+			continue;
+		}
+		if (pos != Q->w[i].pos) {
+			Q->w[i].pos = pos;
+			r->queue_pos = pos;
+			run_emit_status(r);
+		}
+		i++;
+	}
+	if (Q->again) {
+		Q->again = 0;
+		read_mine(Q);
+	}
+	q_unref(Q);
+}
+
+static void read_mine(struct run_queue *Q)
+{
+	const char *p[1] = {Q->eng->srv->cfg.instance};
+
+	if (Q->stopping || !Q->n)
+		return;
+	if (Q->busy) {
+		Q->again = 1;
+		return;
+	}
+	Q->busy = 1;
+	Q->refs++;
+	if (db_query(Q->eng->srv->db,
+		     "SELECT id, platform_id, q_position FROM runit_queue_mine($1)", 1, p,
+		     mine_read, Q)) {
+		Q->busy = 0;
+		Q->refs--;
+	}
+}
+
+/* ---------- dispatching ---------- */
+
+static void dispatched(void *arg, PGresult *res, const char *err)
+{
+	struct run_queue *Q = arg;
+
+	Q->dispatching = 0;
+	if (!res && !Q->stopping)
+		log_json(LOG_WARN, "the run queue was not dispatched",
+			 json_pack("{s:s}", "error", err ? err : "database unavailable"));
+	read_mine(Q); /* at once: our own runs need not wait for the NOTIFY */
+	q_unref(Q);
+}
+
+static void dispatch(struct run_queue *Q)
+{
+	if (Q->stopping || Q->dispatching)
+		return;
+	Q->dispatching = 1;
+	Q->refs++;
+	if (db_query(Q->eng->srv->db, "SELECT count(*) FROM runit_queue_dispatch()", 0, NULL,
+		     dispatched, Q)) {
+		Q->dispatching = 0;
+		Q->refs--;
+	}
+}
+
+/* The queue of srv's engine; NULL once stopped (the bus and the listener
+ * are told srv, never the queue: they outlive it). */
+static struct run_queue *queue_of(void *srv_arg)
+{
+	struct srv *srv = srv_arg;
+
+	return srv->runs ? srv->runs->queue : NULL;
+}
+
+static void notified(void *arg, const char *channel, const char *payload)
+{
+	struct run_queue *Q = queue_of(arg);
+
+	if (Q)
+		read_mine(Q);
+}
+
+static void tick(uv_timer_t *t)
+{
+	struct run_queue *Q = t->data;
+
+	if (Q->n) /* something waits: room may have been freed elsewhere, unheard */
+		dispatch(Q);
+}
+
+/* End this instance's runs (and warm containers) on an engine gone away. */
+static void engine_gone(struct run_queue *Q, long long pid, const char *name)
+{
+	struct run_platform rp;
+	struct run *r, *n;
+	char msg[160];
+
+	if (run_plat_by_id(Q->eng->srv, pid, &rp))
+		return;
+	snprintf(msg, sizeof(msg), "the container engine %s went away", name);
+	for (r = Q->eng->runs; r; r = n) {
+		n = r->next;
+		if (r->plat == rp.plat && !r->ending)
+			run_end(r, r->id ? "error" : "stopped", msg);
+	}
+}
+
+static void on_platform(void *arg, const struct bus_event *ev)
+{
+	struct run_queue *Q = queue_of(arg);
+	json_t *id = json_object_get(ev->data, "platform");
+	const char *name = json_string_value(json_object_get(ev->data, "name"));
+
+	if (!Q)
+		return;
+	if (!strcmp(ev->kind, "down") && json_is_integer(id))
+		engine_gone(Q, json_integer_value(id), name ? name : "?");
+	dispatch(Q); /* up: room; down: positions may change */
+}
+
+/* An admin changed a platform here (its capacity, say): room may be there. */
+static void on_config(void *arg, const struct bus_event *ev)
+{
+	struct run_queue *Q = queue_of(arg);
+
+	if (Q && !strncmp(ev->kind, "platform.", 9))
+		dispatch(Q);
+}
+
+static void on_run(void *arg, const struct bus_event *ev)
+{
+	struct run_queue *Q = queue_of(arg);
+
+	if (Q && !strcmp(ev->kind, "ended"))
+		dispatch(Q); /* its room goes to the next run */
+}
+
+int run_queue_start(struct run_engine *eng, unsigned interval_ms)
+{
+	struct run_queue *Q = calloc(1, sizeof(*Q));
+	struct srv *srv = eng->srv;
+
+	if (!Q)
+		return -1;
+	Q->eng = eng;
+	Q->refs = 1;
+	eng->queue = Q;
+	uv_timer_init(srv->loop, &Q->timer);
+	Q->timer.data = Q;
+	uv_timer_start(&Q->timer, tick, interval_ms, interval_ms);
+	if (db_listen(srv->db, "runit_queue", notified, srv) ||
+	    bus_on(srv, "platform", on_platform, srv) || bus_on(srv, "run", on_run, srv) ||
+	    bus_on(srv, "config", on_config, srv))
+		log_json(LOG_WARN, "queued runs wait for the queue's timer", NULL);
+	return 0;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	q_unref(h->data);
+}
+
+void run_queue_stop(struct run_engine *eng)
+{
+	struct run_queue *Q = eng->queue;
+
+	if (!Q)
+		return;
+	eng->queue = NULL;
+	Q->stopping = 1;
+	uv_timer_stop(&Q->timer);
+	uv_close((uv_handle_t *)&Q->timer, timer_closed);
+}
