@@ -43,6 +43,7 @@ static const struct spec {
     I(session_idle_s, 60, 31536000, 604800),
     I(file_versions_kept, 1, 1000, 20),
     I(file_versions_max_age_s, 3600, 3153600000LL, 31536000),
+    I(prepared_per_runtime, 0, 8, 1),
 #undef I
     {"signup_enabled", K_BOOL, offsetof(struct settings, signup_enabled), 0, 1, 1},
     {"global_faq", K_FAQ, 0, 0, 0, 0},

@@ -37,6 +37,7 @@ struct settings {
 	long long session_idle_s;	    /* 604800 */
 	long long file_versions_kept;	    /* 20 earlier ones, besides the current */
 	long long file_versions_max_age_s;  /* 31536000 (a year) */
+	long long prepared_per_runtime;	    /* 1: prepared containers per configuration */
 	json_t *global_faq;		    /* [{question, answer}], owned by the module */
 	int loaded;			    /* 1 once read from the database */
 };
