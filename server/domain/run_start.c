@@ -232,8 +232,7 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 	slot->busy = 0;
 	next = slot->waiting;
 	slot->waiting = NULL;
-	if (!next && !slot->warm && warm_worthy(eng, r) && !eng->srv->stopping &&
-	    !run_prep_eligible(r)) {
+	if (!next && !slot->warm && warm_worthy(eng, r) && !eng->srv->stopping) {
 		slot->warm = run_warm_prepare(eng, r);
 		if (slot->warm)
 			slot->warm->slot = slot;
@@ -255,8 +254,7 @@ void run_slot_running(struct run *r)
 	struct run_engine *eng = r->eng;
 
 	run_prep_refill(eng, r); /* the pool, for any run of this configuration */
-	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping ||
-	    run_prep_eligible(r))
+	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping)
 		return;
 	slot->warm = run_warm_prepare(eng, r);
 	if (slot->warm)
