@@ -429,9 +429,10 @@ static void go_written(void *arg, const struct plat_err *err)
 	run_op_done(r);
 }
 
-/* Files under this size go down stdin with the "go" line (platform.h: at
- * most 1 MiB may wait there); larger ones by the archive call first. */
-#define STDIN_FILES_MAX (768 * 1024)
+/* Files whose tar is under this size go down stdin with the "go" line
+ * (platform.h: at most 1 MiB may wait there; a terminal's are base64, a
+ * third larger); larger ones by the archive call first. */
+#define STDIN_FILES_MAX(r) ((r)->tty ? 640 * 1024 : 768 * 1024)
 
 /* The files are in, or go with it: write "go", the files, the environment;
  * the program runs from here. */
@@ -501,7 +502,7 @@ static void put_files_and_go(struct run *r)
 		run_end(r, "error", "cannot pack the project's files");
 		return;
 	}
-	if (r->tar_len <= STDIN_FILES_MAX) {
+	if (r->tar_len <= STDIN_FILES_MAX(r)) {
 		let_go(r, r->tar, json_object_size(r->snapshot) ? r->tar_len : 0);
 		free(r->tar);
 		r->tar = NULL;
