@@ -23,6 +23,9 @@
 
 #include <string.h>
 
+/* prepared containers of one server at most, whatever the configurations */
+#define PREP_MAX_TOTAL 16
+
 int run_prep_eligible(const struct run *r)
 {
 	const struct settings *st = settings_get(r->eng->srv);
@@ -63,14 +66,26 @@ struct run *run_prep_take(struct run_engine *eng, const struct run *want)
 void run_prep_refill(struct run_engine *eng, const struct run *r)
 {
 	const struct settings *st = settings_get(eng->srv);
-	long long have = 0;
-	struct run *p;
+	long long have = 0, total = 0;
+	struct run *p, *n;
 
 	if (!run_prep_eligible(r))
 		return;
-	for (p = eng->runs; p; p = p->next)
-		have += p->prep && !p->ending && same_container(p, r);
-	while (have++ < st->prepared_per_runtime) {
+	for (p = eng->runs; p; p = n) {
+		n = p->next;
+		if (!p->prep || p->ending)
+			continue;
+		if (same_container(p, r))
+			have++;
+		else if (p->runtime_id == r->runtime_id && p->tty == r->tty && p->plat == r->plat)
+			/* the runtime's limits changed (another server's admin): a
+			 * configuration no run asks for any more */
+			run_end(p, "stopped", "the runtime changed");
+		else
+			total++;
+	}
+	total += have;
+	while (have++ < st->prepared_per_runtime && total++ < PREP_MAX_TOTAL) {
 		if (!(p = run_new(eng)))
 			return;
 		p->warm = 1;
