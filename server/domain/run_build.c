@@ -29,7 +29,8 @@
  * they are counts of base64 lines (a terminal reads a line at a time, so
  * head -n takes exactly those; echo is turned off meanwhile and what the
  * terminal echoed anyway is dropped before the RUN_TTY_GO line,
- * run_input.c). KEY is "-" or the build key (run_build.c). The files come
+ * run_input.c; echo is back on before the variables apply: a PATH of the
+ * user's cannot keep it off). KEY is "-" or the build key (run_build.c). The files come
  * first: a variable of the user's named like ours cannot change them.
  * docs/decisions.md, "Files and environment down stdin".
  */
@@ -44,8 +45,8 @@
 	"stty -echo 2>/dev/null; read -r _ _rk _re _rt || exit 0; "                                \
 	"if [ \"${_rt:-0}\" -gt 0 ]; then head -n \"$_rt\" | base64 -d | tar -xf - -C /workspace " \
 	"|| { echo 'run-it: the files could not be unpacked' >&2; exit 125; }; fi; "               \
-	"if [ \"${_re:-0}\" -gt 0 ]; then _e=$(head -n \"$_re\" | base64 -d) && eval \"$_e\" "     \
-	"|| exit 125; unset _e; fi; stty echo 2>/dev/null; "
+	"_e=''; [ \"${_re:-0}\" -gt 0 ] && { _e=$(head -n \"$_re\" | base64 -d) || exit 125; }; "  \
+	"stty echo 2>/dev/null; eval \"$_e\" || exit 125; unset _e; "
 #define WAIT_KEY "[ \"$_rk\" = - ] || export RUNIT_BUILD_KEY=\"$_rk\"; "
 
 const char run_wait_pipe[] = WAIT_FILES_PIPE WAIT_KEY "exec \"$@\"";
