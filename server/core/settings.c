@@ -51,6 +51,7 @@ static const struct spec {
     I(pool_mem_bytes_user, 0, 1099511627776LL, 2147483648LL),
     I(pool_cpu_millis_admin, 0, 1000000, 0),
     I(pool_mem_bytes_admin, 0, 1099511627776LL, 0),
+    I(prepared_per_runtime, 0, 8, 1),
 #undef I
     {"signup_enabled", K_BOOL, offsetof(struct settings, signup_enabled), 0, 1, 1, NULL},
     {"global_faq", K_FAQ, 0, 0, 0, 0, NULL},

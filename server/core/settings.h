@@ -42,6 +42,7 @@ struct settings {
 	long long pool_cpu_millis_admin;    /* 0 (unlimited) for admins */
 	long long pool_mem_bytes_admin;	    /* 0 (unlimited) */
 	int pool_full;			    /* 0 "refuse", 1 "wait" */
+	long long prepared_per_runtime;	    /* 1: prepared containers per configuration */
 	json_t *global_faq;		    /* [{question, answer}], owned by the module */
 	int loaded;			    /* 1 once read from the database */
 };

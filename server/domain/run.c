@@ -432,41 +432,63 @@ static void go_written(void *arg, const struct plat_err *err)
 	run_op_done(r);
 }
 
-/* The files are in: one line on stdin lets the program go. It runs from here. */
+/* Files whose tar is under this size go down stdin with the "go" line
+ * (platform.h: at most 1 MiB may wait there; a terminal's are base64, a
+ * third larger); larger ones by the archive call first. */
+#define STDIN_FILES_MAX(r) ((r)->tty ? 640 * 1024 : 768 * 1024)
+
+/* The files are in, or go with it: write "go", the files, the environment;
+ * the program runs from here. */
+static void let_go(struct run *r, const void *tar, size_t tar_len)
+{
+	char *buf;
+	size_t len;
+
+	if (run_build_payload(r, tar, tar_len, &buf, &len)) {
+		run_end(r, "error", "cannot pack the project's files");
+		return;
+	}
+	if (!r->att || plat_write_stdin(r->att, buf, len, go_written, r)) {
+		sodium_memzero(buf, len);
+		free(buf);
+		run_end(r, "error", "the container does not answer");
+		return;
+	}
+	sodium_memzero(buf, len); /* copied by the platform; it holds secrets */
+	free(buf);
+	r->pending++;
+	r->go_sent = 1;
+	run_input_flush(r); /* what run/stdin sent meanwhile */
+	r->t_started = srv_now_ms();
+	metrics_run_started(&r->mx, r->t_started);
+	publish_started(r);
+	r->eng->running(r);
+	set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
+	uv_timer_start(&r->wall, on_wall, (uint64_t)(r->build_cmd ? r->build_wall_ms : r->wall_ms),
+		       0);
+}
+
+/* Large files went in by the archive call: now "go" and the environment. */
 static void files_put(void *arg, const struct plat_err *err)
 {
 	struct run *r = arg;
 
 	free(r->tar);
 	r->tar = NULL;
-	if (err) {
+	if (err)
 		plat_failed(r, "cannot copy the files into the container", err);
-	} else if (!r->ending) {
-		if (!r->att ||
-		    plat_write_stdin(r->att, r->go_line, strlen(r->go_line), go_written, r)) {
-			run_end(r, "error", "the container does not answer");
-		} else {
-			r->pending++;
-			r->go_sent = 1;
-			run_input_flush(r); /* what run/stdin sent meanwhile */
-			r->t_started = srv_now_ms();
-			metrics_run_started(&r->mx, r->t_started);
-			publish_started(r);
-			r->eng->running(r);
-			set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
-			uv_timer_start(&r->wall, on_wall,
-				       (uint64_t)(r->build_cmd ? r->build_wall_ms : r->wall_ms), 0);
-		}
-	}
+	else if (!r->ending)
+		let_go(r, NULL, 0);
 	run_op_done(r);
 }
 
 /*
- * A run owns a started container whose program waits for "go": put the
- * files into its still empty workspace (no user code has run in it) and let
- * the program go. The workspace is a RAM filesystem that exists only while
- * the container runs, so the files cannot go in before the start
- * (platform.h, THE WORKSPACE DECISION).
+ * A run owns a started container whose program waits for "go": its files
+ * go into its still empty workspace (no user code has run in it), down its
+ * stdin with its environment (docs/decisions.md, "Files and environment
+ * down stdin"), and the program goes. The workspace is a RAM filesystem that
+ * exists only while the container runs, so the files cannot go in before
+ * the start (platform.h, THE WORKSPACE DECISION).
  */
 static void first_sized(void *arg, const struct plat_err *err);
 
@@ -481,6 +503,12 @@ static void put_files_and_go(struct run *r)
 	run_build_go_line(r);
 	if (run_build_tar(r, &r->tar, &r->tar_len)) {
 		run_end(r, "error", "cannot pack the project's files");
+		return;
+	}
+	if (r->tar_len <= STDIN_FILES_MAX(r)) {
+		let_go(r, r->tar, json_object_size(r->snapshot) ? r->tar_len : 0);
+		free(r->tar);
+		r->tar = NULL;
 		return;
 	}
 	r->pending++;
@@ -603,13 +631,9 @@ static int make_argv(struct run *r, const char **argv, size_t max)
 
 	argv[n++] = "/bin/sh";
 	argv[n++] = "-c";
-	/* the "go" line may carry the build key (run_build.c); a terminal echoes
-	 * it: the marker line tells where the program begins (run_input.c) */
-	argv[n++] = r->tty
-			? "read -r _ k || exit 0; [ -z \"$k\" ] || export RUNIT_BUILD_KEY=\"$k\"; "
-			  "printf '" RUN_TTY_GO "\\n'; exec \"$@\""
-			: "read -r _ k || exit 0; [ -z \"$k\" ] || export RUNIT_BUILD_KEY=\"$k\"; "
-			  "exec \"$@\"";
+	/* it reads the files, the environment and the build key (run_build.c);
+	 * a terminal's marker line tells where the program begins (run_input.c) */
+	argv[n++] = r->tty ? run_wait_tty : run_wait_pipe;
 	argv[n++] = "run-it-wait";
 	if (r->build_cmd) {
 		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
@@ -661,13 +685,10 @@ void run_launch(struct run *r)
 {
 	struct plat_spec spec = {0};
 	const char *argv[600];
-	const char *envv[130];
+	const char *envv[8];
 	struct plat_label labels[5];
 	char name[128], uid[24], pid[24], rid[24];
-	const char *k;
-	json_t *v;
 	size_t ne = 0;
-	char *owned[130] = {0};
 
 	set_state(r, RS_STARTING);
 	if (r->eng->srv->stopping) { /* run_engine_shutdown() ended the others */
@@ -683,25 +704,16 @@ void run_launch(struct run *r)
 	envv[ne++] = "LANG=C.UTF-8";
 	if (run_build_cached(r)) /* build caches (Go's GOCACHE) */
 		envv[ne++] = "XDG_CACHE_HOME=/cache";
-	json_object_foreach(r->env, k, v)
-	{
-		if (ne >= 128)
-			break;
-		/* env var values are the user's secrets: never logged */
-		if (asprintf(&owned[ne], "%s=%s", k, json_string_value(v)) < 0) {
-			owned[ne] = NULL;
-			continue;
-		}
-		envv[ne] = owned[ne];
-		ne++;
-	}
+	/* the project's variables (its secrets) come down stdin with "go",
+	 * never in the container's configuration: a container is created
+	 * before it knows its run (run_prep.c) */
 	envv[ne] = NULL;
 	snprintf(uid, sizeof(uid), "%lld", r->user_id);
 	snprintf(pid, sizeof(pid), "%lld", r->project_id);
 	if (r->id)
 		snprintf(rid, sizeof(rid), "%lld", r->id);
 	else
-		snprintf(rid, sizeof(rid), "warm");
+		snprintf(rid, sizeof(rid), "%s", r->prep ? "prepared" : "warm");
 	labels[0] = (struct plat_label){"run-it.instance", r->eng->srv->cfg.instance};
 	labels[1] = (struct plat_label){"run-it.run", rid};
 	labels[2] = (struct plat_label){"run-it.user", uid};
@@ -730,8 +742,6 @@ void run_launch(struct run *r)
 		r->pending--;
 		run_end(r, "error", "cannot create the container");
 	}
-	for (size_t i = 0; i < ne; i++)
-		free(owned[i]); /* the spec is borrowed only during plat_create() */
 }
 
 /* ---------- adopting a warm container (run_warm.c) ---------- */

@@ -15,7 +15,42 @@
 #include "plat_tar.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+
+/*
+ * The wait wrapper: the container's first program (argv[2] of make_argv in
+ * run.c). It reads one line "go KEY ENV TAR" on stdin, then the run's files
+ * (a tar, unpacked into the still empty /workspace) and its environment
+ * (sh: one export per variable, eval'd), then becomes the run command (or
+ * the build script). Through pipes ENV and TAR are byte counts and the
+ * bytes follow raw, read exactly (dd iflag=fullblock: head -c of busybox
+ * reads ahead, which would eat the program's own input); through a terminal
+ * they are counts of base64 lines (a terminal reads a line at a time, so
+ * head -n takes exactly those; echo is turned off meanwhile and what the
+ * terminal echoed anyway is dropped before the RUN_TTY_GO line,
+ * run_input.c; echo is back on before the variables apply: a PATH of the
+ * user's cannot keep it off). KEY is "-" or the build key (run_build.c). The files come
+ * first: a variable of the user's named like ours cannot change them.
+ * docs/decisions.md, "Files and environment down stdin".
+ */
+#define WAIT_FILES_PIPE                                                                            \
+	"read -r _ _rk _re _rt || exit 0; "                                                        \
+	"if [ \"${_rt:-0}\" -gt 0 ]; then dd bs=\"$_rt\" count=1 iflag=fullblock 2>/dev/null | "   \
+	"tar -xf - -C /workspace || { echo 'run-it: the files could not be unpacked' >&2; "        \
+	"exit 125; }; fi; "                                                                        \
+	"if [ \"${_re:-0}\" -gt 0 ]; then _e=$(dd bs=\"$_re\" count=1 iflag=fullblock "            \
+	"2>/dev/null) && eval \"$_e\" || exit 125; unset _e; fi; "
+#define WAIT_FILES_TTY                                                                             \
+	"stty -echo 2>/dev/null; read -r _ _rk _re _rt || exit 0; "                                \
+	"if [ \"${_rt:-0}\" -gt 0 ]; then head -n \"$_rt\" | base64 -d | tar -xf - -C /workspace " \
+	"|| { echo 'run-it: the files could not be unpacked' >&2; exit 125; }; fi; "               \
+	"_e=''; [ \"${_re:-0}\" -gt 0 ] && { _e=$(head -n \"$_re\" | base64 -d) || exit 125; }; "  \
+	"stty echo 2>/dev/null; eval \"$_e\" || exit 125; unset _e; "
+#define WAIT_KEY "[ \"$_rk\" = - ] || export RUNIT_BUILD_KEY=\"$_rk\"; "
+
+const char run_wait_pipe[] = WAIT_FILES_PIPE WAIT_KEY "exec \"$@\"";
+const char run_wait_tty[] = WAIT_FILES_TTY WAIT_KEY "printf '" RUN_TTY_GO "\\n'; exec \"$@\"";
 
 /*
  * $1 N (build argv length), $2 the marker, $3 the cache cap in KiB, then
@@ -81,7 +116,7 @@ void run_build_go_line(struct run *r)
 	json_t *image;
 
 	if (!run_build_cached(r)) {
-		snprintf(r->go_line, sizeof(r->go_line), "go\n");
+		snprintf(r->go_key, sizeof(r->go_key), "-");
 		return;
 	}
 	image = json_string(r->image);
@@ -93,7 +128,7 @@ void run_build_go_line(struct run *r)
 	crypto_hash_sha256_final(&st, h);
 	json_decref(image);
 	sodium_bin2hex(hex, sizeof(hex), h, 16);
-	snprintf(r->go_line, sizeof(r->go_line), "go %s\n", hex);
+	snprintf(r->go_key, sizeof(r->go_key), "%s", hex);
 }
 
 int run_build_tar(const struct run *r, void **out, size_t *len)
@@ -121,4 +156,126 @@ int run_build_tar(const struct run *r, void **out, size_t *len)
 	}
 	plat_tar_release(&t);
 	return rc;
+}
+
+/* sh single quotes around s: ' becomes '\'' */
+static void sh_quote(char **p, const char *s)
+{
+	char *o = *p;
+
+	*o++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o++ = '\'';
+	*p = o;
+}
+
+/* The environment as sh: "export 'NAME'='value'" lines (owned by *out). */
+static char *env_script(const struct run *r, size_t *len)
+{
+	const char *k;
+	json_t *v;
+	size_t cap = 1;
+	char *buf, *o;
+
+	json_object_foreach(r->env, k, v) cap += 4 * (strlen(k) + json_string_length(v)) + 16;
+	if (!(buf = malloc(cap)))
+		return NULL;
+	o = buf;
+	json_object_foreach(r->env, k, v)
+	{
+		const char *s = json_string_value(v);
+		if (!s)
+			continue;
+		memcpy(o, "export ", 7);
+		o += 7;
+		sh_quote(&o, k);
+		*o++ = '=';
+		sh_quote(&o, s);
+		*o++ = '\n';
+	}
+	*len = (size_t)(o - buf);
+	return buf;
+}
+
+#define B64_LINE 76
+
+/* n bytes as base64 lines of B64_LINE characters at o; returns the lines. */
+static size_t b64_lines(char **o, const void *in, size_t n)
+{
+	size_t enc = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+	char *tmp = malloc(enc), *p = *o;
+	size_t sl, lines = 0;
+
+	if (!tmp)
+		return (size_t)-1;
+	sodium_bin2base64(tmp, enc, in, n, sodium_base64_VARIANT_ORIGINAL);
+	sl = strlen(tmp);
+	for (size_t i = 0; i < sl; i += B64_LINE, lines++) {
+		size_t k = sl - i < B64_LINE ? sl - i : B64_LINE;
+		memcpy(p, tmp + i, k);
+		p += k;
+		*p++ = '\n';
+	}
+	free(tmp);
+	*o = p;
+	return lines;
+}
+
+int run_build_payload(const struct run *r, const void *tar, size_t tar_len, char **out, size_t *len)
+{
+	size_t elen = 0, cap, ne, nt;
+	char *env = env_script(r, &elen), *buf, *o, head[128];
+
+	if (!env)
+		return -1;
+	cap = 2 * (elen + tar_len) + 256;
+	if (!(buf = malloc(cap))) {
+		free(env);
+		return -1;
+	}
+	if (!r->tty) {
+		int hl = snprintf(head, sizeof(head), "go %s %zu %zu\n", r->go_key, elen, tar_len);
+		o = buf;
+		memcpy(o, head, (size_t)hl);
+		o += hl;
+		if (tar_len)
+			memcpy(o, tar, tar_len);
+		o += tar_len;
+		memcpy(o, env, elen);
+		o += elen;
+	} else { /* the header's length is known once the lines are counted */
+		char *body = malloc(cap), *b = body;
+		int hl;
+
+		if (!body) {
+			free(env);
+			free(buf);
+			return -1;
+		}
+		nt = tar_len ? b64_lines(&b, tar, tar_len) : 0;
+		ne = elen ? b64_lines(&b, env, elen) : 0;
+		if (nt == (size_t)-1 || ne == (size_t)-1) {
+			free(body);
+			free(env);
+			free(buf);
+			return -1;
+		}
+		hl = snprintf(head, sizeof(head), "go %s %zu %zu\n", r->go_key, ne, nt);
+		memcpy(buf, head, (size_t)hl);
+		memcpy(buf + hl, body, (size_t)(b - body));
+		o = buf + hl + (b - body);
+		free(body);
+	}
+	sodium_memzero(env, elen); /* the user's secrets */
+	free(env);
+	*out = buf;
+	*len = (size_t)(o - buf);
+	return 0;
 }

@@ -81,9 +81,17 @@ static void session_event(void *arg, const struct bus_event *ev)
 		return;
 	for (r = eng->runs; r; r = n) {
 		n = r->next;
-		if (!r->id && r->user_id == us.user_id)
+		if (!r->id && !r->prep && r->user_id == us.user_id)
 			run_end(r, "stopped", "its user left");
 	}
+}
+
+/* A runtime, a platform or a setting changed: the prepared containers were
+ * made for what was; the next runs prepare new ones (run_prep.c). */
+static void config_event(void *arg, const struct bus_event *ev)
+{
+	(void)ev;
+	run_prep_drop_all(arg, "the configuration changed");
 }
 
 int run_engine_init(struct srv *srv)
@@ -105,6 +113,7 @@ int run_engine_init(struct srv *srv)
 	srv->sess_drained = run_on_sess_drained;
 	db_listen(srv->db, "runit_run_cancel", cancel_notified, srv);
 	bus_on(srv, "session", session_event, eng);
+	bus_on(srv, "config", config_event, eng);
 	if (run_image_init(srv)) /* before the first round: it checks the images */
 		log_json(LOG_WARN, "runtime images are checked only at each platform round", NULL);
 	run_plat_start_health(srv, 5000);

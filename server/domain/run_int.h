@@ -58,7 +58,7 @@ struct run {
 	long long build_wall_ms;	   /* the build's limit; wall_ms counts after it */
 	long long cache_bytes;		   /* the cache volume's cap; 0: no volume */
 	char cache_vol[64];		   /* the project's cache volume (run_build.c) */
-	char go_line[48];		   /* "go <build key>\n" (run_build.c) */
+	char go_key[40];		   /* the build key, or "-" (run_build.c) */
 	int network;
 	struct run_pool pool; /* its user's resource pool (run_pool.h) */
 	struct plat *plat;
@@ -106,6 +106,7 @@ struct run {
 	 * it. waiting: started, its program waiting; go_sent: it was let go
 	 * (user code runs) */
 	int warm, waiting, go_sent;
+	int prep;   /* a prepared container in the pool (run_prep.c): no user yet */
 	char *held; /* run/stdin before "go", written after it */
 	size_t held_len;
 	int stdin_eof;	       /* run/stdin closed the input */
@@ -163,6 +164,7 @@ struct run_engine {
  *   run.c         the lifecycle of one run's container, output in
  *   run_warm.c    warm containers for the next run of a project
  *   run_queue.c   several engines: candidates, the fair queue, engines gone
+ *   run_prep.c    prepared containers per runtime, for any run
  *   run_start.c   run/start: access, quota, buffers, the slot, the row
  *   run_engine.c  set-up, cross-instance cancels, reconciliation, shutdown
  * A lower file tells a higher one through the engine's hooks below, set
@@ -174,10 +176,20 @@ struct run_engine {
  * project's cache volume), prints the marker, then runs the program:
  * argv after it is N MARKER CAP_KB BUILD... RUN... */
 extern const char run_build_script[];
-/* r->go_line: "go <key>\n", key a hash of what the build reads (image,
- * build command, env, files), computed here on the server; "go\n" when
- * there is no build or no cache. */
+/* r->go_key: a hash of what the build reads (image, build command, env,
+ * files), computed here on the server; "-" when there is no build or no
+ * cache. */
 void run_build_go_line(struct run *r);
+/* The wait wrapper, through pipes and through a terminal: it reads the
+ * payload below, then execs its arguments. */
+extern const char run_wait_pipe[];
+extern const char run_wait_tty[];
+/* What lets r's program go, written on its stdin (owned by *out): the line
+ * "go KEY ENV TAR", then the files (the tar, or none when tar_len is 0: they
+ * went in by the archive call) and the environment, raw or, with a
+ * terminal, as base64 lines. */
+int run_build_payload(const struct run *r, const void *tar, size_t tar_len, char **out,
+		      size_t *len);
 /* 1 when r's container gets the project's cache volume at /cache. */
 int run_build_cached(const struct run *r);
 /* The files of r->snapshot as a tar for the workspace (owned by *out). */
@@ -246,6 +258,19 @@ int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, 
 		     long long pids, long long output, long long disk_bytes, long long disk_inodes,
 		     int network, struct plat *plat, const char *oci_runtime, long long cache_bytes,
 		     int tty);
+
+/* run_prep.c: prepared containers per configuration (docs/decisions.md,
+ * "Prepared containers") */
+/* A prepared container made for q's configuration, taken out of the pool
+ * (its ownership passes to the caller), or NULL. */
+struct run *run_prep_take(struct run_engine *eng, const struct run *want);
+/* Top the pool up for r's configuration (in the background). */
+void run_prep_refill(struct run_engine *eng, const struct run *r);
+/* Every prepared container goes (a runtime, a platform or a setting
+ * changed; the server stops). */
+void run_prep_drop_all(struct run_engine *eng, const char *why);
+/* 1 when a run of r's configuration may use a prepared container. */
+int run_prep_eligible(const struct run *r);
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);

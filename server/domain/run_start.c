@@ -257,11 +257,38 @@ void run_slot_running(struct run *r)
 	struct run_slot *slot = r->slot;
 	struct run_engine *eng = r->eng;
 
+	run_prep_refill(eng, r); /* the pool, for any run of this configuration */
 	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping)
 		return;
 	slot->warm = run_warm_prepare(eng, r);
 	if (slot->warm)
 		slot->warm->slot = slot;
+}
+
+/* A prepared container made for q's configuration (run_prep.c), if any. */
+static struct run *take_prepared(struct start_req *q)
+{
+	struct run want;
+
+	memset(&want, 0, sizeof(want));
+	want.eng = q->eng;
+	want.runtime_id = q->runtime_id;
+	snprintf(want.image, sizeof(want.image), "%s", q->image);
+	want.build_cmd = q->build_cmd;
+	want.run_cmd = q->run_cmd;
+	want.memory_bytes = q->memory;
+	want.nano_cpus = q->cpus;
+	want.pids = q->pids;
+	want.disk_bytes = q->disk_bytes;
+	want.disk_inodes = q->disk_inodes;
+	want.network = q->network;
+	want.plat = q->rp.plat;
+	snprintf(want.oci_runtime, sizeof(want.oci_runtime), "%s", q->rp.oci_runtime);
+	want.cache_bytes = q->cache_bytes;
+	snprintf(want.cache_vol, sizeof(want.cache_vol), "%s", q->cache_vol);
+	want.tty = q->term.tty;
+	want.pool = q->pool;
+	return run_prep_take(q->eng, &want);
 }
 
 static void run_created(struct start_req *q, long long id)
@@ -286,6 +313,8 @@ static void run_created(struct start_req *q, long long id)
 		}
 		slot->warm = NULL;
 	}
+	if (!r && (r = take_prepared(q)))
+		adopted = 1;
 	if (!r)
 		r = run_new(q->eng);
 	if (!r) {

@@ -40,7 +40,7 @@ struct run *run_warm_prepare(struct run_engine *eng, const struct run *done)
 	size_t nwarm = 0;
 
 	for (w = eng->runs; w; w = w->next)
-		nwarm += !w->id;
+		nwarm += !w->id && !w->prep;
 	if (nwarm >= (size_t)eng->srv->cfg.warm_containers || !(w = run_new(eng)))
 		return NULL;
 	w->warm = 1;

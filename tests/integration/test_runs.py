@@ -49,7 +49,15 @@ def containers_of(project_id, warm=False):
     r = docker("ps", "-a", "--filter", f"label=run-it.project={project_id}",
                "--format", '{{.ID}} {{.Label "run-it.run"}}')
     rows = [line.split() for line in r.stdout.splitlines() if line.strip()]
-    return [cid for cid, run_label in rows if (run_label == "warm") == warm]
+    found = [cid for cid, run_label in rows if (run_label == "warm") == warm]
+    if warm:
+        return found
+    # a run that took a prepared container (run_prep.c): its labels name no
+    # project; its row says which container it has
+    used = [row[0] for row in psql("SELECT container_id FROM runs WHERE project_id = :'v1'"
+                                   " AND container_id IS NOT NULL", project_id)]
+    r = docker("ps", "-a", "--format", "{{.ID}}", "--filter", "label=run-it.run=prepared")
+    return found + [cid for cid in r.stdout.split() if any(u.startswith(cid) for u in used)]
 
 
 def test_hello_world_in_shell_and_python(server, runtimes):
