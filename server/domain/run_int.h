@@ -33,7 +33,21 @@ struct watcher {
 	int lagging;	    /* held the program too long: gets gaps, holds it no more */
 };
 
-struct run_slot;
+struct start_req; /* run_start.c's */
+
+/* One per (user, project) with a start, a run or a warm container
+ * (run_slot.c; run_start.c drives it). */
+struct run_slot {
+	struct run_slot *next;
+	long long user_id, project_id;
+	struct start_req *latest;  /* the newest start for this slot */
+	struct start_req *waiting; /* a start waiting for the slot */
+	int busy;		   /* a start holds the slot (or its run is alive) */
+	struct run *active;
+	struct run *warm; /* a prepared container for the next run */
+	struct run_engine *eng;
+	int letting_go; /* the replaced run's row is being finished */
+};
 struct sess;
 struct run_sweep;
 struct run_cache;
@@ -271,6 +285,11 @@ void run_prep_refill(struct run_engine *eng, const struct run *r);
 void run_prep_drop_all(struct run_engine *eng, const char *why);
 /* 1 when a run of r's configuration may use a prepared container. */
 int run_prep_eligible(const struct run *r);
+
+/* run_slot.c: the slot of (user, project), made when missing (NULL: out of
+ * memory); free it when nothing holds it any more. */
+struct run_slot *run_slot_get(struct run_engine *eng, long long user, long long project);
+void run_slot_maybe_free(struct run_engine *eng, struct run_slot *slot);
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);

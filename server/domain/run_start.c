@@ -33,18 +33,6 @@
 
 struct start_req;
 
-struct run_slot {
-	struct run_slot *next;
-	long long user_id, project_id;
-	struct start_req *latest;  /* the newest start for this slot */
-	struct start_req *waiting; /* a start waiting for the slot */
-	int busy;		   /* a start holds the slot (or its run is alive) */
-	struct run *active;
-	struct run *warm; /* a prepared container for the next run */
-	struct run_engine *eng;
-	int letting_go; /* the replaced run's row is being finished */
-};
-
 struct start_req {
 	struct rpc_call *c;
 	struct run_engine *eng;
@@ -76,39 +64,6 @@ static void insert_row(struct start_req *q);
 
 /* ---------- slots ---------- */
 
-static struct run_slot *slot_get(struct run_engine *eng, long long user, long long project)
-{
-	struct run_slot *s;
-
-	for (s = eng->slots; s; s = s->next)
-		if (s->user_id == user && s->project_id == project)
-			return s;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->user_id = user;
-	s->project_id = project;
-	s->eng = eng;
-	s->next = eng->slots;
-	eng->slots = s;
-	return s;
-}
-
-static void slot_maybe_free(struct run_engine *eng, struct run_slot *slot)
-{
-	struct run_slot **pp;
-
-	if (slot->busy || slot->waiting || slot->latest || slot->active || slot->warm)
-		return;
-	for (pp = &eng->slots; *pp; pp = &(*pp)->next) {
-		if (*pp == slot) {
-			*pp = slot->next;
-			free(slot);
-			return;
-		}
-	}
-}
-
 /* The replaced run's row is finished: the start waiting for the slot goes on. */
 static void let_go_done(void *arg, PGresult *res, const char *err)
 {
@@ -123,7 +78,7 @@ static void let_go_done(void *arg, PGresult *res, const char *err)
 	if (next)
 		gate(next);
 	else
-		slot_maybe_free(slot->eng, slot);
+		run_slot_maybe_free(slot->eng, slot);
 }
 
 /*
@@ -185,7 +140,7 @@ static void req_done(struct start_req *q)
 	if (next)
 		gate(next);
 	else
-		slot_maybe_free(q->eng, slot);
+		run_slot_maybe_free(q->eng, slot);
 }
 
 static void fail(struct start_req *q, enum proto_reason reason, const char *msg)
@@ -229,7 +184,7 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 	if (!r->id) { /* a warm container went away */
 		if (slot->warm == r)
 			slot->warm = NULL;
-		slot_maybe_free(eng, slot);
+		run_slot_maybe_free(eng, slot);
 		return;
 	}
 	slot->active = NULL;
@@ -244,7 +199,7 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 	if (next)
 		gate(next);
 	else
-		slot_maybe_free(eng, slot);
+		run_slot_maybe_free(eng, slot);
 }
 
 /* ---------- steps ---------- */
@@ -808,7 +763,7 @@ void run_start(struct rpc_call *c, long long project_id, json_t *files, const st
 	q->project_id = project_id;
 	q->files = files ? json_incref(files) : NULL;
 	q->term = *term;
-	q->slot = slot_get(eng, c->user_id, project_id);
+	q->slot = run_slot_get(eng, c->user_id, project_id);
 	uv_timer_init(c->srv->loop, &q->retry);
 	q->retry.data = q;
 	if (!q->slot) {
