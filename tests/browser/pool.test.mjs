@@ -34,7 +34,8 @@ describe('the per-user resource pool', () => {
     await cpu.fill('1000');
     await admin.getByRole('button', { name: `Save quotas of ${username}` }).click();
     await admin.getByText(`Quotas of ${username} saved.`).waitFor();
-    await admin.getByLabel(`CPU pool in millicores for ${username} (empty: the default)`).and(admin.locator('[value="1000"]')).waitFor();
+    // the table is read again: the saved budget is what it shows
+    await admin.waitForFunction((name) => [...document.querySelectorAll('input.quota')].some((i) => i.getAttribute('aria-label') === `CPU pool in millicores for ${name} (empty: the default)` && i.value === '1000'), username);
 
     await createProject(user, 'Pool holder');
     await setCode(user, 'import time\nprint("holding", flush=True)\ntime.sleep(60)\n');
