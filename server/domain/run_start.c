@@ -187,6 +187,8 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 		run_slot_maybe_free(eng, slot);
 		return;
 	}
+	if (r->go_sent) /* its program ran: refill, if its start did not */
+		run_prep_refill(eng, r);
 	slot->active = NULL;
 	slot->busy = 0;
 	next = slot->waiting;
@@ -212,12 +214,15 @@ void run_slot_running(struct run *r)
 	struct run_slot *slot = r->slot;
 	struct run_engine *eng = r->eng;
 
-	run_prep_refill(eng, r); /* the pool, for any run of this configuration */
-	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping)
+	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping) {
+		run_prep_refill(eng, r); /* the pool, for any run of this configuration */
 		return;
+	}
 	slot->warm = run_warm_prepare(eng, r);
-	if (slot->warm)
+	if (slot->warm) /* the pool's refill waits for r's end: one container at a time */
 		slot->warm->slot = slot;
+	else
+		run_prep_refill(eng, r);
 }
 
 /* A prepared container made for q's configuration (run_prep.c), if any. */
