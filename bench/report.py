@@ -37,12 +37,12 @@ def main():
     with open(out, "w") as f:
         json.dump({"machine": meta, "figures": figs}, f, indent=1)
     w = max(len(k) for k in figs) + 2
-    print(f"{'figure':<{w}}{'unit':>6}{'median':>10}{'p90':>10}{'p99':>10}{'n':>5}"
+    print(f"{'figure':<{w}}{'unit':>6}{'median':>10}{'p90':>10}{'p99':>10}{'n':>6}"
           f"{'ratio':>8}{'goal':>9}{'met':>5}")
     for k, v in figs.items():
         ratio = v.get("ratio")
         print(f"{k:<{w}}{v.get('unit', ''):>6}{v['median']:10.1f}{v.get('p90', v['median']):10.1f}"
-              f"{v.get('p99', v['median']):10.1f}{v.get('n', 0):5d}"
+              f"{v.get('p99', v['median']):10.1f}{v.get('n', 0):6d}"
               f"{(f'{ratio:.2f}' if ratio is not None else ''):>8}{v.get('goal') or '':>9}"
               f"{meets(v):>5}")
     print(f"machine: {meta['cpus']} CPUs, load {meta.get('load_before', '?')} before, "
