@@ -466,7 +466,7 @@ static void insert_row(struct start_req *q)
 	}
 	if (db_query(q->eng->srv->db,
 		     q->cands[0]
-			 ? "SELECT id, active, lim, platform_id, q_position FROM "
+			 ? "SELECT * FROM "
 			   "runit_run_enqueue($1, $2, $3, $4, $5::jsonb, $6, $7, $8)"
 			 : "SELECT id, active, lim FROM runit_run_insert($1, $2, $3, $4, $5, "
 			   "$6::jsonb)",
