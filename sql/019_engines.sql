@@ -112,7 +112,8 @@ END $$;
 CREATE FUNCTION runit_run_enqueue(p_user bigint, p_project bigint, p_runtime bigint,
 	p_instance text, p_snapshot jsonb, p_candidates bigint[], p_cpu_millis bigint,
 	p_mem_bytes bigint)
-RETURNS TABLE (id bigint, active bigint, lim bigint, platform_id bigint, q_position bigint)
+RETURNS TABLE (id bigint, active bigint, lim bigint, platform_id bigint, q_position bigint,
+	kind text, endpoint text, oci_runtime text, name text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	ins record;
@@ -120,7 +121,8 @@ BEGIN
 	SELECT * INTO ins FROM runit_run_insert(p_user, p_project, p_runtime, NULL, p_instance,
 		p_snapshot);
 	IF ins.id IS NULL THEN
-		RETURN QUERY SELECT NULL::bigint, ins.active, ins.lim, NULL::bigint, NULL::bigint;
+		RETURN QUERY SELECT NULL::bigint, ins.active, ins.lim, NULL::bigint, NULL::bigint,
+			NULL::text, NULL::text, NULL::text, NULL::text;
 		RETURN;
 	END IF;
 	UPDATE runs SET queued_at = clock_timestamp(), candidates = p_candidates,
@@ -128,16 +130,21 @@ BEGIN
 		WHERE runs.id = ins.id;
 	PERFORM runit_queue_dispatch();
 	RETURN QUERY SELECT ins.id, ins.active, ins.lim, r.platform_id,
-		(SELECT q.q_position FROM runit_queue_order() q WHERE q.id = ins.id)
-		FROM runs r WHERE r.id = ins.id;
+		(SELECT q.q_position FROM runit_queue_order() q WHERE q.id = ins.id),
+		p.kind, p.endpoint, coalesce(p.options ->> 'oci_runtime', ''), p.name
+		FROM runs r LEFT JOIN platforms p ON p.id = r.platform_id WHERE r.id = ins.id;
 END $$;
 
 -- An instance's runs that went through the queue and are not launched yet:
--- placed (platform_id set: launch it) or waiting (with their position).
+-- placed (platform_id set: launch it there, as the row says now) or waiting
+-- (with their position).
 CREATE FUNCTION runit_queue_mine(p_instance text)
-RETURNS TABLE (id bigint, platform_id bigint, q_position bigint) LANGUAGE sql STABLE AS $$
-	SELECT r.id, r.platform_id, q.q_position
+RETURNS TABLE (id bigint, platform_id bigint, q_position bigint, kind text, endpoint text,
+	oci_runtime text, name text) LANGUAGE sql STABLE AS $$
+	SELECT r.id, r.platform_id, q.q_position, p.kind, p.endpoint,
+		coalesce(p.options ->> 'oci_runtime', ''), p.name
 	FROM runs r LEFT JOIN runit_queue_order() q ON q.id = r.id
+		LEFT JOIN platforms p ON p.id = r.platform_id
 	WHERE r.instance = p_instance AND r.state = 'queued' AND r.queued_at IS NOT NULL;
 $$;
 

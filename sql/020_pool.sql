@@ -178,7 +178,7 @@ CREATE FUNCTION runit_run_enqueue(p_user bigint, p_project bigint, p_runtime big
 	p_instance text, p_snapshot jsonb, p_candidates bigint[], p_cpu_millis bigint,
 	p_mem_bytes bigint)
 RETURNS TABLE (id bigint, active bigint, lim bigint, platform_id bigint, q_position bigint,
-	pool jsonb)
+	kind text, endpoint text, oci_runtime text, name text, pool jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
 	ins record;
@@ -196,7 +196,7 @@ BEGIN
 		budget := ins.pool -> 'budget';
 	ELSIF rid IS NULL THEN
 		RETURN QUERY SELECT NULL::bigint, ins.active, ins.lim, NULL::bigint, NULL::bigint,
-			ins.pool;
+			NULL::text, NULL::text, NULL::text, NULL::text, ins.pool;
 		RETURN;
 	ELSE
 		budget := ins.pool;
@@ -206,6 +206,7 @@ BEGIN
 		WHERE runs.id = rid;
 	PERFORM runit_queue_dispatch();
 	RETURN QUERY SELECT rid, ins.active, ins.lim, r.platform_id,
-		(SELECT q.q_position FROM runit_queue_order() q WHERE q.id = rid), budget
-		FROM runs r WHERE r.id = rid;
+		(SELECT q.q_position FROM runit_queue_order() q WHERE q.id = rid),
+		p.kind, p.endpoint, coalesce(p.options ->> 'oci_runtime', ''), p.name, budget
+		FROM runs r LEFT JOIN platforms p ON p.id = r.platform_id WHERE r.id = rid;
 END $$;

@@ -235,6 +235,13 @@ size_t run_plat_list(struct srv *srv, struct run_platform *out, int *up, size_t 
 	return n;
 }
 
+int run_plat_down_at(struct srv *srv, long long id, const char *endpoint)
+{
+	struct health *h = health_of(srv, id);
+
+	return h && h->up == 0 && !strcmp(h->endpoint, endpoint);
+}
+
 void run_plat_mark_down(struct srv *srv, long long id, const char *why)
 {
 	struct health *h = health_of(srv, id);

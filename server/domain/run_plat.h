@@ -48,6 +48,8 @@ int run_plat_by_id(struct srv *srv, long long id, struct run_platform *out);
 /* The platforms of the last round (at most max), each with its health in
  * up[] (1 up, 0 down, -1 not known yet). Returns how many. */
 size_t run_plat_list(struct srv *srv, struct run_platform *out, int *up, size_t max);
+/* 1 when the last round found platform id down at this endpoint. */
+int run_plat_down_at(struct srv *srv, long long id, const char *endpoint);
 /* The engine failed in a way that says it is gone (a connection error):
  * down at once, not at the next round (a "platform" "down" event). */
 void run_plat_mark_down(struct srv *srv, long long id, const char *why);

@@ -30,7 +30,8 @@ int run_pool_insert(struct srv *srv, const char *const params[6], const char *ca
 	if (cands && cands[0]) { /* no platform yet: the queue places it */
 		p[3] = p[4], p[4] = p[5], p[5] = cands;
 		return db_query(srv->db,
-				"SELECT id, active, lim, platform_id, q_position, pool FROM "
+				"SELECT id, active, lim, platform_id, q_position, kind, endpoint, "
+				"oci_runtime, name, pool FROM "
 				"runit_run_enqueue($1, $2, $3, $4, $5::jsonb, $6, $7, $8)",
 				8, p, cb, arg);
 	}

@@ -39,6 +39,8 @@ struct run_queue {
 /* ---------- the engines a run may go to ---------- */
 
 struct cands_req {
+	struct srv *srv;
+	char image[256];
 	struct run_cands c;
 	long long ids[RUN_QUEUE_MAX_PLATS];
 	int pending;
@@ -96,45 +98,75 @@ static void looked(void *arg, const struct plat_err *err)
 	cands_done(cr);
 }
 
-int run_queue_candidates(struct srv *srv, const char *image, run_cands_cb cb, void *arg)
+/* The enabled rows as they are now (an admin's change counts at once):
+ * each engine is asked for the image, but one that the health round found
+ * down at this same endpoint (no wait for a dead TCP peer). */
+static void rows_read(void *arg, PGresult *res, const char *err)
 {
-	struct run_platform rp[RUN_QUEUE_MAX_PLATS];
-	int up[RUN_QUEUE_MAX_PLATS];
-	size_t n = run_plat_list(srv, rp, up, RUN_QUEUE_MAX_PLATS);
-	struct cands_req *cr = calloc(1, sizeof(*cr));
+	struct cands_req *cr = arg;
+	int n = res ? PQntuples(res) : 0;
 
-	if (!cr)
-		return -1;
-	cr->cb = cb;
-	cr->arg = arg;
-	cr->pending = 1;
-	cr->c.builtin = n == 0 || (n == 1 && rp[0].id == 0);
-	for (size_t i = 0; i < n && !cr->c.builtin; i++) {
+	cr->c.builtin = res && n == 0;
+	for (int i = 0; i < n && i < RUN_QUEUE_MAX_PLATS; i++) {
+		long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		struct plat *p =
+		    run_plat_get(cr->srv, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 		struct look *lk;
 
-		if (up[i] == 0) /* down: not a candidate (unknown: asked now) */
-			continue;
-		if (!(lk = calloc(1, sizeof(*lk))))
+		if (!p || run_plat_down_at(cr->srv, id, PQgetvalue(res, i, 2)) ||
+		    !(lk = calloc(1, sizeof(*lk))))
 			continue;
 		lk->cr = cr;
-		lk->id = rp[i].id;
+		lk->id = id;
 		cr->pending++;
 		cr->c.up++;
-		if (plat_ensure_image(rp[i].plat, image, false, NULL, looked, lk)) {
+		if (plat_ensure_image(p, cr->image, false, NULL, looked, lk)) {
 			cr->pending--;
 			cr->c.up--;
 			free(lk);
 		}
 	}
 	cands_done(cr);
+}
+
+int run_queue_candidates(struct srv *srv, const char *image, run_cands_cb cb, void *arg)
+{
+	struct cands_req *cr = calloc(1, sizeof(*cr));
+
+	if (!cr)
+		return -1;
+	cr->srv = srv;
+	cr->cb = cb;
+	cr->arg = arg;
+	cr->pending = 1;
+	snprintf(cr->image, sizeof(cr->image), "%s", image);
+	if (db_query(srv->db,
+		     "SELECT id, kind, endpoint FROM platforms WHERE enabled ORDER BY is_default "
+		     "DESC, id",
+		     0, NULL, rows_read, cr)) {
+		free(cr);
+		return -1;
+	}
 	return 0;
+}
+
+/* The platform of row k as the query read it: columns c (id), then kind,
+ * endpoint, oci_runtime and name at c + 2 .. c + 5. */
+static int row_platform(struct srv *srv, PGresult *res, int k, int c, struct run_platform *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->id = strtoll(PQgetvalue(res, k, c), NULL, 10);
+	rp->plat = run_plat_get(srv, PQgetvalue(res, k, c + 2), PQgetvalue(res, k, c + 3));
+	snprintf(rp->oci_runtime, sizeof(rp->oci_runtime), "%s", PQgetvalue(res, k, c + 4));
+	snprintf(rp->name, sizeof(rp->name), "%s", PQgetvalue(res, k, c + 5));
+	return rp->plat ? 0 : -1;
 }
 
 long long run_queue_placed(struct srv *srv, PGresult *res, struct run_platform *rp)
 {
 	if (PQgetisnull(res, 0, 3))
 		return strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-	return run_plat_by_id(srv, strtoll(PQgetvalue(res, 0, 3), NULL, 10), rp) ? -1 : 0;
+	return row_platform(srv, res, 0, 3, rp) ? -1 : 0;
 }
 
 /* ---------- this instance's waiting runs ---------- */
@@ -176,18 +208,16 @@ void run_queue_wait(struct run *r, long long position, json_t *answer)
 	Q->w[Q->n++] = (struct waiting){r->id, position};
 }
 
-/* r was placed on platform pid: launch it there. */
-static void place(struct run_queue *Q, struct run *r, long long pid)
+/* r was placed on the platform of row k: launch it there. */
+static void place(struct run_queue *Q, struct run *r, PGresult *res, int k)
 {
 	struct run_platform rp;
-	char msg[160];
 
 	r->queue_pos = 0;
 	if (r->ending)
 		return;
-	if (run_plat_by_id(Q->eng->srv, pid, &rp)) {
-		snprintf(msg, sizeof(msg), "the container platform %lld is not known here", pid);
-		run_end(r, "error", msg);
+	if (row_platform(Q->eng->srv, res, k, 1, &rp)) {
+		run_end(r, "error", "this kind of platform is not supported yet");
 		return;
 	}
 	r->platform_id = rp.id;
@@ -213,9 +243,11 @@ static void mine_read(void *arg, PGresult *res, const char *err)
 	for (size_t i = 0; i < Q->n;) {
 		long long id = Q->w[i].id, pid = 0, pos = -1;
 		struct run *r = run_find(srv, id);
+		int row = 0;
 
 		for (int k = 0; k < PQntuples(res); k++)
 			if (strtoll(PQgetvalue(res, k, 0), NULL, 10) == id) {
+				row = k;
 				pid = PQgetisnull(res, k, 1)
 					  ? 0
 					  : strtoll(PQgetvalue(res, k, 1), NULL, 10);
@@ -229,7 +261,7 @@ static void mine_read(void *arg, PGresult *res, const char *err)
 		}
 		if (pid) {
 			w_drop(Q, i);
-			place(Q, r, pid);
+			place(Q, r, res, row);
 			continue;
 		}
 		if (pos != Q->w[i].pos) {
@@ -259,8 +291,9 @@ static void read_mine(struct run_queue *Q)
 	Q->busy = 1;
 	Q->refs++;
 	if (db_query(Q->eng->srv->db,
-		     "SELECT id, platform_id, q_position FROM runit_queue_mine($1)", 1, p,
-		     mine_read, Q)) {
+		     "SELECT id, platform_id, q_position, kind, endpoint, oci_runtime, name "
+		     "FROM runit_queue_mine($1)",
+		     1, p, mine_read, Q)) {
 		Q->busy = 0;
 		Q->refs--;
 	}
@@ -321,16 +354,13 @@ static void tick(uv_timer_t *t)
 /* End this instance's runs (and warm containers) on an engine gone away. */
 static void engine_gone(struct run_queue *Q, long long pid, const char *name)
 {
-	struct run_platform rp;
 	struct run *r, *n;
 	char msg[160];
 
-	if (run_plat_by_id(Q->eng->srv, pid, &rp))
-		return;
 	snprintf(msg, sizeof(msg), "the container engine %s went away", name);
 	for (r = Q->eng->runs; r; r = n) {
 		n = r->next;
-		if (r->plat == rp.plat && !r->ending)
+		if (pid && r->platform_id == pid && r->plat && !r->ending)
 			run_end(r, r->id ? "error" : "stopped", msg);
 	}
 }
