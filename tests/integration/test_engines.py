@@ -165,7 +165,7 @@ def test_an_engine_that_goes_away_ends_its_runs_and_rejoins(server, both_up):
     print(f"up again {time.monotonic() - t0:.1f} s after its restart")
     assert wait_until(lambda: not engine2_docker("ps", "-aq", "--filter",
                                                  f"label=run-it.run={on2}").stdout.strip(),
-                      timeout=DEADLINE_S), "the dead run's container was not removed"
+                      timeout=DEADLINE_S), "the dead run's container was not removed" + server.log_text()[-6000:]
 
     async def phase2():
         u = await User.new(server)
@@ -208,7 +208,9 @@ def test_thirty_runs_queue_fairly_and_all_finish(server, both_up):
         a = await User.new(server, "qa")
         b = await User.new(server, "qb")
         for u in (a, b):
-            psql("UPDATE users SET max_active_runs = 20 WHERE id = :'v1'", u.uid)
+            # a queue, not the users' pools (a user's default pool holds 4 such runs)
+            psql("UPDATE users SET max_active_runs = 20, pool_cpu_millis = 0, pool_mem_bytes = 0"
+                 " WHERE id = :'v1'", u.uid)
         projects = {u: [await u.project(e["rt"], {"main.sh": script}) for _ in range(15)]
                     for u in (a, b)}
         answers = {}
