@@ -150,6 +150,39 @@ def test_a_run_that_does_not_fit_is_refused_with_what_holds_the_pool_until_one_e
     run(go())
 
 
+def test_with_pool_full_wait_a_run_waits_in_the_queue_until_its_pool_has_room(
+        server, pool_runtime):
+    """pool_full "wait": the run that does not fit is queued (run/start
+    answers queued with its position), holds nothing while it waits, and
+    starts once the user's own run ends (runit_queue_dispatch asks
+    runit_pool_fits)."""
+    async def go():
+        admin = await admin_of(server)
+        result_of(await admin.call("admin/settings/set", {"pool_full": "wait"}))
+        try:
+            u = await User.new(server)
+            await set_pool(admin, u.uid, pool_cpu_millis=CPU)
+            p1 = await u.project(pool_runtime, SLEEPER)
+            p2 = await u.project(pool_runtime, {"main.sh": "echo second\n"})
+            r1 = await running(u, p1)
+            ans = result_of(await u.c.call("run/start", {"project": p2}))
+            r2 = ans["run"]
+            assert ans.get("state") == "queued" and ans.get("position", 0) >= 1, ans
+            # waiting, it holds nothing of the pool: only the first run's share
+            assert psql("SELECT cpu_millis FROM runit_pool_used(:'v1')", u.uid) == [[str(CPU)]]
+            assert psql("SELECT platform_id IS NULL FROM runs WHERE id = :'v1'", r2) == [["t"]]
+            await asyncio.sleep(2)  # still waiting while the first runs
+            assert psql("SELECT state FROM runs WHERE id = :'v1'", r2) == [["queued"]]
+            result_of(await u.c.call("run/stop", {"run": r1}))
+            await u.wait_exit(r1)
+            out = await u.wait_exit(r2, timeout=120)
+            assert out.exit["reason"] == "exited" and out.text() == "second\n", (out.exit,
+                                                                                 out.text())
+        finally:
+            result_of(await admin.call("admin/settings/set", {"pool_full": "refuse"}))
+    run(go())
+
+
 def test_a_budget_changed_while_runs_are_active_applies_to_the_next_start(server, pool_runtime):
     async def go():
         admin = await admin_of(server)
