@@ -653,9 +653,12 @@ def test_admin_lists_users_resets_totp_and_sets_quotas(server):
         # quotas: set, clear back to the global default, refuse nonsense
         uid = users[1].user["id"]
         r = await admin.call("admin/user/set_quota", {"id": uid, "max_active_runs": 7, "max_projects": 30})
-        assert r["result"] == {"id": uid, "max_active_runs": 7, "max_projects": 30}
+        # (the answer also carries the user's pool: test_pool.py)
+        assert r["result"] == {"id": uid, "max_active_runs": 7, "max_projects": 30,
+                               "pool_cpu_millis": None, "pool_mem_bytes": None}
         r = await admin.call("admin/user/set_quota", {"id": uid, "max_active_runs": "default"})
-        assert r["result"] == {"id": uid, "max_active_runs": None, "max_projects": 30}
+        assert r["result"] == {"id": uid, "max_active_runs": None, "max_projects": 30,
+                               "pool_cpu_millis": None, "pool_mem_bytes": None}
         for bad in [{"id": uid}, {"id": uid, "max_active_runs": -1}, {"id": uid, "max_projects": 10**6},
                     {"id": uid, "max_active_runs": "lots"}, {"id": uid, "max_active_runs": 1.5}]:
             assert error_reason(await admin.call("admin/user/set_quota", bad)) == "INVALID_PARAMS", bad
