@@ -87,8 +87,9 @@ static void list_on(struct run_reap *rp, const char *instance, const char *kind,
 static void reaped(void *arg, PGresult *res, const char *err)
 {
 	struct run_reap *rp = arg;
-	struct srv *srv = rp->eng->srv;
+	struct srv *srv;
 
+	/* stopping: the engine (rp->eng) may be gone; only rp is still ours */
 	if (!res || rp->stopping) {
 		if (err && !rp->stopping)
 			log_json(LOG_WARN, "cannot look for dead instances",
@@ -96,6 +97,7 @@ static void reaped(void *arg, PGresult *res, const char *err)
 		reap_unref(rp);
 		return;
 	}
+	srv = rp->eng->srv;
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *dead = PQgetvalue(res, i, 0);
 
@@ -118,18 +120,21 @@ static void reaped(void *arg, PGresult *res, const char *err)
 static void alive(void *arg, PGresult *res, const char *err)
 {
 	struct run_reap *rp = arg;
-	struct srv *srv = rp->eng->srv;
+	struct srv *srv;
 	char dead_s[16];
-	const char *p[2] = {srv->cfg.instance, dead_s};
+	const char *p[2];
 
 	(void)res;
-	if (err || rp->stopping) {
+	if (err || rp->stopping) { /* stopping: rp->eng may be gone */
 		if (err && !rp->stopping)
 			log_json(LOG_WARN, "cannot say this instance is alive",
 				 json_pack("{s:s}", "error", err));
 		reap_unref(rp);
 		return;
 	}
+	srv = rp->eng->srv;
+	p[0] = srv->cfg.instance;
+	p[1] = dead_s;
 	snprintf(dead_s, sizeof(dead_s), "%d", srv->cfg.instance_dead_s);
 	/* the dead (name, runs), then every platform row (kind, NULL, endpoint) */
 	if (db_query(srv->db,
