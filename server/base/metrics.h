@@ -35,6 +35,9 @@ struct metrics {
 	unsigned long long http_requests_total;
 	unsigned long long errors_total[PROTO_R_COUNT];
 	unsigned long long file_saves_total;
+	/* runs whose end came from the wrapper's exit notice (run_notice.h),
+	 * and those that waited for the engine's answer instead */
+	unsigned long long runs_exit_notice_total, runs_exit_wait_total;
 	unsigned long long room_relay_dropped_total;
 	unsigned long long admin_relay_dropped_total;
 	/* error monitoring (errmon.c): collected by source, dropped by the

@@ -199,7 +199,7 @@ static void removed(void *arg, const struct plat_err *err)
 	metrics_run_container(&r->mx, 0);
 	r->removing = 0;
 	r->eng->removing--;
-	if (r->released)
+	if (r->released && !r->wait_open)
 		run_free(r);
 }
 
@@ -244,7 +244,7 @@ void run_release(struct run *r)
 	run_unlink(r);
 	eng->slot_released(eng, r);
 	r->released = 1;
-	if (!r->removing)
+	if (!r->removing && !r->wait_open)
 		run_free(r);
 }
 
@@ -321,6 +321,34 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 	r->marker_len = keep;
 }
 
+/* Output of the program's, the notice taken out. */
+static void take(struct run *r, enum plat_stream stream, const char *buf, size_t len)
+{
+	if (!len || r->finalized)
+		return;
+	if (r->t_first_byte < 0) {
+		r->t_first_byte = srv_now_ms() - r->t_created;
+		metrics_run_first_byte(&r->mx, srv_now_ms());
+	}
+	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
+		scan_marker(r, buf, len);
+		return;
+	}
+	feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
+}
+
+static void take_stdout(void *arg, const char *buf, size_t len)
+{
+	take(arg, PLAT_STDOUT, buf, len);
+}
+
+static void take_stderr(void *arg, const char *buf, size_t len)
+{
+	take(arg, PLAT_STDERR, buf, len);
+}
+
+static void noticed(struct run *r);
+
 static void run_on_output(void *arg, enum plat_stream stream, const char *buf, size_t len)
 {
 	struct run *r = arg;
@@ -333,15 +361,12 @@ static void run_on_output(void *arg, enum plat_stream stream, const char *buf, s
 		if (!(len -= k))
 			return;
 	}
-	if (r->t_first_byte < 0) {
-		r->t_first_byte = srv_now_ms() - r->t_created;
-		metrics_run_first_byte(&r->mx, srv_now_ms());
-	}
-	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
-		scan_marker(r, buf, len);
-		return;
-	}
-	feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
+	if (!r->go_sent)
+		take(r, stream, buf, len);
+	else if (stream == PLAT_STDOUT && run_notice_feed(&r->notice, buf, len, take_stdout, r))
+		noticed(r);
+	else if (stream == PLAT_STDERR && run_notice_feed(&r->notice_err, buf, len, take_stderr, r))
+		noticed(r);
 }
 
 /* ---------- the container ---------- */
@@ -409,6 +434,13 @@ static void waited(void *arg, const struct plat_exit *ex, const struct plat_err 
 {
 	struct run *r = arg;
 
+	r->wait_open = 0;
+	if (r->wait_dropped) { /* the run ended on the notice (noticed()) */
+		r->eng->removing--;
+		if (r->released && !r->removing)
+			run_free(r);
+		return;
+	}
 	r->exited = 1;
 	if (err) {
 		plat_failed(r, "lost the container", err);
@@ -417,6 +449,8 @@ static void waited(void *arg, const struct plat_exit *ex, const struct plat_err 
 		r->have_exit = r->go_sent; /* before "go" no program of the user ran */
 		r->oom_killed = ex->oom_killed;
 		r->exit_seen = 1;
+		if (r->go_sent && r->id)
+			metrics.runs_exit_wait_total++;
 		if (!r->build_cmd || r->build_done || r->attach_ended || !r->att)
 			ended(r);
 	}
@@ -544,8 +578,10 @@ static void started(void *arg, const struct plat_err *err)
 	if (r->waiting && r->id) /* a run owns it: a fresh start, or adopted while starting */
 		put_files_and_go(r);
 	r->pending++;
+	r->wait_open = 1;
 	if (plat_wait(r->plat, r->cid, waited, r)) {
 		r->pending--;
+		r->wait_open = 0;
 		run_end(r, "error", "cannot wait for the container");
 	}
 	run_op_done(r);
@@ -564,16 +600,61 @@ static void att_ready(void *arg)
 	}
 }
 
+/*
+ * The wrapper's notice (run_notice.h): the program exited with this code.
+ * Once every byte before it is in (the output ended, or the notice came on
+ * each stream: through pipes stdout and stderr are two) the run ends
+ * without waiting for the engine's teardown. 137 (SIGKILL) may be the
+ * kernel's OOM killer, which only the engine's answer tells apart: that one
+ * waits for it.
+ */
+static int notice_ends(const struct run *r)
+{
+	int all_in = r->attach_ended || r->tty || r->notice_err.seen;
+
+	return r->notice.seen && all_in && r->notice.code != 137 && !r->ending && !r->exit_seen &&
+	       r->id;
+}
+
+static void end_on_notice(struct run *r)
+{
+	r->exit_code = r->notice.code;
+	r->have_exit = 1;
+	r->exit_seen = 1;
+	r->exited = 1; /* the wrapper is gone: nothing to stop */
+	if (r->wait_open && !r->wait_dropped) {
+		r->wait_dropped = 1;
+		r->pending--;
+		r->eng->removing++; /* shutdown waits for it as for a removal */
+	}
+	if (r->att && !r->attach_ended) /* its end (canceled) lets finalize() run */
+		plat_detach(r->att);
+	metrics.runs_exit_notice_total++;
+	ended(r);
+}
+
+static void noticed(struct run *r)
+{
+	if (notice_ends(r))
+		end_on_notice(r);
+}
+
 static void att_end(void *arg, const struct plat_err *err)
 {
 	struct run *r = arg;
 
 	r->attach_ended = 1;
 	r->att = NULL;
+	if (r->id) {
+		run_notice_flush(&r->notice, take_stdout, r);
+		run_notice_flush(&r->notice_err, take_stderr, r);
+	}
 	if (err && err->code != PLAT_E_CANCELED)
 		plat_failed(r, "lost the container's output", err);
 	else if (r->exit_seen && !r->ending)
 		ended(r);
+	else if (notice_ends(r))
+		end_on_notice(r);
 	run_op_done(r);
 }
 
@@ -766,6 +847,7 @@ void run_launch_adopted(struct run *r)
 struct run *run_new(struct run_engine *eng)
 {
 	struct run *r = calloc(1, sizeof(*r));
+	unsigned char token[RUN_NOTICE_TOKEN_LEN / 2];
 
 	if (!r)
 		return NULL;
@@ -778,6 +860,10 @@ struct run *run_new(struct run_engine *eng)
 	r->wall.data = r->flush.data = r->pace.data = r;
 	r->handles_open = 3;
 	runout_init(&r->out, RUN_CHUNK_MAX, run_on_chunk, r);
+	randombytes_buf(token, sizeof(token));
+	sodium_bin2hex(r->notice_token, sizeof(r->notice_token), token, sizeof(token));
+	run_notice_init(&r->notice, r->notice_token);
+	run_notice_init(&r->notice_err, r->notice_token);
 	randombytes_buf(r->marker_raw, sizeof(r->marker_raw));
 	snprintf(r->marker, sizeof(r->marker),
 		 "\x1e"

@@ -35,22 +35,33 @@
  * docs/decisions.md, "Files and environment down stdin".
  */
 #define WAIT_FILES_PIPE                                                                            \
-	"read -r _ _rk _re _rt || exit 0; "                                                        \
+	"read -r _ _rk _re _rt _rn || exit 0; "                                                    \
 	"if [ \"${_rt:-0}\" -gt 0 ]; then dd bs=\"$_rt\" count=1 iflag=fullblock 2>/dev/null | "   \
 	"tar -xf - -C /workspace || { echo 'run-it: the files could not be unpacked' >&2; "        \
 	"exit 125; }; fi; "                                                                        \
 	"if [ \"${_re:-0}\" -gt 0 ]; then _e=$(dd bs=\"$_re\" count=1 iflag=fullblock "            \
 	"2>/dev/null) && eval \"$_e\" || exit 125; unset _e; fi; "
 #define WAIT_FILES_TTY                                                                             \
-	"stty -echo 2>/dev/null; read -r _ _rk _re _rt || exit 0; "                                \
+	"stty -echo 2>/dev/null; read -r _ _rk _re _rt _rn || exit 0; "                            \
 	"if [ \"${_rt:-0}\" -gt 0 ]; then head -n \"$_rt\" | base64 -d | tar -xf - -C /workspace " \
 	"|| { echo 'run-it: the files could not be unpacked' >&2; exit 125; }; fi; "               \
 	"_e=''; [ \"${_re:-0}\" -gt 0 ] && { _e=$(head -n \"$_re\" | base64 -d) || exit 125; }; "  \
 	"stty echo 2>/dev/null; eval \"$_e\" || exit 125; unset _e; "
 #define WAIT_KEY "[ \"$_rk\" = - ] || export RUNIT_BUILD_KEY=\"$_rk\"; "
+/* With a notice token (run_notice.h) the program runs as the wrapper's
+ * child and the wrapper prints the notice with its exit status, then exits
+ * with it: through pipes on stdout and on stderr (each is the last of its
+ * pipe: the engine may deliver the two in either order), through a
+ * terminal once. A signal that would end the wrapper first (Ctrl+C reaches
+ * the whole foreground group) runs an empty trap instead (the child gets
+ * the default action back at exec). Without a token it becomes the program. */
+#define WAIT_NOTICE "printf '\\036run-it-exit-%s %d\\n' \"$_rn\" \"$_s\""
+#define WAIT_RUN(also)                                                                             \
+	"case $_rn in *[!0-9a-f]*|'') exec \"$@\";; esac; trap : INT QUIT TERM HUP; \"$@\"; "      \
+	"_s=$?; " WAIT_NOTICE "; " also "exit \"$_s\""
 
-const char run_wait_pipe[] = WAIT_FILES_PIPE WAIT_KEY "exec \"$@\"";
-const char run_wait_tty[] = WAIT_FILES_TTY WAIT_KEY "printf '" RUN_TTY_GO "\\n'; exec \"$@\"";
+const char run_wait_pipe[] = WAIT_FILES_PIPE WAIT_KEY WAIT_RUN(WAIT_NOTICE " >&2; ");
+const char run_wait_tty[] = WAIT_FILES_TTY WAIT_KEY "printf '" RUN_TTY_GO "\\n'; " WAIT_RUN("");
 
 /*
  * $1 N (build argv length), $2 the marker, $3 the cache cap in KiB, then
@@ -241,7 +252,8 @@ int run_build_payload(const struct run *r, const void *tar, size_t tar_len, char
 		return -1;
 	}
 	if (!r->tty) {
-		int hl = snprintf(head, sizeof(head), "go %s %zu %zu\n", r->go_key, elen, tar_len);
+		int hl = snprintf(head, sizeof(head), "go %s %zu %zu %s\n", r->go_key, elen,
+				  tar_len, r->notice_token);
 		o = buf;
 		memcpy(o, head, (size_t)hl);
 		o += hl;
@@ -267,7 +279,8 @@ int run_build_payload(const struct run *r, const void *tar, size_t tar_len, char
 			free(buf);
 			return -1;
 		}
-		hl = snprintf(head, sizeof(head), "go %s %zu %zu\n", r->go_key, ne, nt);
+		hl = snprintf(head, sizeof(head), "go %s %zu %zu %s\n", r->go_key, ne, nt,
+			      r->notice_token);
 		memcpy(buf, head, (size_t)hl);
 		memcpy(buf + hl, body, (size_t)(b - body));
 		o = buf + hl + (b - body);

@@ -7,6 +7,7 @@
 
 #include "run.h"
 #include "metrics.h"
+#include "run_notice.h"
 #include "run_out.h"
 #include "run_plat.h"
 #include "run_pool.h"
@@ -91,6 +92,13 @@ struct run {
 	int started, exited, attach_ended, removed;
 	int exit_code, have_exit;
 	int exit_seen, oom_killed; /* the engine said it ended (waited()) */
+	/* the wrapper's exit notice (run_notice.h), the last bytes of stdout
+	 * and (through pipes) of stderr: with it the run ends without the
+	 * engine's wait, which is then dropped: still open (wait_open) but no
+	 * longer pending, it only keeps r allocated */
+	struct run_notice notice, notice_err;
+	char notice_token[RUN_NOTICE_TOKEN_LEN + 1];
+	int wait_open, wait_dropped;
 
 	/* timing */
 	int64_t t_created, t_started, t_first_byte;
