@@ -357,9 +357,10 @@ static void render_sessions(struct buf *b)
 			proto_reason_str((enum proto_reason)r), metrics.errors_total[r]);
 	counter(b, "runit_file_saves_total", "Files saved with file/save.",
 		metrics.file_saves_total);
-	counter(b, "runit_run_exits_noticed_total",
-		"Program exits told by the run's wrapper (the run ended without the engine's wait).",
-		metrics.runs_exit_notice_total);
+	counter(
+	    b, "runit_run_exits_noticed_total",
+	    "Program exits told by the run's wrapper (the run ended without the engine's wait).",
+	    metrics.runs_exit_notice_total);
 	counter(b, "runit_run_exits_waited_total",
 		"Program exits told by the engine's wait (a signal, or no notice).",
 		metrics.runs_exit_wait_total);

@@ -127,33 +127,6 @@ void run_cancel(struct run *r, const char *reason, const char *message)
 	run_end(r, reason, message);
 }
 
-void run_cancel_project(struct srv *srv, long long project_id, const char *reason,
-			const char *message)
-{
-	struct run *r, *n;
-
-	if (!srv->runs)
-		return;
-	for (r = srv->runs->runs; r; r = n) {
-		n = r->next;
-		if (r->project_id == project_id)
-			run_end(r, reason, message);
-	}
-}
-
-void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *message)
-{
-	struct run *r, *n;
-
-	if (!srv->runs)
-		return;
-	for (r = srv->runs->runs; r; r = n) {
-		n = r->next;
-		if (r->user_id == user_id)
-			run_end(r, reason, message);
-	}
-}
-
 static void close_timer_cb(uv_handle_t *h)
 {
 	struct run *r = h->data;
@@ -700,64 +673,6 @@ static void created(void *arg, const char *id, const struct plat_err *err)
 }
 
 /*
- * argv for the container: a fixed sh script that waits for one line on
- * stdin ("go", written once the files are in; with a terminal it then
- * prints RUN_TTY_GO, run_input.c), then becomes the run
- * command, or builds then runs through a fixed sh script that takes both as
- * arguments (nothing is interpolated).
- */
-static int make_argv(struct run *r, const char **argv, size_t max)
-{
-	size_t n = 0, i;
-
-	argv[n++] = "/bin/sh";
-	argv[n++] = "-c";
-	/* it reads the files, the environment and the build key (run_build.c);
-	 * a terminal's marker line tells where the program begins (run_input.c) */
-	argv[n++] = r->tty ? run_wait_tty : run_wait_pipe;
-	argv[n++] = "run-it-wait";
-	if (r->build_cmd) {
-		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
-		snprintf(r->capbuf, sizeof(r->capbuf), "%lld", r->cache_bytes / 1024);
-		argv[n++] = "/bin/sh";
-		argv[n++] = "-c";
-		argv[n++] = run_build_script;
-		argv[n++] = "run-it-build";
-		argv[n++] = r->nbuf;
-		argv[n++] = r->marker;
-		argv[n++] = r->capbuf;
-		for (i = 0; i < json_array_size(r->build_cmd) && n < max - 1; i++)
-			argv[n++] = json_string_value(json_array_get(r->build_cmd, i));
-	}
-	for (i = 0; i < json_array_size(r->run_cmd) && n < max - 1; i++)
-		argv[n++] = json_string_value(json_array_get(r->run_cmd, i));
-	argv[n] = NULL;
-	return json_array_size(r->run_cmd) > 0 ? 0 : -1;
-}
-
-/* The container's limits: the runtime's (or the defaults), read for the run. */
-static void limits_of(const struct run *r, struct plat_spec *spec)
-{
-	spec->network = r->network;
-	spec->readonly_rootfs = true;
-	spec->init = true;
-	spec->open_stdin = true;
-	spec->tty = r->tty;
-	/* /workspace and /tmp: RAM filesystems capped in bytes and files */
-	spec->workspace_bytes = (uint64_t)r->disk_bytes;
-	spec->workspace_inodes = (uint64_t)r->disk_inodes;
-	spec->tmp_bytes = (uint64_t)r->disk_bytes;
-	spec->tmp_inodes = (uint64_t)r->disk_inodes;
-	spec->memory_bytes = (uint64_t)r->memory_bytes;
-	spec->nano_cpus = (uint64_t)r->nano_cpus;
-	spec->pids_limit = r->pids;
-	spec->nofile = 256;
-	spec->fsize_bytes = 64LL << 20;
-	spec->runtime = r->oci_runtime[0] ? r->oci_runtime : NULL;
-	run_pool_spec(&r->pool, spec); /* the user's pool: its cgroup parent */
-}
-
-/*
  * Create, attach and start a container for r (a run whose row exists, or a
  * warm container): its program waits for "go", which comes once a run owns
  * it and its files are in.
@@ -776,7 +691,7 @@ void run_launch(struct run *r)
 		run_end(r, "error", "the server is shutting down");
 		return;
 	}
-	if (make_argv(r, argv, sizeof(argv) / sizeof(argv[0]))) {
+	if (run_build_argv(r, argv, sizeof(argv) / sizeof(argv[0]))) {
 		run_end(r, "error", "the runtime has no run command");
 		return;
 	}
@@ -814,7 +729,7 @@ void run_launch(struct run *r)
 		spec.volume = r->cache_vol;
 		spec.volume_path = "/cache";
 	}
-	limits_of(r, &spec);
+	run_build_limits(r, &spec);
 	spec.labels = labels;
 	spec.nlabels = 5;
 

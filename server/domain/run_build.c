@@ -19,20 +19,17 @@
 #include <string.h>
 
 /*
- * The wait wrapper: the container's first program (argv[2] of make_argv in
- * run.c). It reads one line "go KEY ENV TAR" on stdin, then the run's files
- * (a tar, unpacked into the still empty /workspace) and its environment
- * (sh: one export per variable, eval'd), then becomes the run command (or
- * the build script). Through pipes ENV and TAR are byte counts and the
- * bytes follow raw, read exactly (dd iflag=fullblock: head -c of busybox
- * reads ahead, which would eat the program's own input); through a terminal
- * they are counts of base64 lines (a terminal reads a line at a time, so
- * head -n takes exactly those; echo is turned off meanwhile and what the
- * terminal echoed anyway is dropped before the RUN_TTY_GO line,
- * run_input.c; echo is back on before the variables apply: a PATH of the
- * user's cannot keep it off). KEY is "-" or the build key (run_build.c). The files come
- * first: a variable of the user's named like ours cannot change them.
- * docs/decisions.md, "Files and environment down stdin".
+ * The wait wrapper: the container's first program (argv[2] of run_build_argv()). It reads one line
+ * "go KEY ENV TAR" on stdin, then the run's files (a tar, unpacked into the still empty /workspace)
+ * and its environment (sh: one export per variable, eval'd), then becomes the run command (or the
+ * build script). Through pipes ENV and TAR are byte counts and the bytes follow raw, read exactly
+ * (dd iflag=fullblock: head -c of busybox reads ahead, which would eat the program's own input);
+ * through a terminal they are counts of base64 lines (a terminal reads a line at a time, so head -n
+ * takes exactly those; echo is turned off meanwhile and what the terminal echoed anyway is dropped
+ * before the RUN_TTY_GO line, run_input.c; echo is back on before the variables apply: a PATH of
+ * the user's cannot keep it off). KEY is "-" or the build key (run_build.c). The files come first:
+ * a variable of the user's named like ours cannot change them. docs/decisions.md, "Files and
+ * environment down stdin".
  */
 #define WAIT_FILES_PIPE                                                                            \
 	"read -r _ _rk _re _rt _rn || exit 0; "                                                    \
@@ -291,4 +288,62 @@ int run_build_payload(const struct run *r, const void *tar, size_t tar_len, char
 	*out = buf;
 	*len = (size_t)(o - buf);
 	return 0;
+}
+
+/*
+ * argv for the container: a fixed sh script that waits for one line on
+ * stdin ("go", written once the files are in; with a terminal it then
+ * prints RUN_TTY_GO, run_input.c), then becomes the run
+ * command, or builds then runs through a fixed sh script that takes both as
+ * arguments (nothing is interpolated).
+ */
+int run_build_argv(struct run *r, const char **argv, size_t max)
+{
+	size_t n = 0, i;
+
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	/* it reads the files, the environment and the build key (run_build.c);
+	 * a terminal's marker line tells where the program begins (run_input.c) */
+	argv[n++] = r->tty ? run_wait_tty : run_wait_pipe;
+	argv[n++] = "run-it-wait";
+	if (r->build_cmd) {
+		snprintf(r->nbuf, sizeof(r->nbuf), "%zu", json_array_size(r->build_cmd));
+		snprintf(r->capbuf, sizeof(r->capbuf), "%lld", r->cache_bytes / 1024);
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = run_build_script;
+		argv[n++] = "run-it-build";
+		argv[n++] = r->nbuf;
+		argv[n++] = r->marker;
+		argv[n++] = r->capbuf;
+		for (i = 0; i < json_array_size(r->build_cmd) && n < max - 1; i++)
+			argv[n++] = json_string_value(json_array_get(r->build_cmd, i));
+	}
+	for (i = 0; i < json_array_size(r->run_cmd) && n < max - 1; i++)
+		argv[n++] = json_string_value(json_array_get(r->run_cmd, i));
+	argv[n] = NULL;
+	return json_array_size(r->run_cmd) > 0 ? 0 : -1;
+}
+
+/* The container's limits: the runtime's (or the defaults), read for the run. */
+void run_build_limits(const struct run *r, struct plat_spec *spec)
+{
+	spec->network = r->network;
+	spec->readonly_rootfs = true;
+	spec->init = true;
+	spec->open_stdin = true;
+	spec->tty = r->tty;
+	/* /workspace and /tmp: RAM filesystems capped in bytes and files */
+	spec->workspace_bytes = (uint64_t)r->disk_bytes;
+	spec->workspace_inodes = (uint64_t)r->disk_inodes;
+	spec->tmp_bytes = (uint64_t)r->disk_bytes;
+	spec->tmp_inodes = (uint64_t)r->disk_inodes;
+	spec->memory_bytes = (uint64_t)r->memory_bytes;
+	spec->nano_cpus = (uint64_t)r->nano_cpus;
+	spec->pids_limit = r->pids;
+	spec->nofile = 256;
+	spec->fsize_bytes = 64LL << 20;
+	spec->runtime = r->oci_runtime[0] ? r->oci_runtime : NULL;
+	run_pool_spec(&r->pool, spec); /* the user's pool: its cgroup parent */
 }

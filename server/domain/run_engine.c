@@ -94,6 +94,34 @@ static void config_event(void *arg, const struct bus_event *ev)
 	run_prep_drop_all(arg, "the configuration changed");
 }
 
+/* End every run of a project, or of a user (access taken away). */
+void run_cancel_project(struct srv *srv, long long project_id, const char *reason,
+			const char *message)
+{
+	struct run *r, *n;
+
+	if (!srv->runs)
+		return;
+	for (r = srv->runs->runs; r; r = n) {
+		n = r->next;
+		if (r->project_id == project_id)
+			run_end(r, reason, message);
+	}
+}
+
+void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *message)
+{
+	struct run *r, *n;
+
+	if (!srv->runs)
+		return;
+	for (r = srv->runs->runs; r; r = n) {
+		n = r->next;
+		if (r->user_id == user_id)
+			run_end(r, reason, message);
+	}
+}
+
 int run_engine_init(struct srv *srv)
 {
 	struct run_engine *eng = calloc(1, sizeof(*eng));

@@ -203,17 +203,23 @@ extern const char run_build_script[];
  * cache. */
 void run_build_go_line(struct run *r);
 /* The wait wrapper, through pipes and through a terminal: it reads the
- * payload below, then execs its arguments. */
+ * payload below, then runs its arguments (and prints the exit notice,
+ * run_notice.h). */
 extern const char run_wait_pipe[];
 extern const char run_wait_tty[];
 /* What lets r's program go, written on its stdin (owned by *out): the line
- * "go KEY ENV TAR", then the files (the tar, or none when tar_len is 0: they
- * went in by the archive call) and the environment, raw or, with a
- * terminal, as base64 lines. */
+ * "go KEY ENV TAR TOKEN" (TOKEN: the exit notice's), then the files (the tar, or none when tar_len
+ * is 0: they went in by the archive call) and the environment, raw or, with a terminal, as base64
+ * lines. */
 int run_build_payload(const struct run *r, const void *tar, size_t tar_len, char **out,
 		      size_t *len);
 /* 1 when r's container gets the project's cache volume at /cache. */
 int run_build_cached(const struct run *r);
+/* argv for r's container (the wrapper, the build, the run command), up to
+ * max entries with the NULL; -1 when the runtime has no run command. */
+int run_build_argv(struct run *r, const char **argv, size_t max);
+/* The container's limits and hardening for r (the runtime's, its pool). */
+void run_build_limits(const struct run *r, struct plat_spec *spec);
 /* The files of r->snapshot as a tar for the workspace (owned by *out). */
 int run_build_tar(const struct run *r, void **out, size_t *len);
 
