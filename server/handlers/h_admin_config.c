@@ -12,6 +12,9 @@
  *
  * Every field is checked here against a table (type, range, nullable) and
  * passed on as a clean JSON patch; the CHECKs of the tables stand behind.
+ * A tcp:// platform's PEMs are checked with libcrypto (plat_tls_check) and
+ * its client key sealed under the server key (secret.c) before the patch
+ * goes to the database; no answer or audit row ever carries the key.
  */
 #include "handlers.h"
 #include "audit.h"

@@ -152,6 +152,28 @@ def test_a_run_on_the_tls_engine_streams_takes_stdin_and_exits(server, engines):
                       timeout=DEADLINE_S), "the run's container was not removed"
 
 
+def test_a_terminal_run_on_the_tls_engine(server, engines):
+    """With a TTY (what the IDE asks for): one raw stream over the attach,
+    isatty() true, typed input echoed and read."""
+    e = engines
+    assert wait_until(lambda: row(e["tls"])[0] == "true", timeout=DEADLINE_S)
+
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(e["rt"], {"main.sh": 'test -t 1 && echo isatty; echo ready;'
+                                        ' read x; echo "tty got $x"\n'})
+        res = result_of(await u.c.call("run/start", {"project": pid, "tty": True}))
+        rid = res["run"]
+        await u.wait_output(rid, "ready")
+        await u.c.call("run/stdin", {"run": rid, "data": "words\n"})
+        return rid, await u.wait_exit(rid)
+    rid, out = run(go())
+    assert plat_of(rid) == e["tls"]
+    text = out.text()
+    assert "isatty\r\n" in text and "tty got words\r\n" in text, repr(text)
+    assert out.exit["exit_code"] == 0 and out.exit["reason"] == "exited", out.exit
+
+
 def test_a_run_on_the_tls_engine_stops(server, engines):
     e = engines
     assert wait_until(lambda: row(e["tls"])[0] == "true", timeout=DEADLINE_S)
