@@ -120,6 +120,7 @@ def engines(server, admin, pems):
     psql("DELETE FROM platforms WHERE name LIKE 't-tls%'")
     for o in others:
         psql("UPDATE platforms SET enabled = true WHERE id = :'v1'", o)
+    platforms_sh("tls_engine_stop")
 
 
 def plat_of(rid):
