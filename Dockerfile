@@ -42,7 +42,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRUNIT_TESTS=OFF >/dev/null 
 FROM debian:12
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libwebsockets17 libwebsockets-evlib-uv libuv1 libjansson4 libpq5 libcurl4 libsodium23 \
-      liboath0 libunistring2 ca-certificates curl \
+      liboath0 libunistring2 libssl3 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/* \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/run-it --create-home \
          --shell /usr/sbin/nologin run-it

@@ -649,7 +649,7 @@ void dk_fini(struct plat_docker *d)
 	/* every transfer ends here, negotiation included, which fails
 	 * the requests waiting for it with PLAT_E_CANCELED */
 	plat_http_free(d->http);
-	free(d->socket_path);
+	dk_free_where(d);
 }
 
 static void dk_destroy(struct plat *p)
@@ -687,13 +687,8 @@ const struct plat_ops plat_docker_ops = {
 int dk_init(struct plat_docker *d, uv_loop_t *loop, const struct plat_config *cfg,
 	    const struct plat_ops *ops)
 {
-	const char *ep = cfg->endpoint ? cfg->endpoint : "unix:///var/run/docker.sock";
 	int rc;
 
-	if (!strncmp(ep, "unix://", 7))
-		ep += 7;
-	if (ep[0] != '/' || strlen(ep) >= 108) /* sun_path */
-		return strstr(ep, "://") ? PLAT_E_UNSUPPORTED : PLAT_E_INVAL;
 	d->base.ops = ops;
 	d->loop = loop;
 	d->op_timeout_ms = cfg->op_timeout_ms ? cfg->op_timeout_ms : 120000;
@@ -705,13 +700,12 @@ int dk_init(struct plat_docker *d, uv_loop_t *loop, const struct plat_config *cf
 			return PLAT_E_INVAL;
 		d->pinned = true;
 	}
-	d->socket_path = strdup(ep);
-	if (!d->socket_path)
-		return PLAT_E_NOMEM;
+	rc = dk_where_init(d, cfg);
+	if (rc < 0)
+		return rc;
 	rc = plat_http_new(loop, &d->http);
 	if (rc < 0) {
-		free(d->socket_path);
-		d->socket_path = NULL;
+		dk_free_where(d);
 		return rc;
 	}
 	return 0;

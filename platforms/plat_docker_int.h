@@ -29,7 +29,10 @@ struct plat_docker {
 	struct plat base;
 	uv_loop_t *loop;
 	struct plat_http *http;
-	char *socket_path;
+	char *socket_path; /* the unix socket; NULL over TCP */
+	char *base_url;	   /* over TCP: "https://host:port"; else "http://docker" */
+	/* over TCP: the PEM texts of plat_config (the key wiped when freed) */
+	char *tls_ca, *tls_cert, *tls_key;
 	char api_version[16]; /* negotiated or pinned; "" = not yet */
 	bool pinned;
 	bool podman; /* "podman": every container gets an explicit nproc */
@@ -134,6 +137,14 @@ json_t *dk_resp_json(struct dk_req *r, struct plat_err *err);
 
 /* Pick the version to speak from the engine's: 0, or PLAT_E_UNSUPPORTED. */
 int dk_choose_version(const char *server_version, char *out, size_t outsz);
+
+/* Where the engine is, for messages: its socket path or base URL. */
+const char *dk_where(const struct plat_docker *d);
+/* Set d's socket path, or base URL and PEMs, from cfg->endpoint: 0 or a
+ * PLAT_E_* (a TCP endpoint without all three PEMs: PLAT_E_INVAL). */
+int dk_where_init(struct plat_docker *d, const struct plat_config *cfg);
+/* Free them (the key wiped first). */
+void dk_free_where(struct plat_docker *d);
 
 /* Names put in paths unescaped: ids, container and volume names. */
 bool dk_valid_name(const char *s);

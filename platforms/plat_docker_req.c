@@ -1,6 +1,7 @@
 /*
  * plat_docker_req.c - one request to the Docker Engine API over its unix
- * socket (see plat_docker_int.h): building the easy handle, capturing the
+ * socket or over HTTPS with client certificates (see plat_docker_int.h):
+ * building the easy handle, capturing the
  * status line and the headers we need, buffering the body, negotiating the
  * API version before the first versioned request, and turning curl results
  * and HTTP statuses into PLAT_E_* errors with the engine's own message.
@@ -177,6 +178,41 @@ static size_t dk_write_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	return dk_resp_append(r, buf, n) < 0 ? 0 : n;
 }
 
+const char *dk_where(const struct plat_docker *d)
+{
+	return d->socket_path ? d->socket_path : d->base_url;
+}
+
+/* The connection: the unix socket, or HTTPS that trusts the row's CA only
+ * (no system CAs), presents the client certificate, verifies the engine's
+ * certificate and host name, and speaks TLS 1.2 or later. */
+static void dk_transport(struct plat_docker *d, CURL *e)
+{
+	struct curl_blob ca = {d->tls_ca, 0, CURL_BLOB_NOCOPY};
+	struct curl_blob cert = {d->tls_cert, 0, CURL_BLOB_NOCOPY};
+	struct curl_blob key = {d->tls_key, 0, CURL_BLOB_NOCOPY};
+
+	if (d->socket_path) {
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+		return;
+	}
+	/* the blobs live in d, which outlives every transfer (dk_fini) */
+	ca.len = strlen(d->tls_ca);
+	cert.len = strlen(d->tls_cert);
+	key.len = strlen(d->tls_key);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+	curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
+	curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+}
+
 struct dk_req *dk_req_new(struct plat_docker *d, const char *method, const char *path,
 			  const char *body, size_t body_len, dk_finish finish)
 {
@@ -204,7 +240,7 @@ struct dk_req *dk_req_new(struct plat_docker *d, const char *method, const char 
 	r->hdrs = h;
 
 	CURL *e = r->easy;
-	curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+	dk_transport(d, e);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
@@ -333,6 +369,11 @@ static int dk_curl_code(CURLcode rc)
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE: /* cut mid-answer: a wait when it died */
+	/* TLS: the engine's certificate or ours was not accepted */
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
 		return PLAT_E_UNAVAILABLE;
 	case CURLE_OPERATION_TIMEDOUT:
 		return PLAT_E_TIMEOUT;
@@ -343,6 +384,23 @@ static int dk_curl_code(CURLcode rc)
 	default:
 		return PLAT_E_IO;
 	}
+}
+
+/* How to name a transport failure: over TCP, a TLS problem says so, and
+ * which side refused (TLS 1.3 tells a client that the engine refused its
+ * certificate only at the first read or write, as a plain SSL error). */
+static const char *dk_failure(const struct plat_docker *d, CURLcode rc, const char *errbuf)
+{
+	if (!d->socket_path &&
+	    (rc == CURLE_PEER_FAILED_VERIFICATION || strstr(errbuf, "certificate problem")))
+		return "TLS handshake failed (the engine's certificate is not signed by tls_ca, "
+		       "or not for this host name) with the engine";
+	if (!d->socket_path &&
+	    (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CERTPROBLEM ||
+	     rc == CURLE_SSL_CACERT_BADFILE || strstr(errbuf, "SSL") || strstr(errbuf, "alert")))
+		return "TLS handshake failed (does the engine trust tls_cert? its --tlscacert must "
+		       "have signed it) with the engine";
+	return dk_curl_code(rc) == PLAT_E_UNAVAILABLE ? "no engine" : "error";
 }
 
 /* Tell the platform's stats hook (plat_config.stats) how a request went. */
@@ -381,9 +439,8 @@ static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 		err.message = r->msg;
 	} else if (rc != CURLE_OK) {
 		err.code = dk_curl_code(rc);
-		snprintf(r->msg, sizeof(r->msg), "%s at %s: %s",
-			 err.code == PLAT_E_UNAVAILABLE ? "no engine" : "error", d->socket_path,
-			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+		snprintf(r->msg, sizeof(r->msg), "%s at %s: %s", dk_failure(d, rc, r->errbuf),
+			 dk_where(d), r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 		if (err.code == PLAT_E_CANCELED)
 			snprintf(r->msg, sizeof(r->msg), "canceled");
 		err.message = r->msg;
@@ -406,9 +463,9 @@ static int dk_req_start(struct dk_req *r, long timeout_ms)
 	int rc;
 
 	if (r->unversioned)
-		url = dk_strdup_printf("http://docker%s", r->path);
+		url = dk_strdup_printf("%s%s", d->base_url, r->path);
 	else
-		url = dk_strdup_printf("http://docker/v%s%s", d->api_version, r->path);
+		url = dk_strdup_printf("%s/v%s%s", d->base_url, d->api_version, r->path);
 	if (!url)
 		return PLAT_E_NOMEM;
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);

@@ -369,13 +369,34 @@ typedef void (*plat_stats_cb)(const struct plat_api_stat *st);
 struct plat_config {
 	const char *backend;	     /* "docker" (the default when NULL) */
 	const char *endpoint;	     /* "unix:///var/run/docker.sock" or a
-				      * bare socket path; NULL: that default */
+				      * bare socket path; NULL: that default;
+				      * or tcp://host[:port] (https://...):
+				      * HTTPS with the three PEMs below */
 	const char *api_version;     /* pin ("1.41"); NULL: negotiate */
 	unsigned op_timeout_ms;	     /* short operations; 0: 120000 */
 	unsigned connect_timeout_ms; /* 0: 5000 */
 	plat_stats_cb stats;	     /* optional: called on the loop thread once
 				      * per finished API request */
+	/* TCP endpoints only, all three required (PLAT_E_INVAL without):
+	 * PEM texts of the CA the engine's certificate must chain to (the
+	 * only one trusted: no system CAs), and the client's certificate
+	 * and private key the engine's --tlsverify checks. Copied. TLS 1.2
+	 * or later, peer and host name verified. */
+	const char *tls_ca;
+	const char *tls_cert;
+	const char *tls_key;
 };
+
+/*
+ * Check the three PEM texts of a TCP platform before they are stored: the
+ * CA parses as one or more certificates, the certificate as one, the key
+ * as a private key that belongs to that certificate. 0, or -1 and why
+ * (an English sentence for an admin) in why. libcrypto only: no network.
+ */
+int plat_tls_check(const char *ca, const char *cert, const char *key, char *why, size_t whysz);
+
+/* 1 when endpoint is one plat_new() reaches over TCP (needs the PEMs). */
+int plat_endpoint_is_tcp(const char *endpoint);
 
 /*
  * Make a platform on loop. Nothing is contacted yet: an engine that is down

@@ -56,6 +56,8 @@ enum proto_reason {
 	PROTO_R_BATCH_UNSUPPORTED, /* JSON-RPC batch arrays are refused (-32600) */
 	PROTO_R_IMAGE_MISSING,	   /* the runtime's image is not on the platform */
 	PROTO_R_POOL_FULL,	   /* the run does not fit in its user's pool */
+	PROTO_R_TLS_REQUIRED,	   /* a tcp:// platform without its TLS certificates */
+	PROTO_R_TLS_INVALID,	   /* a platform's PEMs do not parse or do not match */
 	PROTO_R_COUNT
 };
 

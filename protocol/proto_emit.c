@@ -48,6 +48,8 @@ static const struct reason_info reasons[] = {
 				   "Batch requests are not supported"},
     [PROTO_R_IMAGE_MISSING] = {"IMAGE_MISSING", PROTO_APP_ERROR, "Runtime image missing"},
     [PROTO_R_POOL_FULL] = {"POOL_FULL", PROTO_APP_ERROR, "Resource pool full"},
+    [PROTO_R_TLS_REQUIRED] = {"TLS_REQUIRED", PROTO_APP_ERROR, "TLS certificates required"},
+    [PROTO_R_TLS_INVALID] = {"TLS_INVALID", PROTO_APP_ERROR, "TLS certificates invalid"},
 };
 
 _Static_assert(sizeof(reasons) / sizeof(reasons[0]) == PROTO_R_COUNT,

@@ -10,6 +10,9 @@
 #   engine2_ensure        # a second plain dockerd on $RUNIT_ENGINE2_SOCK
 #   engine2_stop          # stop it (tests/integration/test_engines.py: an
 #                         # engine that goes away and comes back)
+#   tls_engine_ensure     # a dockerd on tcp://127.0.0.1:$RUNIT_TLS_PORT, TLS
+#                         # with client certificates (PKI in $RUNIT_TLS_DIR/pki)
+#   tls_engine_stop       # stop it (tests/integration/test_engines_tls.py)
 #   platforms_stop_ours   # stop what these two started
 #
 # swarm_engine_ensure starts (if its socket does not answer)
@@ -40,6 +43,8 @@
 : "${RUNIT_PODMAN_SOCK:=/run/runit-podman/podman.sock}"
 : "${RUNIT_ENGINE2_SOCK:=/run/runit-engine2/docker.sock}"
 : "${RUNIT_PLATFORM_IMAGES:=runit/shell:latest runit/python:latest}"
+: "${RUNIT_TLS_DIR:=/run/runit-tls}"
+: "${RUNIT_TLS_PORT:=23760}"
 
 _plat_dir() {
   local d=${RUNIT_DATA_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/var}
@@ -139,6 +144,120 @@ engine2_stop() {
   return 0
 }
 
+# ---- an engine reached over TCP with TLS client certificates ----
+#
+# tls_engine_ensure makes a PKI with the openssl CLI in $RUNIT_TLS_DIR/pki
+# (once; EC P-256 keys, 2 years):
+#   ca.pem / ca-key.pem          a CA of its own
+#   server-cert.pem / -key.pem   the engine's: CN localhost, SAN IP 127.0.0.1
+#                                and DNS localhost, serverAuth
+#   client-cert.pem / -key.pem   what run-it presents: clientAuth
+# and starts
+#   dockerd -H fd:// --tlsverify --tlscacert ca.pem --tlscert server-cert.pem
+#     --tlskey server-key.pem --data-root /var/lib/runit-tls
+#     --exec-root $RUNIT_TLS_DIR/exec --pidfile $RUNIT_TLS_DIR/docker.pid
+#     --bridge none --iptables=false --ip-masq=false --no-new-privileges
+# in a network namespace of its own (runit-tls: --bridge none would delete
+# the host's docker0, see swarm_engine_ensure). A dockerd there would listen
+# in that namespace, out of the host's reach; so the listening socket
+# 127.0.0.1:$RUNIT_TLS_PORT is made here, in the host's namespace, and handed
+# to dockerd as systemd's socket activation does (fd 3, LISTEN_FDS=1,
+# LISTEN_PID = dockerd's pid: python binds it and execs nsenter, which execs
+# dockerd in the same process). Then it loads the images as the others do.
+_tls_docker() {
+  local pki=$RUNIT_TLS_DIR/pki
+  docker -H "tcp://127.0.0.1:$RUNIT_TLS_PORT" --tlsverify --tlscacert "$pki/ca.pem" \
+    --tlscert "$pki/client-cert.pem" --tlskey "$pki/client-key.pem" "$@"
+}
+
+# _tls_pki DIR: the CA, server and client certificates above (kept if there).
+_tls_pki() {
+  local d=$1
+  [[ -s $d/ca.pem && -s $d/server-cert.pem && -s $d/client-cert.pem && -s $d/client-key.pem ]] && return 0
+  mkdir -p "$d" && chmod 700 "$d" || return 1
+  (
+    set -e
+    cd "$d"
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+    key ca-key.pem
+    openssl req -x509 -new -key ca-key.pem -days 730 -subj "/CN=run-it test engine CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -out ca.pem 2>/dev/null
+    # sign NAME SUBJECT EXTENSIONS
+    sign() {
+      key "$1-key.pem"
+      openssl req -new -key "$1-key.pem" -subj "$2" -out "$1.csr" 2>/dev/null
+      printf '%s\n' "$3" >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 730 \
+        -extfile "$1.ext" -out "$1-cert.pem" 2>/dev/null
+      rm -f "$1.csr" "$1.ext"
+    }
+    sign server "/CN=localhost" "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth
+keyUsage=critical,digitalSignature,keyEncipherment"
+    sign client "/CN=run-it" "extendedKeyUsage=clientAuth
+keyUsage=critical,digitalSignature"
+    chmod 600 ./*-key.pem
+  ) || { _plat_log "could not make the TLS engine's PKI in $d"; return 1; }
+}
+
+# Python: bind HOST PORT in this (the host's) namespace, hand the socket to
+# the command as fd 3 with LISTEN_FDS/LISTEN_PID, exec the command.
+_TLS_ACTIVATE='
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(128)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+try:
+    os.setsid()
+except OSError:
+    pass
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execvp(sys.argv[3], sys.argv[3:])
+'
+
+tls_engine_ensure() {
+  local data dir=$RUNIT_TLS_DIR pki=$RUNIT_TLS_DIR/pki
+  data=$(_plat_dir) || return 1
+  command -v openssl >/dev/null 2>&1 || { _plat_log "the openssl command is missing"; return 1; }
+  _tls_pki "$pki" || return 1
+  if ! _tls_docker version >/dev/null 2>&1; then
+    command -v dockerd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+    mkdir -p "$dir/exec" /var/lib/runit-tls
+    _plat_log "starting a dockerd with TLS on tcp://127.0.0.1:$RUNIT_TLS_PORT"
+    ip netns add runit-tls 2>/dev/null || true
+    ip -n runit-tls link set lo up
+    rm -f "$dir/docker.pid"
+    (cd / && exec python3 -c "$_TLS_ACTIVATE" 127.0.0.1 "$RUNIT_TLS_PORT" \
+      nsenter --net=/run/netns/runit-tls dockerd -H fd:// \
+      --tlsverify --tlscacert "$pki/ca.pem" --tlscert "$pki/server-cert.pem" --tlskey "$pki/server-key.pem" \
+      --data-root /var/lib/runit-tls --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
+      --bridge none --iptables=false --ip-masq=false --no-new-privileges \
+      >>"$data/log/tls-dockerd.log" 2>&1 </dev/null) &
+    _plat_wait 60 _tls_docker version || { _plat_log "the TLS dockerd did not start (see $data/log/tls-dockerd.log)"; return 1; }
+    cat "$dir/docker.pid" >"$data/platforms/tls-dockerd.pid"
+  fi
+  _plat_load_images _tls_docker
+}
+
+# Stop the TLS dockerd (SIGTERM, then wait until it is gone).
+tls_engine_stop() {
+  local pid
+  [[ -s $RUNIT_TLS_DIR/docker.pid ]] || return 0
+  pid=$(<"$RUNIT_TLS_DIR/docker.pid")
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  kill "$pid" 2>/dev/null
+  local n=150
+  while ((n-- > 0)) && kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+  rm -f "$(_plat_dir)/platforms/tls-dockerd.pid"
+  return 0
+}
+
 _podman() { CONTAINERS_CONF=$(_plat_dir)/podman/containers.conf podman "$@"; }
 
 podman_service_ensure() {
@@ -192,7 +311,7 @@ platforms_stop_ours() {
   local data f pid
   data=$(_plat_dir) || return 0
   for f in "$data/platforms/swarm-dockerd.pid" "$data/platforms/podman.pid" \
-    "$data/platforms/engine2-dockerd.pid"; do
+    "$data/platforms/engine2-dockerd.pid" "$data/platforms/tls-dockerd.pid"; do
     [[ -s $f ]] || continue
     pid=$(<"$f")
     [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null

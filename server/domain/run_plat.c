@@ -1,5 +1,12 @@
 /*
  * run_plat.c - the registry of platform connections (run_plat.h).
+ *
+ * An engine reached over TCP needs its row's TLS material (CA, client
+ * certificate, client key sealed under the server key: sql/022): each health
+ * round reads it, opens the key, and keeps it here by endpoint; the
+ * connection is made with it. When an admin changes the material, the next
+ * connection asked for is a new one; the old one stays for the runs that
+ * hold it (freed with the others at the end).
  */
 #include "run_plat.h"
 #include "db.h"
@@ -7,6 +14,7 @@
 #include "metrics.h"
 #include "srv.h"
 #include "bus.h"
+#include "secret.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +24,18 @@ struct plat_entry {
 	struct plat_entry *next;
 	char kind[16];
 	char endpoint[512];
+	uint64_t tls_sig; /* the TLS material it was made with, 0: none */
 	struct plat *plat;
+};
+
+/* A TCP platform's TLS material, as the last round read its row. */
+struct tls_mat {
+	struct tls_mat *next;
+	long long id; /* platforms.id */
+	char endpoint[512];
+	char *ca, *cert, *key; /* PEM texts, the key opened; NULL: cannot be used */
+	uint64_t sig;
+	char why[160]; /* when key is NULL: why */
 };
 
 /*
@@ -39,6 +58,7 @@ struct health {
 /* The module's state (srv->plats), made on first use. */
 struct run_plats {
 	struct plat_entry *entries; /* connections, by endpoint */
+	struct tls_mat *tls;	    /* TCP platforms' TLS material, by row */
 	struct health healths[64];
 	size_t nhealths;
 	uv_timer_t health_timer;
@@ -56,14 +76,125 @@ static struct run_plats *plats(struct srv *srv)
 	return srv->plats;
 }
 
-struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint)
+static uint64_t sig_of(const char *const *v, size_t n);
+
+static struct health *health_of(struct srv *srv, long long id);
+
+static struct tls_mat *tls_of(struct run_plats *P, long long id)
+{
+	struct tls_mat *m;
+
+	for (m = P->tls; m && m->id != id; m = m->next)
+		;
+	return m;
+}
+
+/* The material for a connection asked for by endpoint alone (the queue,
+ * the sweep): a row of that endpoint that is up, else any usable one. Rows
+ * naming one endpoint are meant to carry the same certificates. */
+static struct tls_mat *tls_by_endpoint(struct srv *srv, const char *endpoint)
+{
+	struct tls_mat *m, *any = NULL;
+	struct health *h;
+
+	for (m = plats(srv)->tls; m; m = m->next) {
+		if (strcmp(m->endpoint, endpoint) || !m->key)
+			continue;
+		if ((h = health_of(srv, m->id)) && h->up == 1)
+			return m;
+		if (!any)
+			any = m;
+	}
+	return any;
+}
+
+static void tls_clear(struct tls_mat *m)
+{
+	if (m->key)
+		sodium_memzero(m->key, strlen(m->key));
+	free(m->key);
+	free(m->cert);
+	free(m->ca);
+	m->ca = m->cert = m->key = NULL;
+}
+
+/* Open the sealed key (hex box and nonce) into a new string; NULL and why. */
+static char *tls_open_key(const char *box_hex, const char *nonce_hex, char *why, size_t whysz)
+{
+	size_t hlen = strlen(box_hex), blen = 0, nlen = 0;
+	unsigned char *box = malloc(hlen / 2 + 1), nonce[SECRET_NONCE_LEN];
+	char *key = NULL;
+
+	if (!box || sodium_hex2bin(box, hlen / 2 + 1, box_hex, hlen, NULL, &blen, NULL) ||
+	    sodium_hex2bin(nonce, sizeof(nonce), nonce_hex, strlen(nonce_hex), NULL, &nlen, NULL) ||
+	    nlen != sizeof(nonce) || blen <= SECRET_MAC_LEN ||
+	    !(key = calloc(1, blen - SECRET_MAC_LEN + 1)) ||
+	    secret_open(box, blen, nonce, (unsigned char *)key)) {
+		snprintf(why, whysz,
+			 "the TLS key cannot be opened (sealed under another "
+			 "server key? RUNIT_SECRET_KEY): save it again");
+		free(key);
+		key = NULL;
+	}
+	free(box);
+	return key;
+}
+
+/* Row i of the health query: its TLS material (columns 5-8), if any. */
+static void tls_read(struct run_plats *P, PGresult *res, int i)
+{
+	const char *ep = PQgetvalue(res, i, 2), *v[3];
+	long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	struct tls_mat *m;
+	char why[160] = "";
+	char *key;
+	uint64_t sig;
+
+	if (PQgetisnull(res, i, 5))
+		return;
+	if (!(m = tls_of(P, id))) {
+		if (!(m = calloc(1, sizeof(*m))))
+			return;
+		m->id = id;
+		m->next = P->tls;
+		P->tls = m;
+	}
+	snprintf(m->endpoint, sizeof(m->endpoint), "%s", ep);
+	key = tls_open_key(PQgetvalue(res, i, 7), PQgetvalue(res, i, 8), why, sizeof(why));
+	v[0] = PQgetvalue(res, i, 5);
+	v[1] = PQgetvalue(res, i, 6);
+	v[2] = key ? key : "";
+	sig = sig_of(v, 3);
+	if (key && sig == m->sig && m->key) {
+		sodium_memzero(key, strlen(key));
+		free(key);
+		return; /* unchanged */
+	}
+	tls_clear(m);
+	m->sig = sig;
+	snprintf(m->why, sizeof(m->why), "%s", why);
+	if (!key)
+		return;
+	m->ca = strdup(v[0]);
+	m->cert = strdup(v[1]);
+	m->key = key;
+	if (!m->ca || !m->cert)
+		tls_clear(m);
+}
+
+/* The connection to endpoint made with m (NULL: a unix socket). */
+static struct plat *get_with(struct srv *srv, const char *kind, const char *endpoint,
+			     const struct tls_mat *m)
 {
 	struct run_plats *P = plats(srv);
 	struct plat_entry *e;
 	struct plat_config cfg = {0};
 
+	if (plat_endpoint_is_tcp(endpoint) && (!m || !m->key))
+		return NULL; /* not read yet, or its key cannot be opened */
 	for (e = P->entries; e; e = e->next)
-		if (!strcmp(e->endpoint, endpoint) && !strcmp(e->kind, kind))
+		if (!strcmp(e->endpoint, endpoint) && !strcmp(e->kind, kind) &&
+		    e->tls_sig == (m ? m->sig : 0))
 			return e->plat;
 	/* podman serves Docker's API; swarm drives a manager's (plat_swarm.c) */
 	if (strcmp(kind, "docker") && strcmp(kind, "podman") && strcmp(kind, "swarm"))
@@ -76,6 +207,12 @@ struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoin
 	cfg.backend = kind;
 	cfg.endpoint = endpoint;
 	cfg.stats = metrics_platform_api; /* latency and errors for /metrics */
+	if (m) {
+		cfg.tls_ca = m->ca;
+		cfg.tls_cert = m->cert;
+		cfg.tls_key = m->key;
+		e->tls_sig = m->sig;
+	}
 	if (plat_new(srv->loop, &cfg, &e->plat)) {
 		free(e);
 		return NULL;
@@ -83,6 +220,31 @@ struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoin
 	e->next = P->entries;
 	P->entries = e;
 	return e->plat;
+}
+
+struct plat *run_plat_get(struct srv *srv, const char *kind, const char *endpoint)
+{
+	return get_with(srv, kind, endpoint,
+			plat_endpoint_is_tcp(endpoint) ? tls_by_endpoint(srv, endpoint) : NULL);
+}
+
+/* The connection of platform row id (its own TLS material). */
+static struct plat *get_row(struct srv *srv, long long id, const char *kind, const char *endpoint)
+{
+	return get_with(srv, kind, endpoint,
+			plat_endpoint_is_tcp(endpoint) ? tls_of(plats(srv), id) : NULL);
+}
+
+/* Why run_plat_get() gives no platform for endpoint, for the admins. */
+static const char *no_plat_why(struct srv *srv, long long id, const char *endpoint)
+{
+	struct tls_mat *m = tls_of(plats(srv), id);
+
+	if (!plat_endpoint_is_tcp(endpoint))
+		return "this kind of platform is not supported yet";
+	if (!m)
+		return "a tcp:// engine needs its TLS certificates (tls_ca, tls_cert, tls_key)";
+	return m->why[0] ? m->why : "the TLS material cannot be used";
 }
 
 static void timer_closed(uv_handle_t *h)
@@ -101,6 +263,11 @@ void run_plat_free_all(struct srv *srv)
 		n = e->next;
 		plat_free(e->plat);
 		free(e);
+	}
+	for (struct tls_mat *m = P->tls, *mn; m; m = mn) {
+		mn = m->next;
+		tls_clear(m);
+		free(m);
 	}
 	srv->plats = NULL;
 	if (!P->health_started) {
@@ -153,7 +320,7 @@ static void row_read(void *arg, PGresult *res, const char *err)
 			 PQgetvalue(res, 0, 3));
 		snprintf(pk->rp.name, sizeof(pk->rp.name), "%s", PQgetvalue(res, 0, 4));
 	}
-	pk->rp.plat = run_plat_get(pk->srv, kind, endpoint);
+	pk->rp.plat = get_row(pk->srv, pk->rp.id, kind, endpoint);
 	if (!pk->rp.plat) {
 		pk->cb(pk->arg, NULL, "this kind of platform is not supported yet");
 		free(pk);
@@ -184,7 +351,6 @@ int run_plat_pick(struct srv *srv, run_plat_cb cb, void *arg)
 	return 0;
 }
 
-static struct health *health_of(struct srv *srv, long long id);
 static void set_health(struct srv *srv, long long id, const char *name, int up, const char *why);
 
 const char *run_plat_health(struct srv *srv, long long platform_id)
@@ -209,7 +375,7 @@ static int fill(struct srv *srv, const struct health *h, struct run_platform *ou
 {
 	memset(out, 0, sizeof(*out));
 	out->id = h->id;
-	out->plat = run_plat_get(srv, h->kind, h->endpoint);
+	out->plat = get_row(srv, h->id, h->kind, h->endpoint);
 	snprintf(out->oci_runtime, sizeof(out->oci_runtime), "%s", h->oci_runtime);
 	snprintf(out->name, sizeof(out->name), "%s", h->name);
 	return out->plat ? 0 : -1;
@@ -281,16 +447,16 @@ static void up_saved(void *arg, PGresult *res, const char *err)
 /* Every instance's placement reads it (sql/019_engines.sql): written at
  * each answer, not only at a change here (another instance may have said
  * otherwise meanwhile); the function writes only what differs. */
-static void save_up(struct srv *srv, long long id, int up)
+static void save_up(struct srv *srv, long long id, int up, const char *why)
 {
 	char sid[24];
-	const char *params[2] = {sid, up ? "true" : "false"};
+	const char *params[3] = {sid, up ? "true" : "false", why ? why : ""};
 
 	if (!id)
 		return;
 	snprintf(sid, sizeof(sid), "%lld", id);
-	db_query(srv->db, "SELECT runit_platform_up($1::bigint, $2::boolean)", 2, params, up_saved,
-		 NULL);
+	db_query(srv->db, "SELECT runit_platform_health($1::bigint, $2::boolean, $3)", 3, params,
+		 up_saved, NULL);
 }
 
 /* A ping's answer for platform id, if it is still listed. */
@@ -302,11 +468,11 @@ static void set_health(struct srv *srv, long long id, const char *name, int up, 
 	for (i = 0; i < P->nhealths && P->healths[i].id != id; i++)
 		;
 	if (i < P->nhealths && P->healths[i].up == up)
-		save_up(srv, id, up);
+		save_up(srv, id, up, why);
 	if (i == P->nhealths || P->healths[i].up == up)
 		return;
 	P->healths[i].up = up;
-	save_up(srv, id, up);
+	save_up(srv, id, up, why);
 	log_json(up ? LOG_INFO : LOG_WARN, up ? "platform up" : "platform down",
 		 json_pack("{s:I, s:s, s:s}", "platform", (json_int_t)id, "name", name, "error",
 			   why ? why : ""));
@@ -441,11 +607,11 @@ static void list_one(struct health *out, const struct health *old, size_t nold, 
 static void ping_one(struct srv *srv, const struct health *h, const char *kind,
 		     const char *endpoint)
 {
-	struct plat *p = run_plat_get(srv, kind, endpoint);
+	struct plat *p = get_row(srv, h->id, kind, endpoint);
 	struct probe *pr;
 
 	if (!p) {
-		set_health(srv, h->id, h->name, 0, "this kind of platform is not supported yet");
+		set_health(srv, h->id, h->name, 0, no_plat_why(srv, h->id, endpoint));
 		return;
 	}
 	pr = calloc(1, sizeof(*pr));
@@ -492,15 +658,17 @@ static void rows_for_health(void *arg, PGresult *res, const char *err)
 			 srv->cfg.docker_host, "");
 	P->nhealths = n;
 	for (size_t i = 0; i < n && PQntuples(res); i++)
+		tls_read(P, res, (int)i);
+	for (size_t i = 0; i < n && PQntuples(res); i++)
 		ping_one(srv, &P->healths[i], PQgetvalue(res, (int)i, 1),
 			 PQgetvalue(res, (int)i, 2));
 	if (!PQntuples(res))
 		ping_one(srv, &P->healths[0], "docker", srv->cfg.docker_host);
 	if (P->round_fn) /* the platform new runs go to, for the image check */
 		P->round_fn(srv,
-			    PQntuples(res)
-				? run_plat_get(srv, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2))
-				: run_plat_get(srv, "docker", srv->cfg.docker_host),
+			    PQntuples(res) ? get_row(srv, P->healths[0].id, PQgetvalue(res, 0, 1),
+						     PQgetvalue(res, 0, 2))
+					   : run_plat_get(srv, "docker", srv->cfg.docker_host),
 			    P->healths[0].id);
 	health_next(srv, P->health_again ? 0 : P->health_interval);
 	P->health_again = 0;
@@ -513,7 +681,8 @@ static void health_tick(uv_timer_t *t)
 
 	P->health_busy = 1;
 	if (db_query(srv->db,
-		     "SELECT id, kind, endpoint, name, coalesce(options->>'oci_runtime', '')"
+		     "SELECT id, kind, endpoint, name, coalesce(options->>'oci_runtime', ''),"
+		     " tls_ca, tls_cert, encode(tls_key_enc, 'hex'), encode(tls_key_nonce, 'hex')"
 		     " FROM platforms WHERE enabled ORDER BY is_default DESC, id",
 		     0, NULL, rows_for_health, srv)) {
 		P->health_busy = 0;

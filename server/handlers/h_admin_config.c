@@ -12,12 +12,17 @@
  *
  * Every field is checked here against a table (type, range, nullable) and
  * passed on as a clean JSON patch; the CHECKs of the tables stand behind.
+ * A tcp:// platform's PEMs are checked with libcrypto (plat_tls_check) and
+ * its client key sealed under the server key (secret.c) before the patch
+ * goes to the database; no answer or audit row ever carries the key.
  */
 #include "handlers.h"
 #include "audit.h"
 #include "dbcall.h"
 #include "paths.h"
+#include "platform.h"
 #include "rpc.h"
+#include "secret.h"
 #include "settings.h"
 #include "srv.h"
 #include "validate.h"
@@ -95,6 +100,11 @@ static const struct field platform_fields[] = {
     {"is_default", F_BOOL, 0, 0, 0},
     /* at most this many active runs at once; null: no limit (sql/019) */
     {"max_containers", F_INT, NUL, 0, 100000},
+    /* a tcp:// engine's TLS material, PEM texts, all three or none (null:
+     * remove); the key is sealed here and never answered (tls_key_set) */
+    {"tls_ca", F_TEXT, NUL, 1, 65536},
+    {"tls_cert", F_TEXT, NUL, 1, 65536},
+    {"tls_key", F_TEXT, NUL, 1, 65536},
 };
 
 #define NFIELDS(t) (sizeof(t) / sizeof(t[0]))
@@ -251,7 +261,9 @@ static json_t *detail_of(json_t *patch)
 
 	json_object_foreach(patch, k, v)
 	{
-		int big = !strcmp(k, "template") || !strcmp(k, "faq") || !strcmp(k, "description");
+		int big =
+		    !strcmp(k, "template") || !strcmp(k, "faq") || !strcmp(k, "description") ||
+		    !strncmp(k, "tls_", 4); /* PEMs, the key above all: only that they changed */
 		json_object_set_new(d, k, big ? json_true() : json_incref(v));
 	}
 	return json_pack("{s:o}", "changes", d);
@@ -439,7 +451,8 @@ static void h_runtime_delete(void *ctx, struct proto_msg *msg)
 static void h_platform_list(void *ctx, struct proto_msg *msg)
 {
 	dbcall(ctx,
-	       "SELECT runit_ok(jsonb_build_object('platforms', coalesce(jsonb_agg(to_jsonb(x)"
+	       "SELECT runit_ok(jsonb_build_object('platforms', coalesce(jsonb_agg("
+	       "runit_platform_public(x)"
 	       " || jsonb_build_object('active_runs', (SELECT count(*) FROM runs r"
 	       " WHERE r.platform_id = x.id AND r.state <> 'finished'))"
 	       " ORDER BY x.name), '[]'::jsonb), 'queued', (SELECT count(*) FROM runs r"
@@ -448,12 +461,68 @@ static void h_platform_list(void *ctx, struct proto_msg *msg)
 	       0, NULL, NULL, NULL);
 }
 
+/*
+ * The TLS members of a platform patch: none, or all three. Strings are
+ * checked with libcrypto (plat_tls_check: TLS_INVALID says what is wrong)
+ * and tls_key is replaced by tls_key_enc and tls_key_nonce (hex), the key
+ * sealed under the server key; nulls remove the material. -1 after failing c.
+ */
+static int tls_patch(struct rpc_call *c, json_t *patch)
+{
+	json_t *ca = json_object_get(patch, "tls_ca"), *cert = json_object_get(patch, "tls_cert"),
+	       *key = json_object_get(patch, "tls_key");
+	unsigned char nonce[SECRET_NONCE_LEN], *box;
+	size_t klen;
+	char why[200], nhex[2 * SECRET_NONCE_LEN + 1], *bhex;
+	int rc = -1;
+
+	if (!ca && !cert && !key)
+		return 0;
+	if (!ca || !cert || !key || json_is_null(ca) != json_is_null(cert) ||
+	    json_is_null(ca) != json_is_null(key)) {
+		rpc_fail(c, PROTO_R_TLS_INVALID,
+			 "tls_ca, tls_cert and tls_key go together: give all three (or all three "
+			 "null to remove them)",
+			 NULL);
+		return -1;
+	}
+	if (json_is_null(key)) {
+		json_object_del(patch, "tls_key");
+		json_object_set_new(patch, "tls_key_enc", json_null());
+		json_object_set_new(patch, "tls_key_nonce", json_null());
+		return 0;
+	}
+	if (plat_tls_check(json_string_value(ca), json_string_value(cert), json_string_value(key),
+			   why, sizeof(why))) {
+		rpc_fail(c, PROTO_R_TLS_INVALID, why, NULL);
+		return -1;
+	}
+	klen = json_string_length(key);
+	box = malloc(klen + SECRET_MAC_LEN);
+	bhex = malloc(2 * (klen + SECRET_MAC_LEN) + 1);
+	if (!box || !bhex ||
+	    secret_seal((const unsigned char *)json_string_value(key), klen, box, nonce)) {
+		rpc_fail(c, PROTO_R_INTERNAL, "cannot seal the key", NULL);
+		goto out_free;
+	}
+	sodium_bin2hex(bhex, 2 * (klen + SECRET_MAC_LEN) + 1, box, klen + SECRET_MAC_LEN);
+	sodium_bin2hex(nhex, sizeof(nhex), nonce, sizeof(nonce));
+	json_object_del(patch, "tls_key"); /* jansson frees it; the frame still holds a copy */
+	json_object_set_new(patch, "tls_key_enc", json_string(bhex));
+	json_object_set_new(patch, "tls_key_nonce", json_string(nhex));
+	rc = 0;
+out_free:
+	free(bhex);
+	free(box);
+	return rc;
+}
+
 static void platform_save(struct rpc_call *c, json_t *params, int creating)
 {
 	static const char *const skip_id[] = {"id", NULL};
 	char idbuf[24] = "", *text;
 	const char *p[2], *id = NULL;
-	json_t *patch;
+	json_t *patch, *detail;
 
 	if (!creating) {
 		struct proto_error err;
@@ -476,15 +545,18 @@ static void platform_save(struct rpc_call *c, json_t *params, int creating)
 		rpc_fail(c, PROTO_R_INVALID_PARAMS, "the default platform must be enabled", NULL);
 		return;
 	}
-	if (!(text = dump(c, patch))) {
+	detail = detail_of(patch); /* before the key is sealed into the patch */
+	if (tls_patch(c, patch) || !(text = dump(c, patch))) {
+		json_decref(detail);
 		json_decref(patch);
 		return;
 	}
 	p[0] = id;
 	p[1] = text;
-	send_change(c, creating ? "platform.create" : "platform.update", "platform",
-		    detail_of(patch), "SELECT runit_platform_save($1::bigint, $2::jsonb)", 2, p);
+	send_change(c, creating ? "platform.create" : "platform.update", "platform", detail,
+		    "SELECT runit_platform_save($1::bigint, $2::jsonb)", 2, p);
 	json_decref(patch);
+	sodium_memzero(text, strlen(text));
 	free(text);
 }
 

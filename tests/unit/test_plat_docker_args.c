@@ -67,9 +67,11 @@ static void test_args_endpoints(void **state)
 	assert_int_equal(plat_new(&loop, &cfg, &p), 0);
 	plat_free(p);
 	cfg.backend = NULL;
-	cfg.endpoint = "tcp://127.0.0.1:2375";
-	assert_int_equal(plat_new(&loop, &cfg, &p), PLAT_E_UNSUPPORTED);
+	cfg.endpoint = "tcp://127.0.0.1:2375"; /* without its TLS PEMs: test_plat_tls.c */
+	assert_int_equal(plat_new(&loop, &cfg, &p), PLAT_E_INVAL);
 	assert_null(p);
+	cfg.endpoint = "ssh://host";
+	assert_int_equal(plat_new(&loop, &cfg, &p), PLAT_E_UNSUPPORTED);
 	cfg.endpoint = "relative.sock";
 	assert_int_equal(plat_new(&loop, &cfg, &p), PLAT_E_INVAL);
 	cfg.endpoint = NULL;

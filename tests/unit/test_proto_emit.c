@@ -65,6 +65,8 @@ static void test_every_reason_has_a_unique_upper_case_name(void **state)
 	assert_string_equal(proto_reason_str(PROTO_R_SLOW_CONSUMER), "SLOW_CONSUMER");
 	assert_string_equal(proto_reason_str(PROTO_R_IMAGE_MISSING), "IMAGE_MISSING");
 	assert_string_equal(proto_reason_str(PROTO_R_POOL_FULL), "POOL_FULL");
+	assert_string_equal(proto_reason_str(PROTO_R_TLS_REQUIRED), "TLS_REQUIRED");
+	assert_string_equal(proto_reason_str(PROTO_R_TLS_INVALID), "TLS_INVALID");
 }
 
 static void test_reason_codes_follow_json_rpc_classes(void **state)
@@ -77,7 +79,8 @@ static void test_reason_codes_follow_json_rpc_classes(void **state)
 	    PROTO_R_CONFLICT,	     PROTO_R_INVALID_PATH,     PROTO_R_RATE_LIMITED,
 	    PROTO_R_RUN_QUOTA,	     PROTO_R_RUNTIME_DISABLED, PROTO_R_PLATFORM_UNAVAILABLE,
 	    PROTO_R_MFA_REQUIRED,    PROTO_R_UNAVAILABLE,      PROTO_R_SLOW_CONSUMER,
-	    PROTO_R_IMAGE_MISSING,   PROTO_R_POOL_FULL};
+	    PROTO_R_IMAGE_MISSING,   PROTO_R_POOL_FULL,	       PROTO_R_TLS_REQUIRED,
+	    PROTO_R_TLS_INVALID};
 	size_t i;
 	(void)state;
 

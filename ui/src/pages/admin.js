@@ -692,7 +692,12 @@ export function mount(root) {
     ['enabled', 'Enabled', 'bool'],
     ['is_default', 'Default platform', 'bool'],
     ['max_containers', 'Capacity (runs at once)', 'int', 'Active runs at most on this engine; empty: no limit'],
+    // a tcp:// engine: TLS client certificates (README "A remote engine over TLS")
+    ['tls_ca', 'TLS CA certificate (PEM)', 'pem', 'tcp:// engines: the CA that signed the engine’s certificate (its --tlscacert side), the only CA trusted'],
+    ['tls_cert', 'TLS client certificate (PEM)', 'pem', 'tcp:// engines: the certificate run-it presents; the engine’s --tlscacert must have signed it'],
+    ['tls_key', 'TLS client key (PEM)', 'secret', 'Unencrypted; stored sealed and never shown again. To change the certificates give all three.'],
   ];
+  const TLS_KEYS = ['tls_ca', 'tls_cert', 'tls_key'];
 
   function fieldInput(prefix, [key, label, type, hint, choices], value) {
     const id = `${prefix}-${key}`;
@@ -703,8 +708,14 @@ export function mount(root) {
       input = h('input', { id, type: 'checkbox', checked: !!value });
       return h('div', { class: 'field field-check' }, input, h('label', { for: id }, label), hintEl);
     }
+    if (type === 'secret') {
+      // write-only: the server answers only whether it is set (tls_key_set)
+      input = h('textarea', { id, rows: 3, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': described, class: 'mono', placeholder: value ? 'set: leave empty to keep it' : '' });
+      const state = h('p', { class: 'hint', id: `${id}-set` }, `Key set: ${value ? 'yes' : 'no'}`);
+      return h('div', { class: 'field' }, h('label', { for: id }, label), input, state, hintEl);
+    }
     if (type === 'select') input = h('select', { id, 'aria-describedby': described }, choices.map((c) => h('option', { value: c, selected: c === value }, c)));
-    else if (type === 'json' || type === 'textarea') input = h('textarea', { id, rows: type === 'json' ? 4 : 3, spellcheck: 'false', 'aria-describedby': described, class: type === 'json' ? 'mono' : null });
+    else if (type === 'json' || type === 'textarea' || type === 'pem') input = h('textarea', { id, rows: type === 'textarea' ? 3 : 4, spellcheck: 'false', 'aria-describedby': described, class: type === 'textarea' ? null : 'mono' });
     else input = h('input', { id, type: type === 'int' ? 'number' : 'text', 'aria-describedby': described, spellcheck: 'false', autocomplete: 'off' });
     if (type === 'json') input.value = value == null ? '' : JSON.stringify(value, null, 2);
     else if (type !== 'select') input.value = value == null ? '' : String(value);
@@ -728,11 +739,23 @@ export function mount(root) {
             throw new Error(`${label}: not valid JSON (${e.message})`);
           }
         }
+      } else if (type === 'pem') v = el.value.trim() === '' ? null : el.value;
+      else if (type === 'secret') {
+        if (el.value.trim() === '') continue; // kept as it is
+        v = el.value;
       } else v = el.value;
       if (original) {
         if (JSON.stringify(v) === JSON.stringify(original[key] ?? (type === 'bool' ? false : null))) continue;
       } else if (v === null || v === '') continue;
       out[key] = v;
+    }
+    // the TLS PEMs go together: a change to one sends the others as shown
+    if (fields.some((f) => f[0] === 'tls_key') && TLS_KEYS.some((k) => k in out)) {
+      for (const k of TLS_KEYS) {
+        if (k in out) continue;
+        const t = form.querySelector(`#${prefix}-${k}`).value;
+        if (t.trim() !== '') out[k] = t;
+      }
     }
     return out;
   }
@@ -742,7 +765,7 @@ export function mount(root) {
     await modal({
       title: row ? `Edit ${kind} ${row.code || row.name}` : `New ${kind}`,
       wide: true,
-      body: h('div', { class: 'grid-fields' }, fields.map((f) => fieldInput(prefix, f, row ? row[f[0]] : f[2] === 'bool' && f[0] === 'enabled' ? true : f[0] === 'kind' ? 'docker' : null))),
+      body: h('div', { class: 'grid-fields' }, fields.map((f) => fieldInput(prefix, f, row ? (f[2] === 'secret' ? row[`${f[0]}_set`] : row[f[0]]) : f[2] === 'bool' && f[0] === 'enabled' ? true : f[0] === 'kind' ? 'docker' : null))),
       actions: [
         { label: 'Cancel', value: null },
         { label: row ? 'Save' : 'Create', value: 'save', kind: 'primary' },
@@ -876,9 +899,9 @@ export function mount(root) {
                 h('th', { scope: 'row' }, pf.name, pf.description ? h('p', { class: 'hint' }, pf.description) : null),
                 h('td', null, h('code', null, pf.code || '')),
                 h('td', null, pf.kind),
-                h('td', null, h('code', null, pf.endpoint)),
+                h('td', null, h('code', null, pf.endpoint), pf.tls_ca ? h('p', { class: 'hint pf-tls' }, `TLS client certificate · key set: ${pf.tls_key_set ? 'yes' : 'no'}`) : null),
                 h('td', { class: 'pf-engine' }, engineText(pf)),
-                h('td', { class: 'pf-load' }, `${pf.active_runs ?? 0} / ${pf.max_containers ?? '∞'}`, pf.up === false ? h('p', { class: 'hint' }, 'down') : null),
+                h('td', { class: 'pf-load' }, `${pf.active_runs ?? 0} / ${pf.max_containers ?? '∞'}`, pf.up === false ? h('p', { class: 'hint pf-down' }, pf.health_error ? `down: ${pf.health_error}` : 'down') : null),
                 h('td', null, h('code', null, JSON.stringify(pf.options || {}))),
                 h('td', null, pf.enabled ? 'yes' : 'no'),
                 h('td', null, pf.is_default ? h('span', { class: 'badge badge-ok' }, 'default') : ''),
