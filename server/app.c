@@ -10,6 +10,7 @@
 #include "srv.h"
 #include "access_watch.h"
 #include "admin_view.h"
+#include "auth_hash.h"
 #include "auth_sess.h"
 #include "bus.h"
 #include "db.h"
@@ -29,10 +30,15 @@
 #include "run_image.h"
 #include "run_plat.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -56,6 +62,30 @@ static void lws_log_bridge(int level, const char *line)
 	log_json(level == LLL_ERR ? LOG_ERROR : LOG_WARN, buf, NULL);
 }
 
+/* 1 when host:port can be bound as lws binds it (SO_REUSEADDR), 0 with errno
+ * set when it cannot (taken, or not an address here): checked before lws
+ * makes a context that could not be freed (start_lws). */
+static int can_bind(const char *host, int port)
+{
+	struct sockaddr_in a;
+	int fd, one = 1, ok, err;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+		return 1; /* not an IPv4 address: lws decides */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 1) == 0;
+	err = errno;
+	close(fd);
+	errno = err;
+	return ok;
+}
+
 static int start_lws(struct srv *srv)
 {
 	struct lws_context_creation_info info;
@@ -66,6 +96,12 @@ static int start_lws(struct srv *srv)
 	srv->lws_retry.secs_since_valid_hangup = (uint16_t)(srv->cfg.ping_interval * 2 + 10);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
+	if (!can_bind(srv->cfg.listen_host, srv->cfg.listen_port)) {
+		log_json(LOG_ERROR, "cannot listen (address in use, or not an address here)",
+			 json_pack("{s:s, s:i, s:s}", "host", srv->cfg.listen_host, "port",
+				   srv->cfg.listen_port, "error", strerror(errno)));
+		return -1;
+	}
 	web_fd_limit(&srv->cfg);
 	memset(&info, 0, sizeof(info));
 	info.port = srv->cfg.listen_port;
@@ -86,8 +122,10 @@ static int start_lws(struct srv *srv)
 	info.server_string = "run-it";
 	srv->lws = lws_create_context(&info);
 	/* lws 4.1 returns a context even when its vhost could not bind; that
-	 * context is not destroyed here (lws on a foreign loop needs the loop
-	 * to finish that): the process is about to exit */
+	 * context cannot be destroyed (with no vhost, lws_context_destroy()
+	 * unloads its libuv plugin while the close callbacks of its handles
+	 * are still to run) and is left to the exit: can_bind() has made that
+	 * a race with another process taking the port */
 	if (!srv->lws || !lws_get_vhost_by_name(srv->lws, info.vhost_name)) {
 		srv->lws = NULL;
 		log_json(LOG_ERROR, "cannot listen (address in use, or not an address here)",
@@ -99,13 +137,14 @@ static int start_lws(struct srv *srv)
 }
 
 /* On shutdown: end every run and warm container (containers killed and
- * removed, rows finished), giving it up to 10 s while the loop keeps
- * turning. */
+ * removed, rows finished) and answer every password hash (the queued ones
+ * canceled, the running ones finished), giving it up to 10 s while the
+ * loop keeps turning. */
 static void drain_tick(uv_timer_t *t)
 {
 	struct srv *srv = t->data;
 
-	if (!run_engine_busy(srv) || srv_now_ms() - srv->stop_ms > 10000)
+	if ((!run_engine_busy(srv) && !auth_hash_pending()) || srv_now_ms() - srv->stop_ms > 10000)
 		uv_stop(srv->loop);
 }
 
@@ -115,6 +154,7 @@ static void drain_runs(struct srv *srv)
 
 	srv->stop_ms = srv_now_ms();
 	run_engine_shutdown(srv); /* also stops its timers: always */
+	auth_hash_shutdown();
 	uv_timer_init(srv->loop, &t);
 	t.data = srv;
 	uv_timer_start(&t, drain_tick, 50, 50);
@@ -134,7 +174,7 @@ int app_run(const struct config *cfg)
 {
 	struct srv *srv = calloc(1, sizeof(*srv));
 	struct proto_limits lim = PROTO_LIMITS_DEFAULT;
-	int rc = 1;
+	int rc = 1, drained = 0;
 
 	if (!srv)
 		return 1;
@@ -192,6 +232,7 @@ int app_run(const struct config *cfg)
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	rc = 0;
 	drain_runs(srv);
+	drained = 1;
 
 	uv_signal_stop(&srv->sigint);
 	uv_signal_stop(&srv->sigterm);
@@ -199,15 +240,18 @@ int app_run(const struct config *cfg)
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	lws_context_destroy(srv->lws);
 out_db:
+	if (!drained) /* a start that failed: the engine's timers still run */
+		run_engine_shutdown(srv);
 	run_plat_free_all(srv);
-	run_image_release(srv); /* after: canceled platform callbacks used it */
-	free(srv->runs);
-	srv->runs = NULL;
 	run_follow_release(srv); /* before the pool, which ends their queries */
 	room_relay_release(srv);
 	bus_relay_release(srv);
 	db_pool_free(srv->db);
 	srv->db = NULL;
+	/* after the pool: the queries it ends call back into the engine */
+	run_image_release(srv); /* after the platforms too: their canceled callbacks used it */
+	free(srv->runs);
+	srv->runs = NULL;
 	errmon_release(srv); /* after the pool: its last callbacks may still report */
 	collab_release(srv);
 	admin_view_release(srv);

@@ -1,6 +1,8 @@
 /*
  * auth_hash.c - argon2id (libsodium crypto_pwhash_str) on the libuv thread
- * pool. The password copy is wiped before it is freed.
+ * pool. The password copy is wiped before it is freed. The jobs not done
+ * are listed (loop thread only): at shutdown the queued ones are canceled
+ * and answered at once, and the loop waits only for those running.
  */
 #include "auth_hash.h"
 #include "auth_rules.h"
@@ -16,6 +18,7 @@
 
 struct hash_job {
 	uv_work_t work;
+	struct hash_job *prev, *next; /* in pending */
 	char *password;
 	char stored[crypto_pwhash_STRBYTES];
 	int have_stored;
@@ -29,6 +32,10 @@ struct hash_job {
 /* A valid hash of a random password, computed once, to verify unknown users against. */
 static char dummy_hash[crypto_pwhash_STRBYTES];
 static uv_once_t dummy_once = UV_ONCE_INIT;
+
+/* the jobs submitted and not yet answered; no new ones once stopping */
+static struct hash_job *pending;
+static int npending, stopping;
 
 static void make_dummy(void)
 {
@@ -84,7 +91,18 @@ static void after(uv_work_t *w, int status)
 {
 	struct hash_job *j = w->data;
 
-	if (j->verify)
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		pending = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	npending--;
+	if (status == UV_ECANCELED && j->verify)
+		j->verify_cb(j->arg, AUTH_HASH_CANCELED);
+	else if (status == UV_ECANCELED)
+		j->hash_cb(j->arg, "");
+	else if (j->verify)
 		j->verify_cb(j->arg, status == 0 && j->result == 1);
 	else
 		j->hash_cb(j->arg, status == 0 && j->result == 0 ? j->stored : NULL);
@@ -96,8 +114,7 @@ static void after(uv_work_t *w, int status)
 
 static int submit(uv_loop_t *loop, struct hash_job *j, const char *password)
 {
-	j->password = strdup(password);
-	if (!j->password) {
+	if (stopping || !(j->password = strdup(password))) {
 		free(j);
 		return -1;
 	}
@@ -107,7 +124,25 @@ static int submit(uv_loop_t *loop, struct hash_job *j, const char *password)
 		free(j);
 		return -1;
 	}
+	j->next = pending;
+	if (pending)
+		pending->prev = j;
+	pending = j;
+	npending++;
 	return 0;
+}
+
+void auth_hash_shutdown(void)
+{
+	stopping = 1;
+	/* the queued ones only: uv_cancel() fails for a job already running */
+	for (struct hash_job *j = pending; j; j = j->next)
+		uv_cancel((uv_req_t *)&j->work);
+}
+
+int auth_hash_pending(void)
+{
+	return npending;
 }
 
 int auth_hash_password(uv_loop_t *loop, const char *password, auth_hash_cb cb, void *arg)

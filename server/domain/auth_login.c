@@ -192,7 +192,11 @@ static void verified(void *arg, int match)
 	struct login *l = arg;
 	int rc;
 
-	if (!match || !l->user_id) {
+	if (match == AUTH_HASH_CANCELED) {
+		finish(l, PROTO_R_UNAVAILABLE, "the server is stopping", 0);
+		return;
+	}
+	if (match != 1 || !l->user_id) {
 		fail_attempt(l, PROTO_R_UNAUTHENTICATED, MSG_WRONG);
 		return;
 	}
@@ -345,8 +349,9 @@ static void hashed(void *arg, const char *hash)
 	struct login *l = arg;
 	const char *p[2] = {l->name, hash};
 
-	if (!hash) {
-		finish(l, PROTO_R_INTERNAL, "cannot hash the password now", 0);
+	if (!hash || !*hash) {
+		finish(l, hash ? PROTO_R_UNAVAILABLE : PROTO_R_INTERNAL,
+		       hash ? "the server is stopping" : "cannot hash the password now", 0);
 		return;
 	}
 	/* Inserted only while sign-up is on: one statement, no race with the setting. */

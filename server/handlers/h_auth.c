@@ -288,8 +288,9 @@ static void pw_hashed(void *arg, const char *hash)
 	char uid[24], keep[24];
 	const char *p[3] = {uid, hash, keep};
 
-	if (!hash) {
-		pw_fail(r, PROTO_R_INTERNAL, "cannot hash the password now", NULL);
+	if (!hash || !*hash) {
+		pw_fail(r, hash ? PROTO_R_UNAVAILABLE : PROTO_R_INTERNAL,
+			hash ? "the server is stopping" : "cannot hash the password now", NULL);
 		return;
 	}
 	snprintf(uid, sizeof(uid), "%lld", r->c->user_id);
@@ -315,7 +316,11 @@ static void pw_verified(void *arg, int match)
 {
 	struct pw_req *r = arg;
 
-	if (!match) {
+	if (match == AUTH_HASH_CANCELED) {
+		pw_fail(r, PROTO_R_UNAVAILABLE, "the server is stopping", NULL);
+		return;
+	}
+	if (match != 1) {
 		r->held = 0; /* it stays counted */
 		if (auth_limit_login_failed(r->c->srv, r->username, &r->ticket, pw_failure_recorded,
 					    r))

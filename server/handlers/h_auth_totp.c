@@ -380,7 +380,11 @@ static void disable_verified(void *arg, int match)
 	struct disable_req *r = arg;
 	int rc;
 
-	if (!match) {
+	if (match == AUTH_HASH_CANCELED) {
+		disable_fail(r, PROTO_R_UNAVAILABLE, "the server is stopping", NULL);
+		return;
+	}
+	if (match != 1) {
 		disable_wrong(r, "the password is wrong");
 		return;
 	}

@@ -5,6 +5,8 @@ The helpers behind them (Server, Client, signed_in, psql, User...) are in
 harness.py; they are imported here too, so `from conftest import X` keeps
 working."""
 import os
+import signal
+import subprocess
 import sys
 
 import pytest
@@ -21,6 +23,7 @@ from harness import (BIN, DB_URL, DEADLINE_S, GENEROUS_AUTH_LIMITS, ROOT,  # noq
                      RUN_DEADLINE_S, TEST_PASSWORD, Client, Server, add_admin, add_shell_runtime,
                      connect, connect_tracked, free_port, http_get, logged_in, psql, run,
                      run_closing, seed_runtimes, signed_in, unique_name)
+import harness  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +54,30 @@ def make_server(tmp_path, db_url):
         started.append(s)
         return s
     yield make
+    # every server of the test: stopped (SIGTERM) if it still runs, checked
+    # for sanitizer reports and a crash if it exited by itself; the test fails
+    # (after all are stopped) if any was not well
+    failed = []
     for s in started:
-        if s.proc and s.proc.poll() is None:
-            s.stop()
+        if not s.proc:
+            continue
+        if s.proc.poll() is None:
+            s.proc.send_signal(signal.SIGTERM)
+            try:
+                s.proc.wait(harness.STOP_S)
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+                s.proc.wait()
+                s.problems = [f"did not exit in {harness.STOP_S} s after SIGTERM: killed"]
+            s._close_files()
+            problems = s.check(sent_term=True)
+        else:
+            s._close_files()
+            problems = s.check()
+        if problems:
+            failed.append(s.describe(problems))
+    if failed:
+        pytest.fail("\n\n".join(failed), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +91,67 @@ def seeded(db_url):
 def shell_runtime(db_url):
     """The code of a small runtime that runs main.sh in runit/shell."""
     return add_shell_runtime("t-sh")
+
+
+# ---- the session's sanitizer summary. tests/attack/conftest.py re-exports
+# this file's names: these hooks may be registered twice, and run once.
+
+def _sanitizer_findings():
+    """Every server of the session not checked well (stopping, then checking,
+    those still running) and every report file in harness.SANITIZER_DIR."""
+    findings, reported = [], set()
+    for s in harness.started_servers:
+        if s.proc is None:
+            continue
+        if s.proc.poll() is None:
+            s.proc.send_signal(signal.SIGTERM)
+            try:
+                s.proc.wait(harness.STOP_S)
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+                s.proc.wait()
+                s.problems = [f"did not exit in {harness.STOP_S} s after SIGTERM: killed"]
+            s._close_files()
+            problems = ["still running at the end of the session"] + s.check(sent_term=True)
+        else:
+            s._close_files()
+            problems = s.check()
+        if problems:
+            findings.append(s.describe(problems))
+            reported.add(f"{s.report_prefix}.{s.proc.pid}")
+    for path in harness.sanitizer_files():
+        if path not in reported:
+            findings.append(f"sanitizer report {path}:\n{harness.read_text(path, 4000)}")
+    return findings
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if getattr(harness, "summary_done", False):
+        return
+    harness.summary_done = True
+    harness.summary = _sanitizer_findings()
+    if harness.summary:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        try:
+            os.rmdir(harness.SANITIZER_DIR)  # nothing in it
+        except OSError:
+            pass
+
+
+def pytest_terminal_summary(terminalreporter):
+    if getattr(harness, "summary_printed", False) or not hasattr(harness, "summary"):
+        return
+    harness.summary_printed = True
+    tr = terminalreporter
+    n = len(harness.started_servers)
+    if not harness.summary:
+        tr.write_line(f"sanitizers: {n} servers checked at exit, no report "
+                      f"(LeakSanitizer on)")
+        return
+    tr.section("sanitizer reports and servers that did not exit well", red=True)
+    for f in harness.summary:
+        tr.write_line(f[:6000])
+        tr.write_line("")
+    tr.write_line(f"sanitizers: {len(harness.summary)} findings over {n} servers; "
+                  f"the reports are in {harness.SANITIZER_DIR}", red=True)
