@@ -37,7 +37,10 @@ export function exitText(x) {
     case 'output_limit':
       return 'Output limit reached';
     case 'cancelled':
-      return 'Cancelled by an admin';
+      // with a code the server says why (access lost, account disabled, ...)
+      return x.code && x.message ? `Cancelled: ${x.message}` : 'Cancelled by an admin';
+    case 'pool_full':
+      return `Pool full${x.message ? `: ${x.message}` : ''}`;
     case 'build_failed':
       return 'Build failed';
     case 'build_timeout': {
