@@ -68,9 +68,9 @@ static void hist_observe(struct hist *h, double v)
 
 /* ---------- runs, by platform and runtime ---------- */
 
-static const char *const run_reasons[] = {"exited",	  "stopped",	   "replaced", "timeout",
-					  "oom",	  "output_limit",  "error",    "cancelled",
-					  "build_failed", "build_timeout", "other"};
+static const char *const run_reasons[] = {"exited",	  "stopped",	   "replaced",	"timeout",
+					  "oom",	  "output_limit",  "error",	"cancelled",
+					  "build_failed", "build_timeout", "pool_full", "other"};
 #define NREASONS NB(run_reasons)
 
 struct plat_slot {
@@ -427,7 +427,8 @@ static void render_runs(struct buf *b)
 	}
 	family(b, "runit_runs_total", "counter",
 	       "Runs finished, by platform, runtime and reason (exited, stopped, replaced, "
-	       "timeout, oom, output_limit, error, cancelled, build_failed, build_timeout).");
+	       "timeout, oom, output_limit, error, cancelled, build_failed, build_timeout, "
+	       "pool_full).");
 	for (i = 0; i <= METRICS_MAX_RUN_SERIES; i++) {
 		if (!series_used(i))
 			continue;

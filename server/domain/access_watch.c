@@ -102,7 +102,8 @@ static void checked(void *arg, PGresult *res, const char *err)
 		}
 	}
 	if (!exists)
-		run_cancel_project(k->srv, k->project, "cancelled", "the project was deleted");
+		run_cancel_project(k->srv, k->project, "cancelled", "project_deleted",
+				   "the project was deleted");
 	check_free(k);
 }
 

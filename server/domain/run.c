@@ -102,12 +102,18 @@ static void killed(void *arg, const struct plat_err *err)
  */
 void run_end(struct run *r, const char *reason, const char *message)
 {
+	run_end_code(r, reason, NULL, message);
+}
+
+void run_end_code(struct run *r, const char *reason, const char *code, const char *message)
+{
 	if (r->ending) {
 		maybe_finalize(r);
 		return;
 	}
 	r->ending = 1;
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	snprintf(r->code, sizeof(r->code), "%s", code ? code : "");
 	if (message)
 		snprintf(r->message, sizeof(r->message), "%s", message);
 	uv_timer_stop(&r->wall);

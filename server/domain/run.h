@@ -42,8 +42,9 @@ long long run_project(const struct run *r);
 /* Ask a run to end: reason is "stopped", "replaced", "cancelled", "timeout"... */
 void run_cancel(struct run *r, const char *reason, const char *message);
 
-/* Cancel every run (and warm container) of a project on this server. */
-void run_cancel_project(struct srv *srv, long long project_id, const char *reason,
+/* Cancel every run (and warm container) of a project on this server; code:
+ * the reason code (run/exit's code, runs.end_code), or NULL. */
+void run_cancel_project(struct srv *srv, long long project_id, const char *reason, const char *code,
 			const char *message);
 /* Sessions watching a live run of the project (its starter, run/attach
  * callers): up to max ids into out; returns how many there are. */
@@ -51,7 +52,8 @@ size_t run_project_watchers(struct srv *srv, long long project_id, uint64_t *out
 /* The session stops watching every run of the project (its access went). */
 void run_unwatch_project(struct srv *srv, long long project_id, uint64_t sess_id);
 /* Cancel every run of a user on this server (account disabled). */
-void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *message);
+void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *code,
+		     const char *message);
 
 /* Visit active runs (admin dashboard). */
 void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg);

@@ -15,11 +15,25 @@
 #include "sess.h"
 #include "srv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* how often what is left to remove is tried again */
 #define SWEEP_INTERVAL_MS 5000
+
+/* "<reason> <code> <message>": only the reasons the database gives. */
+static void ended_elsewhere(struct run *r, const char *rest)
+{
+	char reason[16], code[32];
+	int n = 0;
+
+	if (sscanf(rest, "%15[a-z_] %31[a-z_] %n", reason, code, &n) != 2 || !n)
+		return;
+	if (strcmp(reason, "cancelled") && strcmp(reason, "pool_full"))
+		return;
+	run_end_code(r, reason, code, rest + n);
+}
 
 static void cancel_notified(void *arg, const char *channel, const char *payload)
 {
@@ -30,11 +44,18 @@ static void cancel_notified(void *arg, const char *channel, const char *payload)
 
 	if (!payload)
 		return; /* the listener reconnected: nothing to resynchronise here */
-	/* "<run>" (a newer run replaces it) or "<run> stopped|cancelled" */
+	/* "<run>" (a newer run replaces it), "<run> stopped|cancelled", or
+	 * "<run> end <reason> <code> <message>": the database ended it
+	 * (sql/023_queue_access.sql: its user lost access while it waited,
+	 * its pool became too small, its row went) */
 	r = run_find(srv, strtoll(payload, &end, 10));
 	why = end;
 	if (!r)
 		return;
+	if (!strncmp(why, " end ", 5)) {
+		ended_elsewhere(r, why + 5);
+		return;
+	}
 	if (!strcmp(why, " stopped"))
 		run_cancel(r, "stopped", "stopped");
 	else if (!strcmp(why, " cancelled"))
@@ -95,7 +116,7 @@ static void config_event(void *arg, const struct bus_event *ev)
 }
 
 /* End every run of a project, or of a user (access taken away). */
-void run_cancel_project(struct srv *srv, long long project_id, const char *reason,
+void run_cancel_project(struct srv *srv, long long project_id, const char *reason, const char *code,
 			const char *message)
 {
 	struct run *r, *n;
@@ -105,11 +126,12 @@ void run_cancel_project(struct srv *srv, long long project_id, const char *reaso
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
 		if (r->project_id == project_id)
-			run_end(r, reason, message);
+			run_end_code(r, reason, code, message);
 	}
 }
 
-void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *message)
+void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *code,
+		     const char *message)
 {
 	struct run *r, *n;
 
@@ -118,7 +140,7 @@ void run_cancel_user(struct srv *srv, long long user_id, const char *reason, con
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
 		if (r->user_id == user_id)
-			run_end(r, reason, message);
+			run_end_code(r, reason, code, message);
 	}
 }
 

@@ -29,6 +29,11 @@
 #define TICK_MS 500
 #define IDLE_MS (15 * 60 * 1000) /* nothing heard of a run for this long: let go */
 #define MAX_RECIPIENTS 256
+/* A stored "queued" status carries the run's place in the queue now (the
+ * owner stores one each time it moves): column 5 of the rows read. */
+#define QUEUE_POSITION                                                                             \
+	"CASE WHEN l.stream = 'status' AND l.data = 'queued' "                                     \
+	"THEN runit_queue_position(l.run_id) END "
 #define STR_(x) #x
 #define RUN_FOLLOW_STR(x) STR_(x)
 
@@ -141,11 +146,15 @@ static void send_to(struct srv *srv, const uint64_t *ids, size_t n, const char *
 	}
 }
 
-/* A stored status is only its state: add the project and who started the
- * run, as run_emit_status() says it on the run's own instance. */
+/* A stored status is only its state: add the project, who started the
+ * run and, while it waits, its place in the queue, as run_emit_status()
+ * says it on the run's own instance. */
 static void status_whole(json_t *note, long long project_id, PGresult *res, int row)
 {
 	json_object_set_new(note, "project", json_integer(project_id));
+	if (PQnfields(res) > 5 && !PQgetisnull(res, row, 5))
+		json_object_set_new(note, "position",
+				    json_integer(strtoll(PQgetvalue(res, row, 5), NULL, 10)));
 	json_object_set_new(note, "by",
 			    json_pack("{s:I, s:s}", "id",
 				      (json_int_t)strtoll(PQgetvalue(res, row, 3), NULL, 10),
@@ -277,12 +286,13 @@ static void fetch(struct followed *f)
 		return;
 	f->busy = 1;
 	f->fs->refs++;
-	if (db_query(f->fs->srv->db,
-		     "SELECT l.seq, l.stream, l.data, r.user_id, u.username FROM run_logs l "
-		     "JOIN runs r ON r.id = l.run_id JOIN users u ON u.id = r.user_id "
-		     "WHERE l.run_id = $1 AND l.seq >= $2 "
-		     "ORDER BY l.seq LIMIT " RUN_FOLLOW_STR(FETCH_ROWS),
-		     2, p, fetched, f)) {
+	if (db_query(
+		f->fs->srv->db,
+		"SELECT l.seq, l.stream, l.data, r.user_id, u.username, " QUEUE_POSITION
+		"FROM run_logs l JOIN runs r ON r.id = l.run_id JOIN users u ON u.id = r.user_id "
+		"WHERE l.run_id = $1 AND l.seq >= $2 "
+		"ORDER BY l.seq LIMIT " RUN_FOLLOW_STR(FETCH_ROWS),
+		2, p, fetched, f)) {
 		f->busy = 0;
 		f->fs->refs--;
 	}
@@ -354,7 +364,7 @@ static void tick(uv_timer_t *t)
 
 struct attach {
 	struct rpc_call *c;
-	long long run_id, project_id, from;
+	long long run_id, project_id, from, position;
 	char state[16];
 };
 
@@ -366,6 +376,7 @@ static void attach_rows(void *arg, PGresult *res, const char *err)
 	struct sess *s = rpc_sess(a->c);
 	struct cursor cur = {0, a->from, 0};
 	struct followed *f;
+	json_t *ans;
 
 	(void)err;
 	if (!res || !s || !fs) {
@@ -394,14 +405,17 @@ static void attach_rows(void *arg, PGresult *res, const char *err)
 	}
 	if (!attached(f, s->id) && f->natt < f->cap)
 		f->att[f->natt++] = cur;
-	rpc_reply(a->c, json_pack("{s:I, s:s, s:I, s:b}", "run", (json_int_t)a->run_id, "state",
-				  f->end_seq && cur.next > f->end_seq ? "finished" : a->state,
-				  "last_seq", (json_int_t)(cur.next - 1), "live", 1));
+	ans = json_pack("{s:I, s:s, s:I, s:b}", "run", (json_int_t)a->run_id, "state",
+			f->end_seq && cur.next > f->end_seq ? "finished" : a->state, "last_seq",
+			(json_int_t)(cur.next - 1), "live", 1);
+	if (a->position > 0 && !(f->end_seq && cur.next > f->end_seq))
+		json_object_set_new(ans, "position", json_integer(a->position));
+	rpc_reply(a->c, ans);
 	free(a);
 }
 
 void run_follow_attach(struct srv *srv, struct rpc_call *c, long long run_id, long long project_id,
-		       const char *state, long long from_seq)
+		       const char *state, long long position, long long from_seq)
 {
 	struct attach *a = calloc(1, sizeof(*a));
 	char rid[24], from[24];
@@ -415,15 +429,17 @@ void run_follow_attach(struct srv *srv, struct rpc_call *c, long long run_id, lo
 	a->run_id = run_id;
 	a->project_id = project_id;
 	a->from = from_seq < 1 ? 1 : from_seq;
+	a->position = position;
 	snprintf(a->state, sizeof(a->state), "%s", state);
 	snprintf(rid, sizeof(rid), "%lld", run_id);
 	snprintf(from, sizeof(from), "%lld", a->from);
-	if (db_query(srv->db,
-		     "SELECT l.seq, l.stream, l.data, r.user_id, u.username FROM run_logs l "
-		     "JOIN runs r ON r.id = l.run_id JOIN users u ON u.id = r.user_id "
-		     "WHERE l.run_id = $1 AND l.seq >= $2 "
-		     "ORDER BY l.seq LIMIT " RUN_FOLLOW_STR(ATTACH_ROWS),
-		     2, p, attach_rows, a)) {
+	if (db_query(
+		srv->db,
+		"SELECT l.seq, l.stream, l.data, r.user_id, u.username, " QUEUE_POSITION
+		"FROM run_logs l JOIN runs r ON r.id = l.run_id JOIN users u ON u.id = r.user_id "
+		"WHERE l.run_id = $1 AND l.seq >= $2 "
+		"ORDER BY l.seq LIMIT " RUN_FOLLOW_STR(ATTACH_ROWS),
+		2, p, attach_rows, a)) {
 		free(a);
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 	}

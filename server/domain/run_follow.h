@@ -23,9 +23,10 @@ int run_follow_init(struct srv *srv);
 void run_follow_release(struct srv *srv);
 
 /* run/attach to a live run of another instance (its visibility checked):
- * replay from from_seq, then follow it; answers c. */
+ * replay from from_seq, then follow it; answers c (with position, when > 0:
+ * its place in the queue). */
 void run_follow_attach(struct srv *srv, struct rpc_call *c, long long run_id, long long project_id,
-		       const char *state, long long from_seq);
+		       const char *state, long long position, long long from_seq);
 
 /* The session stops following the project's runs (its access went). */
 void run_follow_unwatch_project(struct srv *srv, long long project_id, uint64_t sess_id);

@@ -148,6 +148,7 @@ struct run {
 	int removing, released; /* the container's removal and the row, after finalize */
 	char reason[16];
 	char message[256];
+	char code[32];	     /* the reason code, or "" (runs.end_code) */
 	long long queue_pos; /* waiting for an engine with room: its place (from 1) */
 };
 
@@ -273,6 +274,8 @@ struct run *run_new(struct run_engine *eng);
 void run_launch(struct run *r);
 void run_launch_adopted(struct run *r);
 void run_end(struct run *r, const char *reason, const char *message);
+/* run_end with a reason code (NULL: none), sent in run/exit and stored. */
+void run_end_code(struct run *r, const char *reason, const char *code, const char *message);
 /* One of the run's pending operations finished (may finalize it). */
 void run_op_done(struct run *r);
 /* The row is finished: run/exit out, the slot freed, the run freed. */

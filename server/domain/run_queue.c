@@ -230,6 +230,45 @@ static void place(struct run_queue *Q, struct run *r, PGresult *res, int k)
 
 static void read_mine(struct run_queue *Q);
 
+/* A waiting run's row left the queue without this instance: finished by
+ * the database (sql/023_queue_access.sql: access or pool changed; or the
+ * reaper) or deleted. Its NOTIFY runit_run_cancel ends it too; this covers a
+ * notice missed while the listener reconnected. Same reason either way. */
+static void gone_read(void *arg, PGresult *res, const char *err)
+{
+	struct srv *srv = arg;
+	long long id = 0;
+	struct run *r;
+
+	(void)err;
+	if (!res || PQntuples(res) != 1)
+		return;
+	id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	r = srv->runs ? run_find(srv, id) : NULL;
+	if (!r || r->ending || r->state != RS_QUEUED || r->plat)
+		return;
+	if (PQgetvalue(res, 0, 4)[0] == 't')
+		run_end_code(r, "cancelled", "deleted", "the run was deleted");
+	else if (!PQgetisnull(res, 0, 1)) /* finished (else: still active, leave it) */
+		run_end_code(r, PQgetvalue(res, 0, 1),
+			     PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2),
+			     PQgetvalue(res, 0, 3));
+}
+
+static void left_queue(struct srv *srv, struct run *r)
+{
+	char id[24];
+	const char *p[1] = {id};
+
+	if (r->ending || r->plat)
+		return;
+	snprintf(id, sizeof(id), "%lld", r->id);
+	db_query(srv->db,
+		 "SELECT $1::bigint, r.reason, r.end_code, coalesce(r.error_message, ''), "
+		 "r.id IS NULL FROM (SELECT 1) one LEFT JOIN runs r ON r.id = $1",
+		 1, p, gone_read, srv);
+}
+
 static void mine_read(void *arg, PGresult *res, const char *err)
 {
 	struct run_queue *Q = arg;
@@ -256,6 +295,8 @@ static void mine_read(void *arg, PGresult *res, const char *err)
 					  : strtoll(PQgetvalue(res, k, 2), NULL, 10);
 			}
 		if (!r || r->ending || pos < 0) { /* it ended, or left the queue */
+			if (r && pos < 0)
+				left_queue(srv, r);
 			w_drop(Q, i);
 			continue;
 		}

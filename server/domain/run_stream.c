@@ -151,6 +151,16 @@ static size_t recipients(struct run *r, uint64_t *ids)
 		if (j == n)
 			ids[n++] = r->watchers[i].sess;
 	}
+	/* a run ended with a reason code (its user lost access, its pool
+	 * shrank: sql/023) tells the session that started it why, even if that
+	 * session no longer watches the project: run/exit has no output */
+	if (r->state == RS_FINISHED && r->code[0] && r->starter_sess && n < MAX_RECIPIENTS) {
+		size_t j;
+		for (j = 0; j < n && ids[j] != r->starter_sess; j++)
+			;
+		if (j == n)
+			ids[n++] = r->starter_sess;
+	}
 	return n;
 }
 
@@ -427,6 +437,8 @@ static json_t *exit_params(struct run *r, long long seq)
 			    r->t_first_byte >= 0 ? json_integer(r->t_first_byte) : json_null());
 	if (r->message[0])
 		json_object_set_new(p, "message", json_string(r->message));
+	if (r->code[0])
+		json_object_set_new(p, "code", json_string(r->code));
 	return p;
 }
 
@@ -483,7 +495,7 @@ void run_finish_db(struct run *r)
 		return;
 	}
 	char id[24], code[24], dur[24], fb[24], ob[24], seq[24];
-	const char *p[8];
+	const char *p[9];
 
 	r->seq++; /* the run/exit's number, stored as last_seq */
 	snprintf(id, sizeof(id), "%lld", r->id);
@@ -500,12 +512,14 @@ void run_finish_db(struct run *r)
 	p[5] = ob;
 	p[6] = seq;
 	p[7] = r->message[0] ? r->message : NULL;
+	p[8] = r->code[0] ? r->code : NULL;
 	if (db_query(
 		r->eng->srv->db,
 		"UPDATE runs SET state = 'finished', reason = $2, exit_code = $3, "
 		"finished_at = now(), duration_ms = $4, first_byte_ms = $5, output_bytes = $6, "
-		"last_seq = $7, error_message = left($8, 4096) WHERE id = $1",
-		8, p, row_finished, r))
+		"last_seq = $7, error_message = left($8, 4096), end_code = coalesce($9, end_code) "
+		"WHERE id = $1",
+		9, p, row_finished, r))
 		row_finished(r, NULL, "database unavailable");
 }
 
@@ -554,6 +568,7 @@ static void replay_rows(void *arg, PGresult *res, const char *err)
 	struct run *r = run_find(rp->c->srv, rp->run_id);
 	long long expect = rp->from;
 	struct ring_item *it;
+	json_t *ans;
 
 	if (!res) {
 		rpc_fail(rp->c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
@@ -593,9 +608,12 @@ static void replay_rows(void *arg, PGresult *res, const char *err)
 		}
 		run_watch(r, s->id);
 	}
-	rpc_reply(rp->c, json_pack("{s:I, s:s, s:I, s:b}", "run", (json_int_t)rp->run_id, "state",
-				   r ? run_state_name(r->state) : "finished", "last_seq",
-				   (json_int_t)(expect - 1), "live", r != NULL));
+	ans = json_pack("{s:I, s:s, s:I, s:b}", "run", (json_int_t)rp->run_id, "state",
+			r ? run_state_name(r->state) : "finished", "last_seq",
+			(json_int_t)(expect - 1), "live", r != NULL);
+	if (r && r->state == RS_QUEUED && r->queue_pos > 0) /* waiting: its place now */
+		json_object_set_new(ans, "position", json_integer(r->queue_pos));
+	rpc_reply(rp->c, ans);
 	free(rp);
 }
 

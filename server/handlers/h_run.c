@@ -381,7 +381,10 @@ static void attach_checked(void *arg, PGresult *res, const char *err)
 		rpc_fail(v->c, PROTO_R_NOT_FOUND, "no such run", NULL);
 	else if (strcmp(PQgetvalue(res, 0, 1), "finished") && !run_find(v->c->srv, v->run))
 		run_follow_attach(v->c->srv, v->c, v->run, strtoll(PQgetvalue(res, 0, 2), NULL, 10),
-				  PQgetvalue(res, 0, 1), v->from); /* another instance runs it */
+				  PQgetvalue(res, 0, 1),
+				  PQgetisnull(res, 0, 3) ? 0
+							 : strtoll(PQgetvalue(res, 0, 3), NULL, 10),
+				  v->from); /* another instance runs it */
 	else
 		run_replay(v->c->srv, v->c, v->run, v->from);
 	free(v);
@@ -402,8 +405,9 @@ static void h_attach(void *ctx, struct proto_msg *msg)
 	}
 	if (!(v = vreq(c, id, from, 0)))
 		return;
-	if (query_visible(c, "SELECT r.id, r.state, r.project_id " RUN_VISIBLE, id, attach_checked,
-			  v)) {
+	if (query_visible(
+		c, "SELECT r.id, r.state, r.project_id, runit_queue_position(r.id) " RUN_VISIBLE,
+		id, attach_checked, v)) {
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		free(v);
 	}
@@ -499,6 +503,9 @@ static void got_run(void *arg, PGresult *res, const char *err)
 					      : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
 		json_object_set_new(o, "files", snap ? snap : json_object());
 	}
+	if (PQnfields(res) > 2 && !PQgetisnull(res, 0, 2)) /* waiting: its place now */
+		json_object_set_new(o, "position",
+				    json_integer(strtoll(PQgetvalue(res, 0, 2), NULL, 10)));
 	rpc_reply(v->c, o);
 	free(v);
 }
@@ -510,7 +517,7 @@ static void got_run(void *arg, PGresult *res, const char *err)
 	"extract(epoch FROM r.created_at)::bigint, 'duration_ms', r.duration_ms, "                 \
 	"'first_byte_ms', r.first_byte_ms, 'output_bytes', r.output_bytes, 'last_seq', "           \
 	"r.last_seq, 'error', r.error_message, 'runtime', (SELECT code FROM runtimes WHERE id = "  \
-	"r.runtime_id), 'tty', r.tty)"
+	"r.runtime_id), 'tty', r.tty, 'code', r.end_code)"
 
 static void h_get(void *ctx, struct proto_msg *msg)
 {
@@ -522,8 +529,10 @@ static void h_get(void *ctx, struct proto_msg *msg)
 		return;
 	if (!(v = vreq(c, id, 0, 1)))
 		return;
-	if (query_visible(c, "SELECT " RUN_ROW_JSON ", r.code_snapshot " RUN_VISIBLE, id, got_run,
-			  v)) {
+	if (query_visible(c,
+			  "SELECT " RUN_ROW_JSON
+			  ", r.code_snapshot, runit_queue_position(r.id) " RUN_VISIBLE,
+			  id, got_run, v)) {
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 		free(v);
 	}

@@ -114,8 +114,8 @@ static void label_sets_are_bounded(void **state)
 		runs_total++;
 	for (const char *p = t; (p = strstr(p, "\nrunit_runs_active{")); p++)
 		active++;
-	/* (64 pairs + "other") x 11 reasons; 16 platforms + "other" */
-	assert_int_equal(runs_total, (METRICS_MAX_RUN_SERIES + 1) * 11);
+	/* (64 pairs + "other") x 12 reasons; 16 platforms + "other" */
+	assert_int_equal(runs_total, (METRICS_MAX_RUN_SERIES + 1) * 12);
 	assert_int_equal(active, METRICS_MAX_PLATFORMS + 1);
 	assert_true(
 	    sample("runit_runs_total{platform=\"other\",runtime=\"other\",reason=\"exited\"}") ==

@@ -214,8 +214,13 @@ export function createRunner(ctx) {
       updateButtons();
       return;
     }
+    // no engine has room: its place in the fair queue (README "The fair
+    // queue"), said in the console each time it moves
+    if (p.state === 'queued' && p.position && p.position !== r.position && !r.exit) {
+      r.position = p.position;
+      term.notice(`Queued (position ${p.position})`, '2;33');
+    }
     if (r.id === currentRun && !r.exit) {
-      // no engine has room: its place in the fair queue (README "Several engines")
       setStatus(p.state === 'queued' && p.position ? `Queued (position ${p.position})` : stateText(p.state), 'busy');
       startClock(r);
     }

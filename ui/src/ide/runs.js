@@ -36,8 +36,16 @@ export function exitText(x) {
       return 'Out of memory';
     case 'output_limit':
       return 'Output limit reached';
-    case 'cancelled':
-      return 'Cancelled by an admin';
+    case 'cancelled': {
+      // with a code the server says why (access lost, account disabled, ...);
+      // a history row has it as error
+      const why = x.message || x.error;
+      return x.code && why ? `Cancelled: ${why}` : 'Cancelled by an admin';
+    }
+    case 'pool_full': {
+      const why = x.message || x.error;
+      return `Pool full${why ? `: ${why}` : ''}`;
+    }
     case 'build_failed':
       return 'Build failed';
     case 'build_timeout': {
