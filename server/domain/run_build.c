@@ -55,14 +55,16 @@
 #define WAIT_NOTICE "printf '\\036run-it-exit-%s %d\\n' \"$_rn\" \"$_s\""
 /* The kernel's OOM killer may have ended any process of the container (dd
  * writing the tmpfs workspace full, say) while the program exits 0: only
- * the engine tells that run "oom". The container's own cgroup (a private
- * cgroup namespace) counts it in memory.events; after one, no notice. */
+ * the engine tells that run "oom". The container's own memory cgroup counts
+ * it (oom_kill in memory.events, cgroup v2, or in memory.oom_control, v1);
+ * after one, no notice. */
 #define WAIT_OOM                                                                                   \
-	"_o=0; [ -r /sys/fs/cgroup/memory.events ] && while read -r _a _b; do "                    \
-	"[ \"$_a\" = oom_kill ] && _o=$_b; done </sys/fs/cgroup/memory.events; "
+	"_o=0; for _f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; "  \
+	"do [ -r \"$_f\" ] && while read -r _a _b; do [ \"$_a\" = oom_kill ] && _o=$_b; done "     \
+	"<\"$_f\"; done; "
 #define WAIT_RUN(also)                                                                             \
 	"case $_rn in *[!0-9a-f]*|'') exec \"$@\";; esac; trap : INT QUIT TERM HUP; \"$@\"; "      \
-	"_s=$?; " WAIT_OOM "[ \"$_o\" = 0 ] || exit \"$_s\"; " WAIT_NOTICE "; " also              \
+	"_s=$?; " WAIT_OOM "[ \"$_o\" = 0 ] || exit \"$_s\"; " WAIT_NOTICE "; " also               \
 	"exit \"$_s\""
 
 const char run_wait_pipe[] = WAIT_FILES_PIPE WAIT_KEY WAIT_RUN(WAIT_NOTICE " >&2; ");
