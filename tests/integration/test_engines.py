@@ -192,7 +192,9 @@ def test_thirty_runs_queue_fairly_and_all_finish(server, both_up):
     after A's first four, the queue serves B and A in turn."""
     e = both_up
     set_capacity([e["default"], e["second"]], 2)
-    script = "sleep 1; echo done\n"
+    # long enough that all 30 starts are in before A's first four end (a run
+    # starts in well under a second now: A's next ones would go first)
+    script = "sleep 4; echo done\n"
 
     peaks = []
 

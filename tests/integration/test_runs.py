@@ -212,6 +212,10 @@ touch /workspace/ok && echo workspace=writable
 touch /tmp/ok && echo tmp=writable
 cat /etc/shadow >/dev/null 2>&1 && echo shadow=readable || echo shadow=unreadable
 nc -z -w 1 127.0.0.1 %d 2>/dev/null && echo server=reachable || echo server=unreachable
+echo "lo=$(cat /sys/class/net/lo/flags)"
+(echo ping | nc -l -p 7777 127.0.0.1 >/tmp/got 2>&1 &); sleep 0.3
+echo pong | nc -w 1 127.0.0.1 7777 >/dev/null 2>&1; sleep 0.2
+echo "loopback=$(cat /tmp/got)"
 echo "home=$HOME"
 """ % server.port
 
@@ -229,6 +233,9 @@ echo "home=$HOME"
     assert facts["workspace"] == "writable" and facts["tmp"] == "writable"
     assert facts["shadow"] == "unreadable"
     assert facts["server"] == "unreachable"
+    # its own loopback is up: a program may serve and connect to itself
+    assert int(facts["lo"], 16) & 1, facts["lo"]
+    assert facts["loopback"] == "pong", facts
     assert facts["home"] == "/tmp"
 
 
