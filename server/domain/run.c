@@ -191,7 +191,7 @@ static void removed(void *arg, const struct plat_err *err)
 static void finalize(struct run *r)
 {
 	r->finalized = 1;
-	if (r->marker_len) /* the end of a build's output that held no marker */
+	if (r->marker_len && !r->exit_sent) /* a build's output with no marker */
 		feed(r, 1, r->marker_scan, r->marker_len);
 	r->marker_len = 0;
 	runout_flush(&r->out, 1);
@@ -211,7 +211,8 @@ void run_release(struct run *r)
 	struct run_engine *eng = r->eng;
 
 	if (r->id) { /* else a warm container that no run adopted */
-		run_emit_exit(r);
+		if (!r->exit_sent)
+			run_emit_exit(r);
 		bus_publish(eng->srv, "run", "ended",
 			    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run",
 				      (json_int_t)r->id, "user", (json_int_t)r->user_id, "project",
@@ -303,7 +304,7 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 /* Output of the program's, the notice taken out. */
 static void take(struct run *r, enum plat_stream stream, const char *buf, size_t len)
 {
-	if (!len || r->finalized)
+	if (!len || r->finalized || r->exit_sent)
 		return;
 	if (r->t_first_byte < 0) {
 		r->t_first_byte = srv_now_ms() - r->t_created;

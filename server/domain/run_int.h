@@ -145,6 +145,7 @@ struct run {
 
 	/* ending */
 	int ending, finalized, pending;
+	int exit_sent;		/* run/exit went out before the end (replaced) */
 	int removing, released; /* the container's removal and the row, after finalize */
 	char reason[16];
 	char message[256];
@@ -253,6 +254,7 @@ void run_on_sess_drained(struct srv *srv, struct sess *s);
 void run_pace_stop(struct run *r);
 void run_emit_status(struct run *r);
 void run_emit_exit(struct run *r);
+void run_emit_exit_now(struct run *r);
 void run_ring_clear(struct run *r);
 int run_watch(struct run *r, uint64_t sess_id);
 json_t *run_row_note(long long run_id, long long seq, const char *stream, const char *data,

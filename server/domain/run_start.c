@@ -102,6 +102,7 @@ static void replace_active(struct run_slot *slot)
 	slot->active = NULL;
 	old->slot = NULL;
 	slot->letting_go = 1;
+	run_emit_exit_now(old);
 	snprintf(id, sizeof(id), "%lld", old->id);
 	p[1] = old->reason;
 	if (db_query(slot->eng->srv->db,

@@ -460,7 +460,22 @@ void run_emit_exit(struct run *r)
 			   "error", strcmp(r->reason, "error") ? NULL : r->message));
 }
 
-//* ---------- the row ---------- */
+/*
+ * A replaced run's end is told at once, since the start that replaced it
+ * finishes its row now: what it printed goes out, then run/exit, before
+ * the new run's first event. What it prints while it is killed is dropped.
+ */
+void run_emit_exit_now(struct run *r)
+{
+	if (r->exit_sent || r->state == RS_FINISHED)
+		return;
+	runout_flush(&r->out, 1);
+	r->exit_sent = 1;
+	r->seq++; /* the run/exit's number, stored as last_seq */
+	run_emit_exit(r);
+}
+
+/* ---------- the row ---------- */
 
 static void pruned(void *arg, PGresult *res, const char *err)
 {
@@ -497,7 +512,8 @@ void run_finish_db(struct run *r)
 	char id[24], code[24], dur[24], fb[24], ob[24], seq[24];
 	const char *p[9];
 
-	r->seq++; /* the run/exit's number, stored as last_seq */
+	if (!r->exit_sent)
+		r->seq++; /* the run/exit's number, stored as last_seq */
 	snprintf(id, sizeof(id), "%lld", r->id);
 	snprintf(code, sizeof(code), "%d", r->exit_code);
 	snprintf(dur, sizeof(dur), "%lld", duration_ms(r));

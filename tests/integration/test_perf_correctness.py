@@ -66,10 +66,14 @@ def test_run_again_while_printing_replaces_at_once_and_both_end(make_server, sh)
         old = await u.start(pid)
         await u.wait_output(old, "tick\n")
         new = await u.start(pid, files={"main.sh": "echo new\n"})
-        second = await u.wait_exit(new)
         first = await u.wait_exit(old)
-        return pid, first, second
-    pid, first, second = run(go())
+        # what came before the old run's run/exit waits in notes, in order
+        early = [n for n in u.c.notes if n.get("params", {}).get("run") == new
+                 and n.get("method") == "run/log"]
+        second = await u.wait_exit(new)
+        return pid, first, second, early
+    pid, first, second, early = run(go())
+    assert early == [], "the new run printed before the replaced run's run/exit"
     assert first.exit["reason"] == "replaced"
     assert second.exit["reason"] == "exited" and second.text() == "new\n"
     rows = psql("SELECT state, reason FROM runs WHERE project_id = :'v1' ORDER BY id", pid)
