@@ -28,42 +28,6 @@
  * cost is per frame: one send per reader) */
 #define RUN_CHUNK_MAX (64 * 1024)
 
-static void set_state(struct run *r, enum run_state s)
-{
-	if (r->state == s || r->state == RS_FINISHED)
-		return;
-	if (!r->id) { /* a warm container: no run yet, nothing to tell */
-		r->state = s;
-		return;
-	}
-	r->state = s;
-	run_emit_status(r);
-	if (s != RS_FINISHED && s != RS_STOPPING) {
-		char id[24];
-		const char *p[2] = {run_state_name(s), id};
-		snprintf(id, sizeof(id), "%lld", r->id);
-		db_query(r->eng->srv->db,
-			 "UPDATE runs SET state = $1, started_at = CASE WHEN $1 = 'running' "
-			 "THEN coalesce(started_at, now()) ELSE started_at END "
-			 "WHERE id = $2 AND state <> 'finished'",
-			 2, p, run_db_ignore, NULL);
-	}
-}
-
-void run_set_running(struct run *r)
-{
-	if (!r->ending)
-		set_state(r, RS_RUNNING);
-}
-
-static void publish_started(struct run *r)
-{
-	bus_publish(r->eng->srv, "run", "started",
-		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)r->id, "user",
-			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
-			      "runtime", r->runtime_code));
-}
-
 /* ---------- ending ---------- */
 
 static void finalize(struct run *r);
@@ -96,6 +60,32 @@ static void killed(void *arg, const struct plat_err *err)
 	run_op_done(r);
 }
 
+/* Kill r's container now; r is pending for it (run_end_code). */
+static void kill_now(struct run *r)
+{
+	r->kill_later = 0;
+	uv_timer_stop(&r->wall);
+	if (r->exited || plat_stop(r->plat, r->cid, 0, killed, r))
+		run_op_done(r);
+}
+
+static void on_kill_later(uv_timer_t *t)
+{
+	kill_now(t->data);
+}
+
+void run_kill_replaced(const struct run *by)
+{
+	struct run *r, *n;
+
+	for (r = by->eng->runs; r; r = n) {
+		n = r->next;
+		if (r->kill_later == 2 && r->user_id == by->user_id &&
+		    r->project_id == by->project_id)
+			kill_now(r);
+	}
+}
+
 /*
  * Begin the end of a run with this reason (the first reason wins). The
  * container is killed if it exists; finalize() runs once nothing is pending.
@@ -119,11 +109,14 @@ void run_end_code(struct run *r, const char *reason, const char *code, const cha
 	uv_timer_stop(&r->wall);
 	run_pace_stop(r); /* a stopped program's output is not waited for */
 	if (r->state != RS_QUEUED)
-		set_state(r, RS_STOPPING);
+		run_set_state(r, RS_STOPPING);
 	if (r->cid[0] && !r->exited) {
 		r->pending++;
-		if (plat_stop(r->plat, r->cid, 0, killed, r))
-			r->pending--;
+		if (r->kill_later && !r->eng->srv->stopping) { /* run_kill_replaced() */
+			r->kill_later = 2;
+			uv_timer_start(&r->wall, on_kill_later, RUN_KILL_LATER_MS, 0);
+		} else
+			kill_now(r);
 	}
 	maybe_finalize(r);
 }
@@ -309,6 +302,7 @@ static void take(struct run *r, enum plat_stream stream, const char *buf, size_t
 	if (r->t_first_byte < 0) {
 		r->t_first_byte = srv_now_ms() - r->t_created;
 		metrics_run_first_byte(&r->mx, srv_now_ms());
+		run_kill_replaced(r);
 	}
 	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
 		scan_marker(r, buf, len);
@@ -475,11 +469,12 @@ static void let_go(struct run *r, const void *tar, size_t tar_len)
 	run_input_flush(r); /* what run/stdin sent meanwhile */
 	r->t_started = srv_now_ms();
 	metrics_run_started(&r->mx, r->t_started);
-	publish_started(r);
+	run_publish_started(r);
 	r->eng->running(r);
-	set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
-	uv_timer_start(&r->wall, on_wall, (uint64_t)(r->build_cmd ? r->build_wall_ms : r->wall_ms),
-		       0);
+	run_set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
+	if (!r->ending) /* ending: its kill is on its way, or waits on the timer */
+		uv_timer_start(&r->wall, on_wall,
+			       (uint64_t)(r->build_cmd ? r->build_wall_ms : r->wall_ms), 0);
 }
 
 /* Large files went in by the archive call: now "go" and the environment. */
@@ -693,7 +688,7 @@ void run_launch(struct run *r)
 	char name[128], uid[24], pid[24], rid[24];
 	size_t ne = 0;
 
-	set_state(r, RS_STARTING);
+	run_set_state(r, RS_STARTING);
 	if (r->eng->srv->stopping) { /* run_engine_shutdown() ended the others */
 		run_end(r, "error", "the server is shutting down");
 		return;
@@ -757,7 +752,7 @@ void run_launch(struct run *r)
 void run_launch_adopted(struct run *r)
 {
 	uv_timer_stop(&r->wall);
-	set_state(r, RS_STARTING);
+	run_set_state(r, RS_STARTING);
 	if (r->cid[0]) { /* else created() records it */
 		metrics_run_container(&r->mx, 1);
 		run_db_set_container(r);

@@ -191,6 +191,8 @@ void run_engine_shutdown(struct srv *srv)
 	run_cache_stop(srv->runs);
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
+		if (r->kill_later == 2) /* a replaced run: its kill waits no more */
+			run_kill_replaced(r);
 		run_end(r, "error", "the server is shutting down");
 	}
 }

@@ -128,8 +128,9 @@ struct run {
 	 * it. waiting: started, its program waiting; go_sent: it was let go
 	 * (user code runs) */
 	int warm, waiting, go_sent;
-	int prep;   /* a prepared container in the pool (run_prep.c): no user yet */
-	char *held; /* run/stdin before "go", written after it */
+	int kill_later; /* replaced: its kill may wait; 2: it waits (run_kill_replaced) */
+	int prep;	/* a prepared container in the pool (run_prep.c): no user yet */
+	char *held;	/* run/stdin before "go", written after it */
 	size_t held_len;
 	int stdin_eof;	       /* run/stdin closed the input */
 	uint64_t starter_sess; /* the session that started the run */
@@ -253,6 +254,12 @@ void run_on_sess_drained(struct srv *srv, struct sess *s);
 /* The run is ending: resume its output if it may no longer be paced. */
 void run_pace_stop(struct run *r);
 void run_emit_status(struct run *r);
+/* The run's state: told to its watchers, and to its row (but stopping and
+ * finished, which run_finish_db() writes); running unless it is ending;
+ * "started" on the bus once its program was let go. */
+void run_set_state(struct run *r, enum run_state s);
+void run_set_running(struct run *r);
+void run_publish_started(struct run *r);
 void run_emit_exit(struct run *r);
 void run_emit_exit_now(struct run *r);
 void run_ring_clear(struct run *r);
@@ -280,11 +287,17 @@ void run_end(struct run *r, const char *reason, const char *message);
 void run_end_code(struct run *r, const char *reason, const char *code, const char *message);
 /* One of the run's pending operations finished (may finalize it). */
 void run_op_done(struct run *r);
+/* A replaced run's container (kill_later) is killed once a newer run of its
+ * project printed (by: that run; run.c calls it), or after
+ * RUN_KILL_LATER_MS (docs/decisions.md, "Run again"). */
+void run_kill_replaced(const struct run *by);
 /* The row is finished: run/exit out, the slot freed, the run freed. */
 void run_release(struct run *r);
 
 /* run_warm.c */
 #define WARM_IDLE_MS (120 * 1000)
+/* a replaced run is killed at most this long after (run_kill_replaced) */
+#define RUN_KILL_LATER_MS 300
 struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,
@@ -294,9 +307,10 @@ int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, 
 
 /* run_prep.c: prepared containers per configuration (docs/decisions.md,
  * "Prepared containers") */
-/* A prepared container made for q's configuration, taken out of the pool
- * (its ownership passes to the caller), or NULL. */
-struct run *run_prep_take(struct run_engine *eng, const struct run *want);
+/* A prepared container made for want's configuration (with ready_only one
+ * whose program already waits), taken out of the pool (its ownership passes
+ * to the caller), or NULL. */
+struct run *run_prep_take(struct run_engine *eng, const struct run *want, int ready_only);
 /* Top the pool up for r's configuration (in the background). */
 void run_prep_refill(struct run_engine *eng, const struct run *r);
 /* Every prepared container goes (a runtime, a platform or a setting

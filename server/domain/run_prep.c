@@ -57,14 +57,15 @@ static int same_container(const struct run *a, const struct run *b)
 	       a->runtime_id == b->runtime_id && same_pool(&a->pool, &b->pool);
 }
 
-struct run *run_prep_take(struct run_engine *eng, const struct run *want)
+struct run *run_prep_take(struct run_engine *eng, const struct run *want, int ready_only)
 {
 	struct run *p;
 
 	if (!run_prep_eligible(want))
 		return NULL;
 	for (p = eng->runs; p; p = p->next) {
-		if (!p->prep || p->id || p->ending || !same_container(p, want))
+		if (!p->prep || p->id || p->ending || (ready_only && !p->waiting) ||
+		    !same_container(p, want))
 			continue;
 		p->prep = 0; /* out of the pool: one run, never another */
 		return p;

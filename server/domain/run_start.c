@@ -96,6 +96,7 @@ static void replace_active(struct run_slot *slot)
 
 	if (!old || slot->letting_go)
 		return;
+	old->kill_later = 1; /* after the new run's first byte: run_kill_replaced() */
 	run_cancel(old, "replaced", "replaced by a newer run");
 	if (slot->active != old) /* it was released at once (nothing to wait for) */
 		return;
@@ -226,8 +227,9 @@ void run_slot_running(struct run *r)
 		run_prep_refill(eng, r);
 }
 
-/* A prepared container made for q's configuration (run_prep.c), if any. */
-static struct run *take_prepared(struct start_req *q)
+/* A prepared container made for q's configuration (run_prep.c), if any;
+ * with ready_only one whose program already waits for "go". */
+static struct run *take_prepared(struct start_req *q, int ready_only)
 {
 	struct run want;
 
@@ -249,7 +251,7 @@ static struct run *take_prepared(struct start_req *q)
 	snprintf(want.cache_vol, sizeof(want.cache_vol), "%s", q->cache_vol);
 	want.tty = q->term.tty;
 	want.pool = q->pool;
-	return run_prep_take(q->eng, &want);
+	return run_prep_take(q->eng, &want, ready_only);
 }
 
 static void run_created(struct start_req *q, long long id)
@@ -260,21 +262,26 @@ static void run_created(struct start_req *q, long long id)
 	int adopted = 0;
 
 	if (slot->warm && !q->position) {
-		if (run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
-				     q->wall_ms, q->memory, q->cpus, q->pids, q->output,
-				     q->disk_bytes, q->disk_inodes, q->network, q->rp.plat,
-				     q->rp.oci_runtime, q->cache_bytes, q->term.tty)) {
-			r = slot->warm;
-			adopted = 1;
-		} else {
+		if (!run_warm_matches(slot->warm, q->image, q->build_cmd, q->run_cmd, q->env,
+				      q->wall_ms, q->memory, q->cpus, q->pids, q->output,
+				      q->disk_bytes, q->disk_inodes, q->network, q->rp.plat,
+				      q->rp.oci_runtime, q->cache_bytes, q->term.tty)) {
 			/* it lets go of the slot now: the slot may be freed before
 			 * the cancelled container is gone */
 			slot->warm->slot = NULL;
 			run_cancel(slot->warm, "stopped", "configuration changed");
+			slot->warm = NULL;
+		} else if (!slot->warm->waiting && (r = take_prepared(q, 1))) {
+			/* runs back to back: the slot's is still starting, the pool's
+			 * is ready; the slot's waits for the next run */
+			adopted = 1;
+		} else {
+			r = slot->warm;
+			adopted = 1;
+			slot->warm = NULL;
 		}
-		slot->warm = NULL;
 	}
-	if (!r && (r = take_prepared(q)))
+	if (!r && (r = take_prepared(q, 0)))
 		adopted = 1;
 	if (!r)
 		r = run_new(q->eng);
@@ -603,6 +610,9 @@ static void save_buffers(struct start_req *q)
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(uid, sizeof(uid), "%lld", q->user_id);
 	p[3] = files;
+	/* the run it replaces dies now, its row finished while these are saved */
+	if (q->slot->latest == q)
+		replace_active(q->slot);
 	if (db_query(q->eng->srv->db,
 		     "SELECT runit_files_put($1::bigint, $2::boolean, $3::bigint, $4::jsonb)", 4, p,
 		     saved, q))

@@ -662,3 +662,41 @@ void run_replay(struct srv *srv, struct rpc_call *c, long long run_id, long long
 		rpc_fail(c, PROTO_R_UNAVAILABLE, "database unavailable", NULL);
 	}
 }
+
+/* ---------- state ---------- */
+
+void run_set_state(struct run *r, enum run_state s)
+{
+	if (r->state == s || r->state == RS_FINISHED)
+		return;
+	if (!r->id) { /* a warm container: no run yet, nothing to tell */
+		r->state = s;
+		return;
+	}
+	r->state = s;
+	run_emit_status(r);
+	if (s != RS_FINISHED && s != RS_STOPPING) {
+		char id[24];
+		const char *p[2] = {run_state_name(s), id};
+		snprintf(id, sizeof(id), "%lld", r->id);
+		db_query(r->eng->srv->db,
+			 "UPDATE runs SET state = $1, started_at = CASE WHEN $1 = 'running' "
+			 "THEN coalesce(started_at, now()) ELSE started_at END "
+			 "WHERE id = $2 AND state <> 'finished'",
+			 2, p, run_db_ignore, NULL);
+	}
+}
+
+void run_set_running(struct run *r)
+{
+	if (!r->ending)
+		run_set_state(r, RS_RUNNING);
+}
+
+void run_publish_started(struct run *r)
+{
+	bus_publish(r->eng->srv, "run", "started",
+		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)r->id, "user",
+			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
+			      "runtime", r->runtime_code));
+}

@@ -255,12 +255,13 @@ def test_thirty_runs_queue_fairly_and_all_finish(server, both_up):
           f"({took:.1f} s for 30 runs)")
     first12 = order[:12]
     assert first12.count(b.uid) >= 4, "B waited behind all of A's runs: not fair"
-    # never more than 2 in a row of one user while the other still waited
-    streak, worst = 0, 0
+    # the queue hands out A, B, A, B...: while both wait, neither gets ahead by
+    # more than 3 after A's first four (room frees four at a time, and the
+    # runs of one handout start in any order: a prepared container is faster)
+    lead = 0
     for i in range(4, 26):
-        streak = streak + 1 if order[i] == order[i - 1] else 1
-        worst = max(worst, streak)
-    assert worst <= 3, order
+        lead += 1 if order[i] == a.uid else -1
+        assert abs(lead) <= 3, (i, order)
     assert max(peaks) == 2, f"active runs per engine, sampled: {sorted(set(peaks))}"
 
 

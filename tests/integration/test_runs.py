@@ -312,6 +312,36 @@ def test_run_twice_within_50ms_replaces_the_first(server, runtimes):
     assert wait_until(lambda: containers_of(pid) == [], timeout=10), containers_of(pid)
 
 
+@pytest.mark.parametrize("prints", [True, False], ids=["new-prints", "new-silent"])
+def test_replaced_container_dies_soon_even_if_the_new_run_prints_nothing(server, runtimes, prints):
+    """Run again: the replaced container is killed once the new run printed,
+    or at most RUN_KILL_LATER_MS (300 ms) after; its output after the
+    replacement reaches no one (issue 16, docs/decisions.md "Run again")."""
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], {"main.sh": "while :; do echo old; sleep 0.01; done\n"})
+        rid1 = await u.start(pid)
+        await u.wait_output(rid1, "old")
+        old_cid = await async_wait_until(
+            lambda: psql("SELECT container_id FROM runs WHERE id = :'v1'", rid1)[0][0])
+        new_src = "echo new; sleep 4\n" if prints else "sleep 4\n"
+        rid2 = await u.start(pid, files={"main.sh": new_src})
+        first = await u.wait_exit(rid1)
+        t0 = time.monotonic()
+        gone = await async_wait_until(lambda: old_cid not in docker("ps", "-q", "--no-trunc").stdout,
+                                      timeout=10)
+        took = time.monotonic() - t0
+        second = await u.wait_exit(rid2)
+        return first, second, gone, took
+    first, second, gone, took = run(go())
+    assert first.exit["reason"] == "replaced", first.exit
+    assert gone, "the replaced container still runs"
+    # well before the new run's 4 s end, silent or not
+    assert took < 3, took
+    assert second.exit["reason"] == "exited", second.exit
+    assert second.text() == ("new\n" if prints else ""), second.text()
+
+
 def test_burst_of_raw_starts_leaves_one_container(server, runtimes):
     def active_runs(pid):
         return psql("SELECT count(*) FROM runs WHERE project_id = :'v1' AND state <> 'finished'",
