@@ -389,8 +389,13 @@ static int dk_curl_code(CURLcode rc)
 /* How to name a transport failure: over TCP, a TLS problem says so, and
  * which side refused (TLS 1.3 tells a client that the engine refused its
  * certificate only at the first read or write, as a plain SSL error). */
-static const char *dk_failure(const struct plat_docker *d, CURLcode rc, const char *errbuf)
+static const char *dk_failure(const struct plat_docker *d, CURL *easy, CURLcode rc,
+			      const char *errbuf, long status)
 {
+	curl_off_t tcp = 0;
+	int connected =
+	    curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &tcp) == CURLE_OK && tcp > 0;
+
 	if (!d->socket_path &&
 	    (rc == CURLE_PEER_FAILED_VERIFICATION || strstr(errbuf, "certificate problem")))
 		return "TLS handshake failed (the engine's certificate is not signed by tls_ca, "
@@ -400,6 +405,12 @@ static const char *dk_failure(const struct plat_docker *d, CURLcode rc, const ch
 	     rc == CURLE_SSL_CACERT_BADFILE || strstr(errbuf, "SSL") || strstr(errbuf, "alert")))
 		return "TLS handshake failed (does the engine trust tls_cert? its --tlscacert must "
 		       "have signed it) with the engine";
+	/* ... or, its reset before the alert, as a connection closed with no answer */
+	if (!d->socket_path && connected && status == 0 &&
+	    (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_COULDNT_CONNECT ||
+	     rc == CURLE_GOT_NOTHING))
+		return "TLS connection closed (does the engine trust tls_cert? its "
+		       "--tlscacert must have signed it) by the engine";
 	return dk_curl_code(rc) == PLAT_E_UNAVAILABLE ? "no engine" : "error";
 }
 
@@ -439,8 +450,9 @@ static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 		err.message = r->msg;
 	} else if (rc != CURLE_OK) {
 		err.code = dk_curl_code(rc);
-		snprintf(r->msg, sizeof(r->msg), "%s at %s: %s", dk_failure(d, rc, r->errbuf),
-			 dk_where(d), r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+		snprintf(r->msg, sizeof(r->msg), "%s at %s: %s",
+			 dk_failure(d, easy, rc, r->errbuf, r->status), dk_where(d),
+			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 		if (err.code == PLAT_E_CANCELED)
 			snprintf(r->msg, sizeof(r->msg), "canceled");
 		err.message = r->msg;

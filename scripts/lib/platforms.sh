@@ -108,6 +108,19 @@ _engine2_docker() { docker -H "unix://$RUNIT_ENGINE2_SOCK" "$@"; }
 # A second, plain dockerd (several engines, README "Several engines"): like
 # the swarm's, in a network namespace of its own (runit-engine2), its own
 # data and exec roots; no swarm. Its runs get no network ("none").
+_pid_alive() { [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; }
+
+_engine2_old_containerd_gone() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 0
+  _pid_alive "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == containerd ]] || return 0
+  _plat_log "waiting for the last dockerd's containerd ($pid) to exit"
+  kill "$pid" 2>/dev/null
+  _plat_wait 10 eval "! _pid_alive $pid" || kill -9 "$pid" 2>/dev/null
+  _plat_wait 5 eval "! _pid_alive $pid"
+  rm -f "$1"
+}
+
 engine2_ensure() {
   local data dir
   data=$(_plat_dir) || return 1
@@ -119,6 +132,9 @@ engine2_ensure() {
     ip netns add runit-engine2 2>/dev/null || true
     ip -n runit-engine2 link set lo up
     rm -f "$RUNIT_ENGINE2_SOCK" "$dir/docker.pid"
+    # a dockerd killed with -9 leaves its containerd exiting: a new dockerd
+    # would take that one as running and time out on it
+    _engine2_old_containerd_gone "$dir/exec/containerd/containerd.pid"
     (cd / && exec setsid nsenter --net=/run/netns/runit-engine2 dockerd -H "unix://$RUNIT_ENGINE2_SOCK" \
       --data-root /var/lib/runit-engine2 --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
       --bridge none --iptables=false --ip-masq=false --no-new-privileges \
