@@ -396,3 +396,14 @@ def test_checkpoint_keeps_the_text_in_history_and_typing_is_not_every_version(se
     assert kept["version"] in versions  # the checkpointed "abc"
     assert a.version - 1 not in versions  # "abcd": one keystroke, not kept
     assert len(hist["versions"]) < a.version
+
+
+def test_utf16_length_of_a_saved_text_is_javascripts(server):
+    """The whole-text ChangeSet a save writes starts with the old text's
+    length in UTF-16 code units (024_save_speed.sql counts ASCII without a
+    regular expression): as JavaScript's string length, for every kind of text."""
+    texts = ["", "plain ascii\n" * 50, "é and ü", "😀", "a😀b\n𝄞 music", "中文 text",
+             "mixed é 😀 中\n" * 20]
+    for t in texts:
+        (n,), = psql("SELECT runit_utf16_len(:'v1')", t)
+        assert int(n) == len(t.encode("utf-16-le")) // 2, (t[:20], n)
