@@ -5,8 +5,6 @@ The helpers behind them (Server, Client, signed_in, psql, User...) are in
 harness.py; they are imported here too, so `from conftest import X` keeps
 working."""
 import os
-import signal
-import subprocess
 import sys
 
 import pytest
@@ -61,19 +59,7 @@ def make_server(tmp_path, db_url):
     for s in started:
         if not s.proc:
             continue
-        if s.proc.poll() is None:
-            s.proc.send_signal(signal.SIGTERM)
-            try:
-                s.proc.wait(harness.STOP_S)
-            except subprocess.TimeoutExpired:
-                s.proc.kill()
-                s.proc.wait()
-                s.problems = [f"did not exit in {harness.STOP_S} s after SIGTERM: killed"]
-            s._close_files()
-            problems = s.check(sent_term=True)
-        else:
-            s._close_files()
-            problems = s.check()
+        _, problems = s.terminate()
         if problems:
             failed.append(s.describe(problems))
     if failed:
@@ -103,19 +89,9 @@ def _sanitizer_findings():
     for s in harness.started_servers:
         if s.proc is None:
             continue
-        if s.proc.poll() is None:
-            s.proc.send_signal(signal.SIGTERM)
-            try:
-                s.proc.wait(harness.STOP_S)
-            except subprocess.TimeoutExpired:
-                s.proc.kill()
-                s.proc.wait()
-                s.problems = [f"did not exit in {harness.STOP_S} s after SIGTERM: killed"]
-            s._close_files()
-            problems = ["still running at the end of the session"] + s.check(sent_term=True)
-        else:
-            s._close_files()
-            problems = s.check()
+        was_running, problems = s.terminate()
+        if was_running:
+            problems = ["still running at the end of the session"] + problems
         if problems:
             findings.append(s.describe(problems))
             reported.add(f"{s.report_prefix}.{s.proc.pid}")

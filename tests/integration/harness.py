@@ -208,10 +208,10 @@ class Server:
                     return int(line.split()[1])
         return 0
 
-    def stop(self):
-        """SIGTERM, wait for the exit (LeakSanitizer runs then), and fail the
-        test if the server did not exit 0 on its own or the sanitizers
-        reported anything; returns its exit code."""
+    def terminate(self):
+        """SIGTERM if it still runs, wait for the exit (LeakSanitizer runs
+        then; a kill after STOP_S), and check it: (whether it was still
+        running, check()'s problems)."""
         sent_term = False
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -223,7 +223,12 @@ class Server:
                 self.proc.wait()
                 self.problems = [f"did not exit in {STOP_S} s after SIGTERM: killed"]
         self._close_files()
-        problems = self.check(sent_term)
+        return sent_term, self.check(sent_term)
+
+    def stop(self):
+        """terminate(), and fail the test if the server did not exit 0 on its
+        own or the sanitizers reported anything; returns its exit code."""
+        _, problems = self.terminate()
         if problems:
             pytest.fail(self.describe(problems), pytrace=False)
         return self.proc.returncode if self.proc else None
