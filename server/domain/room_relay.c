@@ -13,8 +13,10 @@
  * so they stay unique. A member that joins is answered by every other
  * instance with one targeted presence/changed per member of its own.
  *
- * Notifications leave one at a time, in order (PostgreSQL delivers them in
- * commit order; several pool connections at once would not keep it). The
+ * Notifications leave in order, through one statement at a time (PostgreSQL
+ * delivers them in commit order; several pool connections at once would not
+ * keep it): all those waiting, up to BATCH_MAX, in one transaction, so that
+ * a burst of saves costs a few NOTIFY commits, not one each. The
  * queue is bounded; a NOTIFY payload is under 8000 bytes, so larger events
  * are not relayed (none of today's are near it) and both are counted.
  */
@@ -36,6 +38,7 @@
 #define PAYLOAD_MAX 7900
 #define QUEUE_MAX 4096
 #define MEMBERS_MAX 256
+#define BATCH_MAX 64
 
 static const char *str(json_t *v)
 {
@@ -68,21 +71,43 @@ static void sent(void *arg, PGresult *res, const char *err)
 	send_next(r);
 }
 
+/* The waiting payloads (up to BATCH_MAX) as one text[] literal, in order. */
+static char *take_batch(struct room_relay *r)
+{
+	json_t *arr = json_array();
+	char *lit = NULL;
+
+	for (int i = 0; arr && r->n && i < BATCH_MAX; i++) {
+		char *payload = r->queue[r->head];
+		r->head = (r->head + 1) % QUEUE_MAX;
+		r->n--;
+		json_array_append_new(arr, json_string(payload));
+		free(payload);
+	}
+	if (arr) /* a JSON array of strings, turned into text[] by the statement */
+		lit = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return lit;
+}
+
 static void send_next(struct room_relay *r)
 {
-	char *payload;
 	const char *p[1];
+	char *batch;
 
 	if (r->sending || !r->n)
 		return;
-	payload = r->queue[r->head];
-	r->head = (r->head + 1) % QUEUE_MAX;
-	r->n--;
-	p[0] = payload;
+	if (!(batch = take_batch(r)))
+		return;
+	p[0] = batch;
 	r->sending = 1;
-	if (db_query(r->srv->db, "SELECT pg_notify('" CHANNEL "', $1)", 1, p, sent, r))
+	if (db_query(
+		r->srv->db,
+		"SELECT count(pg_notify('" CHANNEL "', x)) FROM (SELECT x FROM "
+		"jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS t(x, i) ORDER BY i) s",
+		1, p, sent, r))
 		r->sending = 0; /* not accepted: the callback will not run */
-	free(payload);
+	free(batch);
 }
 
 static void enqueue(struct room_relay *r, json_t *msg)

@@ -101,6 +101,44 @@ def test_room_events_reach_the_members_on_the_other_instance(make_server, seeded
     run(go())
 
 
+def test_a_burst_of_saves_reaches_the_other_instance_whole_and_in_order(make_server, seeded):
+    """Relayed events leave in batches (room_relay.c): 5 clients on a each save
+    their own file 30 times at once; a member on b hears all 150 file/changed,
+    each file's versions in order."""
+    a = make_server().start()
+    b = make_server().start()
+
+    async def go():
+        owner = await signed_in(a)
+        member = await signed_in(b)
+        pid = await new_project(owner)
+        result_of(await owner.call("project/share", {"id": pid, "username": member.user["username"],
+                                                     "role": "editor"}))
+        await opened(member, pid)
+        savers = [owner] + [await signed_in_as(a, owner.user["username"], TEST_PASSWORD)
+                            for _ in range(4)]
+        paths = []
+        for i, c in enumerate(savers):
+            paths.append(f"f{i}.txt")
+            result_of(await c.call("file/create", {"project": pid, "path": paths[-1], "content": ""}))
+        for _ in paths:
+            await member.next_notification("file/changed")
+
+        async def save(c, path):
+            v = 1
+            for k in range(30):
+                v = result_of(await c.call("file/save", {"project": pid, "path": path,
+                                                         "content": f"{k}\n", "base_version": v}))["version"]
+        await asyncio.gather(*(save(c, p) for c, p in zip(savers, paths)))
+        got = {p: [] for p in paths}
+        for _ in range(150):
+            n = (await member.next_notification("file/changed", timeout=20))["params"]
+            got[n["path"]].append(n["version"])
+        assert all(vs == list(range(2, 32)) for vs in got.values()), got
+        await member.assert_no_notification("file/changed", wait=1)
+    run(go())
+
+
 def test_a_member_joining_on_one_instance_learns_who_is_on_the_others(make_server, seeded):
     a = make_server().start()
     b = make_server().start()
