@@ -65,6 +65,8 @@ static void kill_now(struct run *r)
 {
 	r->kill_later = 0;
 	uv_timer_stop(&r->wall);
+	if (r->exit_sent && r->att && !r->attach_ended) /* paused: its output goes nowhere */
+		plat_detach(r->att);
 	if (r->exited || plat_stop(r->plat, r->cid, 0, killed, r))
 		run_op_done(r);
 }

@@ -473,6 +473,10 @@ void run_emit_exit_now(struct run *r)
 	r->exit_sent = 1;
 	r->seq++; /* the run/exit's number, stored as last_seq */
 	run_emit_exit(r);
+	/* until its kill (run_kill_replaced), the program blocks on its output
+	 * rather than take CPU from the new run's start */
+	if (r->kill_later == 2 && r->att && !r->attach_ended)
+		plat_pause(r->att);
 }
 
 /* ---------- the row ---------- */
