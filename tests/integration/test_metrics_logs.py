@@ -179,7 +179,9 @@ def test_save_and_run_move_the_counters(server, metrics_runtime):
     # frames in: exactly what this client sent; out: at least what it read
     assert delta("runit_ws_frames_in_total") == sent == 3
     assert delta("runit_ws_frames_out_total") >= 2 + len(out.events)
-    assert delta("runit_platform_api_duration_seconds_count") >= 4  # create, archive, attach, start...
+    # a first run of its runtime: create, attach and start at least (files go
+    # down stdin; the removal may end after run/exit)
+    assert delta("runit_platform_api_duration_seconds_count") >= 3
     assert delta("runit_db_query_duration_seconds_count") >= 3
 
 
