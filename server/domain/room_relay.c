@@ -19,6 +19,12 @@
  * a burst of saves costs a few NOTIFY commits, not one each. The
  * queue is bounded; a NOTIFY payload is under 8000 bytes, so larger events
  * are not relayed (none of today's are near it) and both are counted.
+ *
+ * The same queue carries the NOTIFY runit_collab of a file/save
+ * (room_relay_notify; the save's own transaction does not NOTIFY, since
+ * PostgreSQL lets NOTIFYing commits through one at a time, each with its
+ * WAL flush: docs/decisions.md, "Saves"). That one is never dropped: when
+ * the queue is full it goes at once, on its own.
  */
 #include "room_relay.h"
 #include "db.h"
@@ -49,6 +55,7 @@ struct room_relay {
 	struct srv *srv;
 	char id[96];
 	char **queue; /* payloads waiting, oldest first (a ring) */
+	char *chan;   /* each one's channel: 'r' runit_room, 'c' runit_collab */
 	size_t head, n;
 	int sending;
 	int stopped; /* released while a NOTIFY was out: sent() frees it */
@@ -71,7 +78,13 @@ static void sent(void *arg, PGresult *res, const char *err)
 	send_next(r);
 }
 
-/* The waiting payloads (up to BATCH_MAX) as one text[] literal, in order. */
+static const char *chan_name(char chan)
+{
+	return chan == 'c' ? "runit_collab" : CHANNEL;
+}
+
+/* The waiting notifications (up to BATCH_MAX), in order, as one JSON array
+ * of [channel, payload]. */
 static char *take_batch(struct room_relay *r)
 {
 	json_t *arr = json_array();
@@ -79,12 +92,14 @@ static char *take_batch(struct room_relay *r)
 
 	for (int i = 0; arr && r->n && i < BATCH_MAX; i++) {
 		char *payload = r->queue[r->head];
+		char chan = r->chan[r->head];
+
 		r->head = (r->head + 1) % QUEUE_MAX;
 		r->n--;
-		json_array_append_new(arr, json_string(payload));
+		json_array_append_new(arr, json_pack("[s, s]", chan_name(chan), payload));
 		free(payload);
 	}
-	if (arr) /* a JSON array of strings, turned into text[] by the statement */
+	if (arr)
 		lit = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	return lit;
@@ -101,13 +116,29 @@ static void send_next(struct room_relay *r)
 		return;
 	p[0] = batch;
 	r->sending = 1;
-	if (db_query(
-		r->srv->db,
-		"SELECT count(pg_notify('" CHANNEL "', x)) FROM (SELECT x FROM "
-		"jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS t(x, i) ORDER BY i) s",
-		1, p, sent, r))
+	if (db_query(r->srv->db,
+		     "SELECT count(pg_notify(x->>0, x->>1)) FROM (SELECT x FROM "
+		     "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(x, i) ORDER BY i) s",
+		     1, p, sent, r))
 		r->sending = 0; /* not accepted: the callback will not run */
 	free(batch);
+}
+
+/* Queue payload (taken) on chan; 0, or -1 when full or too large (then
+ * payload is freed). */
+static int push(struct room_relay *r, char chan, char *payload)
+{
+	size_t at = (r->head + r->n) % QUEUE_MAX;
+
+	if (strlen(payload) > PAYLOAD_MAX || r->n == QUEUE_MAX) {
+		free(payload);
+		return -1;
+	}
+	r->queue[at] = payload;
+	r->chan[at] = chan;
+	r->n++;
+	send_next(r);
+	return 0;
 }
 
 static void enqueue(struct room_relay *r, json_t *msg)
@@ -115,16 +146,31 @@ static void enqueue(struct room_relay *r, json_t *msg)
 	char *payload = json_dumps(msg, JSON_COMPACT);
 
 	json_decref(msg);
-	if (!payload)
-		return;
-	if (strlen(payload) > PAYLOAD_MAX || r->n == QUEUE_MAX) {
+	if (payload && push(r, 'r', payload))
 		metrics.room_relay_dropped_total++;
-		free(payload);
+}
+
+static void sent_alone(void *arg, PGresult *res, const char *err)
+{
+	(void)arg;
+	(void)res;
+	if (err)
+		log_json(LOG_WARN, "cannot announce a saved file",
+			 json_pack("{s:s}", "error", err));
+}
+
+void room_relay_notify_collab(struct srv *srv, const char *payload)
+{
+	struct room_relay *r = srv->relay;
+	char *copy = strdup(payload);
+	const char *p[1] = {payload};
+
+	if (r && copy && !push(r, 'c', copy))
 		return;
-	}
-	r->queue[(r->head + r->n) % QUEUE_MAX] = payload;
-	r->n++;
-	send_next(r);
+	if (!r)
+		free(copy);
+	if (db_query(srv->db, "SELECT pg_notify('runit_collab', $1)", 1, p, sent_alone, NULL))
+		log_json(LOG_WARN, "cannot announce a saved file", NULL);
 }
 
 /* room.c's hook: after every broadcast made on this instance. */
@@ -219,7 +265,10 @@ int room_relay_init(struct srv *srv)
 {
 	struct room_relay *r = calloc(1, sizeof(*r));
 
-	if (!r || !(r->queue = calloc(QUEUE_MAX, sizeof(*r->queue)))) {
+	if (!r || !(r->queue = calloc(QUEUE_MAX, sizeof(*r->queue))) ||
+	    !(r->chan = calloc(QUEUE_MAX, 1))) {
+		if (r)
+			free(r->queue);
 		free(r);
 		return -1;
 	}
@@ -245,6 +294,7 @@ void room_relay_release(struct srv *srv)
 		r->n--;
 	}
 	free(r->queue);
+	free(r->chan);
 	srv->relay = NULL;
 	if (r->sending)
 		r->stopped = 1;

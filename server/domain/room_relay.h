@@ -11,6 +11,10 @@ struct srv;
 
 /* Start relaying (after room_init and the database pool). 0, or -1. */
 int room_relay_init(struct srv *srv);
+/* NOTIFY runit_collab with payload (collab.c's "<file id> <version>") after
+ * the notifications waiting here, in the same batches: file/save's
+ * announcement, made after its commit instead of inside it. */
+void room_relay_notify_collab(struct srv *srv, const char *payload);
 /* Stop relaying; before the database pool is freed. */
 void room_relay_release(struct srv *srv);
 

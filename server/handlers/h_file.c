@@ -16,6 +16,7 @@
 #include "h_common.h"
 #include "metrics.h"
 #include "room.h"
+#include "room_relay.h"
 #include "rpc.h"
 #include "settings.h"
 #include "srv.h"
@@ -72,8 +73,14 @@ static void written(void *arg, struct rpc_call *c, json_t *ok)
 
 	if (!ok)
 		goto out_free;
-	if (!strcmp(f->op, "saved"))
+	if (!strcmp(f->op, "saved")) {
+		const char *later = json_string_value(json_object_get(ok, "collab_notify"));
+
 		metrics_file_saved();
+		if (later) /* the save's transaction left it to us (sql/025_save_cpu.sql) */
+			room_relay_notify_collab(c->srv, later);
+		json_object_del(ok, "collab_notify");
+	}
 	if (!json_is_true(json_object_get(ok, "unchanged"))) {
 		note = json_pack("{s:I, s:O, s:s, s:O, s:o}", "project", (json_int_t)f->who.project,
 				 "path", json_object_get(ok, "path"), "op", f->op, "version",
@@ -216,9 +223,11 @@ static void h_file_save(void *ctx, struct proto_msg *msg)
 	}
 	snprintf(basebuf, sizeof(basebuf), "%lld", base);
 	x[2] = basebuf;
-	send_op(c, project, "saved",
-		"SELECT runit_file_save($1::bigint, $2::boolean, $3::bigint, $4, $5, $6::bigint)",
-		3, x);
+	send_op(
+	    c, project, "saved",
+	    "SELECT runit_file_save_announce_later($1::bigint, $2::boolean, $3::bigint, $4, $5, "
+	    "$6::bigint)",
+	    3, x);
 }
 
 const struct proto_method file_methods[] = {

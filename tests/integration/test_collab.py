@@ -79,7 +79,7 @@ class Editor:
         self.client = f"py-{seed}"
         self.file = self.version = None
         self.doc = ""
-        self.pushed = self.accepted = self.conflicts = self.limited = 0
+        self.pushed = self.accepted = self.conflicts = self.limited = self.pulled = 0
 
     async def join(self, have=None):
         p = {"project": self.pid, "path": self.path}
@@ -117,6 +117,7 @@ class Editor:
         for n in notes:
             up = n["params"]
             if not up.get("reset") and up["version"] > self.version + 1:
+                self.pulled += 1
                 res = result_of(await self.u.c.call("collab/pull", {"file": self.file,
                                                                     "version": self.version}))
                 if "content" in res:
@@ -293,6 +294,33 @@ def test_file_save_and_live_edits_share_one_version_sequence(server, shell_runti
     assert result_of(ok)["version"] == v0 + 2
     assert b.doc == a.doc == "two 😀!\n" == db[1]
     assert error_reason(late_save) == "CONFLICT"
+
+
+def test_every_file_save_reaches_the_live_editors_of_both_instances(make_server, shell_runtime):
+    """file/save is announced after its commit, not inside it (sql/025): each
+    of a burst of saves still reaches every live editor, here and on the
+    other instance, as its own update, in order (none missed, so none pulled)."""
+    a = make_server(**ROOMY).start()
+    b = make_server(**ROOMY).start()
+
+    async def go():
+        pid, eds = await team([a, b], 3, shell_runtime, text="zero\n")
+        saver, v = eds[0].u.c, eds[0].version
+        results = []
+        for i in range(30):
+            res = result_of(await saver.call("file/save", {"project": pid, "path": "main.sh",
+                                                          "content": f"save {i} 😀\n",
+                                                          "base_version": v}))
+            results.append(res)
+            v = res["version"]
+        await asyncio.gather(*(ed.settle(v) for ed in eds[1:]))
+        return v, results, eds, db_file(pid, "main.sh")
+    v, results, eds, db = run(go())
+    assert db == (v, "save 29 😀\n")
+    # the payload the server sends for the save is not part of the answer
+    assert all(set(r) == {"path", "version", "size"} for r in results), results[0]
+    for ed in eds[1:]:  # one on the saver's instance, one on the other
+        assert (ed.version, ed.doc, ed.pulled) == (v, db[1], 0), (ed.client, ed.pulled)
 
 
 def test_viewer_push_is_forbidden_and_removed_member_stops_at_once(server, shell_runtime):
