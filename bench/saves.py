@@ -80,7 +80,11 @@ async def clients(n, ready, seconds):
 
 
 def worker(n, ready, seconds, q):
-    q.put(asyncio.run(clients(n, ready, seconds)))
+    try:
+        q.put(asyncio.run(clients(n, ready, seconds)))
+    except BaseException as e:  # the others stop waiting; phase() says what went wrong
+        ready.abort()
+        q.put(e if isinstance(e, Exception) else RuntimeError(repr(e)))
 
 
 def phase(n):
@@ -96,6 +100,9 @@ def phase(n):
     got = [q.get(timeout=600) for _ in ps]
     for p in ps:
         p.join()
+    for g in got:
+        if isinstance(g, Exception):
+            raise SystemExit(f"saves: a client failed: {g!r}")
     lat = [x for g in got for x in g[0]]
     return lat, len(lat) / SECONDS, sum(g[1] for g in got)
 
