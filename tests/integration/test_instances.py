@@ -45,16 +45,22 @@ async def presence_of(client, who, timeout=20):
             return n["params"]
 
 
+async def shared_project(a, b):
+    """(owner on a, editor on b, the owner's new project shared with them)."""
+    owner = await signed_in(a)
+    member = await signed_in(b)
+    pid = await new_project(owner)
+    result_of(await owner.call("project/share", {"id": pid, "username": member.user["username"],
+                                                 "role": "editor"}))
+    return owner, member, pid
+
+
 def test_room_events_reach_the_members_on_the_other_instance(make_server, seeded):
     a = make_server().start()
     b = make_server().start()
 
     async def go():
-        owner = await signed_in(a)
-        member = await signed_in(b)
-        pid = await new_project(owner)
-        result_of(await owner.call("project/share", {"id": pid, "username": member.user["username"],
-                                                     "role": "editor"}))
+        owner, member, pid = await shared_project(a, b)
         await opened(owner, pid)
         await opened(member, pid)
         # each sees the other, named after the instance it lives on
@@ -109,11 +115,7 @@ def test_a_burst_of_saves_reaches_the_other_instance_whole_and_in_order(make_ser
     b = make_server().start()
 
     async def go():
-        owner = await signed_in(a)
-        member = await signed_in(b)
-        pid = await new_project(owner)
-        result_of(await owner.call("project/share", {"id": pid, "username": member.user["username"],
-                                                     "role": "editor"}))
+        owner, member, pid = await shared_project(a, b)
         await opened(member, pid)
         savers = [owner] + [await signed_in_as(a, owner.user["username"], TEST_PASSWORD)
                             for _ in range(4)]
