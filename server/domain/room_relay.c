@@ -21,7 +21,7 @@
  * are not relayed (none of today's are near it) and both are counted.
  *
  * The same queue carries the NOTIFY runit_collab of a file/save
- * (room_relay_notify; the save's own transaction does not NOTIFY, since
+ * (room_relay_notify_collab; the save's own transaction does not NOTIFY, since
  * PostgreSQL lets NOTIFYing commits through one at a time, each with its
  * WAL flush: docs/decisions.md, "Saves"). That one is never dropped: when
  * the queue is full it goes at once, on its own.
@@ -161,14 +161,12 @@ static void sent_alone(void *arg, PGresult *res, const char *err)
 
 void room_relay_notify_collab(struct srv *srv, const char *payload)
 {
-	struct room_relay *r = srv->relay;
-	char *copy = strdup(payload);
+	struct room_relay *r = srv->relay; /* NULL once released */
+	char *copy = r ? strdup(payload) : NULL;
 	const char *p[1] = {payload};
 
-	if (r && copy && !push(r, 'c', copy))
+	if (copy && !push(r, 'c', copy)) /* push frees it when it refuses */
 		return;
-	if (!r)
-		free(copy);
 	if (db_query(srv->db, "SELECT pg_notify('runit_collab', $1)", 1, p, sent_alone, NULL))
 		log_json(LOG_WARN, "cannot announce a saved file", NULL);
 }
