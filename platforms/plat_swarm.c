@@ -20,9 +20,9 @@
  * start: a service starts at once and cannot receive files before, so the
  * container's command is a gate (plat_swarm_spec.c) that waits for a marker
  * file in the workspace; plat_start() puts it there (PUT archive), the gate
- * removes it and execs the program. Files put before the start are in the
- * workspace before any user code runs, as platform.h asks of both kinds
- * of workspace.
+ * removes it once the engine has finished writing it, and execs the program. Files put before the
+ * start are in the workspace before any user code runs, as platform.h asks of both kinds of
+ * workspace.
  *
  * remove: the container (forced, with its anonymous volumes), then its
  * service (named by the container's com.docker.swarm.service.id label).
@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "plat_swarm_int.h"
 #include "plat_tar.h"
@@ -435,8 +434,12 @@ static int sw_start(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 	}
 	st->cb = cb;
 	st->arg = arg;
-	plat_tar_init(&st->tar, (unsigned)g->uid, (unsigned)g->gid, (int64_t)time(NULL));
-	rc = plat_tar_add_file(&st->tar, SW_START_MARK, "", 0, 0600);
+	/* the reference, then the marker dated before it (plat_swarm_int.h) */
+	plat_tar_init(&st->tar, (unsigned)g->uid, (unsigned)g->gid, 2);
+	rc = plat_tar_add_file(&st->tar, SW_START_REF, "", 0, 0600);
+	st->tar.mtime = 1;
+	if (!rc)
+		rc = plat_tar_add_file(&st->tar, SW_START_MARK, "", 0, 0600);
 	if (!rc)
 		rc = plat_tar_finish(&st->tar);
 	if (!rc)

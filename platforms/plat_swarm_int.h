@@ -9,7 +9,14 @@
 
 #include "plat_docker_int.h"
 
-/* The file plat_start() puts into the workspace to let the program run. */
+/*
+ * The files plat_start() puts into the workspace, in this order, to let the
+ * program run: the reference dated 2 s after the epoch, then the marker
+ * dated 1 s. The engine dates an entry last, after its owner and mode, so
+ * the marker is older than the reference only once its extraction is
+ * complete: a gate that removed it earlier made the engine's lchown fail.
+ */
+#define SW_START_REF ".run-it-swarm-ref"
 #define SW_START_MARK ".run-it-swarm-start"
 
 /* The start of the names of the volumes a service gets for its workspace

@@ -31,13 +31,15 @@
 
 /*
  * The start gate: the task's container runs this first, as the run user,
- * and it waits until plat_start() puts the marker file into the workspace,
- * removes it and only then execs the program (argv), so the program sees
- * exactly the files put in, whenever they were put. $1 is the workspace.
+ * and it waits until plat_start() has put the marker file into the
+ * workspace, whole (older than the reference: plat_swarm_int.h), removes
+ * both and only then execs the program (argv), so the program sees exactly
+ * the files put in, whenever they were put. $1 is the workspace.
  */
-static const char sw_gate[] = "d=$1; shift; m=\"$d/" SW_START_MARK "\"; "
-			      "while [ ! -e \"$m\" ]; do sleep 0.05; done; "
-			      "rm -f \"$m\"; exec \"$@\"";
+#define SW_GATE_WAIT                                                                               \
+	"d=$1; shift; m=\"$d/" SW_START_MARK "\"; r=\"$d/" SW_START_REF "\"; "                     \
+	"until [ -e \"$m\" ] && [ \"$m\" -ot \"$r\" ]; do sleep 0.05; done; rm -f \"$m\" \"$r\"; "
+static const char sw_gate[] = SW_GATE_WAIT "exec \"$@\"";
 
 /*
  * The same, for a program with stdin (not a terminal) and a writable /tmp:
@@ -47,12 +49,10 @@ static const char sw_gate[] = "d=$1; shift; m=\"$d/" SW_START_MARK "\"; "
  * program gets the container's stdin, as the plain gate does.
  */
 static const char sw_gate_stdin[] =
-    "d=$1; shift; m=\"$d/" SW_START_MARK "\"; "
-    "while [ ! -e \"$m\" ]; do sleep 0.05; done; rm -f \"$m\"; "
-    "f=" SW_STDIN_FIFO "; "
-    "if mkfifo -m 600 \"$f\" 2>/dev/null; then exec 3<&0; "
-    "{ rm -f \"$f\"; exec cat <&3 3<&-; } >\"$f\" & echo $! >" SW_STDIN_PID "; "
-    "exec \"$@\" <\"$f\" 3<&-; fi; exec \"$@\"";
+    SW_GATE_WAIT "f=" SW_STDIN_FIFO "; "
+		 "if mkfifo -m 600 \"$f\" 2>/dev/null; then exec 3<&0; "
+		 "{ rm -f \"$f\"; exec cat <&3 3<&-; } >\"$f\" & echo $! >" SW_STDIN_PID "; "
+		 "exec \"$@\" <\"$f\" 3<&-; fi; exec \"$@\"";
 
 static json_t *sw_command(const struct plat_spec *s)
 {

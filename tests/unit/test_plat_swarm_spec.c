@@ -82,6 +82,9 @@ static void test_swarm_service_is_a_hardened_job(void **state)
 	assert_int_equal(json_array_size(cmd), 5 + 3);
 	assert_string_equal(json_string_value(json_array_get(cmd, 0)), "/bin/sh");
 	assert_non_null(strstr(json_string_value(json_array_get(cmd, 2)), SW_START_MARK));
+	/* it goes once the marker is older than the reference: whole */
+	assert_non_null(strstr(json_string_value(json_array_get(cmd, 2)), SW_START_REF));
+	assert_non_null(strstr(json_string_value(json_array_get(cmd, 2)), "-ot"));
 	/* stdin (not a terminal) and a /tmp: through the FIFO that
 	 * plat_close_stdin() can end (plat_swarm_stdin.c) */
 	assert_non_null(strstr(json_string_value(json_array_get(cmd, 2)), SW_STDIN_FIFO));
