@@ -20,9 +20,9 @@
  * start: a service starts at once and cannot receive files before, so the
  * container's command is a gate (plat_swarm_spec.c) that waits for a marker
  * file in the workspace; plat_start() puts it there (PUT archive), the gate
- * removes it once the engine has finished writing it, and execs the program. Files put before the
- * start are in the workspace before any user code runs, as platform.h asks of both kinds of
- * workspace.
+ * removes it once the engine has finished writing it, and execs the
+ * program. Files put before the start are in the workspace before any user
+ * code runs, as platform.h asks of both kinds of workspace.
  *
  * remove: the container (forced, with its anonymous volumes), then its
  * service (named by the container's com.docker.swarm.service.id label).

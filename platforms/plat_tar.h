@@ -31,7 +31,7 @@ struct plat_tar {
 	size_t cap;
 	unsigned uid;
 	unsigned gid;
-	int64_t mtime;
+	int64_t mtime; /* the date of the entries added from now on */
 	/* paths already written, for duplicates and implicit parents */
 	char **paths; /* owned, open-addressed hash set */
 	unsigned char *is_dir;
