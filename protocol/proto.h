@@ -153,6 +153,15 @@ char *proto_error_frame(json_t *id, enum proto_reason reason, const char *messag
 			json_t *extra_data, size_t *len);
 char *proto_notify(const char *method, json_t *params, size_t *len);
 char *proto_notify_steal(const char *method, json_t *params, size_t *len);
+/*
+ * The run/log notification {"run", "seq", "stream", "data"}: the same bytes
+ * as proto_notify("run/log", ...) of those four, without building and
+ * walking a jansson object (a run's output is most of what the server
+ * sends). utf8 must be valid UTF-8 (run_out.h makes it so); NULL on no
+ * memory.
+ */
+char *proto_notify_log(long long run, long long seq, const char *stream, const char *utf8,
+		       size_t len, size_t *out_len);
 
 /* Roles, ordered: a session with role R may call methods that need <= R. */
 enum proto_role { PROTO_ROLE_ANON = 0, PROTO_ROLE_USER = 1, PROTO_ROLE_ADMIN = 2 };

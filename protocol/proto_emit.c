@@ -4,7 +4,8 @@
  * name, JSON-RPC code, default message) that every error frame is built from.
  *
  * jansson does the encoding, so every string it emits is escaped and the
- * frame is valid JSON whatever the server put into it.
+ * frame is valid JSON whatever the server put into it; run/log alone is
+ * written by hand (proto_notify_log), byte for byte as jansson would.
  */
 #include "proto.h"
 
@@ -212,5 +213,60 @@ char *proto_notify_steal(const char *method, json_t *params, size_t *len)
 	char *out = proto_notify(method, params, len);
 
 	json_decref(params);
+	return out;
+}
+
+/* What JSON_COMPACT writes for a byte of a valid UTF-8 string: 0 the byte
+ * itself, else the letter of its two-character escape, or 'u' for \u00XX. */
+static const char log_escape[256] = {
+    ['\b'] = 'b',  ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r', ['"'] = '"',
+    ['\\'] = '\\', [0] = 'u',	 [1] = 'u',    [2] = 'u',    [3] = 'u',	   [4] = 'u',
+    [5] = 'u',	   [6] = 'u',	 [7] = 'u',    [11] = 'u',   [14] = 'u',   [15] = 'u',
+    [16] = 'u',	   [17] = 'u',	 [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',
+    [22] = 'u',	   [23] = 'u',	 [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',
+    [28] = 'u',	   [29] = 'u',	 [30] = 'u',   [31] = 'u'};
+
+char *proto_notify_log(long long run, long long seq, const char *stream, const char *utf8,
+		       size_t len, size_t *out_len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char head[160], *out, *o;
+	int hn = snprintf(head, sizeof(head),
+			  "{\"jsonrpc\":\"2.0\",\"method\":\"run/log\",\"params\":{\"run\":%lld,"
+			  "\"seq\":%lld,\"stream\":\"%s\",\"data\":\"",
+			  run, seq, stream);
+
+	if (out_len)
+		*out_len = 0;
+	if (hn < 0 || (size_t)hn >= sizeof(head) || len > ((size_t)-1 - 200) / 6)
+		return NULL;
+	out = malloc((size_t)hn + len * 6 + 4); /* at worst \u00XX for every byte */
+	if (!out)
+		return NULL;
+	memcpy(out, head, (size_t)hn);
+	o = out + hn;
+	for (size_t i = 0; i < len;) {
+		size_t run_len = i;
+		unsigned char c;
+
+		while (run_len < len && !log_escape[(unsigned char)utf8[run_len]])
+			run_len++;
+		memcpy(o, utf8 + i, run_len - i);
+		o += run_len - i;
+		if ((i = run_len) == len)
+			break;
+		c = (unsigned char)utf8[i++];
+		*o++ = '\\';
+		*o++ = log_escape[c];
+		if (log_escape[c] == 'u') {
+			memcpy(o, "00", 2);
+			o[2] = hex[c >> 4];
+			o[3] = hex[c & 15];
+			o += 4;
+		}
+	}
+	memcpy(o, "\"}}", 4); /* with its NUL */
+	if (out_len)
+		*out_len = (size_t)(o - out) + 3;
 	return out;
 }

@@ -274,13 +274,16 @@ static void send_one(struct run *r, struct sess *s, struct sess_frame *f, long l
 /* Send a notification to the room's members who may see runs and to the
  * run's own watchers (its starter, run/attach callers), once each: one
  * encoded frame shared by all of them. */
-static void broadcast(struct run *r, const char *method, json_t *params, long long seq)
+/* text: the frame already encoded (owned, freed here), or NULL to encode params. */
+static void broadcast(struct run *r, const char *method, json_t *params, long long seq, char *text)
 {
 	struct srv *srv = r->eng->srv;
 	uint64_t ids[MAX_RECIPIENTS];
-	size_t n, len;
-	char *text = proto_notify(method, params, &len);
+	size_t n, len = text ? strlen(text) : 0;
 	struct sess_frame *f;
+
+	if (!text)
+		text = proto_notify(method, params, &len);
 
 	if (!text)
 		return;
@@ -380,15 +383,21 @@ static void persist(struct run *r, long long seq, const char *stream, const char
 		r->pending--;
 }
 
-static void event(struct run *r, const char *method, json_t *params, const char *stream,
-		  const char *data, size_t bytes)
+static void event_text(struct run *r, const char *method, json_t *params, char *text,
+		       const char *stream, const char *data, size_t bytes)
 {
 	long long seq = json_integer_value(json_object_get(params, "seq"));
 
 	ring_push(r, method, params, seq, bytes);
-	broadcast(r, method, params, seq);
+	broadcast(r, method, params, seq, text);
 	persist(r, seq, stream, data, bytes);
 	json_decref(params);
+}
+
+static void event(struct run *r, const char *method, json_t *params, const char *stream,
+		  const char *data, size_t bytes)
+{
+	event_text(r, method, params, NULL, stream, data, bytes);
 }
 
 void run_on_chunk(void *arg, int stream, const char *utf8, size_t len)
@@ -402,8 +411,10 @@ void run_on_chunk(void *arg, int stream, const char *utf8, size_t len)
 		return;
 	params = json_pack("{s:I, s:I, s:s, s:s%}", "run", (json_int_t)r->id, "seq",
 			   (json_int_t)++r->seq, "stream", name, "data", utf8, len);
+	/* the frame for every recipient, written without jansson's walk */
 	if (params)
-		event(r, "run/log", params, name, data, len);
+		event_text(r, "run/log", params,
+			   proto_notify_log(r->id, r->seq, name, utf8, len, NULL), name, data, len);
 	free(data);
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -382,6 +383,63 @@ static void test_error_set_cuts_long_message_on_a_character_boundary(void **stat
 	assert_int_equal(err.reason, PROTO_R_FORBIDDEN);
 }
 
+/* The hand-written run/log frame is jansson's, byte for byte: every ASCII
+ * byte alone and around others, multi-byte characters (U+2028 too), and
+ * random valid UTF-8. */
+static void check_log_same(const char *data, size_t len)
+{
+	json_t *params = json_pack("{s:I, s:I, s:s, s:s%}", "run", (json_int_t)1234567890123LL,
+				   "seq", (json_int_t)42, "stream", "stderr", "data", data, len);
+	size_t want_len = 0, got_len = 0;
+	char *want, *got;
+
+	assert_non_null(params);
+	want = proto_notify("run/log", params, &want_len);
+	got = proto_notify_log(1234567890123LL, 42, "stderr", data, len, &got_len);
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_int_equal(got_len, want_len);
+	assert_int_equal(strlen(got), got_len);
+	assert_memory_equal(got, want, want_len);
+	free(want);
+	free(got);
+	json_decref(params);
+}
+
+static void test_notify_log_is_janssons_bytes(void **state)
+{
+	static const char *const chars[] = {"\xc3\xa9",	    "\xe2\x80\xa8", "\xf0\x9f\x98\x80",
+					    "\xef\xbf\xbd", "\x7f",	    "/"};
+	char buf[4096];
+	unsigned seed = 7;
+
+	(void)state;
+	check_log_same("", 0);
+	check_log_same("a\0b", 3); /* a NUL byte is valid UTF-8 too */
+	for (int c = 1; c < 128; c++) {
+		char one[8] = {(char)c};
+		snprintf(buf, sizeof(buf), "a%cb%c", c, c);
+		check_log_same(one, 1);
+		check_log_same(buf, 4);
+	}
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 0, want = (size_t)(rand_r(&seed) % 600);
+		while (n < want) {
+			unsigned r = (unsigned)rand_r(&seed) % 10;
+			if (r < 6) {
+				buf[n++] = (char)(rand_r(&seed) % 128);
+				if (!buf[n - 1])
+					buf[n - 1] = 'x';
+			} else {
+				const char *ch = chars[rand_r(&seed) % 6];
+				memcpy(buf + n, ch, strlen(ch));
+				n += strlen(ch);
+			}
+		}
+		check_log_same(buf, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +457,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_refusal_round_trips_to_error_frame),
 	    cmocka_unit_test(test_notify_frame_exact_bytes_and_defaults),
 	    cmocka_unit_test(test_notify_parses_back_as_a_notification),
+	    cmocka_unit_test(test_notify_log_is_janssons_bytes),
 	    cmocka_unit_test(test_error_set_cuts_long_message_on_a_character_boundary),
 	};
 
