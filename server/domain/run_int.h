@@ -22,8 +22,7 @@ enum run_state { RS_QUEUED, RS_STARTING, RS_BUILDING, RS_RUNNING, RS_STOPPING, R
 struct ring_item {
 	struct ring_item *next;
 	long long seq;
-	char *method;
-	json_t *params;
+	struct sess_frame *f; /* the encoded notification (one reference) */
 	size_t bytes;
 };
 

@@ -274,45 +274,32 @@ static void send_one(struct run *r, struct sess *s, struct sess_frame *f, long l
 /* Send a notification to the room's members who may see runs and to the
  * run's own watchers (its starter, run/attach callers), once each: one
  * encoded frame shared by all of them. */
-/* text: the frame already encoded (owned, freed here), or NULL to encode params. */
-static void broadcast(struct run *r, const char *method, json_t *params, long long seq, char *text)
+static void broadcast(struct run *r, struct sess_frame *f, long long seq, int droppable)
 {
 	struct srv *srv = r->eng->srv;
 	uint64_t ids[MAX_RECIPIENTS];
-	size_t n, len = text ? strlen(text) : 0;
-	struct sess_frame *f;
+	size_t n = recipients(r, ids);
 
-	if (!text)
-		text = proto_notify(method, params, &len);
-
-	if (!text)
-		return;
-	f = sess_frame_new(text, len);
-	free(text);
-	if (!f)
-		return;
-	n = recipients(r, ids);
 	for (size_t i = 0; i < n; i++) {
 		struct sess *s = sess_find(srv, ids[i]);
 		if (s && !s->closing)
-			send_one(r, s, f, seq, !strcmp(method, "run/log"));
+			send_one(r, s, f, seq, droppable);
 	}
-	sess_frame_unref(f);
 }
 
 /* ---------- ring ---------- */
 
-static void ring_push(struct run *r, const char *method, json_t *params, long long seq,
-		      size_t bytes)
+/* The ring keeps the encoded frames themselves: a late watcher is sent the
+ * same bytes (and memory) as everyone else. */
+static void ring_push(struct run *r, struct sess_frame *f, long long seq, size_t bytes)
 {
 	struct ring_item *it = calloc(1, sizeof(*it));
 
-	if (!it || !(it->method = strdup(method))) {
-		free(it);
+	if (!it)
 		return;
-	}
 	it->seq = seq;
-	it->params = json_incref(params);
+	it->f = f;
+	f->refs++;
 	it->bytes = bytes + 64;
 	if (r->ring_tail)
 		r->ring_tail->next = it;
@@ -324,8 +311,7 @@ static void ring_push(struct run *r, const char *method, json_t *params, long lo
 		struct ring_item *h = r->ring_head;
 		r->ring_head = h->next;
 		r->ring_bytes -= h->bytes;
-		json_decref(h->params);
-		free(h->method);
+		sess_frame_unref(h->f);
 		free(h);
 	}
 }
@@ -336,8 +322,7 @@ void run_ring_clear(struct run *r)
 
 	for (; it; it = n) {
 		n = it->next;
-		json_decref(it->params);
-		free(it->method);
+		sess_frame_unref(it->f);
 		free(it);
 	}
 	r->ring_head = r->ring_tail = NULL;
@@ -383,38 +368,46 @@ static void persist(struct run *r, long long seq, const char *stream, const char
 		r->pending--;
 }
 
-static void event_text(struct run *r, const char *method, json_t *params, char *text,
+/* One event of the run, numbered seq and encoded as text (owned; NULL: out
+ * of memory, then it is only stored): kept in the ring, sent to every
+ * recipient as one shared frame, stored. */
+static void event_text(struct run *r, long long seq, char *text, size_t len, int droppable,
 		       const char *stream, const char *data, size_t bytes)
 {
-	long long seq = json_integer_value(json_object_get(params, "seq"));
+	struct sess_frame *f = text ? sess_frame_new(text, len) : NULL;
 
-	ring_push(r, method, params, seq, bytes);
-	broadcast(r, method, params, seq, text);
+	free(text);
+	if (f) {
+		ring_push(r, f, seq, bytes);
+		broadcast(r, f, seq, droppable);
+		sess_frame_unref(f);
+	}
 	persist(r, seq, stream, data, bytes);
-	json_decref(params);
 }
 
 static void event(struct run *r, const char *method, json_t *params, const char *stream,
 		  const char *data, size_t bytes)
 {
-	event_text(r, method, params, NULL, stream, data, bytes);
+	long long seq = json_integer_value(json_object_get(params, "seq"));
+	size_t len = 0;
+	char *text = proto_notify_steal(method, params, &len);
+
+	event_text(r, seq, text, len, 0, stream, data, bytes);
 }
 
 void run_on_chunk(void *arg, int stream, const char *utf8, size_t len)
 {
 	struct run *r = arg;
 	const char *name = stream == 2 ? "stderr" : "stdout";
-	json_t *params;
 	char *data = strndup(utf8, len);
+	size_t n = 0;
+	char *text;
 
 	if (!data)
 		return;
-	params = json_pack("{s:I, s:I, s:s, s:s%}", "run", (json_int_t)r->id, "seq",
-			   (json_int_t)++r->seq, "stream", name, "data", utf8, len);
-	/* the frame for every recipient, written without jansson's walk */
-	if (params)
-		event_text(r, "run/log", params,
-			   proto_notify_log(r->id, r->seq, name, utf8, len, NULL), name, data, len);
+	/* the frame for every recipient, written without a jansson object */
+	text = proto_notify_log(r->id, ++r->seq, name, utf8, len, &n);
+	event_text(r, r->seq, text, n, 1, name, data, len);
 	free(data);
 }
 
@@ -634,7 +627,7 @@ static void replay_rows(void *arg, PGresult *res, const char *err)
 					    json_pack("{s:I, s:I, s:I}", "run", (json_int_t)r->id,
 						      "from", (json_int_t)expect, "to",
 						      (json_int_t)(it->seq - 1)));
-			sess_notify(s, it->method, json_incref(it->params));
+			sess_send_shared(s, it->f);
 			expect = it->seq + 1;
 		}
 		run_watch(r, s->id);
