@@ -290,8 +290,9 @@ static void broadcast(struct run *r, struct sess_frame *f, long long seq, int dr
 /* ---------- ring ---------- */
 
 /* The ring keeps the encoded frames themselves: a late watcher is sent the
- * same bytes (and memory) as everyone else. */
-static void ring_push(struct run *r, struct sess_frame *f, long long seq, size_t bytes)
+ * same bytes (and memory) as everyone else. What it holds is counted as
+ * encoded (escapes included), so RING_MAX_BYTES bounds its memory. */
+static void ring_push(struct run *r, struct sess_frame *f, long long seq)
 {
 	struct ring_item *it = calloc(1, sizeof(*it));
 
@@ -300,7 +301,7 @@ static void ring_push(struct run *r, struct sess_frame *f, long long seq, size_t
 	it->seq = seq;
 	it->f = f;
 	f->refs++;
-	it->bytes = bytes + 64;
+	it->bytes = f->len + 64;
 	if (r->ring_tail)
 		r->ring_tail->next = it;
 	else
@@ -339,33 +340,35 @@ static void persisted(void *arg, PGresult *res, const char *err)
 	r->eng->op_done(r);
 }
 
+#define INSERT_LOG "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)"
+
 /*
  * Store one event. Until the run is finalized the insert counts as pending,
  * so the row is finished (and run/exit sent) only after every event before
- * it is readable with run/logs. Output past STORE_MAX_BYTES is not stored.
+ * it is readable with run/logs. Output (stdout, stderr: len bytes, not a C
+ * string) past STORE_MAX_BYTES is not stored; other data is a C string.
  */
 static void persist(struct run *r, long long seq, const char *stream, const char *data, size_t len)
 {
-	char rid[24], sq[24];
+	char rid[24], sq[24], *copy = NULL;
 	const char *p[4] = {rid, sq, stream, data};
+
 	if (!strcmp(stream, "stdout") || !strcmp(stream, "stderr")) {
-		if (r->stored_bytes >= STORE_MAX_BYTES)
+		if (r->stored_bytes >= STORE_MAX_BYTES || !(copy = strndup(data, len)))
 			return;
+		p[3] = copy;
 		r->stored_bytes += (long long)len;
 	}
 	snprintf(rid, sizeof(rid), "%lld", r->id);
 	snprintf(sq, sizeof(sq), "%lld", seq);
 	if (r->finalized) {
-		db_query(r->eng->srv->db,
-			 "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)",
-			 4, p, run_db_ignore, NULL);
-		return;
+		db_query(r->eng->srv->db, INSERT_LOG, 4, p, run_db_ignore, NULL);
+	} else {
+		r->pending++;
+		if (db_query(r->eng->srv->db, INSERT_LOG, 4, p, persisted, r))
+			r->pending--;
 	}
-	r->pending++;
-	if (db_query(r->eng->srv->db,
-		     "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)", 4,
-		     p, persisted, r))
-		r->pending--;
+	free(copy); /* db_query copied it */
 }
 
 /* One event of the run, numbered seq and encoded as text (owned; NULL: out
@@ -378,7 +381,7 @@ static void event_text(struct run *r, long long seq, char *text, size_t len, int
 
 	free(text);
 	if (f) {
-		ring_push(r, f, seq, bytes);
+		ring_push(r, f, seq);
 		broadcast(r, f, seq, droppable);
 		sess_frame_unref(f);
 	}
@@ -399,16 +402,12 @@ void run_on_chunk(void *arg, int stream, const char *utf8, size_t len)
 {
 	struct run *r = arg;
 	const char *name = stream == 2 ? "stderr" : "stdout";
-	char *data = strndup(utf8, len);
 	size_t n = 0;
 	char *text;
 
-	if (!data)
-		return;
 	/* the frame for every recipient, written without a jansson object */
 	text = proto_notify_log(r->id, ++r->seq, name, utf8, len, &n);
-	event_text(r, r->seq, text, n, 1, name, data, len);
-	free(data);
+	event_text(r, r->seq, text, n, 1, name, utf8, len);
 }
 
 void run_emit_status(struct run *r)
