@@ -23,7 +23,6 @@ struct ring_item {
 	struct ring_item *next;
 	long long seq;
 	struct sess_frame *f; /* the encoded notification (one reference) */
-	size_t bytes;
 };
 
 /* A session watching a run, and where its output was skipped (run/gap). */

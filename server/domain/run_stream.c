@@ -292,6 +292,8 @@ static void broadcast(struct run *r, struct sess_frame *f, long long seq, int dr
 /* The ring keeps the encoded frames themselves: a late watcher is sent the
  * same bytes (and memory) as everyone else. What it holds is counted as
  * encoded (escapes included), so RING_MAX_BYTES bounds its memory. */
+#define RING_ITEM_BYTES(it) ((it)->f->len + 64)
+
 static void ring_push(struct run *r, struct sess_frame *f, long long seq)
 {
 	struct ring_item *it = calloc(1, sizeof(*it));
@@ -301,17 +303,16 @@ static void ring_push(struct run *r, struct sess_frame *f, long long seq)
 	it->seq = seq;
 	it->f = f;
 	f->refs++;
-	it->bytes = f->len + 64;
 	if (r->ring_tail)
 		r->ring_tail->next = it;
 	else
 		r->ring_head = it;
 	r->ring_tail = it;
-	r->ring_bytes += it->bytes;
+	r->ring_bytes += RING_ITEM_BYTES(it);
 	while (r->ring_bytes > RING_MAX_BYTES && r->ring_head != r->ring_tail) {
 		struct ring_item *h = r->ring_head;
 		r->ring_head = h->next;
-		r->ring_bytes -= h->bytes;
+		r->ring_bytes -= RING_ITEM_BYTES(h);
 		sess_frame_unref(h->f);
 		free(h);
 	}
@@ -373,7 +374,8 @@ static void persist(struct run *r, long long seq, const char *stream, const char
 
 /* One event of the run, numbered seq and encoded as text (owned; NULL: out
  * of memory, then it is only stored): kept in the ring, sent to every
- * recipient as one shared frame, stored. */
+ * recipient as one shared frame, and stored as data (bytes long, see
+ * persist). droppable: a run/log, which a lagging watcher may skip. */
 static void event_text(struct run *r, long long seq, char *text, size_t len, int droppable,
 		       const char *stream, const char *data, size_t bytes)
 {
@@ -388,14 +390,15 @@ static void event_text(struct run *r, long long seq, char *text, size_t len, int
 	persist(r, seq, stream, data, bytes);
 }
 
+/* A notification other than output; data (a C string) is what is stored. */
 static void event(struct run *r, const char *method, json_t *params, const char *stream,
-		  const char *data, size_t bytes)
+		  const char *data)
 {
 	long long seq = json_integer_value(json_object_get(params, "seq"));
 	size_t len = 0;
 	char *text = proto_notify_steal(method, params, &len);
 
-	event_text(r, seq, text, len, 0, stream, data, bytes);
+	event_text(r, seq, text, len, 0, stream, data, strlen(data));
 }
 
 void run_on_chunk(void *arg, int stream, const char *utf8, size_t len)
@@ -420,7 +423,7 @@ void run_emit_status(struct run *r)
 
 	if (r->state == RS_QUEUED && r->queue_pos > 0) /* waiting for an engine (run_queue.c) */
 		json_object_set_new(p, "position", json_integer(r->queue_pos));
-	event(r, "run/status", p, "status", state, 16);
+	event(r, "run/status", p, "status", state);
 }
 
 static long long duration_ms(const struct run *r)
@@ -451,7 +454,7 @@ void run_emit_exit(struct run *r)
 	char *data = json_dumps(p, JSON_COMPACT);
 
 	r->state = RS_FINISHED;
-	event(r, "run/exit", p, "meta", data ? data : "{}", 256);
+	event(r, "run/exit", p, "meta", data ? data : "{}");
 	free(data);
 	metrics_run_end(&r->mx, r->reason, r->t_started ? (double)duration_ms(r) / 1000.0 : -1);
 	/* an "error" end is ours or the platform's: a warning, with its message */
