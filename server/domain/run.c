@@ -164,8 +164,8 @@ static void removed(void *arg, const struct plat_err *err)
 
 	if (err) {
 		log_json(LOG_WARN, "removing a container failed",
-			 json_pack("{s:I, s:I, s:s, s:s, s:s}", "run_id", (json_int_t)r->id,
-				   "user_id", (json_int_t)r->user_id, "container", r->cid, "error",
+			 json_pack("{s:I, s:I, s:s, s:s}", "run_id", (json_int_t)r->id, "user_id",
+				   (json_int_t)r->user_id, "container", r->cid, "error",
 				   err->message));
 		if (err->code != PLAT_E_CANCELED) /* tried again until it answers */
 			run_sweep_add(r->eng, r->plat, r->cid);
