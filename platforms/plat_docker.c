@@ -266,7 +266,11 @@ static void dk_finish_idempotent(struct dk_req *r, const struct plat_err *err)
 	r->cb.done(r->arg, err);
 }
 
-static int dk_idempotent(struct plat_docker *d, const char *method, char *path, bool absent_ok,
+/* dk_idempotent()'s flags */
+#define DK_ABSENT_OK 1u /* "no such container" is success */
+#define DK_LIMITED 2u	/* a start or removal: waits for a place (the gate) */
+
+static int dk_idempotent(struct plat_docker *d, const char *method, char *path, unsigned flags,
 			 const char *conflict_ok, plat_done_cb cb, void *arg, long timeout_ms)
 {
 	struct dk_req *r;
@@ -279,7 +283,8 @@ static int dk_idempotent(struct plat_docker *d, const char *method, char *path, 
 		return PLAT_E_NOMEM;
 	r->cb.done = cb;
 	r->arg = arg;
-	r->flag = absent_ok;
+	r->flag = flags & DK_ABSENT_OK;
+	r->limited = flags & DK_LIMITED;
 	if (conflict_ok && !(r->str = strdup(conflict_ok))) {
 		dk_req_free(r);
 		return PLAT_E_NOMEM;
@@ -293,8 +298,8 @@ static int dk_remove_volume(struct plat *p, const char *name, plat_done_cb cb, v
 
 	if (!cb || !dk_valid_name(name))
 		return PLAT_E_INVAL;
-	return dk_idempotent(d, "DELETE", dk_strdup_printf("/volumes/%s", name), true, NULL, cb,
-			     arg, (long)d->op_timeout_ms);
+	return dk_idempotent(d, "DELETE", dk_strdup_printf("/volumes/%s", name), DK_ABSENT_OK, NULL,
+			     cb, arg, (long)d->op_timeout_ms);
 }
 
 /* ---- files, start, stop ---- */
@@ -341,8 +346,8 @@ static int dk_start(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 	if (!cb || !dk_valid_name(id))
 		return PLAT_E_INVAL;
 	/* 304: already started */
-	return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/start", id), false, NULL,
-			     cb, arg, (long)d->op_timeout_ms);
+	return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/start", id), DK_LIMITED,
+			     NULL, cb, arg, (long)d->op_timeout_ms);
 }
 
 static int dk_stop(struct plat *p, const char *id, unsigned grace_s, plat_done_cb cb, void *arg)
@@ -352,10 +357,10 @@ static int dk_stop(struct plat *p, const char *id, unsigned grace_s, plat_done_c
 	if (!cb || !dk_valid_name(id) || grace_s > 3600)
 		return PLAT_E_INVAL;
 	if (grace_s == 0) /* 409 "is not running": already stopped */
-		return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/kill", id), false,
+		return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/kill", id), 0,
 				     "is not running", cb, arg, (long)d->op_timeout_ms);
 	return dk_idempotent(d, "POST", dk_strdup_printf("/containers/%s/stop?t=%u", id, grace_s),
-			     false, NULL, cb, arg, (long)d->op_timeout_ms + 1000L * grace_s);
+			     0, NULL, cb, arg, (long)d->op_timeout_ms + 1000L * grace_s);
 }
 
 static int dk_remove(struct plat *p, const char *id, plat_done_cb cb, void *arg)
@@ -365,8 +370,9 @@ static int dk_remove(struct plat *p, const char *id, plat_done_cb cb, void *arg)
 	if (!cb || !dk_valid_name(id))
 		return PLAT_E_INVAL;
 	/* v=1 removes anonymous volumes (the workspace), never named ones */
-	return dk_idempotent(d, "DELETE", dk_strdup_printf("/containers/%s?force=1&v=1", id), true,
-			     "already in progress", cb, arg, (long)d->op_timeout_ms);
+	return dk_idempotent(d, "DELETE", dk_strdup_printf("/containers/%s?force=1&v=1", id),
+			     DK_ABSENT_OK | DK_LIMITED, "already in progress", cb, arg,
+			     (long)d->op_timeout_ms);
 }
 
 /* The terminal's size (platform.h, A TERMINAL): the engine sets it on the
@@ -379,8 +385,8 @@ static int dk_resize(struct plat *p, const char *id, unsigned rows, unsigned col
 	if (!cb || !dk_valid_name(id) || rows < 1 || rows > 65535 || cols < 1 || cols > 65535)
 		return PLAT_E_INVAL;
 	return dk_idempotent(d, "POST",
-			     dk_strdup_printf("/containers/%s/resize?h=%u&w=%u", id, rows, cols),
-			     false, NULL, cb, arg, (long)d->op_timeout_ms);
+			     dk_strdup_printf("/containers/%s/resize?h=%u&w=%u", id, rows, cols), 0,
+			     NULL, cb, arg, (long)d->op_timeout_ms);
 }
 
 /* ---- inspect and wait ---- */
@@ -649,6 +655,7 @@ void dk_fini(struct plat_docker *d)
 	/* every transfer ends here, negotiation included, which fails
 	 * the requests waiting for it with PLAT_E_CANCELED */
 	plat_http_free(d->http);
+	dk_gate_release(d); /* what waited in the gate: canceled too */
 	dk_free_where(d);
 }
 
@@ -693,6 +700,7 @@ int dk_init(struct plat_docker *d, uv_loop_t *loop, const struct plat_config *cf
 	d->loop = loop;
 	d->op_timeout_ms = cfg->op_timeout_ms ? cfg->op_timeout_ms : 120000;
 	d->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 5000;
+	d->max_ops = cfg->max_ops < 0 ? 0 : cfg->max_ops ? (unsigned)cfg->max_ops : DK_MAX_OPS;
 	d->stats = cfg->stats;
 	if (cfg->api_version) {
 		rc = dk_choose_version(cfg->api_version, d->api_version, sizeof(d->api_version));

@@ -330,6 +330,7 @@ int dk_create(struct plat *p, const struct plat_spec *spec, plat_create_cb cb, v
 	if (r) {
 		r->cb.create = cb;
 		r->arg = arg;
+		r->limited = true;
 	}
 	return dk_send(r, (long)d->op_timeout_ms);
 }

@@ -7,7 +7,9 @@
  * path, body, headers, a response buffer and the completion (finish) that
  * turns the response into the operation's callback. Requests wait in a FIFO
  * while the API version is being negotiated (GET /_ping), then go out as
- * /v<version><path>.
+ * /v<version><path>. A container's create, start and removal (r->limited)
+ * also take one of max_ops places: the rest wait in a second FIFO (the
+ * gate), since an engine given many at once gets through fewer in all.
  */
 #ifndef RUNIT_PLAT_DOCKER_INT_H
 #define RUNIT_PLAT_DOCKER_INT_H
@@ -22,6 +24,10 @@
 /* The oldest Engine API we speak: Docker 20.10. */
 #define DK_MIN_MAJOR 1
 #define DK_MIN_MINOR 41
+/* Containers created, started or removed at once (plat_config.max_ops):
+ * on 2 cores, 2 to 6 gave the same runs per second; with no limit, 20
+ * users running at once got about 0.6 of it (bench/runs_per_second.py). */
+#define DK_MAX_OPS 4
 /* Largest non-streamed response body we keep. */
 #define DK_RESP_MAX (16u << 20)
 
@@ -41,6 +47,9 @@ struct plat_docker {
 	plat_stats_cb stats;		      /* plat_config.stats, or NULL */
 	struct dk_req *nego;		      /* negotiation in flight */
 	struct dk_req *wait_head, *wait_tail; /* waiting for the version */
+	struct dk_req *gate_head, *gate_tail; /* limited, waiting for a place */
+	unsigned max_ops;		      /* limited requests at once; 0: any */
+	unsigned ops_busy;		      /* limited requests with the engine */
 	bool destroying;
 	/* a backend whose engine does not close a container's stdin when its
 	 * attach closes (swarm: no StdinOnce) does it here, once the stdin
@@ -89,7 +98,9 @@ struct dk_req {
 	struct plat_http_xfer *xfer; /* while with the transport */
 	bool canceled;
 	long timeout_ms;     /* kept while waiting for the version */
-	struct dk_req *next; /* in the negotiation FIFO */
+	struct dk_req *next; /* in the negotiation FIFO or the gate */
+	bool limited;	     /* a create, start or removal: takes a place */
+	bool placed;	     /* holds one of max_ops places */
 	char errbuf[CURL_ERROR_SIZE];
 	char msg[512];
 };
@@ -120,8 +131,13 @@ void dk_req_free(struct dk_req *r);
  */
 int dk_req_submit(struct dk_req *r, long timeout_ms);
 
-/* Abort: finish runs with PLAT_E_CANCELED unless it already ran. */
+/* Abort: finish runs with PLAT_E_CANCELED unless it already ran (for a
+ * request still waiting for the version or a place: once its turn comes). */
 void dk_req_cancel(struct dk_req *r);
+
+/* Send what waits in the gate while places are free; once d is being
+ * freed, fail all of it with PLAT_E_CANCELED. */
+void dk_gate_release(struct plat_docker *d);
 
 /* Fill err from an HTTP status and r's response (the engine's message). */
 void dk_http_error(struct dk_req *r, struct plat_err *err, int code);

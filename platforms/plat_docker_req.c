@@ -436,6 +436,26 @@ static void dk_finish_now(struct dk_req *r, const struct plat_err *err)
 	dk_req_free(r);
 }
 
+static int dk_req_send(struct dk_req *r, long timeout_ms);
+
+void dk_gate_release(struct plat_docker *d)
+{
+	struct plat_err cancel = {PLAT_E_CANCELED, 0, "canceled"};
+	struct plat_err nomem = {PLAT_E_NOMEM, 0, "out of memory"};
+	struct dk_req *q;
+
+	while ((q = d->gate_head) && (d->destroying || d->ops_busy < d->max_ops)) {
+		d->gate_head = q->next;
+		if (!d->gate_head)
+			d->gate_tail = NULL;
+		q->next = NULL;
+		if (q->canceled || d->destroying)
+			dk_finish_now(q, &cancel);
+		else if (dk_req_send(q, q->timeout_ms) < 0)
+			dk_finish_now(q, &nomem);
+	}
+}
+
 /* The transport is done with r's easy handle. */
 static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 {
@@ -444,6 +464,10 @@ static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 	struct plat_err err = {0, 0, ""};
 
 	r->xfer = NULL;
+	if (r->placed) {
+		r->placed = false;
+		d->ops_busy--;
+	}
 	if (rc == CURLE_WRITE_ERROR && r->resp_too_large) {
 		snprintf(r->msg, sizeof(r->msg), "response over %u bytes", DK_RESP_MAX);
 		err.code = PLAT_E_PROTOCOL;
@@ -466,9 +490,11 @@ static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 		dk_resp_append(r, "", 0);
 	dk_report(r, err.code ? &err : NULL);
 	dk_finish_now(r, err.code ? &err : NULL);
+	dk_gate_release(d);
 }
 
-static int dk_req_start(struct dk_req *r, long timeout_ms)
+/* To the transport now, taking a place if r is limited. */
+static int dk_req_send(struct dk_req *r, long timeout_ms)
 {
 	struct plat_docker *d = r->d;
 	char *url;
@@ -484,7 +510,28 @@ static int dk_req_start(struct dk_req *r, long timeout_ms)
 	free(url);
 	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	rc = plat_http_submit(d->http, r->easy, dk_req_done, r, &r->xfer);
+	if (rc == 0 && r->limited && d->max_ops) {
+		r->placed = true;
+		d->ops_busy++;
+	}
 	return rc;
+}
+
+/* Send r, or queue it in the gate when it is limited and no place is free
+ * (its time limit then counts from when it goes out). */
+static int dk_req_start(struct dk_req *r, long timeout_ms)
+{
+	struct plat_docker *d = r->d;
+
+	if (!r->limited || !d->max_ops || (d->ops_busy < d->max_ops && !d->gate_head))
+		return dk_req_send(r, timeout_ms);
+	r->timeout_ms = timeout_ms;
+	if (d->gate_tail)
+		d->gate_tail->next = r;
+	else
+		d->gate_head = r;
+	d->gate_tail = r;
+	return 0;
 }
 
 int dk_choose_version(const char *v, char *out, size_t outsz)

@@ -375,8 +375,12 @@ struct plat_config {
 	const char *api_version;     /* pin ("1.41"); NULL: negotiate */
 	unsigned op_timeout_ms;	     /* short operations; 0: 120000 */
 	unsigned connect_timeout_ms; /* 0: 5000 */
-	plat_stats_cb stats;	     /* optional: called on the loop thread once
-				      * per finished API request */
+	/* Containers created, started or removed at once on this engine; the
+	 * rest wait their turn, in order (an engine given many at once gets
+	 * through fewer in all). 0: 4; -1: no limit. */
+	int max_ops;
+	plat_stats_cb stats; /* optional: called on the loop thread once
+			      * per finished API request */
 	/* TCP endpoints only, all three required (PLAT_E_INVAL without):
 	 * PEM texts of the CA the engine's certificate must chain to (the
 	 * only one trusted: no system CAs), and the client's certificate

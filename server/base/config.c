@@ -402,6 +402,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_WARM_CONTAINERS", 32, 0, 10000, &n))
 		return -1;
 	c->warm_containers = (int)n;
+	if (env_num("RUNIT_ENGINE_OPS", 4, 0, 1000, &n))
+		return -1;
+	c->engine_ops = (int)n;
 	if (env_num("RUNIT_LOGIN_LOCK_AFTER", 5, 1, 1000, &n))
 		return -1;
 	c->login_lock_after = (int)n;

@@ -207,6 +207,7 @@ static struct plat *get_with(struct srv *srv, const char *kind, const char *endp
 	cfg.backend = kind;
 	cfg.endpoint = endpoint;
 	cfg.stats = metrics_platform_api; /* latency and errors for /metrics */
+	cfg.max_ops = srv->cfg.engine_ops ? srv->cfg.engine_ops : -1;
 	if (m) {
 		cfg.tls_ca = m->ca;
 		cfg.tls_cert = m->cert;

@@ -6,6 +6,11 @@
  * same platform object works again, renegotiating the API version; freeing
  * the platform with work in flight runs each callback once.
  *
+ * And the gate: with max_ops places, creates and removals sent all at once
+ * reach the engine that many at a time (the proxy counts the connections
+ * libcurl had to open), all succeed, and freeing the platform fails what
+ * still waits for a place, once each.
+ *
  * The outage is simulated with a small unix-socket proxy on the test's own
  * loop, in front of the real engine (RUNIT_DOCKER_HOST): stopping it
  * removes the socket path and closes every connection, as a dying engine
@@ -327,12 +332,97 @@ static void test_outage_free_cancels_pending_work(void **state)
 	uv_run(&e->loop, UV_RUN_NOWAIT);
 }
 
+#define NOPS 6
+
+/* NOPS creates, then NOPS removals, all asked at once on a platform with
+ * max_ops places: the connections the engine saw. */
+static int ops_at_once(struct env *e, int max_ops)
+{
+	static const char *const argv[] = {"true", NULL};
+	struct plat_label labels[2];
+	struct plat_config cfg = {.op_timeout_ms = 30000, .max_ops = max_ops};
+	struct plat_spec spec;
+	struct res c[NOPS], rm[NOPS];
+	struct proxy px;
+	struct plat *p;
+	char ep[160];
+	int i, seen;
+
+	px_init(e, &px);
+	px_start(&px);
+	snprintf(ep, sizeof(ep), "unix://%s", px.path);
+	cfg.endpoint = ep;
+	assert_int_equal(plat_new(&e->loop, &cfg, &p), 0);
+	spec_init(e, &spec, argv, labels);
+	memset(c, 0, sizeof(c));
+	memset(rm, 0, sizeof(rm));
+	for (i = 0; i < NOPS; i++)
+		assert_int_equal(plat_create(p, &spec, create_cb, &c[i]), 0);
+	for (i = 0; i < NOPS; i++) {
+		AWAIT(e, &c[i], "create");
+		OK_OR_FAIL(&c[i]);
+	}
+	for (i = 0; i < NOPS; i++)
+		assert_int_equal(plat_remove(p, c[i].id, done_cb, &rm[i]), 0);
+	for (i = 0; i < NOPS; i++) {
+		AWAIT(e, &rm[i], "remove");
+		OK_OR_FAIL(&rm[i]);
+	}
+	seen = px.accepted;
+	plat_free(p);
+	px_stop(e, &px);
+	print_message("max_ops %d: %d connections for %d creates and %d removals\n", max_ops, seen,
+		      NOPS, NOPS);
+	return seen;
+}
+
+static void test_gate_ops_wait_their_turn(void **state)
+{
+	struct env *e = *state;
+
+	NEED_ENGINE(e);
+	signal(SIGPIPE, SIG_IGN);
+	/* libcurl opens a connection only when every open one is busy */
+	assert_true(ops_at_once(e, 2) <= 2);
+	assert_true(ops_at_once(e, -1) > 2); /* no limit: they all go at once */
+}
+
+static void test_gate_free_cancels_what_waits(void **state)
+{
+	struct env *e = *state;
+	static const char *const argv[] = {"true", NULL};
+	struct plat_label labels[2];
+	struct plat_config cfg = {.endpoint = e->host, .max_ops = 1};
+	struct plat_spec spec;
+	struct res a = {0}, c[3];
+	struct plat *p;
+	int i;
+
+	NEED_ENGINE(e);
+	memset(c, 0, sizeof(c));
+	assert_int_equal(plat_new(&e->loop, &cfg, &p), 0);
+	assert_int_equal(plat_ping(p, ping_cb, &a), 0); /* the version is known */
+	AWAIT(e, &a, "ping");
+	OK_OR_FAIL(&a);
+	spec_init(e, &spec, argv, labels);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(plat_create(p, &spec, create_cb, &c[i]), 0);
+	plat_free(p); /* one with the engine, two waiting for its place */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(c[i].done, 1);
+		assert_int_equal(c[i].code, PLAT_E_CANCELED);
+	}
+	uv_run(&e->loop, UV_RUN_NOWAIT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_outage_absent_engine_is_unavailable_not_a_crash),
 	    cmocka_unit_test(test_outage_engine_goes_away_mid_run_and_comes_back),
 	    cmocka_unit_test(test_outage_free_cancels_pending_work),
+	    cmocka_unit_test(test_gate_ops_wait_their_turn),
+	    cmocka_unit_test(test_gate_free_cancels_what_waits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
