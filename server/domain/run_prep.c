@@ -25,6 +25,11 @@
 
 /* prepared containers of one server at most, whatever the configurations */
 #define PREP_MAX_TOTAL 16
+/* a prepared container gives its place to another configuration only once
+ * it waited this long unused: with more configurations in use at once than
+ * places, each refill would otherwise end another's fresh one (20 users
+ * running at once: one container in four made for nothing) */
+#define PREP_KEEP_MS 10000
 
 int run_prep_eligible(const struct run *r)
 {
@@ -97,14 +102,15 @@ void run_prep_refill(struct run_engine *eng, const struct run *r)
 	}
 	total += have;
 	/* full: the configuration that asks now takes the place of the one
-	 * prepared longest ago (another user's, say; the list is newest first) */
+	 * prepared longest ago (another user's, say; the list is newest
+	 * first), if that one waited PREP_KEEP_MS unused */
 	while (have < st->prepared_per_runtime && total >= PREP_MAX_TOTAL) {
 		struct run *oldest = NULL;
 
 		for (p = eng->runs; p; p = p->next)
 			if (p->prep && !p->ending && !same_container(p, r))
 				oldest = p;
-		if (!oldest)
+		if (!oldest || srv_now_ms() - oldest->t_created < PREP_KEEP_MS)
 			break;
 		run_end(oldest, "stopped", "room for another configuration");
 		total--;
