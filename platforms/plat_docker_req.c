@@ -438,6 +438,19 @@ static void dk_finish_now(struct dk_req *r, const struct plat_err *err)
 
 static int dk_req_send(struct dk_req *r, long timeout_ms);
 
+/* r waits at the tail of a FIFO (the version's or the gate's), keeping the
+ * time limit it goes out with. */
+static void dk_fifo_push(struct dk_req **head, struct dk_req **tail, struct dk_req *r,
+			 long timeout_ms)
+{
+	r->timeout_ms = timeout_ms;
+	if (*tail)
+		(*tail)->next = r;
+	else
+		*head = r;
+	*tail = r;
+}
+
 void dk_gate_release(struct plat_docker *d)
 {
 	struct plat_err cancel = {PLAT_E_CANCELED, 0, "canceled"};
@@ -525,12 +538,7 @@ static int dk_req_start(struct dk_req *r, long timeout_ms)
 
 	if (!r->limited || !d->max_ops || (d->ops_busy < d->max_ops && !d->gate_head))
 		return dk_req_send(r, timeout_ms);
-	r->timeout_ms = timeout_ms;
-	if (d->gate_tail)
-		d->gate_tail->next = r;
-	else
-		d->gate_head = r;
-	d->gate_tail = r;
+	dk_fifo_push(&d->gate_head, &d->gate_tail, r, timeout_ms);
 	return 0;
 }
 
@@ -620,12 +628,7 @@ int dk_req_submit(struct dk_req *r, long timeout_ms)
 		}
 		d->nego = n;
 	}
-	r->timeout_ms = timeout_ms;
-	if (d->wait_tail)
-		d->wait_tail->next = r;
-	else
-		d->wait_head = r;
-	d->wait_tail = r;
+	dk_fifo_push(&d->wait_head, &d->wait_tail, r, timeout_ms);
 	return 0;
 }
 

@@ -219,6 +219,20 @@ static void px_init(struct env *e, struct proxy *px)
 	snprintf(px->path, sizeof(px->path), "/tmp/runit-test-proxy-%d.sock", (int)getpid());
 }
 
+/* A platform whose engine is reached through px (started here). */
+static struct plat *px_platform(struct env *e, struct proxy *px, struct plat_config *cfg, char *ep,
+				size_t epsz)
+{
+	struct plat *p;
+
+	px_init(e, px);
+	px_start(px);
+	snprintf(ep, epsz, "unix://%s", px->path);
+	cfg->endpoint = ep;
+	assert_int_equal(plat_new(&e->loop, cfg, &p), 0);
+	return p;
+}
+
 /* ---- the tests ---- */
 
 static void test_outage_engine_goes_away_mid_run_and_comes_back(void **state)
@@ -236,11 +250,7 @@ static void test_outage_engine_goes_away_mid_run_and_comes_back(void **state)
 
 	NEED_ENGINE(e);
 	signal(SIGPIPE, SIG_IGN); /* the proxy writes to cut connections */
-	px_init(e, &px);
-	px_start(&px);
-	snprintf(ep, sizeof(ep), "unix://%s", px.path);
-	cfg.endpoint = ep;
-	assert_int_equal(plat_new(&e->loop, &cfg, &p), 0);
+	p = px_platform(e, &px, &cfg, ep, sizeof(ep));
 
 	spec_init(e, &spec, argv, labels);
 	r.p = p;
@@ -348,11 +358,7 @@ static int ops_at_once(struct env *e, int max_ops)
 	char ep[160];
 	int i, seen;
 
-	px_init(e, &px);
-	px_start(&px);
-	snprintf(ep, sizeof(ep), "unix://%s", px.path);
-	cfg.endpoint = ep;
-	assert_int_equal(plat_new(&e->loop, &cfg, &p), 0);
+	p = px_platform(e, &px, &cfg, ep, sizeof(ep));
 	spec_init(e, &spec, argv, labels);
 	memset(c, 0, sizeof(c));
 	memset(rm, 0, sizeof(rm));
