@@ -36,8 +36,7 @@ struct config {
 	int log_level;		/* RUNIT_LOG_LEVEL: debug|info|warn|error */
 	int ping_interval;	/* RUNIT_PING_INTERVAL seconds */
 	int warm_containers;	/* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
-	int engine_ops; /* RUNIT_ENGINE_OPS: creates, starts, removals at once per engine, 0 = any
-			 */
+	int engine_ops;		/* RUNIT_ENGINE_OPS per engine, 0 = no limit */
 	/* abuse limits of logins and sign-ups (auth_limit.c) */
 	int login_lock_after;	      /* RUNIT_LOGIN_LOCK_AFTER failures before a name locks */
 	long long login_lock_base_ms; /* RUNIT_LOGIN_LOCK_BASE_MS first lock, doubled per failure */
