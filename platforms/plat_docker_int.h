@@ -99,8 +99,8 @@ struct dk_req {
 	bool canceled;
 	long timeout_ms;     /* kept while waiting for the version */
 	struct dk_req *next; /* in the negotiation FIFO or the gate */
-	bool limited;	     /* a create, start or removal: takes a place */
-	bool placed;	     /* holds one of max_ops places */
+	bool limited;	     /* a create, start or removal: takes a place
+			      * from when it goes out until it is done */
 	char errbuf[CURL_ERROR_SIZE];
 	char msg[512];
 };

@@ -477,10 +477,8 @@ static void dk_req_done(void *arg, CURL *easy, CURLcode rc)
 	struct plat_err err = {0, 0, ""};
 
 	r->xfer = NULL;
-	if (r->placed) {
-		r->placed = false;
+	if (r->limited && d->max_ops) /* it went out, so it held a place */
 		d->ops_busy--;
-	}
 	if (rc == CURLE_WRITE_ERROR && r->resp_too_large) {
 		snprintf(r->msg, sizeof(r->msg), "response over %u bytes", DK_RESP_MAX);
 		err.code = PLAT_E_PROTOCOL;
@@ -523,10 +521,8 @@ static int dk_req_send(struct dk_req *r, long timeout_ms)
 	free(url);
 	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	rc = plat_http_submit(d->http, r->easy, dk_req_done, r, &r->xfer);
-	if (rc == 0 && r->limited && d->max_ops) {
-		r->placed = true;
+	if (rc == 0 && r->limited && d->max_ops)
 		d->ops_busy++;
-	}
 	return rc;
 }
 
