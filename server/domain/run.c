@@ -209,10 +209,10 @@ void run_release(struct run *r)
 		if (!r->exit_sent)
 			run_emit_exit(r);
 		bus_publish(eng->srv, "run", "ended",
-			    json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:I}", "run",
-				      (json_int_t)r->id, "user", (json_int_t)r->user_id, "project",
-				      (json_int_t)r->project_id, "runtime", r->runtime_code,
-				      "reason", r->reason, "exit_code",
+			    json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:o, s:I}", "run",
+				      (json_int_t)r->id, "user", (json_int_t)r->user_id, "username",
+				      r->username, "project", (json_int_t)r->project_id, "runtime",
+				      r->runtime_code, "reason", r->reason, "exit_code",
 				      r->have_exit ? json_integer(r->exit_code) : json_null(),
 				      "output_bytes", (json_int_t)r->out_bytes));
 	}

@@ -336,9 +336,9 @@ static void run_created(struct start_req *q, long long id)
 	metrics_run_begin(&r->mx, q->rp.name[0] ? q->rp.name : "queue", r->runtime_code,
 			  q->c->t_start_ms);
 	bus_publish(q->eng->srv, "run", "queued",
-		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)id, "user",
-			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
-			      "runtime", r->runtime_code));
+		    json_pack("{s:I, s:I, s:s, s:I, s:s}", "run", (json_int_t)id, "user",
+			      (json_int_t)r->user_id, "username", r->username, "project",
+			      (json_int_t)r->project_id, "runtime", r->runtime_code));
 	rpc_log(q->c, LOG_INFO, "run started",
 		json_pack("{s:I, s:I, s:s, s:s}", "run_id", (json_int_t)id, "project",
 			  (json_int_t)r->project_id, "runtime", r->runtime_code, "platform",

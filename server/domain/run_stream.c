@@ -706,7 +706,7 @@ void run_set_running(struct run *r)
 void run_publish_started(struct run *r)
 {
 	bus_publish(r->eng->srv, "run", "started",
-		    json_pack("{s:I, s:I, s:I, s:s}", "run", (json_int_t)r->id, "user",
-			      (json_int_t)r->user_id, "project", (json_int_t)r->project_id,
-			      "runtime", r->runtime_code));
+		    json_pack("{s:I, s:I, s:s, s:I, s:s}", "run", (json_int_t)r->id, "user",
+			      (json_int_t)r->user_id, "username", r->username, "project",
+			      (json_int_t)r->project_id, "runtime", r->runtime_code));
 }

@@ -58,10 +58,10 @@ void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg)
 
 json_t *run_describe(const struct run *r)
 {
-	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:I}", "run", (json_int_t)r->id, "user",
-			 (json_int_t)r->user_id, "project", (json_int_t)r->project_id, "state",
-			 state_names[r->state], "runtime", r->runtime_code, "output_bytes",
-			 (json_int_t)r->out_bytes, "age_ms",
+	return json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:I, s:I}", "run", (json_int_t)r->id,
+			 "user", (json_int_t)r->user_id, "username", r->username, "project",
+			 (json_int_t)r->project_id, "state", state_names[r->state], "runtime",
+			 r->runtime_code, "output_bytes", (json_int_t)r->out_bytes, "age_ms",
 			 (json_int_t)(srv_now_ms() - r->t_created));
 }
 

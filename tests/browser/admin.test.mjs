@@ -115,4 +115,37 @@ describe('the admin dashboard', () => {
     assert.deepEqual(admin.problems, []);
     assert.deepEqual(user.problems, []);
   });
+
+  it('keeps the tab the admin picks while the dashboard still loads', async () => {
+    // the user names answer late (held 1 s on its way to the server); the
+    // admin picks Platforms meanwhile, and it stays picked once they arrive
+    const page = await newPage(browser);
+    const sent = [];
+    await page.routeWebSocket(/\/ws/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage(async (m) => {
+        const text = String(m);
+        if (text.includes('"method":"admin/user/list"')) await new Promise((r) => setTimeout(r, 1000));
+        sent.push(text);
+        server.send(m);
+      });
+    });
+    await logIn(page, ADMIN.username, ADMIN.password, '/#/login?next=%23%2Fadmin');
+    await page.getByRole('heading', { name: 'Admin dashboard' }).waitFor();
+    await page.getByRole('tab', { name: 'Platforms' }).click();
+    await page.getByRole('button', { name: '+ New platform' }).waitFor();
+    // the dashboard subscribes to live events once it has shown its first tab
+    await waitFor(() => sent.some((t) => t.includes('"method":"admin/subscribe"')));
+    assert.deepEqual(await page.evaluate(() => [document.querySelector('#apanel-platforms').hidden, document.querySelector('#apanel-overview').hidden]), [false, true]);
+    assert.equal(await page.getByRole('tab', { name: 'Platforms' }).getAttribute('aria-selected'), 'true');
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
 });
+
+async function waitFor(ok, timeout = 60000) {
+  for (const end = Date.now() + timeout; !ok(); ) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -25,12 +25,13 @@ def test_admin_sees_sessions_and_runs_in_order_and_cancels(server, shell_runtime
         pid = await u.project(code, {"main.sh": "echo hi; sleep 30\n"})
         rid = await u.start(pid)
         evs = await a.collect_notifications("admin/event", has_event("run", "started"))
+        listed = (await a.call("admin/run/list", {}))["result"]["runs"]
         r = await a.call("admin/run/cancel", {"run": rid})
         assert "result" in r, r
         out = await u.wait_exit(rid)
         evs += await a.collect_notifications("admin/event", has_event("run", "ended"))
-        return s0, snap["result"], evs, out, u
-    s0, snap, evs, out, u = run(go())
+        return s0, snap["result"], evs, out, u, listed
+    s0, snap, evs, out, u, listed = run(go())
     seqs = [e["seq"] for e in evs]
     assert seqs == list(range(s0 + 1, s0 + 1 + len(seqs))), seqs
     kinds = [(e["topic"], e["kind"]) for e in evs]
@@ -39,6 +40,10 @@ def test_admin_sees_sessions_and_runs_in_order_and_cancels(server, shell_runtime
     assert run_kinds == ["queued", "started", "cancel", "ended"], kinds  # "cancel": the audited admin action
     ended = [e for e in evs if e["topic"] == "run" and e["kind"] == "ended"][0]
     assert ended["data"]["reason"] == "cancelled"
+    # who started it, by name: the dashboard needs no list of every user
+    assert [e["data"]["username"] for e in evs if e["topic"] == "run" and e["kind"] != "cancel"] == [u.name] * 3
+    rid = ended["data"]["run"]
+    assert [(x["run"], x["user"], x["username"]) for x in listed if x["run"] == rid] == [(rid, u.uid, u.name)]
     assert out.exit["reason"] == "cancelled" and "admin" in out.exit["message"]
     assert isinstance(snap["platforms"], list) and "sessions" in snap and "runs" in snap
 

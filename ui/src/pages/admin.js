@@ -81,7 +81,7 @@ export function mount(root) {
       list
         .sort((a, b) => b.run - a.run)
         .map((r) => {
-          const who = userNames.get(r.user) || `user ${r.user}`;
+          const who = r.username || userNames.get(r.user) || `user ${r.user}`;
           return h(
             'tr',
             { dataset: { run: r.run } },
@@ -128,7 +128,7 @@ export function mount(root) {
     try {
       const r = await rpc.call('admin/run/list');
       if (my !== runsSeq || disposed) return;
-      const unknown = r.runs.some((x) => !userNames.has(x.user));
+      const unknown = r.runs.some((x) => !x.username && !userNames.has(x.user));
       if (unknown) await loadUserNames();
       renderRuns(r.runs);
     } catch (e) {
@@ -213,7 +213,7 @@ export function mount(root) {
     subscribed = true;
     busSeq = snap.seq ?? null;
     if (Array.isArray(snap.runs)) {
-      if (snap.runs.some((x) => !userNames.has(x.user))) await loadUserNames();
+      if (snap.runs.some((x) => !x.username && !userNames.has(x.user))) await loadUserNames();
       renderRuns(snap.runs);
       lastRunsLoad = Date.now();
     }
@@ -1125,9 +1125,8 @@ export function mount(root) {
   // ------------------------------------------------------------- start
   (async () => {
     // the server decides: a non-admin gets FORBIDDEN and sees nothing else
-    let first;
     try {
-      first = await rpc.call('admin/run/list');
+      await rpc.call('admin/run/list');
     } catch (e) {
       if (e.reason === 'FORBIDDEN' || e.reason === 'UNAUTHENTICATED') forbidden();
       else replace(root, h('section', { class: 'page' }, h('h1', null, 'Admin'), h('p', { class: 'form-error' }, errorText(e))));
@@ -1135,8 +1134,8 @@ export function mount(root) {
     }
     if (disposed) return;
     replace(root, h('section', { class: 'page page-wide' }, h('div', { class: 'page-head' }, h('h1', null, 'Admin dashboard')), tabs, ...sections.map((s) => bodies[s.id].panel)));
-    await loadUserNames();
-    renderRuns(first.runs);
+    // the first tab at once, not after the user names load: a tab the admin
+    // picks meanwhile stays theirs (loadRuns loads the names it lacks)
     show('overview');
     await setupLive();
     timers.push(
