@@ -610,14 +610,19 @@ static void save_buffers(struct start_req *q)
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(uid, sizeof(uid), "%lld", q->user_id);
 	p[3] = files;
-	/* the run it replaces dies now, its row finished while these are saved */
-	if (q->slot->latest == q)
-		replace_active(q->slot);
 	if (db_query(q->eng->srv->db,
 		     "SELECT runit_files_put($1::bigint, $2::boolean, $3::bigint, $4::jsonb)", 4, p,
-		     saved, q))
+		     saved, q)) {
+		free(files);
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
+		return;
+	}
 	free(files);
+	/* the run it replaces dies now, its row finished while these are
+	 * saved: after the save in the database's queue, not before it behind
+	 * the replaced run's last events */
+	if (q->slot->latest == q)
+		replace_active(q->slot);
 }
 
 /* Refused up front, nothing saved: the runtime's image is not there. */
