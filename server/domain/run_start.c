@@ -572,6 +572,7 @@ static void saved(void *arg, PGresult *res, const char *err)
 static void save_buffers(struct start_req *q)
 {
 	char pid[24], uid[24], *files, nfc_msg[400];
+	int refused;
 	const char *p[4] = {uid, q->c->role == PROTO_ROLE_ADMIN ? "true" : "false", pid, NULL};
 	const char *path;
 	json_t *v;
@@ -610,18 +611,15 @@ static void save_buffers(struct start_req *q)
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(uid, sizeof(uid), "%lld", q->user_id);
 	p[3] = files;
-	if (db_query(q->eng->srv->db,
-		     "SELECT runit_files_put($1::bigint, $2::boolean, $3::bigint, $4::jsonb)", 4, p,
-		     saved, q)) {
-		free(files);
+	refused = db_query(q->eng->srv->db,
+			   "SELECT runit_files_put($1::bigint, $2::boolean, $3::bigint, $4::jsonb)",
+			   4, p, saved, q);
+	free(files); /* db_query copied it */
+	/* the run it replaces dies now, its row finished while these are saved
+	 * (queued after the save, not ahead of it with the run's last events) */
+	if (refused)
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
-		return;
-	}
-	free(files);
-	/* the run it replaces dies now, its row finished while these are
-	 * saved: after the save in the database's queue, not before it behind
-	 * the replaced run's last events */
-	if (q->slot->latest == q)
+	else if (q->slot->latest == q)
 		replace_active(q->slot);
 }
 

@@ -128,8 +128,7 @@ export function mount(root) {
     try {
       const r = await rpc.call('admin/run/list');
       if (my !== runsSeq || disposed) return;
-      const unknown = r.runs.some((x) => !x.username && !userNames.has(x.user));
-      if (unknown) await loadUserNames();
+      if (nameless(r.runs)) await loadUserNames();
       renderRuns(r.runs);
     } catch (e) {
       if (e.reason === 'FORBIDDEN') forbidden();
@@ -137,6 +136,8 @@ export function mount(root) {
   }
   const loadRunsSoon = debounce(loadRuns, 150);
 
+  // runs whose starter's name is neither given nor known here
+  const nameless = (runs) => runs.some((x) => !x.username && !userNames.has(x.user));
   async function loadUserNames() {
     try {
       let after = 0;
@@ -213,7 +214,7 @@ export function mount(root) {
     subscribed = true;
     busSeq = snap.seq ?? null;
     if (Array.isArray(snap.runs)) {
-      if (snap.runs.some((x) => !x.username && !userNames.has(x.user))) await loadUserNames();
+      if (nameless(snap.runs)) await loadUserNames();
       renderRuns(snap.runs);
       lastRunsLoad = Date.now();
     }
