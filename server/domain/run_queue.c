@@ -24,6 +24,7 @@
 
 struct waiting {
 	long long id, pos;
+	unsigned long since; /* reads sent before it waited (run_queue.reads) */
 };
 
 struct run_queue {
@@ -31,7 +32,8 @@ struct run_queue {
 	struct waiting *w;
 	size_t n, cap;
 	uv_timer_t timer;
-	int busy, again; /* a read of this instance's queued runs is out */
+	int busy, again;     /* a read of this instance's queued runs is out */
+	unsigned long reads; /* reads sent so far (the one out is the last) */
 	int dispatching;
 	int stopping, refs;
 };
@@ -205,7 +207,7 @@ void run_queue_wait(struct run *r, long long position, json_t *answer)
 		Q->w = w;
 		Q->cap = cap;
 	}
-	Q->w[Q->n++] = (struct waiting){r->id, position};
+	Q->w[Q->n++] = (struct waiting){r->id, position, Q->reads};
 }
 
 /* r was placed on the platform of row k: launch it there. */
@@ -284,6 +286,15 @@ static void mine_read(void *arg, PGresult *res, const char *err)
 		struct run *r = run_find(srv, id);
 		int row = 0;
 
+		if (Q->w[i].since >= Q->reads) {
+			/* it began waiting after this read was sent: its row may be
+			 * newer than the read's snapshot, so the read says nothing of
+			 * it (taken as gone, it was dropped and, once placed, never
+			 * launched); the next read does */
+			Q->again = 1;
+			i++;
+			continue;
+		}
 		for (int k = 0; k < PQntuples(res); k++)
 			if (strtoll(PQgetvalue(res, k, 0), NULL, 10) == id) {
 				row = k;
@@ -330,6 +341,7 @@ static void read_mine(struct run_queue *Q)
 		return;
 	}
 	Q->busy = 1;
+	Q->reads++;
 	Q->refs++;
 	if (db_query(Q->eng->srv->db,
 		     "SELECT id, platform_id, q_position, kind, endpoint, oci_runtime, name "

@@ -10,7 +10,8 @@ runs, and rejoins when it is back (its leftover container removed); with
 max_containers 2 on each, 30 runs of two users queue fairly (the users
 alternate), the clients see their positions go down and every run finishes;
 a queued run counts for one run per (user, project), run again and run/stop
-take it out of the queue; two server instances share one queue.
+take it out of the queue; a run queued while the instance reads its queue
+is still launched; two server instances share one queue.
 
 Other enabled platforms are disabled while the module runs (and enabled
 again after): placement is over the two engines only."""
@@ -299,6 +300,57 @@ def test_a_queued_run_holds_its_project_and_leaves_the_queue(server, both_up):
     out3, bad = run(go())
     assert out3.exit["reason"] == "exited" and out3.text() == "hi\n", out3.exit
     assert bad["error"]["data"]["reason"] == "INVALID_PARAMS", bad
+
+
+SLOW_MINE = """
+ALTER FUNCTION runit_queue_mine(text) RENAME TO runit_queue_mine_fast;
+CREATE FUNCTION runit_queue_mine(p_instance text)
+RETURNS TABLE (id bigint, platform_id bigint, q_position bigint, kind text, endpoint text,
+	oci_runtime text, name text) LANGUAGE sql STABLE AS $$
+	SELECT m.* FROM (SELECT pg_sleep(1)) s, runit_queue_mine_fast(p_instance) m
+$$"""
+FAST_MINE = """
+DROP FUNCTION IF EXISTS runit_queue_mine(text);
+ALTER FUNCTION runit_queue_mine_fast(text) RENAME TO runit_queue_mine"""
+
+
+def test_a_run_queued_while_the_queue_is_read_is_still_launched(server, both_up):
+    """A read of the instance's queued runs (runit_queue_mine) is slowed to
+    1 s, the one fault injected here: it is sent when a slot frees, and a
+    run queued meanwhile is not in its snapshot. That run must still be
+    launched when its turn comes (it used to be taken for gone, dropped from
+    the instance's list and, once placed, left queued for ever)."""
+    e = both_up
+    set_capacity([e["default"], e["second"]], 1)
+
+    async def go():
+        u = await User.new(server)
+        psql("UPDATE users SET max_active_runs = 10 WHERE id = :'v1'", u.uid)
+        p1 = await u.project(e["rt"], {"main.sh": LONG})
+        p2 = await u.project(e["rt"], {"main.sh": LONG})
+        p3 = await u.project(e["rt"], {"main.sh": "echo q0\n"})
+        p4 = await u.project(e["rt"], {"main.sh": "echo q1\n"})
+        r1, r2 = await u.start(p1), await u.start(p2)
+        await u.wait_output(r1, "up")
+        await u.wait_output(r2, "up")
+        q0 = result_of(await u.c.call("run/start", {"project": p3}))
+        assert q0["state"] == "queued", q0
+        psql(SLOW_MINE)
+        try:
+            await u.c.call("run/stop", {"run": r1})
+            await u.wait_exit(r1)  # its slot goes to q0; the read is out
+            await asyncio.sleep(0.3)
+            q1 = result_of(await u.c.call("run/start", {"project": p4}))
+            assert q1["state"] == "queued", q1
+            out0 = await u.wait_exit(q0["run"])
+            out1 = await u.wait_exit(q1["run"], timeout=30)  # after q0, in its slot
+        finally:
+            psql(FAST_MINE)
+        await stop_all(u, [r2])
+        return out0, out1
+    out0, out1 = run(go())
+    set_capacity([e["default"], e["second"]], None)
+    assert out0.text() == "q0\n" and out1.text() == "q1\n", (out0.exit, out1.exit)
 
 
 def test_two_instances_share_one_queue(make_server, both_up):
