@@ -45,6 +45,8 @@ _pg_vars() {
 
 _pg_as() { runuser -u postgres -- "$@"; }
 
+PG_MALLOC_TUNABLES=glibc.malloc.trim_threshold=16777216:glibc.malloc.top_pad=4194304:glibc.malloc.mmap_threshold=16777216
+
 # _pg_psql SQL...: run SQL as the superuser over the unix socket (peer auth).
 _pg_psql() {
 	_pg_as "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -p "$RUNIT_PG_PORT" \
@@ -128,7 +130,13 @@ pg_start() {
 	printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" \
 		"$RUNIT_PG_PORT" "$PG_SOCKDIR" | _pg_as tee "$PG_DATA/runit.conf" >/dev/null || return 1
 	_pg_say "starting on 127.0.0.1:$RUNIT_PG_PORT (log: $PG_LOGFILE)"
-	if ! _pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOGFILE" -w -t 60 start >/dev/null 2>&1; then
+	# glibc gives the top of a backend's heap back to the kernel whenever
+	# more than 128 KB of it is free, so each transaction that allocates a
+	# few hundred KB (a 10 KB file/save does) ended in a brk shrink and a
+	# TLB flush on every CPU: 10 % of a saving backend's time in perf. A
+	# backend keeps up to 16 MB free instead (docs/decisions.md, "Saves").
+	if ! GLIBC_TUNABLES=${GLIBC_TUNABLES:-$PG_MALLOC_TUNABLES} \
+		_pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOGFILE" -w -t 60 start >/dev/null 2>&1; then
 		_pg_err "could not start (is port $RUNIT_PG_PORT in use?); last lines of $PG_LOGFILE:"
 		tail -n 5 "$PG_LOGFILE" >&2
 		return 1

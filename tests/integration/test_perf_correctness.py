@@ -103,3 +103,36 @@ def test_leak_sanitizer_finds_nothing_after_runs_output_and_closed_sessions(make
     if "detect_leaks=0" in (srv.env.get("ASAN_OPTIONS") or ""):
         pytest.skip("LeakSanitizer is off in ASAN_OPTIONS")
     assert "ERROR: LeakSanitizer" not in log, log[-5000:]
+
+
+def test_saved_texts_read_back_exactly_and_are_stored_with_lz4(make_server, sh):
+    """sql/026_lz4.sql: what a save writes (the file, the replaced text, the
+    collab update) is compressed with lz4, and every version reads back as
+    it was saved, ASCII or not."""
+    srv = make_server().start()
+    texts = [("line é ünïcode 😀\n" * 700), ("plain ascii line\n" * 700), "short\n"]
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(sh, {"main.sh": "echo hi\n"})
+        assert "result" in await u.c.call("file/create", {"project": pid, "path": "big.txt",
+                                                           "content": texts[0]})
+        version, got = 1, []
+        for t in texts[1:]:
+            r = await u.c.call("file/save", {"project": pid, "path": "big.txt", "content": t,
+                                             "base_version": version})
+            version = r["result"]["version"]
+            got.append((await u.c.call("file/read", {"project": pid,
+                                                     "path": "big.txt"}))["result"]["content"])
+        old = (await u.c.call("file/read", {"project": pid, "path": "big.txt",
+                                            "version": 1}))["result"]["content"]
+        return pid, got, old
+    pid, got, old = run(go())
+    assert got == texts[1:] and old == texts[0]
+    rows = psql("SELECT (SELECT pg_column_compression(v.content) FROM file_versions v "
+                "WHERE v.file_id = f.id AND v.version = 1), "
+                "(SELECT string_agg(DISTINCT pg_column_compression(c.changes), ',') "
+                "FROM collab_updates c WHERE c.file_id = f.id AND c.version = 2) "
+                "FROM files f WHERE f.project_id = :'v1' AND f.path = 'big.txt'", pid)
+    assert rows == [["lz4", "lz4"]], rows
+    srv.stop()
