@@ -341,13 +341,24 @@ static void persisted(void *arg, PGresult *res, const char *err)
 	r->eng->op_done(r);
 }
 
-#define INSERT_LOG "INSERT INTO run_logs (run_id, seq, stream, data) VALUES ($1, $2, $3, $4)"
+#define INSERT_LOG                                                                                 \
+	"WITH a AS (SELECT set_config('synchronous_commit', 'off', true)) "                        \
+	"INSERT INTO run_logs (run_id, seq, stream, data) SELECT $1::bigint, $2::bigint, $3, $4 "  \
+	"FROM a"
 
 /*
  * Store one event. Until the run is finalized the insert counts as pending,
  * so the row is finished (and run/exit sent) only after every event before
  * it is readable with run/logs. Output (stdout, stderr: len bytes, not a C
  * string) past STORE_MAX_BYTES is not stored; other data is a C string.
+ *
+ * The insert commits without waiting for its WAL flush (INSERT_LOG): each
+ * one NOTIFYs (runit_run_log, for the other instances), and a notifying
+ * commit holds a database-wide lock until it is flushed, so a printing run
+ * made every save and every other run's event wait behind its flushes. The
+ * row's finish is a synchronous commit after these, which flushes them too:
+ * a crash can lose only the last events of a run still in progress, which
+ * the restart marks interrupted anyway.
  */
 static void persist(struct run *r, long long seq, const char *stream, const char *data, size_t len)
 {
