@@ -328,7 +328,7 @@ def test_a_run_queued_while_the_queue_is_read_is_still_launched(server, both_up)
         psql("UPDATE users SET max_active_runs = 10 WHERE id = :'v1'", u.uid)
         p1 = await u.project(e["rt"], {"main.sh": LONG})
         p2 = await u.project(e["rt"], {"main.sh": LONG})
-        p3 = await u.project(e["rt"], {"main.sh": "echo q0\n"})
+        p3 = await u.project(e["rt"], {"main.sh": "echo q0; sleep 300\n"})
         p4 = await u.project(e["rt"], {"main.sh": "echo q1\n"})
         r1, r2 = await u.start(p1), await u.start(p2)
         await u.wait_output(r1, "up")
@@ -340,10 +340,13 @@ def test_a_run_queued_while_the_queue_is_read_is_still_launched(server, both_up)
             await u.c.call("run/stop", {"run": r1})
             await u.wait_exit(r1)  # its slot goes to q0; the read is out
             await asyncio.sleep(0.3)
+            # queued however slow the machine: r2 and q0 hold both slots
             q1 = result_of(await u.c.call("run/start", {"project": p4}))
             assert q1["state"] == "queued", q1
+            await u.wait_output(q0["run"], "q0")
+            await u.c.call("run/stop", {"run": q0["run"]})
             out0 = await u.wait_exit(q0["run"])
-            out1 = await u.wait_exit(q1["run"], timeout=30)  # after q0, in its slot
+            out1 = await u.wait_exit(q1["run"], timeout=30)  # in q0's slot
         finally:
             psql(FAST_MINE)
         await stop_all(u, [r2])
