@@ -345,8 +345,11 @@ const struct lws_protocols web_protocols[] = {
     /* rx_buffer_size: lws allocates it for every connection, idle or not
      * (10,000 idle websockets: 10 MB at 1 KB each); a larger message
      * arrives in pieces (rx_append). tx_packet_size: the most one send()
-     * takes (without it, rx_buffer_size would be that too) */
-    {"runit", cb_ws, sizeof(struct ws_pss), 1024, 0, NULL, 4096},
+     * takes (without it, rx_buffer_size would be that too); larger than a
+     * run/log frame (64 KB of output), so one frame is one send(), not 16
+     * sends of 4 KB, each with its own trip through the event loop (the
+     * server's CPU for 50 MB of output to readers: -40 %, decisions.md) */
+    {"runit", cb_ws, sizeof(struct ws_pss), 1024, 0, NULL, 256 * 1024},
     {"runit-http", cb_http, sizeof(struct http_pss), 0, 0, NULL, 0},
     {HTTP_AUTH_PROTOCOL, http_auth_callback, sizeof(struct http_auth_pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
