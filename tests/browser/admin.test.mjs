@@ -38,6 +38,11 @@ describe('the admin dashboard', () => {
     const text = await waitConsole(user, /still running/);
     const runId = Number(/Run #(\d+)/.exec(text)[1]);
 
+    // the run list the dashboard asks for (its start reads it once)
+    const listCalls = [];
+    admin.on('websocket', (ws) => ws.on('framesent', (f) => {
+      if (typeof f.payload === 'string' && f.payload.includes('"admin/run/list"')) listCalls.push(f.payload);
+    }));
     await logIn(admin, ADMIN.username, ADMIN.password, '/#/login?next=%23%2Fadmin');
     await admin.getByRole('heading', { name: 'Admin dashboard' }).waitFor();
     const row = admin.locator('#admin-runs tr', { hasText: `#${runId}` });
@@ -45,6 +50,7 @@ describe('the admin dashboard', () => {
     assert.match(await row.innerText(), new RegExp(username));
     await admin.locator('.metric').first().waitFor();
     await admin.getByText('Live: pushed by the server.').waitFor();
+    assert.equal(listCalls.length, 1, `admin/run/list at the dashboard's start: ${listCalls.length} calls`);
     // a second metrics sample for the charts (the page reads /metrics every 2 s)
     await admin.waitForResponse((r) => new URL(r.url()).pathname === '/metrics');
     await screenshot(admin, 'dashboard', { fullPage: true });

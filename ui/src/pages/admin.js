@@ -13,6 +13,7 @@ import { errorsPanel } from './admin_errors.js';
 const POLL_MS = 2000;
 const SLOW_POLL_MS = 10000;
 const METRICS_MS = 2000;
+const RUNS_FRESH_MS = 1000; // a run list younger than this is not read again when the overview shows
 
 export function mount(root) {
   const rpc = app.rpc;
@@ -1104,7 +1105,8 @@ export function mount(root) {
 
   const loaders = {
     overview: () => {
-      loadRuns();
+      // not again when the list was just read (the dashboard's start)
+      if (Date.now() - lastRunsLoad >= RUNS_FRESH_MS) loadRuns();
       loadMetrics();
       loadSessions();
     },
@@ -1125,9 +1127,11 @@ export function mount(root) {
 
   // ------------------------------------------------------------- start
   (async () => {
-    // the server decides: a non-admin gets FORBIDDEN and sees nothing else
+    // the server decides: a non-admin gets FORBIDDEN and sees nothing else;
+    // an admin's answer is the run list the overview shows first
+    let first;
     try {
-      await rpc.call('admin/run/list');
+      first = await rpc.call('admin/run/list');
     } catch (e) {
       if (e.reason === 'FORBIDDEN' || e.reason === 'UNAUTHENTICATED') forbidden();
       else replace(root, h('section', { class: 'page' }, h('h1', null, 'Admin'), h('p', { class: 'form-error' }, errorText(e))));
@@ -1137,6 +1141,10 @@ export function mount(root) {
     replace(root, h('section', { class: 'page page-wide' }, h('div', { class: 'page-head' }, h('h1', null, 'Admin dashboard')), tabs, ...sections.map((s) => bodies[s.id].panel)));
     // the first tab at once, not after the user names load: a tab the admin
     // picks meanwhile stays theirs (loadRuns loads the names it lacks)
+    if (!nameless(first.runs)) {
+      renderRuns(first.runs);
+      lastRunsLoad = Date.now();
+    }
     show('overview');
     await setupLive();
     timers.push(
