@@ -2,8 +2,13 @@
  * db_conn.c - one non-blocking PostgreSQL connection on the server's libuv
  * loop. A PGconn in non-blocking mode whose socket is watched by a
  * uv_poll_t: connecting with PQconnectStart/PQconnectPoll, sending with
- * PQsendQueryParams and PQflush (UV_WRITABLE while libpq has unsent data),
- * receiving with PQconsumeInput/PQisBusy/PQgetResult on UV_READABLE. A
+ * PQsendQueryPrepared and PQflush (UV_WRITABLE while libpq has unsent data),
+ * receiving with PQconsumeInput/PQisBusy/PQgetResult on UV_READABLE.
+ * A statement is prepared on a connection the first time it is sent there
+ * (PQsendPrepare, then its execute once that is answered), so it is parsed
+ * and planned once a connection, not once a call (a save's call costs
+ * PostgreSQL about 80 us less: docs/decisions.md, "Saves"); past
+ * DB_STMTS_MAX different statements, the rest go unnamed. A
  * connection that breaks fails its in-flight request and reconnects with
  * back-off; one that finishes a request inside a transaction it was not
  * held for is rolled back before reuse.
@@ -123,9 +128,21 @@ struct db_conn *db__conn_new(struct db_pool *p, int listener)
 	return c;
 }
 
+/* The prepared statements die with the session that prepared them. */
+static void stmts_forget(struct db_conn *c)
+{
+	for (int i = 0; i < c->nstmts; i++)
+		free(c->stmts[i]);
+	free(c->stmts);
+	c->stmts = NULL;
+	c->nstmts = 0;
+	c->preparing = 0;
+}
+
 static void conn_close_pg(struct db_conn *c)
 {
 	watch_close(c); /* before PQfinish closes the socket under it */
+	stmts_forget(c);
 	if (c->res) {
 		PQclear(c->res);
 		c->res = NULL;
@@ -300,19 +317,75 @@ void db__conn_internal(struct db_conn *c, const char *sql, db_cb cb, void *arg)
 		db__conn_fail(c, PQerrorMessage(c->pg));
 }
 
+static int stmt_find(const struct db_conn *c, const char *sql)
+{
+	for (int i = 0; i < c->nstmts; i++)
+		if (!strcmp(c->stmts[i], sql))
+			return i;
+	return -1;
+}
+
+static int send_prepared(struct db_conn *c, struct db_req *r, int i)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "s%d", i);
+	return PQsendQueryPrepared(c->pg, name, r->nparams, (const char *const *)r->params, NULL,
+				   NULL, 0);
+}
+
 int db__conn_send(struct db_conn *c, struct db_req *r)
 {
-	int ok;
+	char name[16];
+	int ok, i;
 
-	if (r->simple)
+	if (r->simple) {
 		ok = PQsendQuery(c->pg, r->sql);
-	else
+	} else if ((i = stmt_find(c, r->sql)) >= 0) {
+		ok = send_prepared(c, r, i);
+	} else if (c->nstmts < DB_STMTS_MAX) {
+		snprintf(name, sizeof(name), "s%d", c->nstmts);
+		ok = PQsendPrepare(c->pg, name, r->sql, r->nparams, NULL);
+		c->preparing = ok;
+	} else {
 		ok = PQsendQueryParams(c->pg, r->sql, r->nparams, NULL,
 				       (const char *const *)r->params, NULL, NULL, 0);
+	}
 	if (!ok)
 		return -1;
 	c->cur = r;
 	return 0;
+}
+
+/*
+ * cur's statement is prepared (c->res says how it went): remember it and
+ * send its execute. 1 when sent; 0 when the preparation failed, whose error
+ * is then cur's result; -1 when the connection failed.
+ */
+static int conn_prepared(struct db_conn *c)
+{
+	char **grown, *copy;
+
+	c->preparing = 0;
+	if (!c->res || PQresultStatus(c->res) != PGRES_COMMAND_OK)
+		return 0;
+	PQclear(c->res);
+	c->res = NULL;
+	grown = realloc(c->stmts, (size_t)(c->nstmts + 1) * sizeof(*grown));
+	copy = strdup(c->cur->sql);
+	if (grown)
+		c->stmts = grown;
+	if (!grown || !copy) {
+		free(copy);
+		db__conn_fail(c, "out of memory");
+		return -1;
+	}
+	c->stmts[c->nstmts++] = copy;
+	if (!send_prepared(c, c->cur, c->nstmts - 1) || db__conn_flush(c) < 0) {
+		db__conn_fail(c, PQerrorMessage(c->pg));
+		return -1;
+	}
+	return 1;
 }
 
 /* Never runs a caller's callback. */
@@ -430,6 +503,14 @@ static void conn_read(struct db_conn *c)
 		return;
 	while (c->cur && !PQisBusy(c->pg)) {
 		res = PQgetResult(c->pg);
+		if (!res && c->preparing) {
+			int sent = conn_prepared(c);
+
+			if (sent < 0)
+				return;
+			if (sent)
+				continue;
+		}
 		if (!res) {
 			conn_query_done(c);
 			return;

@@ -33,6 +33,8 @@
 #define DB_BACKOFF_MAX_MS 5000
 #define DB_PROBE_LIMIT_MS 2000
 #define DB_MAX_PARAMS 65535
+/* statements a connection prepares at most; others go unnamed */
+#define DB_STMTS_MAX 256
 
 enum db_req_kind { DB_REQ_QUERY, DB_REQ_ACQUIRE };
 enum db_conn_state { DB_CONN_DOWN, DB_CONN_CONNECTING, DB_CONN_READY };
@@ -77,6 +79,10 @@ struct db_conn {
 	int reconnected;    /* listener: tell subscribers after re-LISTEN */
 	struct db_req *cur; /* in flight */
 	PGresult *res;	    /* result collected for cur */
+	/* statements prepared on this connection, named "s<index>" (db_conn.c) */
+	char **stmts;
+	int nstmts;
+	int preparing; /* cur's statement is being prepared; its execute follows */
 };
 
 /* One db_listen() subscription. */
