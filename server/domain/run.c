@@ -552,6 +552,12 @@ static void started(void *arg, const struct plat_err *err)
 	}
 	r->started = 1;
 	r->waiting = !r->ending;
+	/* ended while its start was on its way (maybe in the engine's gate): the
+	 * stop found nothing running; stop it now unless its kill waits (timer) */
+	if (r->ending && !r->exited && r->kill_later != 2) {
+		r->pending++;
+		kill_now(r);
+	}
 	if (r->waiting && r->id) /* a run owns it: a fresh start, or adopted while starting */
 		put_files_and_go(r);
 	r->pending++;

@@ -10,7 +10,7 @@ import pytest
 
 from harness import (DEADLINE_S, GENEROUS_AUTH_LIMITS, PYTHON_IMAGE, RUN_DEADLINE_S, SHELL_IMAGE,
                      User, add_runtime, add_shell_runtime, async_wait_until, docker, image_present,
-                     logged_in, psql, run, wait_until)
+                     logged_in, psql, result_of, run, wait_until)
 
 # The calling conventions of the helpers tests elsewhere (tests/attack)
 # import from here; harness.py has the helpers themselves.
@@ -557,6 +557,41 @@ def test_server_killed_mid_run_leaves_nothing_behind(make_server, runtimes):
     row = psql("SELECT state || ' ' || reason FROM runs WHERE id = :'v1'", rid)
     assert row == [["finished error"]]
     srv2.stop()
+
+
+@pytest.mark.parametrize("when", ["after_exit", "while_starting"])
+def test_graceful_stop_with_ten_users_leaves_no_container(make_server, runtimes, when):
+    """SIGTERM while ten users' runs start (or just ended, their next warm
+    containers and the prepared pool being made): the drain stops and
+    removes every container of the instance. A stop sent while a start was
+    still on its way (or waiting in the engine's gate) used to find nothing
+    running, and the started container then waited for "go" forever."""
+    instance = f"drain-{when}-{os.getpid()}"
+    srv = make_server(RUNIT_INSTANCE=instance).start()
+    code = "echo up\n" if when == "after_exit" else "echo up; sleep 60\n"
+
+    async def one(k):
+        u = await User.new(srv, prefix=f"drain{k}x")
+        pid = await u.project(runtimes["sh"], {"main.sh": code})
+        rid = result_of(await u.c.call("run/start", {"project": pid, "tty": k % 2 == 1}))["run"]
+        if when == "after_exit":
+            out = await u.wait_exit(rid)
+            assert out.exit["exit_code"] == 0, out.exit
+        return u, rid
+
+    async def go():
+        users = await asyncio.gather(*(one(k) for k in range(10)))
+        # SIGTERM with the sockets open (the loop answers them meanwhile);
+        # the test fails unless the server drains and exits 0
+        await asyncio.get_running_loop().run_in_executor(None, srv.stop)
+        return [rid for _, rid in users]
+    rids = run(go())
+    left = docker("ps", "-a", "--filter", f"label=run-it.instance={instance}",
+                  "--format", "{{.ID}} {{.Status}} {{.Label \"run-it.run\"}}").stdout.split("\n")
+    assert [x for x in left if x.strip()] == [], "the graceful stop left containers"
+    states = psql("SELECT DISTINCT state FROM runs WHERE id = ANY(:'v1')",
+                  "{" + ",".join(map(str, rids)) + "}")
+    assert states == [["finished"]], states
 
 
 # test_slow_watcher_gets_a_gap_not_unbounded_memory is in test_output_pacing.py
