@@ -9,8 +9,8 @@ import time
 import pytest
 
 from harness import (DEADLINE_S, GENEROUS_AUTH_LIMITS, PYTHON_IMAGE, RUN_DEADLINE_S, SHELL_IMAGE,
-                     User, add_runtime, add_shell_runtime, async_wait_until, docker, image_present,
-                     logged_in, psql, result_of, run, wait_until)
+                     User, add_runtime, add_shell_runtime, async_wait_until, docker, error_reason,
+                     image_present, logged_in, psql, result_of, run, wait_until)
 
 # The calling conventions of the helpers tests elsewhere (tests/attack)
 # import from here; harness.py has the helpers themselves.
@@ -289,6 +289,33 @@ def test_stop_during_heavy_output(server, runtimes):
     assert out.exit["reason"] == "stopped"
     # run/exit follows the program's exit; the container goes just after (issue 16)
     assert wait_until(lambda: containers_of(pid) == [], timeout=10), containers_of(pid)
+
+
+def test_stop_right_after_start_ends_every_run(server, runtimes):
+    """Ten users each press Run, then Stop 0-300 ms later, five times: a
+    stop that reaches the engine while the container's start is still on
+    its way (or waiting in the engine's gate) finds nothing running; the
+    container must still be stopped once started, and every run end with
+    "stopped". It used to wait for "go" forever, its run never ending."""
+    async def one(k):
+        u = await User.new(server, prefix=f"stopper{k}x")
+        pid = await u.project(runtimes["sh"], {"main.sh": "echo hi; sleep 60\n"})
+        reasons = []
+        for i in range(5):
+            rid = result_of(await u.c.call("run/start", {"project": pid,
+                                                          "tty": (k + i) % 2 == 1}))["run"]
+            await asyncio.sleep(0.06 * ((k + i) % 6))
+            r = await u.c.call("run/stop", {"run": rid})
+            assert "result" in r or error_reason(r) == "NOT_FOUND", r
+            reasons.append((await u.wait_exit(rid, timeout=60)).exit["reason"])
+        return pid, reasons
+
+    async def go():
+        return await asyncio.gather(*(one(k) for k in range(10)))
+    done = run(go())
+    assert [r for _, r in done] == [["stopped"] * 5] * 10, done
+    for pid, _ in done:
+        assert wait_until(lambda: containers_of(pid) == [], timeout=30), containers_of(pid)
 
 
 def test_run_twice_within_50ms_replaces_the_first(server, runtimes):
