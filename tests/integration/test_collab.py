@@ -435,3 +435,50 @@ def test_utf16_length_of_a_saved_text_is_javascripts(server):
     for t in texts:
         (n,), = psql("SELECT runit_utf16_len(:'v1')", t)
         assert int(n) == len(t.encode("utf-16-le")) // 2, (t[:20], n)
+
+
+def test_collab_updates_stay_bounded_whoever_writes(server, shell_runtime):
+    """sql/027_collab_bound.sql: every write of a file adds a collab_updates
+    row (a save: the whole text), and only live edits used to prune them.
+    Saves of a 100 KB text that does not compress, 120 of them: the rows
+    stay within 4 x max_file_bytes (plus the ten written between prunes),
+    and a live editor still gets every save in order; 1,100 small writes
+    keep at most 1,000 rows (plus the hundred between prunes). Before 027
+    every row stayed: 120 rows of 100 KB, 1,100 rows."""
+    rng = random.Random(27)
+    alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+    def rows(fid):
+        (n, size), = psql("SELECT count(*), coalesce(sum(pg_column_size(changes)), 0) "
+                          f"FROM collab_updates WHERE file_id = {int(fid)}")
+        return int(n), int(size)
+
+    async def go():
+        pid, (saver, ed) = await team([server], 2, shell_runtime, text="zero\n")
+        v = saver.version
+        for i in range(120):
+            text = f"{i}\n" + "".join(rng.choices(alnum, k=100_000)) + "\n"
+            v = result_of(await saver.u.c.call("file/save", {"project": pid, "path": "main.sh",
+                                                            "content": text,
+                                                            "base_version": v}))["version"]
+            if i % 20 == 19:  # the editor keeps up as it goes
+                await ed.settle(v)
+        await ed.settle(v)
+        big = rows(ed.file)
+        psql("DO $$ BEGIN FOR i IN 1..1100 LOOP UPDATE files SET content = 'small ' || i, "
+             f"version = version + 1 WHERE project_id = {int(pid)} AND path = 'main.sh'; "
+             "END LOOP; END $$")
+        small = rows(ed.file)
+        v2, content2 = db_file(pid, "main.sh")
+        late = Editor(saver.u, pid, "main.sh", seed=5)
+        res = await late.join()
+        return ed, v, text, big, small, v2, content2, res
+
+    ed, v, text, big, small, v2, content2, res = run(go())
+    print(f"collab_updates: {big[0]} rows, {big[1]} bytes after 120 saves of 100 KB; "
+          f"{small[0]} rows after 1,100 small writes")
+    (max_file,), = psql("SELECT value FROM settings WHERE key = 'max_file_bytes'")
+    assert (ed.version, ed.doc, ed.pulled) == (v, text, 0)  # every save, in order, none pulled
+    assert big[0] <= 30 and big[1] <= 4 * int(max_file) + 10 * 101_000, big
+    assert 1000 <= small[0] <= 1100, small
+    assert (res["version"], res["content"]) == (v2, content2)
