@@ -23,11 +23,12 @@
  *    text to be kept in the history (Save).
  *
  * Per open file the module keeps the text, the version and the last
- * COLLAB_RING updates; one database statement at a time per file (a push,
- * or reading what other writers did), so the copy in memory never runs
- * ahead of the database. Members are kept by session id; a session that
- * left the project's room (closed it, or lost access: access_watch.c)
- * gets nothing more at once, and its pushes are refused.
+ * COLLAB_RING updates (fewer when they weigh more than COLLAB_RING_WEIGHT);
+ * one database statement at a time per file (a push, or reading what other
+ * writers did), so the copy in memory never runs ahead of the database.
+ * Members are kept by session id; a session that left the project's room
+ * (closed it, or lost access: access_watch.c) gets nothing more at once,
+ * and its pushes are refused.
  */
 #ifndef RUNIT_COLLAB_H
 #define RUNIT_COLLAB_H
@@ -37,12 +38,13 @@
 struct srv;
 struct rpc_call;
 
-#define COLLAB_RING 256	      /* updates remembered per open file */
-#define COLLAB_CLIENT_MAX 64  /* bytes of a client id */
-#define COLLAB_RATE 30	      /* pushes and cursor moves per second per member, */
-#define COLLAB_BURST 60	      /* after a burst of this many */
-#define COLLAB_MAX_RANGES 32  /* selection ranges in one collab/cursor */
-#define COLLAB_QUEUE_MAX 1000 /* pushes waiting on one file */
+#define COLLAB_RING 256		     /* updates remembered per open file, */
+#define COLLAB_RING_WEIGHT (1 << 20) /* and at most this weight of them (collab_file.c) */
+#define COLLAB_CLIENT_MAX 64	     /* bytes of a client id */
+#define COLLAB_RATE 30		     /* pushes and cursor moves per second per member, */
+#define COLLAB_BURST 60		     /* after a burst of this many */
+#define COLLAB_MAX_RANGES 32	     /* selection ranges in one collab/cursor */
+#define COLLAB_QUEUE_MAX 1000	     /* pushes waiting on one file */
 
 /* LISTEN runit_collab, follow closed sessions. 0, or -1. */
 int collab_init(struct srv *srv);

@@ -43,13 +43,40 @@ struct co_file *co_file_new(struct srv *srv, long long id, long long project, co
 	return f;
 }
 
+static void upd_forget(struct co_file *f, struct co_upd *u)
+{
+	f->ring_weight -= u->weight;
+	u->weight = 0;
+	json_decref(u->changes);
+	u->changes = NULL;
+}
+
 static void ring_clear(struct co_file *f)
 {
-	for (size_t i = 0; i < COLLAB_RING; i++) {
-		json_decref(f->ring[i].changes);
-		f->ring[i].changes = NULL;
-	}
+	for (size_t i = 0; i < COLLAB_RING; i++)
+		upd_forget(f, &f->ring[i]);
 	f->ring_n = 0;
+}
+
+/*
+ * About the memory a ChangeSet takes in jansson: each value's node and
+ * allocation (64 bytes, roughly) and a string's bytes. A save's update
+ * replaces the whole text, one string a line: 256 KB of empty lines is
+ * 262,144 strings, some 20 MB, where 256 such updates kept (COLLAB_RING)
+ * took gigabytes. The bound keeps fewer updates instead; a client further
+ * behind gets the whole text, which is no larger than those updates.
+ */
+static size_t weight(json_t *j, int depth)
+{
+	size_t w = 64, i;
+	json_t *v;
+
+	if (json_is_string(j))
+		return w + json_string_length(j);
+	if (json_is_array(j) && depth < 4) {
+		json_array_foreach(j, i, v) w += weight(v, depth + 1);
+	}
+	return w;
 }
 
 static void file_free(struct co_file *f)
@@ -238,17 +265,24 @@ void co_file_advance(struct co_file *f, char *text, size_t len, const char *clie
 	f->len = len;
 	f->version++;
 	u = &f->ring[f->version % COLLAB_RING];
-	json_decref(u->changes);
+	upd_forget(f, u);
 	u->version = f->version;
 	snprintf(u->client, sizeof(u->client), "%s", client ? client : "");
 	u->user = user;
 	u->changes = changes;
+	u->weight = weight(changes, 0);
+	f->ring_weight += u->weight;
 	if (f->ring_n < COLLAB_RING)
 		f->ring_n++;
 	note = upd_json(u);
 	if (note && !json_object_set_new(note, "file", json_integer(f->id)))
 		co_file_send(f, "collab/update", note, 0);
 	json_decref(note);
+	/* the oldest go (this one too, if it alone is over) */
+	while (f->ring_n && f->ring_weight > COLLAB_RING_WEIGHT) {
+		upd_forget(f, &f->ring[(f->version - (long long)f->ring_n + 1) % COLLAB_RING]);
+		f->ring_n--;
+	}
 }
 
 void co_file_reset(struct co_file *f, long long version, const char *text, size_t len)

@@ -22,6 +22,7 @@ struct co_upd {
 	char client[COLLAB_CLIENT_MAX + 1];
 	long long user;
 	json_t *changes; /* owned */
+	size_t weight;	 /* what changes takes in memory, about (collab_file.c) */
 };
 
 struct co_member {
@@ -51,6 +52,7 @@ struct co_file {
 	size_t len;
 	struct co_upd ring[COLLAB_RING]; /* the update that made v is ring[v % COLLAB_RING] */
 	size_t ring_n;			 /* versions version-ring_n+1 .. version are there */
+	size_t ring_weight;		 /* theirs, in all */
 	struct co_member *members;
 	size_t n, cap;
 	struct co_push *q_head, *q_tail, *writing;

@@ -482,3 +482,44 @@ def test_collab_updates_stay_bounded_whoever_writes(server, shell_runtime):
     assert big[0] <= 30 and big[1] <= 4 * int(max_file) + 10 * 101_000, big
     assert 1000 <= small[0] <= 1100, small
     assert (res["version"], res["content"]) == (v2, content2)
+
+
+def test_an_open_files_updates_in_memory_stay_bounded(make_server, shell_runtime):
+    """collab_file.c keeps a live file's last 256 updates for clients a little
+    behind. A save's update replaces the whole text, a string a line: 256 KB
+    of empty lines is 262,144 strings, some 20 MB in memory each. 24 such
+    saves with an editor joined grew the server by about 1 GB (64 took a
+    release build from 15 MB to 1.4 GB); now the updates kept weigh at most
+    COLLAB_RING_WEIGHT, a client behind those gets the whole text, and small
+    updates are still kept as before."""
+    srv = make_server(**ROOMY, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:"
+                      "quarantine_size_mb=8").start()
+
+    async def go():
+        pid, (saver, ed) = await team([srv], 2, shell_runtime, text="zero\n")
+        v = saver.version
+        rss0 = srv.rss_kb()
+        for i in range(24):
+            v = result_of(await saver.u.c.call("file/save", {
+                "project": pid, "path": "main.sh", "content": f"{i}" + "\n" * 262_000,
+                "base_version": v}))["version"]
+            await ed.settle(v)
+        rss1 = srv.rss_kb()
+        big_v = v
+        for i in range(5):
+            v = result_of(await saver.u.c.call("file/save", {
+                "project": pid, "path": "main.sh", "content": f"small {i}\n",
+                "base_version": v}))["version"]
+        await ed.settle(v)
+        behind = result_of(await ed.u.c.call("collab/pull", {"file": ed.file,
+                                                             "version": big_v - 3}))
+        near = result_of(await ed.u.c.call("collab/pull", {"file": ed.file,
+                                                           "version": big_v}))
+        return rss0, rss1, v, big_v, behind, near, ed
+
+    rss0, rss1, v, big_v, behind, near, ed = run(go())
+    print(f"RSS {rss0} -> {rss1} kB over 24 saves of 256 KB of empty lines")
+    assert ed.doc == "small 4\n" and ed.version == v
+    assert rss1 - rss0 < 300 * 1024, (rss0, rss1)
+    assert "updates" not in behind and behind["content"] == "small 4\n"
+    assert [u["version"] for u in near["updates"]] == list(range(big_v + 1, v + 1))
