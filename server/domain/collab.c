@@ -27,7 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FETCH_MAX 500 /* rows read at once */
+/* rows read at once: a save's row replaces the whole text, up to three
+ * times max_file_bytes as JSON (a line each), and a fetch's rows are all in
+ * memory together (500 of those were 400 MB); the rest come in the next */
+#define FETCH_MAX 64
 
 static void pump(struct co_file *f);
 
