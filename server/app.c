@@ -26,6 +26,7 @@
 #include "sess.h"
 #include "settings.h"
 #include "web.h"
+#include "web_addrs.h"
 #include "run.h"
 #include "run_image.h"
 #include "run_plat.h"
@@ -266,6 +267,7 @@ out_loop:
 	if (srv->lws) /* the second call frees what the first could not */
 		lws_context_destroy(srv->lws);
 	srv->lws = NULL;
+	web_addrs_free(); /* what lws did not close through LWS_CALLBACK_CLOSED */
 	uv_walk(srv->loop, close_walk, NULL);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	uv_loop_close(srv->loop);

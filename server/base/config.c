@@ -396,6 +396,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_MAX_SESSIONS", 10000, 1, 1000000, &n))
 		return -1;
 	c->max_sessions = (int)n;
+	if (env_num("RUNIT_WS_ADDR_MAX", 256, 1, 1000000, &n))
+		return -1;
+	c->ws_addr_max = (int)n;
 	if (env_num("RUNIT_PING_INTERVAL", 30, 1, 3600, &n))
 		return -1;
 	c->ping_interval = (int)n;

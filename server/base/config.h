@@ -33,6 +33,7 @@ struct config {
 	size_t out_queue_bytes; /* RUNIT_OUT_QUEUE_BYTES per session */
 	int db_pool_size;	/* RUNIT_DB_POOL */
 	int max_sessions;	/* RUNIT_MAX_SESSIONS */
+	int ws_addr_max;	/* RUNIT_WS_ADDR_MAX: of them from one client address */
 	int log_level;		/* RUNIT_LOG_LEVEL: debug|info|warn|error */
 	int ping_interval;	/* RUNIT_PING_INTERVAL seconds */
 	int warm_containers;	/* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */

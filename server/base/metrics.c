@@ -349,6 +349,9 @@ static void render_sessions(struct buf *b)
 	counter(b, "runit_ws_slow_consumer_closes_total",
 		"Sessions closed because their outbound queue overflowed.",
 		metrics.slow_consumer_closes_total);
+	counter(b, "runit_ws_refused_addr_total",
+		"Websocket upgrades refused: their address had RUNIT_WS_ADDR_MAX open.",
+		metrics.ws_refused_addr_total);
 	counter(b, "runit_http_requests_total", "HTTP requests answered by handlers.",
 		metrics.http_requests_total);
 	family(b, "runit_rpc_errors_total", "counter", "JSON-RPC errors sent, by reason.");

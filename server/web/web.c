@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "netmask.h"
 #include "run_plat.h"
+#include "web_addrs.h"
 #include "web_peer.h"
 #include "ws_mask.h"
 
@@ -31,25 +32,33 @@
 
 struct ws_pss {
 	struct sess *s;
+	int counted; /* in web_addrs under s->ip */
 };
 
-static int check_upgrade(struct lws *wsi, struct srv *srv)
+/* 0, or the HTTP status refusing the upgrade */
+static unsigned check_upgrade(struct lws *wsi, struct srv *srv)
 {
-	char uri[256], origin[256];
+	char uri[256], origin[256], ip[64];
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    (strcmp(uri, "/ws") && strncmp(uri, "/ws?", 4)))
-		return -1;
+		return HTTP_STATUS_FORBIDDEN;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
 		if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0 ||
 		    !config_origin_allowed(&srv->cfg, origin)) {
 			log_json(LOG_WARN, "websocket refused: origin not allowed",
 				 json_pack("{s:s}", "origin", origin));
-			return -1;
+			return HTTP_STATUS_FORBIDDEN;
 		}
 	}
 	if ((int)srv->sess_count >= srv->cfg.max_sessions)
-		return -1;
+		return HTTP_STATUS_FORBIDDEN;
+	web_peer_addr(wsi, &srv->cfg, ip, sizeof(ip));
+	if (web_addrs_count(ip) >= srv->cfg.ws_addr_max) {
+		/* counted, not logged: a flood would fill the log */
+		metrics.ws_refused_addr_total++;
+		return 429;
+	}
 	return 0;
 }
 
@@ -119,11 +128,16 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	pss = user;
 	s = pss ? pss->s : NULL;
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (!check_upgrade(wsi, srv))
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		unsigned status = check_upgrade(wsi, srv);
+
+		if (!status)
 			return 0;
-		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "websocket refused");
+		lws_return_http_status(wsi, status,
+				       status == 429 ? "too many websockets from this address"
+						     : "websocket refused");
 		return 1;
+	}
 
 	case LWS_CALLBACK_ESTABLISHED:
 		if (lws_is_ssl(wsi)) /* lws reads TLS with SSL_read: not ours to follow */
@@ -134,6 +148,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (!pss->s)
 			return -1;
 		web_peer_addr(wsi, &srv->cfg, pss->s->ip, sizeof(pss->s->ip));
+		if (web_addrs_add(pss->s->ip))
+			return -1;
+		pss->counted = 1;
 		sess_announce(pss->s);
 		auth_sess_on_established(pss->s, wsi);
 		metrics.ws_opened_total++;
@@ -179,6 +196,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 			metrics.ws_open--;
 			log_json(LOG_DEBUG, "session closed",
 				 json_pack("{s:I}", "session", (json_int_t)s->id));
+			if (pss->counted)
+				web_addrs_remove(s->ip);
+			pss->counted = 0;
 			sess_free(s);
 			pss->s = NULL;
 		}

@@ -1,0 +1,78 @@
+"""One client address cannot take every websocket place (RUNIT_MAX_SESSIONS,
+10,000 by default): RUNIT_WS_ADDR_MAX (256 by default) of them at most from
+one address, counted by web_addrs.c. Before it, one host opening 10,000
+idle websockets (unauthenticated: anonymous sessions are allowed) locked
+everyone else out. Addresses come through a trusted proxy here
+(X-Forwarded-For from loopback), as they would behind a balancer."""
+import asyncio
+import base64
+import os
+import re
+
+from harness import DEADLINE_S, connect, http_get, result_of, run, wait_until
+
+CAP = 20
+EVIL, GOOD = "203.0.113.7", "198.51.100.9"
+
+
+async def opened(server, ip):
+    """An upgrade from ip: (status, writer); the writer holds an accepted
+    websocket open until it is closed."""
+    r, w = await asyncio.open_connection("127.0.0.1", server.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    w.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+             f"X-Forwarded-For: {ip}\r\n\r\n").encode())
+    head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), DEADLINE_S)
+    status = int(head.split(b" ")[1])
+    if status != 101:
+        w.close()
+    return status, w
+
+
+def metric(server, name):
+    text = http_get(server.url + "/metrics")[2].decode()
+    return int(re.search(rf"^{name} (\d+)$", text, re.M).group(1))
+
+
+def test_one_address_gets_at_most_its_share_of_websockets(make_server):
+    srv = make_server(RUNIT_WS_ADDR_MAX=CAP, RUNIT_TRUSTED_PROXIES="127.0.0.1/32").start()
+    url = srv.ws_url
+
+    async def go():
+        # all at once, twice the cap: exactly CAP get in, the rest get 429
+        first = await asyncio.gather(*(opened(srv, EVIL) for _ in range(2 * CAP)))
+        ins = [w for st, w in first if st == 101]
+        codes = sorted(set(st for st, _ in first if st != 101))
+        # the others are not affected: another address, and the proxy itself
+        other = await connect(url, extra_headers={"X-Forwarded-For": GOOD})
+        plain = await connect(url)
+        hello = [result_of(await c.call("session/hello", {})) for c in (other, plain)]
+        # five leave (one without a close): five places, not six
+        for w in ins[:4]:
+            w.close()
+        ins[4].transport.abort()
+        left = CAP - 5 + 2  # and the two others
+        assert await asyncio.to_thread(
+            wait_until, lambda: metric(srv, "runit_websockets_open") == left, DEADLINE_S)
+        back = await asyncio.gather(*(opened(srv, EVIL) for _ in range(6)))
+        again = [st for st, _ in back]
+        refused = metric(srv, "runit_ws_refused_addr_total")
+        for w in ins[5:] + [w for _, w in back]:
+            w.close()
+        return ins, codes, hello, again, refused
+
+    ins, codes, hello, again, refused = run(go())
+    assert len(ins) == CAP and codes == [429], (len(ins), codes)
+    assert all("session" in h for h in hello)
+    assert sorted(again) == [101] * 5 + [429], again
+    assert refused == CAP + 1
+    # every place comes back once they have all gone
+    assert wait_until(lambda: metric(srv, "runit_websockets_open") == 0, DEADLINE_S)
+
+    async def refill():
+        got = await asyncio.gather(*(opened(srv, EVIL) for _ in range(CAP)))
+        for _, w in got:
+            w.close()
+        return [st for st, _ in got]
+    assert run(refill()) == [101] * CAP
