@@ -268,6 +268,7 @@ out_loop:
 		lws_context_destroy(srv->lws);
 	srv->lws = NULL;
 	web_addrs_free(); /* what lws did not close through LWS_CALLBACK_CLOSED */
+	web_release();
 	uv_walk(srv->loop, close_walk, NULL);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	uv_loop_close(srv->loop);

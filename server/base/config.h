@@ -29,15 +29,16 @@ struct config {
 	 * Forwarded) name the client (web_peer.c); 0: nobody's */
 	struct netmask trusted_proxies[NETMASK_MAX];
 	int trusted_proxies_n;
-	size_t max_frame;	/* RUNIT_MAX_FRAME bytes */
-	size_t out_queue_bytes; /* RUNIT_OUT_QUEUE_BYTES per session */
-	int db_pool_size;	/* RUNIT_DB_POOL */
-	int max_sessions;	/* RUNIT_MAX_SESSIONS */
-	int ws_addr_max;	/* RUNIT_WS_ADDR_MAX: of them from one client address */
-	int log_level;		/* RUNIT_LOG_LEVEL: debug|info|warn|error */
-	int ping_interval;	/* RUNIT_PING_INTERVAL seconds */
-	int warm_containers;	/* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
-	int engine_ops;		/* RUNIT_ENGINE_OPS per engine, 0 = no limit */
+	size_t max_frame;	   /* RUNIT_MAX_FRAME bytes */
+	size_t out_queue_bytes;	   /* RUNIT_OUT_QUEUE_BYTES per session */
+	int db_pool_size;	   /* RUNIT_DB_POOL */
+	int max_sessions;	   /* RUNIT_MAX_SESSIONS */
+	int ws_addr_max;	   /* RUNIT_WS_ADDR_MAX: of them from one client address */
+	long long ws_addr_bytes_s; /* RUNIT_WS_ADDR_BYTES_S: what they send a second */
+	int log_level;		   /* RUNIT_LOG_LEVEL: debug|info|warn|error */
+	int ping_interval;	   /* RUNIT_PING_INTERVAL seconds */
+	int warm_containers;	   /* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
+	int engine_ops;		   /* RUNIT_ENGINE_OPS per engine, 0 = no limit */
 	/* abuse limits of logins and sign-ups (auth_limit.c) */
 	int login_lock_after;	      /* RUNIT_LOGIN_LOCK_AFTER failures before a name locks */
 	long long login_lock_base_ms; /* RUNIT_LOGIN_LOCK_BASE_MS first lock, doubled per failure */

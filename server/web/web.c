@@ -35,6 +35,76 @@ struct ws_pss {
 	int counted; /* in web_addrs under s->ip */
 };
 
+/*
+ * Sessions whose address went over its budget (web_addrs.h): lws reads
+ * nothing more from them until their time comes; a timer lets them go.
+ */
+struct held {
+	uint64_t sess;
+	int64_t until;
+};
+static struct held *held;
+static size_t nheld, capheld;
+static uv_timer_t hold_timer;
+static int hold_timer_ready;
+
+static void on_hold_timer(uv_timer_t *t)
+{
+	struct srv *srv = t->data;
+	int64_t now = srv_now_ms();
+
+	for (size_t i = 0; i < nheld;) {
+		struct sess *s;
+
+		if (held[i].until > now) {
+			i++;
+			continue;
+		}
+		if ((s = sess_find(srv, held[i].sess)) && !s->closing)
+			lws_rx_flow_control(s->wsi, 1);
+		held[i] = held[--nheld];
+	}
+	if (!nheld)
+		uv_timer_stop(t);
+}
+
+static void hold(struct srv *srv, struct sess *s, long wait_ms)
+{
+	size_t i;
+
+	for (i = 0; i < nheld && held[i].sess != s->id; i++)
+		;
+	if (i == nheld) {
+		if (nheld == capheld) {
+			size_t cap = capheld ? capheld * 2 : 16;
+			struct held *h = realloc(held, cap * sizeof(*h));
+
+			if (!h)
+				return; /* not held: it goes on reading */
+			held = h;
+			capheld = cap;
+		}
+		held[nheld++] = (struct held){s->id, 0};
+	}
+	held[i].until = srv_now_ms() + wait_ms;
+	lws_rx_flow_control(s->wsi, 0);
+	if (!hold_timer_ready) {
+		uv_timer_init(srv->loop, &hold_timer);
+		hold_timer.data = srv;
+		hold_timer_ready = 1;
+	}
+	if (!uv_is_active((uv_handle_t *)&hold_timer))
+		uv_timer_start(&hold_timer, on_hold_timer, 20, 20);
+}
+
+void web_release(void)
+{
+	free(held);
+	held = NULL;
+	nheld = capheld = 0;
+	hold_timer_ready = 0; /* the loop's handles are closed by its owner */
+}
+
 /* 0, or the HTTP status refusing the upgrade */
 static unsigned check_upgrade(struct lws *wsi, struct srv *srv)
 {
@@ -148,7 +218,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (!pss->s)
 			return -1;
 		web_peer_addr(wsi, &srv->cfg, pss->s->ip, sizeof(pss->s->ip));
-		if (web_addrs_add(pss->s->ip))
+		if (web_addrs_add(pss->s->ip, srv->cfg.ws_addr_bytes_s, srv_now_ms()))
 			return -1;
 		pss->counted = 1;
 		sess_announce(pss->s);
@@ -160,9 +230,13 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		    json_pack("{s:I, s:s}", "session", (json_int_t)pss->s->id, "ip", pss->s->ip));
 		return 0;
 
-	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE: {
+		long wait;
+
 		if (!s || s->closing)
 			return 0;
+		if (pss->counted && (wait = web_addrs_spend(s->ip, len, srv_now_ms())) > 0)
+			hold(srv, s, wait); /* this piece is read; the next waits */
 		if (lws_is_first_fragment(wsi))
 			s->rx_binary = lws_frame_is_binary(wsi);
 		if (!s->rx_len && lws_is_final_fragment(wsi) &&
@@ -175,6 +249,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
 			rx_message_done(s);
 		return 0;
+	}
 
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (!s)

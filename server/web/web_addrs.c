@@ -1,6 +1,8 @@
 /*
- * web_addrs.c - open websockets per client address (web_addrs.h): a hash
- * table of counts, an entry freed when its count is back to 0.
+ * web_addrs.c - per client address: open websockets and the bytes they may
+ * still send (web_addrs.h). A hash table; an entry goes once its address
+ * has no websocket open and its budget is full again (so closing every
+ * socket does not give a fresh budget).
  */
 #include "web_addrs.h"
 
@@ -12,52 +14,88 @@
 struct addr {
 	struct addr *next;
 	int n;
+	double tokens;	/* bytes it may still send; below 0: it waits */
+	long long rate; /* bytes a second, as last spent */
+	long long refill_ms;
 	char ip[];
 };
 
 static struct addr *buckets[NBUCKETS];
 
-static struct addr **slot(const char *ip)
+static void refill(struct addr *a, long long now_ms)
+{
+	double full = (double)a->rate * WEB_ADDRS_BURST_S;
+
+	a->tokens += (double)(now_ms - a->refill_ms) * (double)a->rate / 1000.0;
+	if (a->tokens > full)
+		a->tokens = full;
+	a->refill_ms = now_ms;
+}
+
+/* The entry of ip (NULL if none) at *pp; on the way, the chain loses the
+ * entries that have nothing left to remember. */
+static struct addr **slot(const char *ip, long long now_ms)
 {
 	unsigned h = 5381;
-	struct addr **pp;
+	struct addr **pp, *a;
 
 	for (const char *p = ip; *p; p++)
 		h = h * 33 + (unsigned char)*p;
-	for (pp = &buckets[h % NBUCKETS]; *pp && strcmp((*pp)->ip, ip); pp = &(*pp)->next)
-		;
+	for (pp = &buckets[h % NBUCKETS]; (a = *pp) && strcmp(a->ip, ip);) {
+		if (!a->n && now_ms >= 0) {
+			refill(a, now_ms);
+			if (a->tokens >= (double)a->rate * WEB_ADDRS_BURST_S) {
+				*pp = a->next;
+				free(a);
+				continue;
+			}
+		}
+		pp = &a->next;
+	}
 	return pp;
 }
 
 int web_addrs_count(const char *ip)
 {
-	struct addr *a = *slot(ip);
+	struct addr *a = *slot(ip, -1);
 
 	return a ? a->n : 0;
 }
 
-int web_addrs_add(const char *ip)
+int web_addrs_add(const char *ip, long long rate, long long now_ms)
 {
-	struct addr **pp = slot(ip);
+	struct addr **pp = slot(ip, now_ms);
 	size_t len = strlen(ip);
 
 	if (!*pp) {
 		if (!(*pp = calloc(1, sizeof(**pp) + len + 1)))
 			return -1;
 		memcpy((*pp)->ip, ip, len + 1);
+		(*pp)->tokens = (double)rate * WEB_ADDRS_BURST_S;
+		(*pp)->refill_ms = now_ms;
 	}
+	(*pp)->rate = rate;
 	(*pp)->n++;
 	return 0;
 }
 
 void web_addrs_remove(const char *ip)
 {
-	struct addr **pp = slot(ip), *a = *pp;
+	struct addr *a = *slot(ip, -1);
 
-	if (!a || --a->n > 0)
-		return;
-	*pp = a->next;
-	free(a);
+	if (a && a->n > 0)
+		a->n--; /* the entry goes later, in slot(), once it is refilled */
+}
+
+long web_addrs_spend(const char *ip, size_t bytes, long long now_ms)
+{
+	struct addr *a = *slot(ip, -1);
+
+	if (!a)
+		return 0;
+	refill(a, now_ms);
+	a->tokens -= (double)bytes;
+	return a->tokens >= 0 ? 0 : (long)(-a->tokens * 1000.0 / (double)a->rate) + 1;
 }
 
 void web_addrs_free(void)

@@ -2,12 +2,18 @@
 10,000 by default): RUNIT_WS_ADDR_MAX (256 by default) of them at most from
 one address, counted by web_addrs.c. Before it, one host opening 10,000
 idle websockets (unauthenticated: anonymous sessions are allowed) locked
-everyone else out. Addresses come through a trusted proxy here
-(X-Forwarded-For from loopback), as they would behind a balancer."""
+everyone else out. Nor can it have the server read for it all the time:
+its websockets together may send RUNIT_WS_ADDR_BYTES_S a second (after
+four seconds' worth at once), and past that the server stops reading them
+for a while (the sender waits on TCP). Addresses come through a trusted
+proxy here (X-Forwarded-For from loopback), as they would behind a
+balancer."""
 import asyncio
 import base64
+import json
 import os
 import re
+import time
 
 from harness import DEADLINE_S, connect, http_get, result_of, run, wait_until
 
@@ -76,3 +82,47 @@ def test_one_address_gets_at_most_its_share_of_websockets(make_server):
             w.close()
         return [st for st, _ in got]
     assert run(refill()) == [101] * CAP
+
+
+def test_what_one_address_sends_is_paced_and_others_go_on(make_server):
+    """Three sockets of one address send 7.5 MB at once, 1 MB a second
+    allowed (4 MB of it at once): it takes them 2 s and more (3.2 s here;
+    before the budget, well under 1 s), every message is still answered,
+    and another address is answered meanwhile."""
+    rate = 1 << 20
+    srv = make_server(RUNIT_WS_ADDR_BYTES_S=rate, RUNIT_TRUSTED_PROXIES="127.0.0.1/32").start()
+    pad = "a" * 500_000
+    per_socket = 5
+
+    async def flood(c):
+        for i in range(per_socket):
+            await c.ws.send(json.dumps({"jsonrpc": "2.0", "id": i, "method": "session/hello",
+                                        "params": {"client": "flood", "pad": pad}}))
+        got = 0
+        while got < per_socket:
+            if "id" in json.loads(await asyncio.wait_for(c.ws.recv(), DEADLINE_S)):
+                got += 1
+        return got
+
+    async def go():
+        floods = [await connect(srv.ws_url, extra_headers={"X-Forwarded-For": EVIL})
+                  for _ in range(3)]
+        good = await connect(srv.ws_url, extra_headers={"X-Forwarded-For": GOOD})
+        t0 = time.monotonic()
+        task = asyncio.ensure_future(asyncio.gather(*(flood(c) for c in floods)))
+        answered = 0
+        while not task.done():
+            answered += "result" in await good.call("session/hello", {})
+            await asyncio.sleep(0.2)
+        got = await task
+        return time.monotonic() - t0, got, answered
+
+    took, got, answered = run(go())
+    total = 3 * per_socket * len(pad)
+    print(f"{total} bytes from one address took {took:.1f} s; the other address got "
+          f"{answered} answers meanwhile")
+    assert got == [per_socket] * 3
+    # at least what is over four seconds' worth, less the last message of
+    # each socket (read before its debt is paid)
+    assert took >= (total - 4 * rate - 3 * len(pad)) / rate, took
+    assert answered >= 5
