@@ -104,6 +104,7 @@ static int start_lws(struct srv *srv)
 		return -1;
 	}
 	web_fd_limit(&srv->cfg);
+	web_wire(srv);
 	memset(&info, 0, sizeof(info));
 	info.port = srv->cfg.listen_port;
 	snprintf(iface, sizeof(iface), "%s", srv->cfg.listen_host);

@@ -402,6 +402,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_WS_ADDR_BYTES_S", 1024 * 1024, 64 * 1024, 1LL << 40, &n))
 		return -1;
 	c->ws_addr_bytes_s = n;
+	if (env_num("RUNIT_WS_ADDR_CALLS", 64, 1, 1000000, &n))
+		return -1;
+	c->ws_addr_calls = (int)n;
 	if (env_num("RUNIT_PING_INTERVAL", 30, 1, 3600, &n))
 		return -1;
 	c->ping_interval = (int)n;

@@ -352,6 +352,10 @@ static void render_sessions(struct buf *b)
 	counter(b, "runit_ws_refused_addr_total",
 		"Websocket upgrades refused: their address had RUNIT_WS_ADDR_MAX open.",
 		metrics.ws_refused_addr_total);
+	counter(b, "runit_ws_paused_calls_total",
+		"Times a websocket was not read while its requests, or its address's "
+		"(RUNIT_WS_ADDR_CALLS), waited for their answers.",
+		metrics.ws_paused_calls_total);
 	counter(b, "runit_http_requests_total", "HTTP requests answered by handlers.",
 		metrics.http_requests_total);
 	family(b, "runit_rpc_errors_total", "counter", "JSON-RPC errors sent, by reason.");

@@ -50,6 +50,12 @@ static enum log_level fail_level(enum proto_reason r)
 
 static void call_free(struct rpc_call *c)
 {
+	struct sess *s = sess_find(c->srv, c->sess_id);
+
+	if (s && s->calls)
+		s->calls--;
+	if (c->srv->call_count)
+		c->srv->call_count(c->srv, c->sess_id, c->ip, -1);
 	json_decref(c->id);
 	free(c);
 }
@@ -186,6 +192,9 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	snprintf(c->req_id, sizeof(c->req_id), "%llu-%llu", (unsigned long long)s->id,
 		 ++s->srv->req_seq);
 	c->t_start_ms = srv_now_ms();
+	s->calls++;
+	if (s->srv->call_count)
+		s->srv->call_count(s->srv, s->id, s->ip, 1);
 	if (log_enabled(LOG_DEBUG))
 		rpc_log(c, LOG_DEBUG, "request", NULL);
 	m->handler(c, &msg);

@@ -21,6 +21,10 @@
 struct srv;
 struct sess;
 
+/* A session's requests not yet answered: web.c reads no more of its
+ * messages while it has this many (RUNIT_WS_ADDR_CALLS bounds its address's). */
+#define RPC_SESS_CALLS_MAX 16
+
 struct rpc_call {
 	struct srv *srv;
 	uint64_t sess_id;

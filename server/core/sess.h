@@ -62,6 +62,7 @@ struct sess {
 	int rx_oversize;
 	int rx_binary;
 	unsigned bad_in_row; /* consecutive rejected frames: flood guard */
+	unsigned calls;	     /* its requests not yet answered (rpc.c) */
 
 	/* outbound queue */
 	struct outmsg *q_head, *q_tail;

@@ -36,17 +36,40 @@ struct ws_pss {
 };
 
 /*
- * Sessions whose address went over its budget (web_addrs.h): lws reads
- * nothing more from them until their time comes; a timer lets them go.
+ * Sessions lws reads nothing more from for now: their address went over
+ * its budget (web_addrs.h) until a time, or they or their address have
+ * too many requests unanswered (RPC_SESS_CALLS_MAX, RUNIT_WS_ADDR_CALLS),
+ * which a database queue shared by everyone would otherwise hold: one
+ * anonymous socket sending requests as fast as it could made everyone's
+ * wait past the pool's timeout. An answer lets the session, or as many
+ * of its address's sessions as there is room for, read again; a timer
+ * does the rest, one more of an address each tick.
  */
 struct held {
 	uint64_t sess;
-	int64_t until;
+	int64_t until; /* the budget: not before then */
+	int calls;     /* it waits for answers */
 };
 static struct held *held;
 static size_t nheld, capheld;
 static uv_timer_t hold_timer;
 static int hold_timer_ready;
+
+static int calls_over(struct srv *srv, struct sess *s)
+{
+	return s->calls >= RPC_SESS_CALLS_MAX ||
+	       web_addrs_calls(s->ip, 0) >= srv->cfg.ws_addr_calls;
+}
+
+/* Reads held[i]'s session again (if it is still there) and forgets i. */
+static void let_go(struct srv *srv, size_t i)
+{
+	struct sess *s = sess_find(srv, held[i].sess);
+
+	if (s && !s->closing)
+		lws_rx_flow_control(s->wsi, 1);
+	held[i] = held[--nheld];
+}
 
 static void on_hold_timer(uv_timer_t *t)
 {
@@ -54,21 +77,22 @@ static void on_hold_timer(uv_timer_t *t)
 	int64_t now = srv_now_ms();
 
 	for (size_t i = 0; i < nheld;) {
-		struct sess *s;
+		struct sess *s = sess_find(srv, held[i].sess);
 
-		if (held[i].until > now) {
+		if (s && !s->closing &&
+		    (held[i].until > now ||
+		     (held[i].calls && (calls_over(srv, s) || !web_addrs_grant(s->ip, now))))) {
 			i++;
 			continue;
 		}
-		if ((s = sess_find(srv, held[i].sess)) && !s->closing)
-			lws_rx_flow_control(s->wsi, 1);
-		held[i] = held[--nheld];
+		let_go(srv, i);
 	}
 	if (!nheld)
 		uv_timer_stop(t);
 }
 
-static void hold(struct srv *srv, struct sess *s, long wait_ms)
+/* s reads nothing more for wait_ms, or (calls) while calls_over(). */
+static void hold(struct srv *srv, struct sess *s, long wait_ms, int calls)
 {
 	size_t i;
 
@@ -84,9 +108,14 @@ static void hold(struct srv *srv, struct sess *s, long wait_ms)
 			held = h;
 			capheld = cap;
 		}
-		held[nheld++] = (struct held){s->id, 0};
+		held[nheld++] = (struct held){s->id, 0, 0};
 	}
-	held[i].until = srv_now_ms() + wait_ms;
+	if (wait_ms > 0)
+		held[i].until = srv_now_ms() + wait_ms;
+	if (calls && !held[i].calls) {
+		held[i].calls = 1;
+		metrics.ws_paused_calls_total++;
+	}
 	lws_rx_flow_control(s->wsi, 0);
 	if (!hold_timer_ready) {
 		uv_timer_init(srv->loop, &hold_timer);
@@ -95,6 +124,35 @@ static void hold(struct srv *srv, struct sess *s, long wait_ms)
 	}
 	if (!uv_is_active((uv_handle_t *)&hold_timer))
 		uv_timer_start(&hold_timer, on_hold_timer, 20, 20);
+}
+
+/* srv->call_count: a request of session sess from ip came in or was
+ * answered. An answer lets the held sessions of ip that may read again
+ * go, as many as their address has room for. */
+static void on_call_count(struct srv *srv, uint64_t sess, const char *ip, int delta)
+{
+	int room = srv->cfg.ws_addr_calls - web_addrs_calls(ip, delta);
+	int64_t now = srv_now_ms();
+
+	(void)sess;
+	if (delta > 0)
+		return;
+	for (size_t i = 0; i < nheld && room > 0;) {
+		struct sess *s = sess_find(srv, held[i].sess);
+
+		if (!held[i].calls || !s || s->closing || strcmp(s->ip, ip) ||
+		    held[i].until > now || s->calls >= RPC_SESS_CALLS_MAX) {
+			i++;
+			continue;
+		}
+		let_go(srv, i);
+		room--;
+	}
+}
+
+void web_wire(struct srv *srv)
+{
+	srv->call_count = on_call_count;
 }
 
 void web_release(void)
@@ -236,18 +294,20 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (!s || s->closing)
 			return 0;
 		if (pss->counted && (wait = web_addrs_spend(s->ip, len, srv_now_ms())) > 0)
-			hold(srv, s, wait); /* this piece is read; the next waits */
+			hold(srv, s, wait, 0); /* this piece is read; the next waits */
 		if (lws_is_first_fragment(wsi))
 			s->rx_binary = lws_frame_is_binary(wsi);
 		if (!s->rx_len && lws_is_final_fragment(wsi) &&
 		    !lws_remaining_packet_payload(wsi) && len <= s->srv->cfg.max_frame) {
 			rx_whole(s, in, len); /* the common case: no copy, no buffer kept */
-			return 0;
+		} else {
+			if (rx_append(s, in, len))
+				return -1;
+			if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
+				rx_message_done(s);
 		}
-		if (rx_append(s, in, len))
-			return -1;
-		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
-			rx_message_done(s);
+		if (pss->counted && !s->closing && calls_over(srv, s))
+			hold(srv, s, 0, 1); /* until answers come */
 		return 0;
 	}
 

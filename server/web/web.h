@@ -20,6 +20,9 @@ const struct lws_http_mount *web_mounts(const struct config *cfg,
  * websockets and the rest (database, Docker, files), up to the hard limit;
  * a warning when the hard limit is lower. */
 void web_fd_limit(const struct config *cfg);
+/* Before the first session: srv's hooks that web.c answers (call_count). */
+struct srv;
+void web_wire(struct srv *srv);
 /* At shutdown, once the lws context is gone: what web.c kept about the
  * sessions it stopped reading (RUNIT_WS_ADDR_BYTES_S). */
 void web_release(void);

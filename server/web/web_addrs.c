@@ -1,8 +1,8 @@
 /*
  * web_addrs.c - per client address: open websockets and the bytes they may
  * still send (web_addrs.h). A hash table; an entry goes once its address
- * has no websocket open and its budget is full again (so closing every
- * socket does not give a fresh budget).
+ * has no websocket open, no request unanswered and its budget full again
+ * (so closing every socket does not give a fresh budget).
  */
 #include "web_addrs.h"
 
@@ -14,8 +14,10 @@
 struct addr {
 	struct addr *next;
 	int n;
-	double tokens;	/* bytes it may still send; below 0: it waits */
-	long long rate; /* bytes a second, as last spent */
+	int calls;	      /* requests not yet answered */
+	long long granted_ms; /* web_addrs_grant */
+	double tokens;	      /* bytes it may still send; below 0: it waits */
+	long long rate;	      /* bytes a second, as last spent */
 	long long refill_ms;
 	char ip[];
 };
@@ -42,7 +44,7 @@ static struct addr **slot(const char *ip, long long now_ms)
 	for (const char *p = ip; *p; p++)
 		h = h * 33 + (unsigned char)*p;
 	for (pp = &buckets[h % NBUCKETS]; (a = *pp) && strcmp(a->ip, ip);) {
-		if (!a->n && now_ms >= 0) {
+		if (!a->n && !a->calls && now_ms >= 0) {
 			refill(a, now_ms);
 			if (a->tokens >= (double)a->rate * WEB_ADDRS_BURST_S) {
 				*pp = a->next;
@@ -96,6 +98,28 @@ long web_addrs_spend(const char *ip, size_t bytes, long long now_ms)
 	refill(a, now_ms);
 	a->tokens -= (double)bytes;
 	return a->tokens >= 0 ? 0 : (long)(-a->tokens * 1000.0 / (double)a->rate) + 1;
+}
+
+int web_addrs_calls(const char *ip, int delta)
+{
+	struct addr *a = *slot(ip, -1);
+
+	if (!a)
+		return 0;
+	a->calls += delta;
+	if (a->calls < 0)
+		a->calls = 0;
+	return a->calls;
+}
+
+int web_addrs_grant(const char *ip, long long now_ms)
+{
+	struct addr *a = *slot(ip, -1);
+
+	if (!a || a->granted_ms == now_ms)
+		return 0;
+	a->granted_ms = now_ms;
+	return 1;
 }
 
 void web_addrs_free(void)

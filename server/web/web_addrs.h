@@ -8,7 +8,7 @@
  * trusted proxy, the browser's. web.c counts a session in when it is
  * established and out when it closes, refuses an upgrade from an address
  * at its limit, and stops reading an address's sockets while it is over
- * its budget.
+ * its budget, or while it has RUNIT_WS_ADDR_CALLS requests unanswered.
  * Loop thread only.
  */
 #ifndef RUNIT_WEB_ADDRS_H
@@ -29,6 +29,13 @@ void web_addrs_remove(const char *ip);
  * meanwhile, and the sender waits on TCP). */
 #define WEB_ADDRS_BURST_S 4
 long web_addrs_spend(const char *ip, size_t bytes, long long now_ms);
+/* ip's requests not yet answered, after adding delta (1: one came in, -1:
+ * one was answered; 0: just the count). An address with no websocket
+ * counted in has none. */
+int web_addrs_calls(const char *ip, int delta);
+/* 1 once for each now_ms an address is asked (0 after that, and for an
+ * address not counted): lets a timer let one more of ip's sockets be read. */
+int web_addrs_grant(const char *ip, long long now_ms);
 /* Forget everything (at shutdown). */
 void web_addrs_free(void);
 

@@ -7,7 +7,11 @@ its websockets together may send RUNIT_WS_ADDR_BYTES_S a second (after
 four seconds' worth at once), and past that the server stops reading them
 for a while (the sender waits on TCP). Addresses come through a trusted
 proxy here (X-Forwarded-For from loopback), as they would behind a
-balancer."""
+balancer. Nor can it fill the database's queue, which everyone shares: a
+session has at most 16 requests unanswered and an address
+RUNIT_WS_ADDR_CALLS (64 by default); past that its messages wait unread.
+Before, one anonymous socket sending requests as fast as it could made
+everyone's wait past the pool's five seconds (UNAVAILABLE)."""
 import asyncio
 import base64
 import json
@@ -126,3 +130,46 @@ def test_what_one_address_sends_is_paced_and_others_go_on(make_server):
     # each socket (read before its debt is paid)
     assert took >= (total - 4 * rate - 3 * len(pad)) / rate, took
     assert answered >= 5
+
+
+def test_requests_of_one_address_wait_their_turn_and_others_are_answered(make_server):
+    """One socket, then six of one address, send 1,500 gallery/list each
+    without waiting (anonymous, each a query). The database's queue, read
+    from /metrics all along, stays within the 16 of a session, then within
+    the address's 24 (plus what was read before a socket was paused);
+    without the limits it held thousands. Every request is answered, none
+    with an error, and another address is answered meanwhile."""
+    cap, per_socket = 24, 1500
+    srv = make_server(RUNIT_WS_ADDR_CALLS=cap, RUNIT_TRUSTED_PROXIES="127.0.0.1/32").start()
+
+    async def flood(c):
+        for i in range(per_socket):
+            await c.ws.send(json.dumps({"jsonrpc": "2.0", "id": i, "method": "gallery/list",
+                                        "params": {}}))
+        got = errors = 0
+        while got < per_socket:
+            m = json.loads(await asyncio.wait_for(c.ws.recv(), DEADLINE_S))
+            if "id" in m:
+                got += 1
+                errors += "error" in m
+        return got, errors
+
+    async def phase(sockets):
+        floods = [await connect(srv.ws_url, extra_headers={"X-Forwarded-For": EVIL})
+                  for _ in range(sockets)]
+        good = await connect(srv.ws_url, extra_headers={"X-Forwarded-For": GOOD})
+        task = asyncio.ensure_future(asyncio.gather(*(flood(c) for c in floods)))
+        queued, answers = [], []
+        while not task.done():
+            queued.append(await asyncio.to_thread(metric, srv, "runit_db_queries_queued"))
+            answers.append(await good.call("gallery/list", {}))
+        return await task, queued, answers
+
+    for sockets, bound in ((1, 16), (6, cap + 6)):
+        got, queued, answers = run(phase(sockets))
+        print(f"{sockets} socket(s): the database queue held at most {max(queued)} "
+              f"({len(queued)} samples); the other address got {len(answers)} answers")
+        assert got == [(per_socket, 0)] * sockets, got
+        assert max(queued) <= bound + 2, (max(queued), bound)  # + the other address's
+        assert answers and all("result" in a for a in answers), answers[:3]
+    assert metric(srv, "runit_ws_paused_calls_total") > 0
