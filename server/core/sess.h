@@ -45,6 +45,8 @@ struct sess {
 	long long user_id;
 	char username[64];
 	char presence_file[256]; /* the file this session is in (presence/update) */
+	double presence_tokens;	 /* presence.c: what it may still tell its rooms */
+	int64_t presence_refill_ms;
 	enum proto_role role;
 	long long auth_session_id; /* sessions.id of the login */
 	char user_agent[160];	   /* of the upgrade request, for new login sessions */

@@ -22,6 +22,16 @@ void presence_joined(struct srv *srv, long long project_id, struct sess *s);
 /* sess_id has left the project's room. */
 void presence_left(struct srv *srv, long long project_id, uint64_t sess_id);
 
+/*
+ * What a session tells its rooms costs every member a frame (and the other
+ * instances a NOTIFY): a session may join rooms and move between files
+ * PRESENCE_RATE times a second, after a burst of PRESENCE_BURST. 0 when s
+ * may tell one more now (and it is counted); -1 when it must wait.
+ */
+#define PRESENCE_RATE 10
+#define PRESENCE_BURST 20
+int presence_spend(struct sess *s);
+
 /* s is now in file (NULL or "": none); tells the others. */
 void presence_moved(struct srv *srv, long long project_id, struct sess *s, const char *file);
 

@@ -30,6 +30,11 @@ static void h_update(void *ctx, struct proto_msg *msg)
 		rpc_fail(c, PROTO_R_NOT_FOUND, "open the project first (project/open)", NULL);
 		return;
 	}
+	if (presence_spend(s)) {
+		rpc_fail(c, PROTO_R_RATE_LIMITED, "moving between files too fast; wait a moment",
+			 json_pack("{s:i}", "retry_after_s", 1));
+		return;
+	}
 	presence_moved(c->srv, project, s, file);
 	rpc_reply(c, NULL);
 }

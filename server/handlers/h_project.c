@@ -220,11 +220,20 @@ out_free:
 
 static void get_or_open(struct rpc_call *c, json_t *params, int join)
 {
+	struct sess *s;
 	long long id;
 	struct pj *x;
 	const char *p[3];
 
-	if (hc_project_param(c, params, "id", &id) || !(x = pj_new(c, id)))
+	if (hc_project_param(c, params, "id", &id))
+		return;
+	/* joining tells every member (presence.h); opening again does not */
+	if (join && (s = rpc_sess(c)) && !room_is_member(c->srv, id, s->id) && presence_spend(s)) {
+		rpc_fail(c, PROTO_R_RATE_LIMITED, "opening projects too fast; wait a moment",
+			 json_pack("{s:i}", "retry_after_s", 1));
+		return;
+	}
+	if (!(x = pj_new(c, id)))
 		return;
 	x->join = join;
 	p[0] = x->who.uid;
@@ -252,8 +261,12 @@ static void h_project_close(void *ctx, struct proto_msg *msg)
 
 	if (hc_project_param(c, msg->params, "id", &id))
 		return;
-	room_leave(c->srv, id, c->sess_id);
-	presence_left(c->srv, id, c->sess_id);
+	/* the others hear of it only if it was there: a close costs every
+	 * member a frame, and the other instances a NOTIFY */
+	if (room_is_member(c->srv, id, c->sess_id)) {
+		room_leave(c->srv, id, c->sess_id);
+		presence_left(c->srv, id, c->sess_id);
+	}
 	rpc_reply(c, json_object());
 }
 
