@@ -35,6 +35,7 @@ struct config {
 	int max_sessions;	   /* RUNIT_MAX_SESSIONS */
 	int ws_addr_max;	   /* RUNIT_WS_ADDR_MAX: of them from one client address */
 	long long ws_addr_bytes_s; /* RUNIT_WS_ADDR_BYTES_S: what they send a second */
+	long long collab_memory;   /* RUNIT_COLLAB_MEMORY: updates kept of every open file */
 	int ws_addr_calls;	   /* RUNIT_WS_ADDR_CALLS: their requests not yet answered */
 	int log_level;		   /* RUNIT_LOG_LEVEL: debug|info|warn|error */
 	int ping_interval;	   /* RUNIT_PING_INTERVAL seconds */

@@ -364,6 +364,10 @@ static void render_sessions(struct buf *b)
 			proto_reason_str((enum proto_reason)r), metrics.errors_total[r]);
 	counter(b, "runit_file_saves_total", "Files saved with file/save.",
 		metrics.file_saves_total);
+	gauge(b, "runit_collab_updates_bytes",
+	      "What the updates kept for co-editors a little behind weigh, estimated, "
+	      "over every open file (at most RUNIT_COLLAB_MEMORY).",
+	      metrics.collab_updates_bytes);
 	counter(
 	    b, "runit_run_exits_noticed_total",
 	    "Program exits told by the run's wrapper (the run ended without the engine's wait).",

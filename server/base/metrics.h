@@ -37,6 +37,7 @@ struct metrics {
 	unsigned long long http_requests_total;
 	unsigned long long errors_total[PROTO_R_COUNT];
 	unsigned long long file_saves_total;
+	long long collab_updates_bytes; /* collab_file.c: the updates kept, estimated */
 	/* runs whose end came from the wrapper's exit notice (run_notice.h),
 	 * and those that waited for the engine's answer instead */
 	unsigned long long runs_exit_notice_total, runs_exit_wait_total;

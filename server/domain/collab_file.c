@@ -4,6 +4,7 @@
  * collab.c answers the methods and talks to the database.
  */
 #include "collab_int.h"
+#include "metrics.h"
 #include "changeset.h"
 #include "room.h"
 #include "sess.h"
@@ -40,15 +41,28 @@ struct co_file *co_file_new(struct srv *srv, long long id, long long project, co
 	f->version = version;
 	f->next = srv->collab->files;
 	srv->collab->files = f;
+	srv->collab->nfiles++;
 	return f;
 }
 
 static void upd_forget(struct co_file *f, struct co_upd *u)
 {
 	f->ring_weight -= u->weight;
+	f->srv->collab->ring_weight -= u->weight;
+	metrics.collab_updates_bytes = (long long)f->srv->collab->ring_weight;
 	u->weight = 0;
 	json_decref(u->changes);
 	u->changes = NULL;
+}
+
+/* The oldest updates go (the newest too, if it alone is over) until the
+ * rest weigh at most keep. */
+static void ring_trim(struct co_file *f, size_t keep)
+{
+	while (f->ring_n && f->ring_weight > keep) {
+		upd_forget(f, &f->ring[(f->version - (long long)f->ring_n + 1) % COLLAB_RING]);
+		f->ring_n--;
+	}
 }
 
 static void ring_clear(struct co_file *f)
@@ -81,6 +95,7 @@ static size_t weight(json_t *j, int depth)
 
 static void file_free(struct co_file *f)
 {
+	f->srv->collab->nfiles--;
 	ring_clear(f);
 	free(f->members);
 	free(f->text);
@@ -257,6 +272,8 @@ static json_t *upd_json(const struct co_upd *u)
 void co_file_advance(struct co_file *f, char *text, size_t len, const char *client, long long user,
 		     json_t *changes)
 {
+	struct collab *c = f->srv->collab;
+	size_t budget = (size_t)f->srv->cfg.collab_memory, share;
 	struct co_upd *u;
 	json_t *note;
 
@@ -272,17 +289,25 @@ void co_file_advance(struct co_file *f, char *text, size_t len, const char *clie
 	u->changes = changes;
 	u->weight = weight(changes, 0);
 	f->ring_weight += u->weight;
+	c->ring_weight += u->weight;
 	if (f->ring_n < COLLAB_RING)
 		f->ring_n++;
 	note = upd_json(u);
 	if (note && !json_object_set_new(note, "file", json_integer(f->id)))
 		co_file_send(f, "collab/update", note, 0);
 	json_decref(note);
-	/* the oldest go (this one too, if it alone is over) */
-	while (f->ring_n && f->ring_weight > COLLAB_RING_WEIGHT) {
-		upd_forget(f, &f->ring[(f->version - (long long)f->ring_n + 1) % COLLAB_RING]);
-		f->ring_n--;
-	}
+	/* a file keeps COLLAB_RING_WEIGHT at most, and its share of
+	 * RUNIT_COLLAB_MEMORY among the open files; when there are more files
+	 * than when the others were written, they are brought to it too. A
+	 * client behind what is kept gets the whole text: this is a cache. */
+	share = budget / (c->nfiles ? c->nfiles : 1);
+	if (share > COLLAB_RING_WEIGHT)
+		share = COLLAB_RING_WEIGHT;
+	ring_trim(f, share);
+	if (c->ring_weight > budget)
+		for (struct co_file *g = c->files; g; g = g->next)
+			ring_trim(g, share);
+	metrics.collab_updates_bytes = (long long)c->ring_weight;
 }
 
 void co_file_reset(struct co_file *f, long long version, const char *text, size_t len)

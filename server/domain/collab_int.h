@@ -65,6 +65,8 @@ struct co_file {
 struct collab {
 	struct srv *srv;
 	struct co_file *files;
+	size_t nfiles;
+	size_t ring_weight; /* every open file's, in all (RUNIT_COLLAB_MEMORY) */
 };
 
 /* The open file, or NULL. */

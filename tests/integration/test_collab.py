@@ -14,9 +14,10 @@ units of Python strings), independent of the server's C applier."""
 import asyncio
 import os
 import random
+import re
 import time
 
-from harness import User, error_reason, logged_in, psql, result_of, run
+from harness import User, error_reason, http_get, logged_in, psql, result_of, run
 
 # how long the random edits go on: the issue's 30 s of concurrent edits per test
 EDIT_S = float(os.environ.get("RUNIT_COLLAB_EDIT_S", "30"))
@@ -523,3 +524,47 @@ def test_an_open_files_updates_in_memory_stay_bounded(make_server, shell_runtime
     assert rss1 - rss0 < 300 * 1024, (rss0, rss1)
     assert "updates" not in behind and behind["content"] == "small 4\n"
     assert [u["version"] for u in near["updates"]] == list(range(big_v + 1, v + 1))
+
+
+def test_updates_kept_of_every_open_file_stay_within_their_budget(make_server, shell_runtime):
+    """Each open file keeps its last updates for clients a little behind, up
+    to 1 MB, whatever the file's size: a 2-byte file written 100 KB in and
+    out holds 1 MB, and a user's 100 projects of 200 files could hold 20 GB.
+    Now all of them together keep RUNIT_COLLAB_MEMORY (2 MB here; 64 MB by
+    default), a file its share: six files written so keep at most 2 MB
+    (4.8 MB before), shown by runit_collab_updates_bytes, and a client far
+    behind gets the whole text while one a little behind still gets the
+    updates."""
+    budget = 2 << 20
+    srv = make_server(**ROOMY, RUNIT_COLLAB_MEMORY="2m").start()
+    paths = [f"f{i}.txt" for i in range(6)]
+    big = "y" * 100_000
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(shell_runtime, {p: "x\n" for p in paths})
+        result_of(await u.c.call("project/open", {"id": pid}))
+        gauges, last = [], None
+        for i, path in enumerate(paths):
+            ed = Editor(u, pid, path, seed=i)
+            await ed.join()
+            v = ed.version
+            for _ in range(8):  # 100 KB in, and out again
+                for changes in ([2, [0, big]], [2, [100_000]]):
+                    result_of(await u.c.call("collab/push", {"file": ed.file, "version": v,
+                                                             "client": "t", "changes": changes}))
+                    v += 1
+            gauges.append(int(re.search(r"^runit_collab_updates_bytes (\d+)$",
+                                        http_get(srv.url + "/metrics")[2].decode(),
+                                        re.M).group(1)))
+            last = (ed.file, v)
+        fid, v = last
+        far = result_of(await u.c.call("collab/pull", {"file": fid, "version": v - 10}))
+        near = result_of(await u.c.call("collab/pull", {"file": fid, "version": v - 2}))
+        return gauges, far, near, v
+
+    gauges, far, near, v = run(go())
+    print(f"updates kept after each file: {gauges} bytes")
+    assert max(gauges) <= budget and gauges[-1] > budget // 2, gauges
+    assert "updates" not in far and far["content"] == "x\n" and far["version"] == v
+    assert [x["version"] for x in near["updates"]] == [v - 1, v]
