@@ -127,15 +127,12 @@ void co_file_free_all(struct srv *srv)
 	}
 }
 
-static void send_one(struct srv *srv, uint64_t sid, const char *frame, size_t len)
+static void send_one(struct srv *srv, uint64_t sid, struct sess_frame *f)
 {
 	struct sess *s = sess_find(srv, sid);
-	char *copy;
 
-	if (!s || s->closing || !(copy = malloc(len + 1)))
-		return;
-	memcpy(copy, frame, len + 1);
-	sess_send(s, copy, len);
+	if (s && !s->closing)
+		sess_send_shared(s, f);
 }
 
 /* 1 when the session may still follow the file: open, and in the room
@@ -185,20 +182,24 @@ static void prune(struct co_file *f)
 
 void co_file_send(struct co_file *f, const char *method, json_t *params, uint64_t except)
 {
+	struct sess_frame *sf;
 	size_t len;
 	char *frame;
 
 	prune(f);
-	if (!(frame = proto_notify(method, params, &len)))
-		return;
+	frame = proto_notify(method, params, &len);
+	sf = frame ? sess_frame_new(frame, len) : NULL;
+	free(frame);
+	if (!sf)
+		return; /* one frame for every member: a save's update is the whole text */
 	/* each version starts with another member: whoever hears first pushes
 	 * first, and under load the first would always win */
 	for (size_t k = 0, i = f->n ? (size_t)f->version % f->n : 0; k < f->n; k++) {
 		if (f->members[i].sess != except)
-			send_one(f->srv, f->members[i].sess, frame, len);
+			send_one(f->srv, f->members[i].sess, sf);
 		i = i + 1 == f->n ? 0 : i + 1;
 	}
-	free(frame);
+	sess_frame_unref(sf);
 }
 
 struct co_member *co_member(struct co_file *f, uint64_t sid)

@@ -298,18 +298,21 @@ static void deliver(struct srv *srv, long long pid, const char *method, json_t *
 		    uint64_t except)
 {
 	struct room *r = room_find(srv->rooms, pid, NULL);
+	struct sess_frame *f;
 	size_t len, i = 0;
 	char *frame;
 
 	if (!r)
 		return;
 	frame = proto_notify(method, params, &len);
-	if (!frame)
+	f = frame ? sess_frame_new(frame, len) : NULL;
+	free(frame);
+	if (!f)
 		return;
+	/* one frame for every member (a save's file/changed goes to each) */
 	while (r && i < r->n) {
 		uint64_t sid = r->members[i];
 		struct sess *s = sess_find(srv, sid);
-		char *copy;
 
 		if (!s) { /* gone without sess_free (cannot happen today): prune */
 			int last = r->n == 1;
@@ -321,13 +324,9 @@ static void deliver(struct srv *srv, long long pid, const char *method, json_t *
 		i++;
 		if (sid == except || s->closing)
 			continue;
-		copy = malloc(len + 1);
-		if (!copy)
-			continue;
-		memcpy(copy, frame, len + 1);
-		sess_send(s, copy, len);
+		sess_send_shared(s, f);
 	}
-	free(frame);
+	sess_frame_unref(f);
 }
 
 void room_broadcast(struct srv *srv, long long pid, const char *method, json_t *params,
