@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "proto.h"
+#include "bucket.h"
 
 struct lws;
 struct srv;
@@ -45,8 +46,7 @@ struct sess {
 	long long user_id;
 	char username[64];
 	char presence_file[256]; /* the file this session is in (presence/update) */
-	double presence_tokens;	 /* presence.c: what it may still tell its rooms */
-	int64_t presence_refill_ms;
+	struct bucket presence;	 /* presence.c: what it may still tell its rooms */
 	enum proto_role role;
 	long long auth_session_id; /* sessions.id of the login */
 	char user_agent[160];	   /* of the upgrade request, for new login sessions */

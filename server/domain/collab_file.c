@@ -233,9 +233,7 @@ struct co_member *co_member_add(struct co_file *f, uint64_t sid)
 	}
 	m = &f->members[f->n++];
 	memset(m, 0, sizeof(*m));
-	m->sess = sid;
-	m->tokens = COLLAB_BURST;
-	m->refill_ms = srv_now_ms();
+	m->sess = sid; /* and a full bucket */
 	return m;
 }
 
@@ -252,16 +250,7 @@ void co_member_remove(struct co_file *f, uint64_t sid)
 
 int co_member_spend(struct co_member *m)
 {
-	int64_t now = srv_now_ms();
-
-	m->tokens += (double)(now - m->refill_ms) * COLLAB_RATE / 1000.0;
-	if (m->tokens > COLLAB_BURST)
-		m->tokens = COLLAB_BURST;
-	m->refill_ms = now;
-	if (m->tokens < 1)
-		return -1;
-	m->tokens -= 1;
-	return 0;
+	return bucket_take(&m->rate, COLLAB_RATE, COLLAB_BURST, srv_now_ms());
 }
 
 static json_t *upd_json(const struct co_upd *u)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "bucket.h"
 #include "collab.h"
 
 struct changeset;
@@ -27,8 +28,7 @@ struct co_upd {
 
 struct co_member {
 	uint64_t sess;
-	double tokens; /* rate limit: token bucket */
-	int64_t refill_ms;
+	struct bucket rate; /* pushes and cursor moves */
 };
 
 struct co_push {

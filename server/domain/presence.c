@@ -52,20 +52,7 @@ void presence_left(struct srv *srv, long long project_id, uint64_t sess_id)
 
 int presence_spend(struct sess *s)
 {
-	int64_t now = srv_now_ms();
-
-	if (!s->presence_refill_ms)
-		s->presence_tokens = PRESENCE_BURST;
-	else
-		s->presence_tokens +=
-		    (double)(now - s->presence_refill_ms) * PRESENCE_RATE / 1000.0;
-	if (s->presence_tokens > PRESENCE_BURST)
-		s->presence_tokens = PRESENCE_BURST;
-	s->presence_refill_ms = now;
-	if (s->presence_tokens < 1)
-		return -1;
-	s->presence_tokens -= 1;
-	return 0;
+	return bucket_take(&s->presence, PRESENCE_RATE, PRESENCE_BURST, srv_now_ms());
 }
 
 void presence_moved(struct srv *srv, long long project_id, struct sess *s, const char *file)
