@@ -254,6 +254,16 @@ static void h_project_open(void *ctx, struct proto_msg *msg)
 	get_or_open(ctx, msg->params, 1);
 }
 
+/* The others hear of it only if it was there: a close costs every member
+ * a frame, and the other instances a NOTIFY. */
+static void leave_room(struct srv *srv, long long id, uint64_t sid)
+{
+	if (!room_is_member(srv, id, sid))
+		return;
+	room_leave(srv, id, sid);
+	presence_left(srv, id, sid);
+}
+
 static void h_project_close(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
@@ -261,12 +271,7 @@ static void h_project_close(void *ctx, struct proto_msg *msg)
 
 	if (hc_project_param(c, msg->params, "id", &id))
 		return;
-	/* the others hear of it only if it was there: a close costs every
-	 * member a frame, and the other instances a NOTIFY */
-	if (room_is_member(c->srv, id, c->sess_id)) {
-		room_leave(c->srv, id, c->sess_id);
-		presence_left(c->srv, id, c->sess_id);
-	}
+	leave_room(c->srv, id, c->sess_id);
 	rpc_reply(c, json_object());
 }
 
