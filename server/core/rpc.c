@@ -55,7 +55,7 @@ static void call_free(struct rpc_call *c)
 	if (s && s->calls)
 		s->calls--;
 	if (c->srv->call_count)
-		c->srv->call_count(c->srv, c->sess_id, c->ip, -1);
+		c->srv->call_count(c->srv, c->ip, -1);
 	json_decref(c->id);
 	free(c);
 }
@@ -194,7 +194,7 @@ void rpc_dispatch(struct sess *s, const char *buf, size_t len)
 	c->t_start_ms = srv_now_ms();
 	s->calls++;
 	if (s->srv->call_count)
-		s->srv->call_count(s->srv, s->id, s->ip, 1);
+		s->srv->call_count(s->srv, s->ip, 1);
 	if (log_enabled(LOG_DEBUG))
 		rpc_log(c, LOG_DEBUG, "request", NULL);
 	m->handler(c, &msg);

@@ -188,6 +188,16 @@ void sess_want_drain(struct sess *s, size_t bytes)
 	s->drain_wanted = 1;
 }
 
+struct sess_frame *sess_frame_notify(const char *method, json_t *params)
+{
+	size_t len;
+	char *frame = proto_notify(method, params, &len);
+	struct sess_frame *f = frame ? sess_frame_new(frame, len) : NULL;
+
+	free(frame);
+	return f;
+}
+
 int sess_notify(struct sess *s, const char *method, json_t *params)
 {
 	size_t len;

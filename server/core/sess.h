@@ -95,6 +95,9 @@ int sess_send(struct sess *s, char *frame, size_t len);
  * NULL when out of memory. */
 struct sess_frame *sess_frame_new(const char *data, size_t len);
 void sess_frame_unref(struct sess_frame *f);
+/* The notification method(params) as a frame to share (params borrowed);
+ * NULL when out of memory. */
+struct sess_frame *sess_frame_notify(const char *method, json_t *params);
 /* Queue a shared frame (borrowed: the queue takes its own reference). As
  * sess_send otherwise. */
 int sess_send_shared(struct sess *s, struct sess_frame *f);

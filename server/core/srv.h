@@ -61,10 +61,10 @@ struct srv {
 	/* a session that asked for it (sess_want_drain) has room in its queue
 	 * again: run_stream.c resumes the output it paced (set by run_engine_init) */
 	void (*sess_drained)(struct srv *srv, struct sess *s);
-	/* a request of session sess, from ip, came in (delta 1) or was answered
-	 * (-1; also when its session has gone): web.c counts them per address
-	 * and pauses the reading of who has too many (set by web.c) */
-	void (*call_count)(struct srv *srv, uint64_t sess, const char *ip, int delta);
+	/* a request from ip came in (delta 1) or was answered (-1; also when
+	 * its session has gone): web.c counts them per address and pauses the
+	 * reading of who has too many (set by web.c) */
+	void (*call_count)(struct srv *srv, const char *ip, int delta);
 	/* live sessions, by id (open hashing) */
 	struct sess **sess_buckets;
 	size_t sess_nbuckets;

@@ -183,14 +183,9 @@ static void prune(struct co_file *f)
 void co_file_send(struct co_file *f, const char *method, json_t *params, uint64_t except)
 {
 	struct sess_frame *sf;
-	size_t len;
-	char *frame;
 
 	prune(f);
-	frame = proto_notify(method, params, &len);
-	sf = frame ? sess_frame_new(frame, len) : NULL;
-	free(frame);
-	if (!sf)
+	if (!(sf = sess_frame_notify(method, params)))
 		return; /* one frame for every member: a save's update is the whole text */
 	/* each version starts with another member: whoever hears first pushes
 	 * first, and under load the first would always win */

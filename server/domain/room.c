@@ -299,15 +299,9 @@ static void deliver(struct srv *srv, long long pid, const char *method, json_t *
 {
 	struct room *r = room_find(srv->rooms, pid, NULL);
 	struct sess_frame *f;
-	size_t len, i = 0;
-	char *frame;
+	size_t i = 0;
 
-	if (!r)
-		return;
-	frame = proto_notify(method, params, &len);
-	f = frame ? sess_frame_new(frame, len) : NULL;
-	free(frame);
-	if (!f)
+	if (!r || !(f = sess_frame_notify(method, params)))
 		return;
 	/* one frame for every member (a save's file/changed goes to each) */
 	while (r && i < r->n) {

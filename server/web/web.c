@@ -126,15 +126,14 @@ static void hold(struct srv *srv, struct sess *s, long wait_ms, int calls)
 		uv_timer_start(&hold_timer, on_hold_timer, 20, 20);
 }
 
-/* srv->call_count: a request of session sess from ip came in or was
- * answered. An answer lets the held sessions of ip that may read again
- * go, as many as their address has room for. */
-static void on_call_count(struct srv *srv, uint64_t sess, const char *ip, int delta)
+/* srv->call_count: a request from ip came in or was answered. An answer
+ * lets the held sessions of ip that may read again go, as many as their
+ * address has room for. */
+static void on_call_count(struct srv *srv, const char *ip, int delta)
 {
 	int room = srv->cfg.ws_addr_calls - web_addrs_calls(ip, delta);
 	int64_t now = srv_now_ms();
 
-	(void)sess;
 	if (delta > 0)
 		return;
 	for (size_t i = 0; i < nheld && room > 0;) {

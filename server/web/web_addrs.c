@@ -5,6 +5,7 @@
  * (so closing every socket does not give a fresh budget).
  */
 #include "web_addrs.h"
+#include "bucket.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +17,16 @@ struct addr {
 	int n;
 	int calls;	      /* requests not yet answered */
 	long long granted_ms; /* web_addrs_grant */
-	double tokens;	      /* bytes it may still send; below 0: it waits */
+	struct bucket sent;   /* bytes it may still send; below 0: it waits */
 	long long rate;	      /* bytes a second, as last spent */
-	long long refill_ms;
 	char ip[];
 };
 
 static struct addr *buckets[NBUCKETS];
 
-static void refill(struct addr *a, long long now_ms)
+static double burst(const struct addr *a)
 {
-	double full = (double)a->rate * WEB_ADDRS_BURST_S;
-
-	a->tokens += (double)(now_ms - a->refill_ms) * (double)a->rate / 1000.0;
-	if (a->tokens > full)
-		a->tokens = full;
-	a->refill_ms = now_ms;
+	return (double)a->rate * WEB_ADDRS_BURST_S;
 }
 
 /* The entry of ip (NULL if none) at *pp; on the way, the chain loses the
@@ -44,13 +39,11 @@ static struct addr **slot(const char *ip, long long now_ms)
 	for (const char *p = ip; *p; p++)
 		h = h * 33 + (unsigned char)*p;
 	for (pp = &buckets[h % NBUCKETS]; (a = *pp) && strcmp(a->ip, ip);) {
-		if (!a->n && !a->calls && now_ms >= 0) {
-			refill(a, now_ms);
-			if (a->tokens >= (double)a->rate * WEB_ADDRS_BURST_S) {
-				*pp = a->next;
-				free(a);
-				continue;
-			}
+		if (!a->n && !a->calls && now_ms >= 0 &&
+		    bucket_full(&a->sent, (double)a->rate, burst(a), now_ms)) {
+			*pp = a->next;
+			free(a);
+			continue;
 		}
 		pp = &a->next;
 	}
@@ -72,9 +65,7 @@ int web_addrs_add(const char *ip, long long rate, long long now_ms)
 	if (!*pp) {
 		if (!(*pp = calloc(1, sizeof(**pp) + len + 1)))
 			return -1;
-		memcpy((*pp)->ip, ip, len + 1);
-		(*pp)->tokens = (double)rate * WEB_ADDRS_BURST_S;
-		(*pp)->refill_ms = now_ms;
+		memcpy((*pp)->ip, ip, len + 1); /* a new bucket is full */
 	}
 	(*pp)->rate = rate;
 	(*pp)->n++;
@@ -93,11 +84,7 @@ long web_addrs_spend(const char *ip, size_t bytes, long long now_ms)
 {
 	struct addr *a = *slot(ip, -1);
 
-	if (!a)
-		return 0;
-	refill(a, now_ms);
-	a->tokens -= (double)bytes;
-	return a->tokens >= 0 ? 0 : (long)(-a->tokens * 1000.0 / (double)a->rate) + 1;
+	return a ? bucket_charge(&a->sent, (double)a->rate, burst(a), now_ms, (double)bytes) : 0;
 }
 
 int web_addrs_calls(const char *ip, int delta)
