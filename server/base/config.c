@@ -390,7 +390,7 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_INSTANCE_DEAD_S", 30, 2, 3600, &n))
 		return -1;
 	c->instance_dead_s = (int)n;
-	if (env_num("RUNIT_DB_POOL", 4, 1, 64, &n))
+	if (env_num("RUNIT_DB_POOL", 8, 1, 64, &n))
 		return -1;
 	c->db_pool_size = (int)n;
 	if (env_num("RUNIT_MAX_SESSIONS", 10000, 1, 1000000, &n))
