@@ -405,6 +405,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_COLLAB_MEMORY", 64LL * 1024 * 1024, 0, 64LL << 30, &n))
 		return -1;
 	c->collab_memory = n;
+	if (env_num("RUNIT_WS_MESSAGE_S", 60, 1, 3600, &n))
+		return -1;
+	c->ws_message_s = (int)n;
 	if (env_num("RUNIT_WS_ADDR_CALLS", 64, 1, 1000000, &n))
 		return -1;
 	c->ws_addr_calls = (int)n;

@@ -37,10 +37,11 @@ struct config {
 	long long ws_addr_bytes_s; /* RUNIT_WS_ADDR_BYTES_S: what they send a second */
 	long long collab_memory;   /* RUNIT_COLLAB_MEMORY: updates kept of every open file */
 	int ws_addr_calls;	   /* RUNIT_WS_ADDR_CALLS: their requests not yet answered */
-	int log_level;		   /* RUNIT_LOG_LEVEL: debug|info|warn|error */
-	int ping_interval;	   /* RUNIT_PING_INTERVAL seconds */
-	int warm_containers;	   /* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
-	int engine_ops;		   /* RUNIT_ENGINE_OPS per engine, 0 = no limit */
+	int ws_message_s;  /* RUNIT_WS_MESSAGE_S: a message that comes in pieces is whole within */
+	int log_level;	   /* RUNIT_LOG_LEVEL: debug|info|warn|error */
+	int ping_interval; /* RUNIT_PING_INTERVAL seconds */
+	int warm_containers; /* RUNIT_WARM_CONTAINERS: prepared containers at most, 0 = off */
+	int engine_ops;	     /* RUNIT_ENGINE_OPS per engine, 0 = no limit */
 	/* abuse limits of logins and sign-ups (auth_limit.c) */
 	int login_lock_after;	      /* RUNIT_LOGIN_LOCK_AFTER failures before a name locks */
 	long long login_lock_base_ms; /* RUNIT_LOGIN_LOCK_BASE_MS first lock, doubled per failure */

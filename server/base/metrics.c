@@ -356,6 +356,10 @@ static void render_sessions(struct buf *b)
 		"Times a websocket was not read while its requests, or its address's "
 		"(RUNIT_WS_ADDR_CALLS), waited for their answers.",
 		metrics.ws_paused_calls_total);
+	counter(b, "runit_ws_message_timeouts_total",
+		"Websockets closed (4012) because a message in pieces was not whole "
+		"within RUNIT_WS_MESSAGE_S.",
+		metrics.ws_message_timeouts_total);
 	counter(b, "runit_http_requests_total", "HTTP requests answered by handlers.",
 		metrics.http_requests_total);
 	family(b, "runit_rpc_errors_total", "counter", "JSON-RPC errors sent, by reason.");

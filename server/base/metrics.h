@@ -34,6 +34,7 @@ struct metrics {
 	unsigned long long slow_consumer_closes_total;
 	unsigned long long ws_refused_addr_total; /* RUNIT_WS_ADDR_MAX reached */
 	unsigned long long ws_paused_calls_total; /* RUNIT_WS_ADDR_CALLS or a session's reached */
+	unsigned long long ws_message_timeouts_total; /* RUNIT_WS_MESSAGE_S passed: closed */
 	unsigned long long http_requests_total;
 	unsigned long long errors_total[PROTO_R_COUNT];
 	unsigned long long file_saves_total;

@@ -63,6 +63,7 @@ struct sess {
 	size_t rx_len, rx_cap;
 	int rx_oversize;
 	int rx_binary;
+	int64_t rx_since_ms; /* when the message in pieces began; 0: none (web.c) */
 	unsigned bad_in_row; /* consecutive rejected frames: flood guard */
 	unsigned calls;	     /* its requests not yet answered (rpc.c) */
 

@@ -54,6 +54,10 @@ static struct held *held;
 static size_t nheld, capheld;
 static uv_timer_t hold_timer;
 static int hold_timer_ready;
+/* messages in pieces not yet whole (below) */
+static unsigned nunfinished;
+static uv_timer_t message_timer;
+static int message_timer_ready;
 
 static int calls_over(struct srv *srv, struct sess *s)
 {
@@ -160,6 +164,63 @@ void web_release(void)
 	held = NULL;
 	nheld = capheld = 0;
 	hold_timer_ready = 0; /* the loop's handles are closed by its owner */
+	message_timer_ready = 0;
+	nunfinished = 0;
+}
+
+/*
+ * A message that comes in pieces (fragments, or more than lws reads at once)
+ * is whole within RUNIT_WS_MESSAGE_S, or the websocket is closed (4012).
+ * Its buffer, up to RUNIT_MAX_FRAME, is the session's meanwhile: a client
+ * that sent a first fragment and then only answered pings held it for good,
+ * 256 MB an address. A timer looks once a second while any is unfinished.
+ */
+static void message_ended(struct sess *s)
+{
+	if (!s->rx_since_ms)
+		return;
+	s->rx_since_ms = 0;
+	nunfinished--;
+}
+
+static void check_unfinished(struct sess *s, void *arg)
+{
+	int64_t began_before = *(int64_t *)arg;
+
+	if (!s->rx_since_ms || s->closing || s->rx_since_ms > began_before)
+		return;
+	log_json(LOG_WARN, "closing a websocket whose message did not finish in time",
+		 json_pack("{s:I, s:s, s:I}", "session", (json_int_t)s->id, "ip", s->ip, "received",
+			   (json_int_t)s->rx_len));
+	message_ended(s);
+	free(s->rx); /* nothing more is read from it */
+	s->rx = NULL;
+	s->rx_len = s->rx_cap = 0;
+	metrics.ws_message_timeouts_total++;
+	sess_close(s, 4012, "message not finished in time");
+}
+
+static void on_message_timer(uv_timer_t *t)
+{
+	struct srv *srv = t->data;
+	int64_t began_before = srv_now_ms() - (int64_t)srv->cfg.ws_message_s * 1000;
+
+	sess_foreach(srv, check_unfinished, &began_before);
+	if (!nunfinished)
+		uv_timer_stop(t);
+}
+
+static void message_started(struct srv *srv, struct sess *s)
+{
+	s->rx_since_ms = srv_now_ms();
+	nunfinished++;
+	if (!message_timer_ready) {
+		uv_timer_init(srv->loop, &message_timer);
+		message_timer.data = srv;
+		message_timer_ready = 1;
+	}
+	if (!uv_is_active((uv_handle_t *)&message_timer))
+		uv_timer_start(&message_timer, on_message_timer, 1000, 1000);
 }
 
 /* 0, or the HTTP status refusing the upgrade */
@@ -232,6 +293,7 @@ static void rx_whole(struct sess *s, const char *buf, size_t len)
  * fragmented) is done. Its buffer goes: an idle session keeps none. */
 static void rx_message_done(struct sess *s)
 {
+	message_ended(s);
 	rx_whole(s, s->rx, s->rx_len);
 	s->rx_len = 0;
 	free(s->rx);
@@ -300,6 +362,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		    !lws_remaining_packet_payload(wsi) && len <= s->srv->cfg.max_frame) {
 			rx_whole(s, in, len); /* the common case: no copy, no buffer kept */
 		} else {
+			if (!s->rx_since_ms)
+				message_started(srv, s);
 			if (rx_append(s, in, len))
 				return -1;
 			if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
@@ -333,6 +397,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 			if (pss->counted)
 				web_addrs_remove(s->ip);
 			pss->counted = 0;
+			message_ended(s);
 			sess_free(s);
 			pss->s = NULL;
 		}

@@ -11,7 +11,9 @@ balancer. Nor can it fill the database's queue, which everyone shares: a
 session has at most 16 requests unanswered and an address
 RUNIT_WS_ADDR_CALLS (64 by default); past that its messages wait unread.
 Before, one anonymous socket sending requests as fast as it could made
-everyone's wait past the pool's five seconds (UNAVAILABLE)."""
+everyone's wait past the pool's five seconds (UNAVAILABLE). Nor can it
+hold the server's memory with messages it never finishes: one that comes
+in pieces is whole within RUNIT_WS_MESSAGE_S or its socket is closed."""
 import asyncio
 import base64
 import json
@@ -173,3 +175,44 @@ def test_requests_of_one_address_wait_their_turn_and_others_are_answered(make_se
         assert max(queued) <= bound + 2, (max(queued), bound)  # + the other address's
         assert answers and all("result" in a for a in answers), answers[:3]
     assert metric(srv, "runit_ws_paused_calls_total") > 0
+
+
+def test_a_message_in_pieces_is_whole_in_time_or_its_socket_closes(make_server):
+    """RUNIT_WS_MESSAGE_S (3 here): ten clients each send the first
+    100 KB fragment of a message and never the rest. Each is closed with
+    4012, and counted; before, the server kept every such buffer (up to
+    RUNIT_MAX_FRAME) for as long as the client answered pings. A message
+    whose pieces come slowly but in time is answered, and so is another
+    client meanwhile."""
+    srv = make_server(RUNIT_WS_MESSAGE_S=3).start()
+    msg = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "session/hello", "params": {}})
+    msg = msg[:1] + " " * 100_000 + msg[1:]  # JSON may have that much space
+
+    async def stuck_pieces(never):
+        yield msg[:100_000]
+        await never.wait()
+        yield msg[100_000:]
+
+    async def slow_pieces():
+        for i in range(0, len(msg), len(msg) // 3 + 1):
+            yield msg[i:i + len(msg) // 3 + 1]
+            await asyncio.sleep(0.3)
+
+    async def go():
+        never = asyncio.Event()
+        stuck = [await connect(srv.ws_url) for _ in range(10)]
+        slow, other = await connect(srv.ws_url), await connect(srv.ws_url)
+        sends = [asyncio.ensure_future(c.ws.send(stuck_pieces(never))) for c in stuck]
+        await slow.ws.send(slow_pieces())
+        answered = json.loads(await asyncio.wait_for(slow.ws.recv(), DEADLINE_S))
+        closed = await asyncio.gather(*(c.read_until_closed() for c in stuck))
+        hello = await other.call("session/hello", {})
+        for t in sends:
+            t.cancel()
+        return answered, closed, hello
+
+    answered, closed, hello = run(go())
+    assert answered.get("id") == 1 and "result" in answered, answered
+    assert [code for _, code in closed] == [4012] * 10, closed
+    assert "result" in hello, hello
+    assert metric(srv, "runit_ws_message_timeouts_total") == 10
