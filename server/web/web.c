@@ -59,6 +59,18 @@ static unsigned nunfinished;
 static uv_timer_t message_timer;
 static int message_timer_ready;
 
+/* Start t (made on first use) calling cb every ms, unless it runs already. */
+static void tick_every(struct srv *srv, uv_timer_t *t, int *ready, uv_timer_cb cb, uint64_t ms)
+{
+	if (!*ready) {
+		uv_timer_init(srv->loop, t);
+		t->data = srv;
+		*ready = 1;
+	}
+	if (!uv_is_active((uv_handle_t *)t))
+		uv_timer_start(t, cb, ms, ms);
+}
+
 static int calls_over(struct srv *srv, struct sess *s)
 {
 	return s->calls >= RPC_SESS_CALLS_MAX ||
@@ -121,13 +133,7 @@ static void hold(struct srv *srv, struct sess *s, long wait_ms, int calls)
 		metrics.ws_paused_calls_total++;
 	}
 	lws_rx_flow_control(s->wsi, 0);
-	if (!hold_timer_ready) {
-		uv_timer_init(srv->loop, &hold_timer);
-		hold_timer.data = srv;
-		hold_timer_ready = 1;
-	}
-	if (!uv_is_active((uv_handle_t *)&hold_timer))
-		uv_timer_start(&hold_timer, on_hold_timer, 20, 20);
+	tick_every(srv, &hold_timer, &hold_timer_ready, on_hold_timer, 20);
 }
 
 /* srv->call_count: a request from ip came in or was answered. An answer
@@ -214,13 +220,7 @@ static void message_started(struct srv *srv, struct sess *s)
 {
 	s->rx_since_ms = srv_now_ms();
 	nunfinished++;
-	if (!message_timer_ready) {
-		uv_timer_init(srv->loop, &message_timer);
-		message_timer.data = srv;
-		message_timer_ready = 1;
-	}
-	if (!uv_is_active((uv_handle_t *)&message_timer))
-		uv_timer_start(&message_timer, on_message_timer, 1000, 1000);
+	tick_every(srv, &message_timer, &message_timer_ready, on_message_timer, 1000);
 }
 
 /* 0, or the HTTP status refusing the upgrade */
