@@ -163,6 +163,17 @@ char *proto_notify_steal(const char *method, json_t *params, size_t *len);
 char *proto_notify_log(long long run, long long seq, const char *stream, const char *utf8,
 		       size_t len, size_t *out_len);
 
+/*
+ * The collab/update frame of a whole-text replacement (a save), written by
+ * hand as proto_notify_log is: params {file, version, user, changes:
+ * [[old_len, line, line...]], client}, the lines of utf8 (valid UTF-8) as
+ * string_to_array(text, E'\n') makes them. jansson took one value a line:
+ * 256 KB of empty lines cost the event loop tens of milliseconds.
+ */
+char *proto_notify_collab_replace(long long file, long long version, const char *client,
+				  long long user, long long old_len, const char *utf8, size_t len,
+				  size_t *out_len);
+
 /* Roles, ordered: a session with role R may call methods that need <= R. */
 enum proto_role { PROTO_ROLE_ANON = 0, PROTO_ROLE_USER = 1, PROTO_ROLE_ADMIN = 2 };
 

@@ -226,10 +226,44 @@ static const char log_escape[256] = {
     [22] = 'u',	   [23] = 'u',	 [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',
     [28] = 'u',	   [29] = 'u',	 [30] = 'u',   [31] = 'u'};
 
+/* utf8 (valid UTF-8) as the inside of a JSON string, as jansson writes it;
+ * at most 6 bytes a byte. lines: a newline ends the string and starts the
+ * next one (",") instead. Returns where it stopped. */
+static char *put_escaped(char *o, const char *utf8, size_t len, int lines)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len;) {
+		size_t run_len = i;
+		unsigned char c;
+
+		while (run_len < len && !log_escape[(unsigned char)utf8[run_len]])
+			run_len++;
+		memcpy(o, utf8 + i, run_len - i);
+		o += run_len - i;
+		if ((i = run_len) == len)
+			break;
+		c = (unsigned char)utf8[i++];
+		if (c == '\n' && lines) {
+			memcpy(o, "\",\"", 3);
+			o += 3;
+			continue;
+		}
+		*o++ = '\\';
+		*o++ = log_escape[c];
+		if (log_escape[c] == 'u') {
+			memcpy(o, "00", 2);
+			o[2] = hex[c >> 4];
+			o[3] = hex[c & 15];
+			o += 4;
+		}
+	}
+	return o;
+}
+
 char *proto_notify_log(long long run, long long seq, const char *stream, const char *utf8,
 		       size_t len, size_t *out_len)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	char head[160], *out, *o;
 	int hn = snprintf(head, sizeof(head),
 			  "{\"jsonrpc\":\"2.0\",\"method\":\"run/log\",\"params\":{\"run\":%lld,"
@@ -244,27 +278,42 @@ char *proto_notify_log(long long run, long long seq, const char *stream, const c
 	if (!out)
 		return NULL;
 	memcpy(out, head, (size_t)hn);
-	o = out + hn;
-	for (size_t i = 0; i < len;) {
-		size_t run_len = i;
-		unsigned char c;
+	o = put_escaped(out + hn, utf8, len, 0);
+	memcpy(o, "\"}}", 4); /* with its NUL */
+	if (out_len)
+		*out_len = (size_t)(o - out) + 3;
+	return out;
+}
 
-		while (run_len < len && !log_escape[(unsigned char)utf8[run_len]])
-			run_len++;
-		memcpy(o, utf8 + i, run_len - i);
-		o += run_len - i;
-		if ((i = run_len) == len)
-			break;
-		c = (unsigned char)utf8[i++];
-		*o++ = '\\';
-		*o++ = log_escape[c];
-		if (log_escape[c] == 'u') {
-			memcpy(o, "00", 2);
-			o[2] = hex[c >> 4];
-			o[3] = hex[c & 15];
-			o += 4;
-		}
+char *proto_notify_collab_replace(long long file, long long version, const char *client,
+				  long long user, long long old_len, const char *utf8, size_t len,
+				  size_t *out_len)
+{
+	static const char mid[] = "]],\"client\":\"";
+	size_t clen = strlen(client);
+	char head[200], *out, *o;
+	int hn = snprintf(head, sizeof(head),
+			  "{\"jsonrpc\":\"2.0\",\"method\":\"collab/update\",\"params\":{\"file\":"
+			  "%lld,\"version\":%lld,\"user\":%lld,\"changes\":[[%lld",
+			  file, version, user, old_len);
+
+	if (out_len)
+		*out_len = 0;
+	if (hn < 0 || (size_t)hn >= sizeof(head) || len > ((size_t)-1 - 400 - clen * 6) / 9)
+		return NULL;
+	/* at worst \u00XX for every byte, and ,"" for every line */
+	out = malloc((size_t)hn + len * 9 + clen * 6 + sizeof(mid) + 8);
+	if (!out)
+		return NULL;
+	memcpy(out, head, (size_t)hn);
+	o = out + hn;
+	if (len) { /* as string_to_array(text, E'\n'): no line for "" */
+		memcpy(o, ",\"", 2);
+		o = put_escaped(o + 2, utf8, len, 1);
+		*o++ = '"';
 	}
+	memcpy(o, mid, sizeof(mid) - 1);
+	o = put_escaped(o + sizeof(mid) - 1, client, clen, 0);
 	memcpy(o, "\"}}", 4); /* with its NUL */
 	if (out_len)
 		*out_len = (size_t)(o - out) + 3;

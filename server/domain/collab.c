@@ -90,6 +90,23 @@ static int follow(struct co_file *f, PGresult *res, int i)
 		return 0; /* had it already (our own push) */
 	if (v != f->version + 1)
 		return -1;
+	if (!PQgetisnull(res, i, 4)) { /* the whole text replaced: a save */
+		long long old = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+		size_t tl = (size_t)PQgetlength(res, i, 5);
+
+		if (old < 0 || (size_t)old != changeset_utf16_len(f->text, f->len) ||
+		    !(text = malloc(tl + 1))) {
+			log_json(LOG_WARN, "a co-edited file's update does not fit: reloading it",
+				 json_pack("{s:I, s:I, s:s}", "file", (json_int_t)f->id, "version",
+					   (json_int_t)v, "why", "not the text's length"));
+			return -1;
+		}
+		memcpy(text, PQgetvalue(res, i, 5), tl);
+		text[tl] = '\0';
+		co_file_replace(f, text, tl, old, PQgetvalue(res, i, 1),
+				strtoll(PQgetvalue(res, i, 2), NULL, 10));
+		return 0;
+	}
 	changes = json_loads(PQgetvalue(res, i, 3), 0, NULL);
 	if (!changes || changeset_parse(changes, &cs, &why) ||
 	    changeset_apply(cs, f->text, f->len, &text, &len, &why)) {
@@ -140,11 +157,22 @@ static void fetch(struct co_file *f)
 	snprintf(lim, sizeof(lim), "%d", FETCH_MAX);
 	f->busy = 1;
 	f->need_fetch = 0;
-	/* a gap (rows pruned) shows as a first row past version + 1: reload */
+	/* a gap (rows pruned) shows as a first row past version + 1: reload.
+	 * A row that replaces the whole text ([[length, line...]], what every
+	 * save writes) comes as the length and the text, put together by the
+	 * database: as JSON it is one jansson value a line, and 256 KB of
+	 * empty lines held the event loop for tens of milliseconds. */
 	if (db_query(f->srv->db,
-		     "SELECT version, client_id, coalesce(user_id, 0), changes::text "
-		     "FROM collab_updates WHERE file_id = $1::bigint AND version > $2::bigint "
-		     "ORDER BY version LIMIT $3::int",
+		     "SELECT version, client_id, coalesce(user_id, 0), "
+		     "CASE WHEN NOT w THEN changes::text END, CASE WHEN w THEN changes->0->>0 END, "
+		     "CASE WHEN w THEN array_to_string(ARRAY(SELECT l FROM "
+		     "jsonb_array_elements_text(changes->0) WITH ORDINALITY AS t(l, n) "
+		     "WHERE n > 1 ORDER BY n), E'\\n') END "
+		     "FROM (SELECT *, jsonb_typeof(changes) = 'array' AND "
+		     "jsonb_array_length(changes) = 1 AND jsonb_typeof(changes->0) = 'array' AND "
+		     "jsonb_typeof(changes->0->0) = 'number' AS w FROM collab_updates "
+		     "WHERE file_id = $1::bigint AND version > $2::bigint "
+		     "ORDER BY version LIMIT $3::int) u ORDER BY version",
 		     3, p, fetched, f))
 		f->busy = 0;
 }

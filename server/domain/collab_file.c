@@ -53,6 +53,8 @@ static void upd_forget(struct co_file *f, struct co_upd *u)
 	u->weight = 0;
 	json_decref(u->changes);
 	u->changes = NULL;
+	free(u->whole);
+	u->whole = NULL;
 }
 
 /* The oldest updates go (the newest too, if it alone is over) until the
@@ -180,13 +182,10 @@ static void prune(struct co_file *f)
 		tell_left(f, gone[i]);
 }
 
-void co_file_send(struct co_file *f, const char *method, json_t *params, uint64_t except)
+/* sf (taken) to every member but except. */
+static void send_frame(struct co_file *f, struct sess_frame *sf, uint64_t except)
 {
-	struct sess_frame *sf;
-
 	prune(f);
-	if (!(sf = sess_frame_notify(method, params)))
-		return; /* one frame for every member: a save's update is the whole text */
 	/* each version starts with another member: whoever hears first pushes
 	 * first, and under load the first would always win */
 	for (size_t k = 0, i = f->n ? (size_t)f->version % f->n : 0; k < f->n; k++) {
@@ -195,6 +194,14 @@ void co_file_send(struct co_file *f, const char *method, json_t *params, uint64_
 		i = i + 1 == f->n ? 0 : i + 1;
 	}
 	sess_frame_unref(sf);
+}
+
+void co_file_send(struct co_file *f, const char *method, json_t *params, uint64_t except)
+{
+	struct sess_frame *sf = sess_frame_notify(method, params);
+
+	if (sf) /* one frame for every member: a save's update is the whole text */
+		send_frame(f, sf, except);
 }
 
 struct co_member *co_member(struct co_file *f, uint64_t sid)
@@ -248,19 +255,42 @@ int co_member_spend(struct co_member *m)
 	return bucket_take(&m->rate, COLLAB_RATE, COLLAB_BURST, srv_now_ms());
 }
 
-static json_t *upd_json(const struct co_upd *u)
+/* [[old_len, line, line...]]: the text's lines as string_to_array(text,
+ * E'\n') makes them, the ChangeSet every save writes. */
+static json_t *replace_json(long long old_len, const char *text, size_t len)
 {
-	return json_pack("{s:I, s:s, s:I, s:O}", "version", (json_int_t)u->version, "client",
-			 u->client, "user", (json_int_t)u->user, "changes", u->changes);
+	json_t *sec = json_array(), *all = json_array();
+	size_t at = 0;
+
+	json_array_append_new(sec, json_integer(old_len));
+	while (len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		json_array_append_new(sec, json_stringn(text + at, end - at));
+		if (!nl)
+			break;
+		at = end + 1;
+	}
+	json_array_append_new(all, sec);
+	return all;
 }
 
-void co_file_advance(struct co_file *f, char *text, size_t len, const char *client, long long user,
-		     json_t *changes)
+static json_t *upd_json(const struct co_upd *u)
 {
-	struct collab *c = f->srv->collab;
-	size_t budget = (size_t)f->srv->cfg.collab_memory, share;
+	json_t *changes =
+	    u->changes ? json_incref(u->changes) : replace_json(u->old_len, u->whole, u->whole_len);
+
+	return json_pack("{s:I, s:s, s:I, s:o}", "version", (json_int_t)u->version, "client",
+			 u->client, "user", (json_int_t)u->user, "changes", changes);
+}
+
+/* f is at the next version, text (stolen), made by changes (stolen; NULL:
+ * the whole text replaced): kept in the ring. */
+static struct co_upd *step(struct co_file *f, char *text, size_t len, const char *client,
+			   long long user, json_t *changes)
+{
 	struct co_upd *u;
-	json_t *note;
 
 	free(f->text);
 	f->text = text;
@@ -272,15 +302,19 @@ void co_file_advance(struct co_file *f, char *text, size_t len, const char *clie
 	snprintf(u->client, sizeof(u->client), "%s", client ? client : "");
 	u->user = user;
 	u->changes = changes;
-	u->weight = weight(changes, 0);
+	u->weight = changes ? weight(changes, 0) : 0;
 	f->ring_weight += u->weight;
-	c->ring_weight += u->weight;
+	f->srv->collab->ring_weight += u->weight;
 	if (f->ring_n < COLLAB_RING)
 		f->ring_n++;
-	note = upd_json(u);
-	if (note && !json_object_set_new(note, "file", json_integer(f->id)))
-		co_file_send(f, "collab/update", note, 0);
-	json_decref(note);
+	return u;
+}
+
+static void keep_within_budget(struct co_file *f)
+{
+	struct collab *c = f->srv->collab;
+	size_t budget = (size_t)f->srv->cfg.collab_memory, share;
+
 	/* a file keeps COLLAB_RING_WEIGHT at most, and its share of
 	 * RUNIT_COLLAB_MEMORY among the open files; when there are more files
 	 * than when the others were written, they are brought to it too. A
@@ -293,6 +327,44 @@ void co_file_advance(struct co_file *f, char *text, size_t len, const char *clie
 		for (struct co_file *g = c->files; g; g = g->next)
 			ring_trim(g, share);
 	metrics.collab_updates_bytes = (long long)c->ring_weight;
+}
+
+void co_file_advance(struct co_file *f, char *text, size_t len, const char *client, long long user,
+		     json_t *changes)
+{
+	struct co_upd *u = step(f, text, len, client, user, changes);
+	json_t *note = upd_json(u);
+
+	if (note && !json_object_set_new(note, "file", json_integer(f->id)))
+		co_file_send(f, "collab/update", note, 0);
+	json_decref(note);
+	keep_within_budget(f);
+}
+
+void co_file_replace(struct co_file *f, char *text, size_t len, long long old_len,
+		     const char *client, long long user)
+{
+	struct co_upd *u = step(f, text, len, client, user, NULL);
+	size_t flen, lines = 1;
+	char *frame = proto_notify_collab_replace(f->id, u->version, u->client, user, old_len,
+						  f->text, f->len, &flen);
+	struct sess_frame *sf = frame ? sess_frame_new(frame, flen) : NULL;
+
+	free(frame);
+	if (sf)
+		send_frame(f, sf, 0);
+	/* kept as text, weighed as its ChangeSet would be in jansson */
+	for (size_t i = 0; i < len; i++)
+		lines += f->text[i] == '\n';
+	if ((u->whole = malloc(len ? len : 1))) {
+		memcpy(u->whole, f->text, len);
+		u->whole_len = len;
+		u->old_len = old_len;
+		u->weight = 64 * (lines + 2) + len;
+		f->ring_weight += u->weight;
+		f->srv->collab->ring_weight += u->weight;
+	}
+	keep_within_budget(f);
 }
 
 void co_file_reset(struct co_file *f, long long version, const char *text, size_t len)
@@ -322,6 +394,9 @@ json_t *co_file_since(struct co_file *f, long long version)
 
 	if (version > f->version || version < f->version - (long long)f->ring_n)
 		return NULL;
+	for (long long v = version + 1; v <= f->version; v++)
+		if (!f->ring[v % COLLAB_RING].changes && !f->ring[v % COLLAB_RING].whole)
+			return NULL; /* out of memory when it was kept */
 	if (!(arr = json_array()))
 		return NULL;
 	for (long long v = version + 1; v <= f->version; v++)

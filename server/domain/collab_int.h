@@ -22,8 +22,11 @@ struct co_upd {
 	long long version; /* the version it made */
 	char client[COLLAB_CLIENT_MAX + 1];
 	long long user;
-	json_t *changes; /* owned */
-	size_t weight;	 /* what changes takes in memory, about (collab_file.c) */
+	json_t *changes; /* owned; NULL: it replaced the whole text (co_file_replace): */
+	char *whole;	 /* owned: that text, */
+	size_t whole_len;
+	long long old_len; /* the length it replaced (UTF-16 units) */
+	size_t weight;	   /* what changes takes in memory, about (collab_file.c) */
 };
 
 struct co_member {
@@ -92,6 +95,11 @@ int co_member_spend(struct co_member *m);
  * to every member as collab/update. */
 void co_file_advance(struct co_file *f, char *text, size_t len, const char *client, long long user,
 		     json_t *changes);
+/* As co_file_advance, for an update that replaced the whole text of
+ * old_len (UTF-16 units) with text (stolen): its frame is written by hand
+ * and it is kept as text, its ChangeSet made only when a client asks. */
+void co_file_replace(struct co_file *f, char *text, size_t len, long long old_len,
+		     const char *client, long long user);
 /* Replace the whole state (a gap, or the text could not be followed):
  * text copied; members get collab/update with reset. */
 void co_file_reset(struct co_file *f, long long version, const char *text, size_t len);

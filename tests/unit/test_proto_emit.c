@@ -383,6 +383,18 @@ static void test_error_set_cuts_long_message_on_a_character_boundary(void **stat
 	assert_int_equal(err.reason, PROTO_R_FORBIDDEN);
 }
 
+/* got (hand-written) is want (jansson's), byte for byte; both freed. */
+static void same_frame(char *want, size_t want_len, char *got, size_t got_len)
+{
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_int_equal(got_len, want_len);
+	assert_int_equal(strlen(got), got_len);
+	assert_memory_equal(got, want, want_len);
+	free(want);
+	free(got);
+}
+
 /* The hand-written run/log frame is jansson's, byte for byte: every ASCII
  * byte alone and around others, multi-byte characters (U+2028 too), and
  * random valid UTF-8. */
@@ -396,13 +408,7 @@ static void check_log_same(const char *data, size_t len)
 	assert_non_null(params);
 	want = proto_notify("run/log", params, &want_len);
 	got = proto_notify_log(1234567890123LL, 42, "stderr", data, len, &got_len);
-	assert_non_null(want);
-	assert_non_null(got);
-	assert_int_equal(got_len, want_len);
-	assert_int_equal(strlen(got), got_len);
-	assert_memory_equal(got, want, want_len);
-	free(want);
-	free(got);
+	same_frame(want, want_len, got, got_len);
 	json_decref(params);
 }
 
@@ -440,6 +446,59 @@ static void test_notify_log_is_janssons_bytes(void **state)
 	}
 }
 
+/* The hand-written collab/update of a whole-text replacement is jansson's,
+ * byte for byte, with the text cut into lines as string_to_array(text,
+ * E'\n') does (no line for ""; "a\n" is "a" and ""). */
+static void check_replace_same(const char *text, const char *client)
+{
+	json_t *lines = json_array(), *params;
+	size_t len = strlen(text), at = 0, want_len = 0, got_len = 0;
+	char *want, *got;
+
+	json_array_append_new(lines, json_integer(77));
+	while (len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		json_array_append_new(lines, json_stringn(text + at, end - at));
+		if (!nl)
+			break;
+		at = end + 1;
+	}
+	params = json_pack("{s:I, s:I, s:I, s:[o], s:s}", "file", (json_int_t)12, "version",
+			   (json_int_t)9007199254740991LL, "user", (json_int_t)5, "changes", lines,
+			   "client", client);
+	assert_non_null(params);
+	want = proto_notify("collab/update", params, &want_len);
+	got =
+	    proto_notify_collab_replace(12, 9007199254740991LL, client, 5, 77, text, len, &got_len);
+	same_frame(want, want_len, got, got_len);
+	json_decref(params);
+}
+
+static void test_notify_collab_replace_is_janssons_bytes(void **state)
+{
+	char buf[2048];
+	unsigned seed = 11;
+
+	(void)state;
+	check_replace_same("", "");
+	check_replace_same("\n", "c1");
+	check_replace_same("\n\n\n", "");
+	check_replace_same("a\n", "x\"y");
+	check_replace_same("one\ntwo\n\nthree", "");
+	check_replace_same(
+	    "tab\there \"quoted\" back\\slash \xe2\x80\xa8 \xf0\x9f\x98\x80\n\x01\x1f\x7f", "");
+	for (int round = 0; round < 500; round++) {
+		size_t n = (size_t)(rand_r(&seed) % (sizeof(buf) - 1));
+
+		for (size_t i = 0; i < n; i++) /* ASCII, newlines often */
+			buf[i] = (char)(rand_r(&seed) % 4 == 0 ? '\n' : 1 + rand_r(&seed) % 127);
+		buf[n] = '\0';
+		check_replace_same(buf, "client-7");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +517,7 @@ int main(void)
 	    cmocka_unit_test(test_notify_frame_exact_bytes_and_defaults),
 	    cmocka_unit_test(test_notify_parses_back_as_a_notification),
 	    cmocka_unit_test(test_notify_log_is_janssons_bytes),
+	    cmocka_unit_test(test_notify_collab_replace_is_janssons_bytes),
 	    cmocka_unit_test(test_error_set_cuts_long_message_on_a_character_boundary),
 	};
 
