@@ -108,6 +108,14 @@ struct proto_msg {
  */
 int proto_parse(const char *buf, size_t len, const struct proto_limits *lim, struct proto_msg *msg,
 		struct proto_error *err);
+
+/*
+ * json_loadb(buf, len, flags, err) with the same value or error, faster
+ * for long strings (proto_json.c): they are decoded outside jansson. buf
+ * must be valid UTF-8 (proto_utf8_valid; proto_parse checks it first): the
+ * long strings' bytes are not checked again.
+ */
+json_t *proto_json_load(const char *buf, size_t len, size_t flags, json_error_t *err);
 void proto_msg_release(struct proto_msg *msg);
 /*
  * Details of proto_parse (PROTOCOL.md, "Parse rules", is the full list):

@@ -230,7 +230,7 @@ int proto_parse(const char *buf, size_t len, const struct proto_limits *lim, str
 		return -1;
 	}
 
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	root = proto_json_load(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!root) {
 		jansson_error(&je, err);
 		return -1;

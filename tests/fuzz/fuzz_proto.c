@@ -6,6 +6,9 @@
  * outcome is turned into the frame the server would send back, which must be
  * valid JSON that jansson reads back. Everything is freed: a leak is a crash
  * under LeakSanitizer. The first input byte picks one of a few limit sets.
+ * Each input that is UTF-8 is also read by proto_json_load and by
+ * json_loadb, which must agree: the same value, or the same error at the
+ * same place.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +35,21 @@ static void check_reply(char *frame, const size_t *lenp)
 	free(frame);
 }
 
+/* proto_json_load is json_loadb, faster: the same value or error. */
+static void check_same_json(const char *buf, size_t len)
+{
+	const size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
+	json_error_t e1, e2;
+	json_t *a = json_loadb(buf, len, flags, &e1);
+	json_t *b = proto_json_load(buf, len, flags, &e2);
+
+	if (!a != !b || (a && !json_equal(a, b)) ||
+	    (!a && (strcmp(e1.text, e2.text) || e1.position != e2.position)))
+		abort();
+	json_decref(a);
+	json_decref(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct proto_limits lims[] = {
@@ -51,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 	}
+	if (proto_utf8_valid((const char *)data, size)) /* as proto_parse calls it */
+		check_same_json((const char *)data, size);
 	rc = proto_parse((const char *)data, size, lim, &msg, &err);
 	if (rc == 0) {
 		json_t *res;
