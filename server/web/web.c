@@ -189,6 +189,15 @@ static void message_ended(struct sess *s)
 	nunfinished--;
 }
 
+/* The message in pieces is over (whole or given up): its buffer goes. */
+static void rx_drop(struct sess *s)
+{
+	message_ended(s);
+	free(s->rx);
+	s->rx = NULL;
+	s->rx_len = s->rx_cap = 0;
+}
+
 static void check_unfinished(struct sess *s, void *arg)
 {
 	int64_t began_before = *(int64_t *)arg;
@@ -198,10 +207,7 @@ static void check_unfinished(struct sess *s, void *arg)
 	log_json(LOG_WARN, "closing a websocket whose message did not finish in time",
 		 json_pack("{s:I, s:s, s:I}", "session", (json_int_t)s->id, "ip", s->ip, "received",
 			   (json_int_t)s->rx_len));
-	message_ended(s);
-	free(s->rx); /* nothing more is read from it */
-	s->rx = NULL;
-	s->rx_len = s->rx_cap = 0;
+	rx_drop(s); /* nothing more is read from it */
 	metrics.ws_message_timeouts_total++;
 	sess_close(s, 4012, "message not finished in time");
 }
@@ -293,12 +299,9 @@ static void rx_whole(struct sess *s, const char *buf, size_t len)
  * fragmented) is done. Its buffer goes: an idle session keeps none. */
 static void rx_message_done(struct sess *s)
 {
-	message_ended(s);
+	message_ended(s); /* before it is handled, as the deadline counts */
 	rx_whole(s, s->rx, s->rx_len);
-	s->rx_len = 0;
-	free(s->rx);
-	s->rx = NULL;
-	s->rx_cap = 0;
+	rx_drop(s);
 }
 
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
