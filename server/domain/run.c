@@ -156,6 +156,7 @@ static void run_free(struct run *r)
 	uv_close((uv_handle_t *)&r->wall, close_timer_cb);
 	uv_close((uv_handle_t *)&r->flush, close_timer_cb);
 	uv_close((uv_handle_t *)&r->pace, close_timer_cb);
+	uv_close((uv_handle_t *)&r->next_due, close_timer_cb);
 }
 
 static void removed(void *arg, const struct plat_err *err)
@@ -296,21 +297,48 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 	r->marker_len = keep;
 }
 
+/*
+ * The engine is asked for r's slot's next container and the pool's (the
+ * engine's running hook) once r's program printed, or RUN_NEXT_AFTER_MS
+ * after "go": making a container takes the CPU the program's start needs.
+ */
+static void run_next(struct run *r)
+{
+	uv_timer_stop(&r->next_due);
+	if (r->next_asked || r->ending)
+		return;
+	r->next_asked = 1;
+	r->eng->running(r);
+}
+
+static void on_next_due(uv_timer_t *t)
+{
+	run_next(t->data);
+}
+
 /* Output of the program's, the notice taken out. */
 static void take(struct run *r, enum plat_stream stream, const char *buf, size_t len)
 {
+	int first = r->t_first_byte < 0;
+
 	if (!len || r->finalized || r->exit_sent)
 		return;
-	if (r->t_first_byte < 0) {
+	if (first) {
 		r->t_first_byte = srv_now_ms() - r->t_created;
 		metrics_run_first_byte(&r->mx, srv_now_ms());
-		run_kill_replaced(r);
 	}
-	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT) {
+	if (r->build_cmd && !r->build_done && stream == PLAT_STDOUT)
 		scan_marker(r, buf, len);
-		return;
+	else
+		feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
+	if (first) {
+		/* the first output goes out now, not FLUSH_MS later; then the
+		 * engine gets the replaced run's kill and the next containers,
+		 * whose work would delay it (docs/decisions.md, "Run again") */
+		runout_flush(&r->out, 0);
+		run_kill_replaced(r);
+		run_next(r);
 	}
-	feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
 }
 
 static void take_stdout(void *arg, const char *buf, size_t len)
@@ -472,7 +500,7 @@ static void let_go(struct run *r, const void *tar, size_t tar_len)
 	r->t_started = srv_now_ms();
 	metrics_run_started(&r->mx, r->t_started);
 	run_publish_started(r);
-	r->eng->running(r);
+	uv_timer_start(&r->next_due, on_next_due, RUN_NEXT_AFTER_MS, 0);
 	run_set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
 	if (!r->ending) /* ending: its kill is on its way, or waits on the timer */
 		uv_timer_start(&r->wall, on_wall,
@@ -782,8 +810,9 @@ struct run *run_new(struct run_engine *eng)
 	uv_timer_init(eng->srv->loop, &r->wall);
 	uv_timer_init(eng->srv->loop, &r->flush);
 	uv_timer_init(eng->srv->loop, &r->pace);
-	r->wall.data = r->flush.data = r->pace.data = r;
-	r->handles_open = 3;
+	uv_timer_init(eng->srv->loop, &r->next_due);
+	r->wall.data = r->flush.data = r->pace.data = r->next_due.data = r;
+	r->handles_open = 4;
 	runout_init(&r->out, RUN_CHUNK_MAX, run_on_chunk, r);
 	randombytes_buf(token, sizeof(token));
 	sodium_bin2hex(r->notice_token, sizeof(r->notice_token), token, sizeof(token));

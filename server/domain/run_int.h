@@ -102,6 +102,8 @@ struct run {
 	int64_t t_created, t_started, t_first_byte;
 	struct metrics_run mx;
 	uv_timer_t wall, flush, pace;
+	uv_timer_t next_due; /* asks for the next containers (run_next) */
+	int next_asked;
 	int handles_open;
 
 	/* output */
@@ -296,6 +298,9 @@ void run_release(struct run *r);
 #define WARM_IDLE_MS (120 * 1000)
 /* a replaced run is killed at most this long after (run_kill_replaced) */
 #define RUN_KILL_LATER_MS 300
+/* a run asks for its next containers at its first byte, or this long after
+ * "go" if it prints nothing sooner (run.c, run_next) */
+#define RUN_NEXT_AFTER_MS 100
 struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,

@@ -82,6 +82,30 @@ def test_run_again_while_printing_replaces_at_once_and_both_end(make_server, sh)
     srv.stop()
 
 
+def test_a_silent_run_gets_its_next_container_and_run_again_takes_it(make_server, sh):
+    """The slot's next container is asked for at a run's first byte, or
+    RUN_NEXT_AFTER_MS after "go" when the program prints nothing: run again
+    of a silent program still finds one ready and takes it."""
+    srv = make_server().start()
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(sh, {"main.sh": "sleep 30\n"})
+        old = await u.start(pid)
+        warm = await async_wait_until(lambda: prepared_of(pid), timeout=RUN_DEADLINE_S)
+        state = psql("SELECT state FROM runs WHERE id = :'v1'", old)[0][0]
+        new = await u.start(pid, files={"main.sh": "echo new\n"})
+        first, second = await u.wait_exit(old), await u.wait_exit(new)
+        return warm, state, new, first, second
+    warm, state, new, first, second = run(go())
+    assert state == "running", "the next container must be made while the silent run runs"
+    used = psql("SELECT container_id FROM runs WHERE id = :'v1'", new)[0][0]
+    assert used.startswith(warm[0]), (used, warm)
+    assert first.exit["reason"] == "replaced"
+    assert second.exit["reason"] == "exited" and second.text() == "new\n"
+    srv.stop()
+
+
 def test_leak_sanitizer_finds_nothing_after_runs_output_and_closed_sessions(make_server, sh):
     srv = make_server(RUNIT_OUT_QUEUE_BYTES="256k").start()
 
