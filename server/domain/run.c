@@ -7,7 +7,7 @@
  * container removed (or handed to run_sweep.c), the row finished and one
  * run/exit sent. Output on its way out is in run_stream.c, the start request
  * (loading, saving, slot claiming) in run_start.c, warm containers in
- * run_warm.c.
+ * run_warm.c, stopping the container in run_kill.c.
  */
 #include "run_int.h"
 #include "run_image.h"
@@ -46,48 +46,6 @@ void run_op_done(struct run *r)
 	maybe_finalize(r);
 }
 
-static void killed(void *arg, const struct plat_err *err)
-{
-	struct run *r = arg;
-
-	if (err && err->code != PLAT_E_NOT_FOUND)
-		log_json(LOG_WARN, "stopping a container failed",
-			 json_pack("{s:I, s:I, s:s}", "run_id", (json_int_t)r->id, "user_id",
-				   (json_int_t)r->user_id, "error", err->message));
-	/* if the container was never started, wait will not come: detach */
-	if (!r->started && r->att && !r->attach_ended)
-		plat_detach(r->att);
-	run_op_done(r);
-}
-
-/* Kill r's container now; r is pending for it (run_end_code). */
-static void kill_now(struct run *r)
-{
-	r->kill_later = 0;
-	uv_timer_stop(&r->wall);
-	if (r->exit_sent && r->att && !r->attach_ended) /* paused: its output goes nowhere */
-		plat_detach(r->att);
-	if (r->exited || plat_stop(r->plat, r->cid, 0, killed, r))
-		run_op_done(r);
-}
-
-static void on_kill_later(uv_timer_t *t)
-{
-	kill_now(t->data);
-}
-
-void run_kill_replaced(const struct run *by)
-{
-	struct run *r, *n;
-
-	for (r = by->eng->runs; r; r = n) {
-		n = r->next;
-		if (r->kill_later == 2 && r->user_id == by->user_id &&
-		    r->project_id == by->project_id)
-			kill_now(r);
-	}
-}
-
 /*
  * Begin the end of a run with this reason (the first reason wins). The
  * container is killed if it exists; finalize() runs once nothing is pending.
@@ -114,11 +72,7 @@ void run_end_code(struct run *r, const char *reason, const char *code, const cha
 		run_set_state(r, RS_STOPPING);
 	if (r->cid[0] && !r->exited) {
 		r->pending++;
-		if (r->kill_later && !r->eng->srv->stopping) { /* run_kill_replaced() */
-			r->kill_later = 2;
-			uv_timer_start(&r->wall, on_kill_later, RUN_KILL_LATER_MS, 0);
-		} else
-			kill_now(r);
+		run_kill(r);
 	}
 	maybe_finalize(r);
 }
@@ -584,7 +538,7 @@ static void started(void *arg, const struct plat_err *err)
 	 * stop found nothing running; stop it now unless its kill waits (timer) */
 	if (r->ending && !r->exited && r->kill_later != 2) {
 		r->pending++;
-		kill_now(r);
+		run_kill_now(r);
 	}
 	if (r->waiting && r->id) /* a run owns it: a fresh start, or adopted while starting */
 		put_files_and_go(r);

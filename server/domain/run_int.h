@@ -165,7 +165,7 @@ struct run_engine {
 	struct run_slot *slots;
 	unsigned removing; /* containers of released runs still being removed */
 	/* hooks: how run_stream.c and run.c tell the files above them */
-	void (*op_done)(struct run *r); /* a stored event is readable (run.c) */
+	void (*op_done)(struct run *r); /* a pending operation ended (run_op_done) */
 	void (*release)(struct run *r); /* the row is finished (run.c) */
 	void (*slot_released)(struct run_engine *eng, struct run *r); /* run_start.c */
 	void (*running)(struct run *r); /* the program was let go (run_start.c) */
@@ -287,12 +287,17 @@ void run_end(struct run *r, const char *reason, const char *message);
 void run_end_code(struct run *r, const char *reason, const char *code, const char *message);
 /* One of the run's pending operations finished (may finalize it). */
 void run_op_done(struct run *r);
-/* A replaced run's container (kill_later) is killed once a newer run of its
- * project printed (by: that run; run.c calls it), or after
- * RUN_KILL_LATER_MS (docs/decisions.md, "Run again"). */
-void run_kill_replaced(const struct run *by);
 /* The row is finished: run/exit out, the slot freed, the run freed. */
 void run_release(struct run *r);
+
+/* run_kill.c: r's container is stopped; r is pending for it */
+void run_kill_now(struct run *r);
+/* now, or for a replaced run (kill_later) later: */
+void run_kill(struct run *r);
+/* A replaced run's container (kill_later) is killed once a newer run of its
+ * project's first output went out (by: that run; run.c calls it), or after
+ * RUN_KILL_LATER_MS (docs/decisions.md, "Run again"). */
+void run_kill_replaced(const struct run *by);
 
 /* run_warm.c */
 #define WARM_IDLE_MS (120 * 1000)
