@@ -251,25 +251,6 @@ static void scan_marker(struct run *r, const char *buf, size_t len)
 	r->marker_len = keep;
 }
 
-/*
- * The engine is asked for r's slot's next container and the pool's (the
- * engine's running hook) once r's program printed, or RUN_NEXT_AFTER_MS
- * after "go": making a container takes the CPU the program's start needs.
- */
-static void run_next(struct run *r)
-{
-	uv_timer_stop(&r->next_due);
-	if (r->next_asked || r->ending)
-		return;
-	r->next_asked = 1;
-	r->eng->running(r);
-}
-
-static void on_next_due(uv_timer_t *t)
-{
-	run_next(t->data);
-}
-
 /* Output of the program's, the notice taken out. */
 static void take(struct run *r, enum plat_stream stream, const char *buf, size_t len)
 {
@@ -287,12 +268,13 @@ static void take(struct run *r, enum plat_stream stream, const char *buf, size_t
 		feed(r, stream == PLAT_STDERR ? 2 : 1, buf, len);
 	if (first) {
 		/* the first output goes out now, not FLUSH_MS later; then the
-		 * engine gets the replaced run's kill and the next containers,
-		 * whose work would delay it (docs/decisions.md, "Run again") */
+		 * engine gets the replaced run's kill, whose work would delay
+		 * it, and the next containers wait for light output
+		 * (docs/decisions.md, "Run again") */
 		runout_flush(&r->out, 0);
 		run_kill_replaced(r);
-		run_next(r);
 	}
+	run_next_output(r, first, len);
 }
 
 static void take_stdout(void *arg, const char *buf, size_t len)
@@ -454,7 +436,7 @@ static void let_go(struct run *r, const void *tar, size_t tar_len)
 	r->t_started = srv_now_ms();
 	metrics_run_started(&r->mx, r->t_started);
 	run_publish_started(r);
-	uv_timer_start(&r->next_due, on_next_due, RUN_NEXT_AFTER_MS, 0);
+	run_next_go(r);
 	run_set_state(r, r->build_cmd ? RS_BUILDING : RS_RUNNING);
 	if (!r->ending) /* ending: its kill is on its way, or waits on the timer */
 		uv_timer_start(&r->wall, on_wall,

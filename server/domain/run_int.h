@@ -104,6 +104,9 @@ struct run {
 	uv_timer_t wall, flush, pace;
 	uv_timer_t next_due; /* asks for the next containers (run_next) */
 	int next_asked;
+	size_t next_bytes;  /* output since next_since (run_next.c) */
+	int64_t next_since; /* next_due's wait began, paced then or not: */
+	int next_paced;
 	int handles_open;
 
 	/* output */
@@ -299,13 +302,23 @@ void run_kill(struct run *r);
  * RUN_KILL_LATER_MS (docs/decisions.md, "Run again"). */
 void run_kill_replaced(const struct run *by);
 
+/* run_kill.c: a replaced run is killed at most this long after
+ * (run_kill_replaced) */
+#define RUN_KILL_LATER_MS 300
+/* run_next.c: r asks for its next containers once, when its output is
+ * light (the file's comment); the timer is r->next_due */
+#define RUN_NEXT_AFTER_MS 100
+#define RUN_NEXT_QUIET_MS 20
+#define RUN_NEXT_CALM_MS 100
+#define RUN_NEXT_HEAVY_BYTES (128 * 1024)
+#define RUN_NEXT_MAX_MS 2000
+/* "go" went down r's stdin */
+void run_next_go(struct run *r);
+/* r printed len bytes (first: its first) */
+void run_next_output(struct run *r, int first, size_t len);
+
 /* run_warm.c */
 #define WARM_IDLE_MS (120 * 1000)
-/* a replaced run is killed at most this long after (run_kill_replaced) */
-#define RUN_KILL_LATER_MS 300
-/* a run asks for its next containers at its first byte, or this long after
- * "go" if it prints nothing sooner (run.c, run_next) */
-#define RUN_NEXT_AFTER_MS 100
 struct run *run_warm_prepare(struct run_engine *eng, const struct run *done);
 int run_warm_matches(const struct run *w, const char *image, json_t *build_cmd, json_t *run_cmd,
 		     json_t *env, long long wall_ms, long long memory, long long cpus,

@@ -5,6 +5,8 @@ while the run before still prints replaces it at once and the old run still
 ends with one run/exit; LeakSanitizer finds no leak in a server that went
 through runs, large output, replaced runs and closed sessions."""
 import asyncio
+import datetime
+import time
 
 import pytest
 
@@ -83,9 +85,9 @@ def test_run_again_while_printing_replaces_at_once_and_both_end(make_server, sh)
 
 
 def test_a_silent_run_gets_its_next_container_and_run_again_takes_it(make_server, sh):
-    """The slot's next container is asked for at a run's first byte, or
-    RUN_NEXT_AFTER_MS after "go" when the program prints nothing: run again
-    of a silent program still finds one ready and takes it."""
+    """The slot's next container is asked for soon after a run's first byte,
+    or RUN_NEXT_AFTER_MS after "go" when the program prints nothing: run
+    again of a silent program still finds one ready and takes it."""
     srv = make_server().start()
 
     async def go():
@@ -101,6 +103,66 @@ def test_a_silent_run_gets_its_next_container_and_run_again_takes_it(make_server
     assert state == "running", "the next container must be made while the silent run runs"
     used = psql("SELECT container_id FROM runs WHERE id = :'v1'", new)[0][0]
     assert used.startswith(warm[0]), (used, warm)
+    assert first.exit["reason"] == "replaced"
+    assert second.exit["reason"] == "exited" and second.text() == "new\n"
+    srv.stop()
+
+
+def settled(instance):
+    """Every container of the server instance runs, started a second ago or
+    more (none is being made)."""
+    ids = docker("ps", "-aq", "--filter", f"label=run-it.instance={instance}").stdout.split()
+    got = docker("inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}", *ids).stdout
+    return ids and all(w[0] == "true" and
+                       datetime.datetime.fromisoformat(w[1]).timestamp() < time.time() - 1
+                       for w in (line.split() for line in got.splitlines()))
+
+
+def test_a_flood_of_output_gets_its_next_container_once_it_is_light(make_server, sh):
+    """Making a container takes the CPU that a program printing at full speed
+    (and its delivery) needs: the slot's next container is asked for once the
+    output is light, or RUN_NEXT_MAX_MS (2 s) after "go" at the latest, not
+    at the first byte; and run again still runs."""
+    flood = 40_000_000
+    srv = make_server().start()
+    instance = srv.env["RUNIT_INSTANCE"]
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(sh, {"main.sh": "echo warm\n"})
+        await u.wait_exit(await u.start(pid))
+        await async_wait_until(lambda: prepared_of(pid) and settled(instance),
+                               timeout=RUN_DEADLINE_S)
+        t_start = time.time()
+        rid = await u.start(pid, files={"main.sh": f"head -c {flood} /dev/zero | tr '\\0' a; "
+                                                   "sleep 30\n"})
+        got, deadline = 0, time.monotonic() + RUN_DEADLINE_S
+        while got < flood:  # counted, not kept (40 MB)
+            msg = await u.c.receive(deadline - time.monotonic())
+            p = msg.get("params", {})
+            if p.get("run") == rid and msg.get("method") == "run/log":
+                got += len(p["data"])
+            elif p.get("run") == rid:
+                assert msg.get("method") != "run/exit", msg
+            else:
+                u.c.notes.append(msg)
+        t_end = time.time()
+        own = psql("SELECT container_id FROM runs WHERE id = :'v1'", rid)[0][0]
+        await async_wait_until(lambda: [c for c in prepared_of(pid) if not own.startswith(c)],
+                               timeout=RUN_DEADLINE_S)
+        new = await u.start(pid, files={"main.sh": "echo new\n"})
+        first, second = await u.wait_exit(rid), await u.wait_exit(new)
+        return pid, t_start, t_end, first, second
+    pid, t_start, t_end, first, second = run(go())
+    ev = docker("events", "--since", f"{t_start:.3f}", "--until", f"{time.time():.3f}", "--filter",
+                "event=create", "--filter", f"label=run-it.instance={instance}", "--format",
+                "{{.TimeNano}}")
+    created = [int(t) / 1e9 for t in ev.stdout.split()]
+    assert created, ev
+    # the slot's and the pool's, asked for once the flood is over, or 2 s
+    # after "go" (which is after t_start)
+    assert created[0] >= min(t_end, t_start + 2.0) - 0.2, ([c - t_start for c in created],
+                                                            t_end - t_start)
     assert first.exit["reason"] == "replaced"
     assert second.exit["reason"] == "exited" and second.text() == "new\n"
     srv.stop()
