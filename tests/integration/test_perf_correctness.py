@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from harness import (RUN_DEADLINE_S, User, add_shell_runtime, async_wait_until, docker, psql, run,
-                     wait_until)
+from harness import (RUN_DEADLINE_S, User, add_shell_runtime, async_wait_until, docker,
+                     error_reason, psql, run, wait_until)
 
 LIST = "echo \"X=$X\"; ls -a /workspace | tr '\\n' ' '; echo; echo leftover > /workspace/left.txt\n"
 
@@ -105,6 +105,33 @@ def test_a_silent_run_gets_its_next_container_and_run_again_takes_it(make_server
     assert used.startswith(warm[0]), (used, warm)
     assert first.exit["reason"] == "replaced"
     assert second.exit["reason"] == "exited" and second.text() == "new\n"
+    srv.stop()
+
+
+def test_a_start_that_fails_after_replacing_still_finishes_the_replaced_row(make_server, sh):
+    """Run again lets go of the old run while the new start's buffers are
+    saved; a new start that fails there (its file is over max_file_bytes)
+    still leaves the old row finished as replaced, and the next start runs."""
+    srv = make_server().start()
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(sh, {"main.sh": "sleep 30\n"})
+        old = await u.start(pid)
+        await u.wait_state(old, "running")
+        res = await u.c.call("run/start", {"project": pid, "files": {"main.sh": "#" * 300_000}})
+        first = await u.wait_exit(old)
+        row = await async_wait_until(
+            lambda: psql("SELECT state, reason FROM runs WHERE id = :'v1'", old) ==
+            [["finished", "replaced"]], timeout=20)
+        second = await u.wait_exit(await u.start(pid, files={"main.sh": "echo next\n"}))
+        return pid, res, first, row, second
+    pid, res, first, row, second = run(go())
+    assert error_reason(res) == "TOO_LARGE", res
+    assert first.exit["reason"] == "replaced" and row
+    assert second.exit["reason"] == "exited" and second.text() == "next\n"
+    rows = psql("SELECT state, reason FROM runs WHERE project_id = :'v1' ORDER BY id", pid)
+    assert rows == [["finished", "replaced"], ["finished", "exited"]], rows
     srv.stop()
 
 
