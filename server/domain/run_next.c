@@ -7,7 +7,8 @@
  * nothing sooner; after its first byte, once it printed under
  * RUN_NEXT_HEAVY_BYTES in RUN_NEXT_QUIET_MS (in RUN_NEXT_CALM_MS once its
  * output was heavy) and was not paused for a reader meanwhile;
- * RUN_NEXT_MAX_MS after "go" at the latest (docs/decisions.md, "Run again").
+ * RUN_NEXT_MAX_MS after "go" at the latest (docs/decisions.md, "The next
+ * containers wait for a flood of output").
  * A run that ends first does not ask: its end does (run_slot_released).
  */
 #include "run_int.h"
