@@ -132,11 +132,34 @@ static void removed(void *arg, const struct plat_err *err)
 		run_free(r);
 }
 
+static void remove_container(struct run *r)
+{
+	r->remove_on_exit = 0;
+	uv_timer_stop(&r->wall);
+	if (plat_remove(r->plat, r->cid, removed, r) == 0) {
+		r->removing = 1;
+		r->eng->removing++;
+	} else {
+		run_sweep_add(r->eng, r->plat, r->cid);
+	}
+}
+
+static void on_remove_due(uv_timer_t *t)
+{
+	remove_container(t->data);
+}
+
 /*
  * Everything has stopped: flush, then finish the row (run/exit goes out
  * once it is) while the container is removed: the program's exit, not the
  * engine's teardown, ends the run for its user, and the slot is free for
  * the next run at once. The run is freed once both are done.
+ *
+ * A run that ended on the wrapper's notice has a container that is exiting
+ * by itself: it is removed once the engine's wait (still open) says so, not
+ * at once, which would have the engine kill it on the way out (one more
+ * runtime call and teardown path for every run: docs/decisions.md, "A
+ * container that exits by itself is not killed").
  */
 static void finalize(struct run *r)
 {
@@ -145,11 +168,11 @@ static void finalize(struct run *r)
 		feed(r, 1, r->marker_scan, r->marker_len);
 	r->marker_len = 0;
 	runout_flush(&r->out, 1);
-	if (r->cid[0] && plat_remove(r->plat, r->cid, removed, r) == 0) {
-		r->removing = 1;
-		r->eng->removing++;
+	if (r->cid[0] && r->wait_dropped && r->wait_open && !r->eng->srv->stopping) {
+		r->remove_on_exit = 1;
+		uv_timer_start(&r->wall, on_remove_due, RUN_REMOVE_AFTER_EXIT_MS, 0);
 	} else if (r->cid[0]) {
-		run_sweep_add(r->eng, r->plat, r->cid);
+		remove_container(r);
 	}
 	run_finish_db(r);
 }
@@ -377,6 +400,8 @@ static void waited(void *arg, const struct plat_exit *ex, const struct plat_err 
 	r->wait_open = 0;
 	if (r->wait_dropped) { /* the run ended on the notice (noticed()) */
 		r->eng->removing--;
+		if (r->remove_on_exit) /* it exited: finalize() left it for now */
+			remove_container(r);
 		if (r->released && !r->removing)
 			run_free(r);
 		return;

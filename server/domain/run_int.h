@@ -97,6 +97,10 @@ struct run {
 	struct run_notice notice, notice_err;
 	char notice_token[RUN_NOTICE_TOKEN_LEN + 1];
 	int wait_open, wait_dropped;
+	/* the run ended on the notice: its container is removed once the
+	 * engine saw the wrapper exit, or RUN_REMOVE_AFTER_EXIT_MS after
+	 * (r->wall), not killed while it exits (run.c, finalize) */
+	int remove_on_exit;
 
 	/* timing */
 	int64_t t_created, t_started, t_first_byte;
@@ -305,6 +309,9 @@ void run_kill_replaced(const struct run *by);
 /* run_kill.c: a replaced run is killed at most this long after
  * (run_kill_replaced) */
 #define RUN_KILL_LATER_MS 300
+/* run.c: a container whose wrapper told its exit is removed at the latest
+ * this long after, exited or not */
+#define RUN_REMOVE_AFTER_EXIT_MS 1000
 /* run_next.c: r asks for its next containers once, when its output is
  * light (the file's comment); the timer is r->next_due */
 #define RUN_NEXT_AFTER_MS 100

@@ -8,11 +8,16 @@ the program exits with output still in flight, a signal's exit is told by
 the engine (137 may be the OOM killer), a child left running in the
 background does not hold the run, and the counters say which way each run
 ended."""
+import os
 import re
+import socket
+import threading
+import time
 
 import pytest
 
-from harness import (PYTHON_IMAGE, User, add_runtime, add_shell_runtime, http_get, result_of,
+from harness import (PYTHON_IMAGE, User, add_runtime, add_shell_runtime, docker, http_get, psql,
+                     result_of, wait_until,
                      run)
 
 
@@ -86,6 +91,130 @@ for i in range(4096):  # 4 MiB on stdout, 1 MiB on stderr, interleaved
         os.write(2, line)
 os._exit(7)
 """
+
+
+def test_a_container_that_exits_by_itself_is_removed_not_killed(server, rts):
+    """A run that ended on the notice leaves a container whose wrapper is
+    exiting: it is removed once the engine saw it exit, never killed on the
+    way out (each kill is one more call into the container runtime per run).
+    Checked on the engine's own events: die and destroy, no kill, for runs
+    through pipes and a terminal, one leaving a child in the background."""
+    t0 = time.time()
+
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(rts["sh"], {"main.sh": "echo hi\n"})
+        outs = [await run_once(u, pid, tty=k % 2 == 1) for k in range(6)]
+        bg = await u.project(rts["sh"], {"main.sh": "sleep 30 & echo started\n"})
+        return outs + [await run_once(u, bg)]
+    outs = run(go())
+    assert [o.exit["reason"] for o in outs] == ["exited"] * 7, [o.exit for o in outs]
+    cids = [psql("SELECT container_id FROM runs WHERE id = :'v1'", o.exit["run"])[0][0]
+            for o in outs]
+    assert all(cids), cids
+    deadline = time.monotonic() + 30
+    while any(docker("inspect", c).returncode == 0 for c in cids):
+        assert time.monotonic() < deadline, "the containers were not removed"
+        time.sleep(0.2)
+    ev = docker("events", "--since", f"{t0:.3f}", "--until", f"{time.time():.3f}", "--format",
+                "{{.Actor.ID}} {{.Action}}", *[a for c in cids for a in ("--filter",
+                                                                           f"container={c}")])
+    acts = {c: [w[1] for w in (line.split() for line in ev.stdout.splitlines())
+                if w[0].startswith(c)] for c in cids}
+    for c, a in acts.items():
+        assert "die" in a and "destroy" in a and "kill" not in a, (c, a)
+
+
+class WaitSwallower:
+    """A unix-socket proxy to the Docker engine that passes every byte both
+    ways (hijacked attaches included) but never answers a container's wait:
+    an engine whose wait does not come, a fault the real engine does not
+    show on demand. close() ends every connection (the waits then fail)."""
+
+    def __init__(self, path):
+        self.path, self.socks, self.lock = path, [], threading.Lock()
+        self.srv = socket.socket(socket.AF_UNIX)
+        self.srv.bind(path)
+        self.srv.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            e = socket.socket(socket.AF_UNIX)
+            e.connect("/var/run/docker.sock")
+            with self.lock:
+                self.socks += [c, e]
+            held = []  # set once this connection asked for a wait
+            threading.Thread(target=self._pipe, args=(c, e, held, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(e, c, held, False), daemon=True).start()
+
+    def _pipe(self, a, b, held, asks):
+        try:
+            while data := a.recv(65536):
+                if asks and re.search(rb"^POST \S*/containers/[0-9a-f]+/wait", data, re.M):
+                    held.append(1)
+                if not (held and not asks):
+                    b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.srv.close()
+        with self.lock:
+            for s in self.socks:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        os.unlink(self.path)
+
+
+def test_a_container_whose_exit_the_engine_never_tells_is_removed_anyway(make_server, rts,
+                                                                         tmp_path):
+    """The run ended on the notice and the engine's wait never answers: the
+    container is removed all the same, RUN_REMOVE_AFTER_EXIT_MS (1 s) later,
+    and the run was not held up by it. The runs go to a platform behind the
+    proxy above (the shared platforms disabled meanwhile)."""
+    proxy = WaitSwallower(str(tmp_path / "engine.sock"))
+    others = [r[0] for r in psql("SELECT id FROM platforms WHERE enabled")]
+    default = psql("SELECT id FROM platforms WHERE is_default")[0][0]
+    plat = psql("INSERT INTO platforms (name, kind, endpoint) VALUES ('t-no-wait', 'docker', "
+                ":'v1') RETURNING id", "unix://" + proxy.path)[0][0]
+    try:
+        for o in others:
+            psql("UPDATE platforms SET enabled = false, is_default = false WHERE id = :'v1'", o)
+        psql("UPDATE platforms SET is_default = true WHERE id = :'v1'", plat)
+        srv = make_server().start()
+
+        async def go():
+            u = await User.new(srv)
+            pid = await u.project(rts["sh"], {"main.sh": "echo hi\n"})
+            t = time.monotonic()
+            out = await run_once(u, pid)
+            return out, time.monotonic() - t
+        out, took = run(go())
+        assert out.exit["reason"] == "exited" and out.text() == "hi\n", out.exit
+        assert took < 5, took  # the run did not wait for the engine's wait
+        cid = psql("SELECT container_id FROM runs WHERE id = :'v1'", out.exit["run"])[0][0]
+        assert wait_until(lambda: docker("inspect", cid).returncode != 0, timeout=15), \
+            "the container was never removed"
+        proxy.close()  # the waits fail now: the server stops without them
+        srv.stop()
+    finally:
+        psql("UPDATE platforms SET is_default = false WHERE id = :'v1'", plat)
+        psql("DELETE FROM platforms WHERE id = :'v1'", plat)
+        for o in others:
+            psql("UPDATE platforms SET enabled = true WHERE id = :'v1'", o)
+        psql("UPDATE platforms SET is_default = true WHERE id = :'v1'", default)
 
 
 def test_every_byte_before_the_exit_when_the_program_exits_mid_flight(server, rts):
