@@ -7,15 +7,13 @@ again, even after its platform row was deleted; and a restarted server
 reconciles every platform row, not only its built-in engine."""
 import asyncio
 import json
-import os
-import socket
-import threading
 import time
 import uuid
 
 import pytest
 
 from conftest import connect, run
+from harness import DockerProxy
 from test_runs import SHELL_IMAGE, User, containers_of, docker, image_present, make_runtime, sql
 
 ROOMY = {"RUNIT_SIGNUP_ADDR_MAX": 1000000, "RUNIT_LOGIN_ADDR_MAX": 1000000}
@@ -89,75 +87,6 @@ async def login_again(server, user):
     r = await c.call("auth/login", {"username": user.name, "password": "password123"})
     assert "result" in r, r
     return c
-
-
-class DockerProxy:
-    """A unix socket that forwards to the Docker engine's: a platform that the
-    test can make unreachable (stop) and reachable again (start)."""
-
-    def __init__(self, path, target="/var/run/docker.sock"):
-        self.path, self.target = path, target
-        self.lsock, self.conns, self.lock = None, [], threading.Lock()
-
-    def start(self):
-        if os.path.exists(self.path):
-            os.unlink(self.path)
-        self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.lsock.bind(self.path)
-        self.lsock.listen(64)
-        threading.Thread(target=self._accept, args=(self.lsock,), daemon=True).start()
-        return self
-
-    def _accept(self, lsock):
-        while True:
-            try:
-                c, _ = lsock.accept()
-            except OSError:
-                return
-            u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                u.connect(self.target)
-            except OSError:
-                c.close()
-                continue
-            with self.lock:
-                self.conns += [c, u]
-            for a, b in ((c, u), (u, c)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a, b):
-        try:
-            while True:
-                d = a.recv(65536)
-                if not d:
-                    break
-                b.sendall(d)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def stop(self):
-        """Refuse new connections and cut the open ones."""
-        try:
-            self.lsock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.lsock.close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
-        with self.lock:
-            conns, self.conns = self.conns, []
-        for s in conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
 
 
 def test_warm_container_goes_within_5_s_of_its_users_last_socket_closing(make_server, shell):

@@ -18,6 +18,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -675,3 +676,82 @@ def check_prometheus_text(text):
             assert m.group(1) in declared or base in declared, "undeclared: " + line
             if declared.get(m.group(1)) == "counter":
                 assert m.group(1).endswith("_total"), line
+
+
+# a container's wait in an engine call (DockerProxy's hold_waits)
+WAIT_CALL = re.compile(rb"^POST \S*/containers/[0-9a-f]+/wait", re.M)
+
+
+class DockerProxy:
+    """A unix socket that forwards to the Docker engine's: a platform that the
+    test can make unreachable (stop) and reachable again (start). Every byte
+    goes both ways (hijacked attaches included); with hold_waits a
+    container's wait is never answered (an engine whose wait does not come,
+    a fault the real engine does not show on demand)."""
+
+    def __init__(self, path, target="/var/run/docker.sock", hold_waits=False):
+        self.path, self.target, self.hold_waits = path, target, hold_waits
+        self.lsock, self.conns, self.lock = None, [], threading.Lock()
+
+    def start(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.lsock.bind(self.path)
+        self.lsock.listen(64)
+        threading.Thread(target=self._accept, args=(self.lsock,), daemon=True).start()
+        return self
+
+    def _accept(self, lsock):
+        while True:
+            try:
+                c, _ = lsock.accept()
+            except OSError:
+                return
+            u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                u.connect(self.target)
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.conns += [c, u]
+            held = []  # set once this connection asked for a wait (hold_waits)
+            threading.Thread(target=self._pipe, args=(c, u, held, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(u, c, held, False), daemon=True).start()
+
+    def _pipe(self, a, b, held, asks):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                if asks and self.hold_waits and WAIT_CALL.search(d):
+                    held.append(1)
+                if not (held and not asks):
+                    b.sendall(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        """Refuse new connections and cut the open ones."""
+        try:
+            self.lsock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.lsock.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()

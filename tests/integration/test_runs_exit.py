@@ -8,17 +8,13 @@ the program exits with output still in flight, a signal's exit is told by
 the engine (137 may be the OOM killer), a child left running in the
 background does not hold the run, and the counters say which way each run
 ended."""
-import os
 import re
-import socket
-import threading
 import time
 
 import pytest
 
-from harness import (PYTHON_IMAGE, User, add_runtime, add_shell_runtime, docker, http_get, psql,
-                     result_of, wait_until,
-                     run)
+from harness import (PYTHON_IMAGE, DockerProxy, User, add_runtime, add_shell_runtime, docker,
+                     http_get, psql, result_of, run, wait_until)
 
 
 @pytest.fixture(scope="module")
@@ -125,66 +121,14 @@ def test_a_container_that_exits_by_itself_is_removed_not_killed(server, rts):
         assert "die" in a and "destroy" in a and "kill" not in a, (c, a)
 
 
-class WaitSwallower:
-    """A unix-socket proxy to the Docker engine that passes every byte both
-    ways (hijacked attaches included) but never answers a container's wait:
-    an engine whose wait does not come, a fault the real engine does not
-    show on demand. close() ends every connection (the waits then fail)."""
-
-    def __init__(self, path):
-        self.path, self.socks, self.lock = path, [], threading.Lock()
-        self.srv = socket.socket(socket.AF_UNIX)
-        self.srv.bind(path)
-        self.srv.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            e = socket.socket(socket.AF_UNIX)
-            e.connect("/var/run/docker.sock")
-            with self.lock:
-                self.socks += [c, e]
-            held = []  # set once this connection asked for a wait
-            threading.Thread(target=self._pipe, args=(c, e, held, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(e, c, held, False), daemon=True).start()
-
-    def _pipe(self, a, b, held, asks):
-        try:
-            while data := a.recv(65536):
-                if asks and re.search(rb"^POST \S*/containers/[0-9a-f]+/wait", data, re.M):
-                    held.append(1)
-                if not (held and not asks):
-                    b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def close(self):
-        self.srv.close()
-        with self.lock:
-            for s in self.socks:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        os.unlink(self.path)
-
-
 def test_a_container_whose_exit_the_engine_never_tells_is_removed_anyway(make_server, rts,
                                                                          tmp_path):
     """The run ended on the notice and the engine's wait never answers: the
     container is removed all the same, RUN_REMOVE_AFTER_EXIT_MS (1 s) later,
     and the run was not held up by it. The runs go to a platform behind the
-    proxy above (the shared platforms disabled meanwhile)."""
-    proxy = WaitSwallower(str(tmp_path / "engine.sock"))
+    proxy that holds waits (harness.DockerProxy; the shared platforms
+    disabled meanwhile)."""
+    proxy = DockerProxy(str(tmp_path / "engine.sock"), hold_waits=True).start()
     others = [r[0] for r in psql("SELECT id FROM platforms WHERE enabled")]
     default = psql("SELECT id FROM platforms WHERE is_default")[0][0]
     plat = psql("INSERT INTO platforms (name, kind, endpoint) VALUES ('t-no-wait', 'docker', "
@@ -207,7 +151,7 @@ def test_a_container_whose_exit_the_engine_never_tells_is_removed_anyway(make_se
         cid = psql("SELECT container_id FROM runs WHERE id = :'v1'", out.exit["run"])[0][0]
         assert wait_until(lambda: docker("inspect", cid).returncode != 0, timeout=15), \
             "the container was never removed"
-        proxy.close()  # the waits fail now: the server stops without them
+        proxy.stop()  # the waits fail now: the server stops without them
         srv.stop()
     finally:
         psql("UPDATE platforms SET is_default = false WHERE id = :'v1'", plat)
