@@ -147,6 +147,31 @@ def test_file_create_read_list_rename_delete_save(srv):
     run(go())
 
 
+def test_project_list_shows_the_most_recently_changed_first(srv):
+    """Every write of a file touches its project (sql/029_projects_hot.sql
+    keeps that, with updated_at out of the owner's index)."""
+    async def go():
+        a = await signed_in(srv)
+        ps = [(await new_project(a, f"p{i}"))["id"] for i in range(3)]
+
+        async def order():
+            return [x["id"] for x in result_of(await a.call("project/list"))["projects"]]
+
+        assert await order() == ps[::-1]  # newest first
+        f = result_of(await a.call("file/read", {"project": ps[0], "path": "main.py"}))
+        result_of(await a.call("file/save", {"project": ps[0], "path": "main.py",
+                                             "content": "print(1)\n", "base_version": f["version"]}))
+        assert await order() == [ps[0], ps[2], ps[1]]
+        result_of(await a.call("file/create", {"project": ps[1], "path": "b.txt"}))
+        assert await order() == [ps[1], ps[0], ps[2]]
+        result_of(await a.call("file/rename", {"project": ps[2], "path": "main.py",
+                                               "new_path": "app.py"}))
+        assert await order() == [ps[2], ps[1], ps[0]]
+        result_of(await a.call("file/delete", {"project": ps[0], "path": "main.py"}))
+        assert await order() == [ps[0], ps[2], ps[1]]
+    run(go())
+
+
 BAD_PATHS = [
     "../../etc/passwd", "a/../../b", "/abs", "/", "..", ".", "./a", "a/./b", "a/..",
     "a//b", "a/", "a\\b", "..\\..\\x", "a\u0001b", "a\nb", "a\u007fb", "a\u0085b", "",
