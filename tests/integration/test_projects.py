@@ -149,7 +149,8 @@ def test_file_create_read_list_rename_delete_save(srv):
 
 def test_project_list_shows_the_most_recently_changed_first(srv):
     """Every write of a file touches its project (sql/029_projects_hot.sql
-    keeps that, with updated_at out of the owner's index)."""
+    keeps that, with updated_at out of the owner's index); own and shared
+    projects in one order (h_project.c reads them by two indexes)."""
     async def go():
         a = await signed_in(srv)
         ps = [(await new_project(a, f"p{i}"))["id"] for i in range(3)]
@@ -169,6 +170,20 @@ def test_project_list_shows_the_most_recently_changed_first(srv):
         assert await order() == [ps[2], ps[1], ps[0]]
         result_of(await a.call("file/delete", {"project": ps[0], "path": "main.py"}))
         assert await order() == [ps[0], ps[2], ps[1]]
+
+        # a project shared with a is listed among a's own, by the same order
+        b = await signed_in(srv)
+        theirs = (await new_project(b, "theirs"))["id"]
+        result_of(await b.call("project/share", {"id": theirs, "username": a.user["username"],
+                                                 "role": "editor"}))
+        assert await order() == [theirs, ps[0], ps[2], ps[1]]
+        result_of(await a.call("file/create", {"project": ps[1], "path": "c.txt"}))
+        assert await order() == [ps[1], theirs, ps[0], ps[2]]
+        result_of(await a.call("file/create", {"project": theirs, "path": "a.txt"}))
+        listed = result_of(await a.call("project/list"))["projects"]
+        assert [(x["id"], x["access"]) for x in listed] == [
+            (theirs, "editor"), (ps[1], "owner"), (ps[0], "owner"), (ps[2], "owner")]
+        assert [x["id"] for x in result_of(await b.call("project/list"))["projects"]] == [theirs]
     run(go())
 
 
