@@ -8,11 +8,12 @@
 -- UPDATEs was not HOT: it wrote a new entry into every index of projects
 -- and left a dead one behind in each (bench database: 323,066 updates of
 -- projects, none HOT, 19,936 dead rows). No query walked that index in
--- updated_at order: project/list asks for the owner's projects OR those
--- shared with them and sorts them (a plan without the index, before and
--- after). projects_by_owner is now on owner_id alone (the owner's lookups,
--- and the foreign key's cascade from users), and the table's pages keep a
--- tenth free, so an UPDATE of updated_at stays in its page.
+-- updated_at order: project/list sorts the caller's projects itself (its
+-- OR of owner and member was a sequential scan with either index; it now
+-- reads the owner's half by this one, h_project.c). projects_by_owner is
+-- now on owner_id alone (the owner's lookups, and the foreign key's
+-- cascade from users), and the table's pages keep a tenth free, so an
+-- UPDATE of updated_at stays in its page.
 --
 -- bench/saves.py, the two indexes alternating on one database, three pairs:
 -- 100 clients 1,680/1,669/1,496 -> 1,811/1,630/1,550 saves/s, p99
