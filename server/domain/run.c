@@ -34,10 +34,18 @@ static void finalize(struct run *r);
 static void feed(struct run *r, int stream, const char *buf, size_t len);
 static void on_wall(uv_timer_t *t);
 
+/* Once nothing is pending: finalize(), then, once what it stored is in too,
+ * the row's finish. */
 static void maybe_finalize(struct run *r)
 {
-	if (r->ending && !r->pending && !r->finalized)
+	if (!r->ending || r->pending || r->row_ending)
+		return;
+	if (!r->finalized) {
 		finalize(r);
+	} else {
+		r->row_ending = 1;
+		run_finish_db(r);
+	}
 }
 
 void run_op_done(struct run *r)
@@ -150,10 +158,11 @@ static void on_remove_due(uv_timer_t *t)
 }
 
 /*
- * Everything has stopped: flush, then finish the row (run/exit goes out
- * once it is) while the container is removed: the program's exit, not the
- * engine's teardown, ends the run for its user, and the slot is free for
- * the next run at once. The run is freed once both are done.
+ * Everything has stopped: flush; once that output is stored, the row is
+ * finished with its run/exit stored (run/exit goes out after: run/logs then
+ * has all of it) while the container is removed: the program's exit, not
+ * the engine's teardown, ends the run for its user, and the slot is free
+ * for the next run at once. The run is freed once both are done.
  *
  * A run that ended on the wrapper's notice has a container that is exiting
  * by itself: it is removed once the engine's wait (still open) says so, not
@@ -174,7 +183,7 @@ static void finalize(struct run *r)
 	} else if (r->cid[0]) {
 		remove_container(r);
 	}
-	run_finish_db(r);
+	maybe_finalize(r);
 }
 
 /* Called by run_stream.c once the row is finished: run/exit out, slot freed,

@@ -153,7 +153,9 @@ struct run {
 
 	/* ending */
 	int ending, finalized, pending;
+	int row_ending;		/* the row's finish is asked: nothing more waits for it */
 	int exit_sent;		/* run/exit went out before the end (replaced) */
+	long long t_ended;	/* the end's time (ms) for the row and run/exit, once known */
 	int removing, released; /* the container's removal and the row, after finalize */
 	char reason[16];
 	char message[256];

@@ -347,9 +347,9 @@ static void persisted(void *arg, PGresult *res, const char *err)
 	"FROM a"
 
 /*
- * Store one event. Until the run is finalized the insert counts as pending,
- * so the row is finished (and run/exit sent) only after every event before
- * it is readable with run/logs. Output (stdout, stderr: len bytes, not a C
+ * Store one event. Until the row's finish is asked the insert counts as
+ * pending, so the row is finished (and run/exit sent) only after every event
+ * before it is readable with run/logs. Output (stdout, stderr: len bytes, not a C
  * string) past STORE_MAX_BYTES is not stored; other data is a C string.
  *
  * The insert commits without waiting for its WAL flush (INSERT_LOG): each
@@ -373,7 +373,7 @@ static void persist(struct run *r, long long seq, const char *stream, const char
 	}
 	snprintf(rid, sizeof(rid), "%lld", r->id);
 	snprintf(sq, sizeof(sq), "%lld", seq);
-	if (r->finalized) {
+	if (r->row_ending) {
 		db_query(r->eng->srv->db, INSERT_LOG, 4, p, run_db_ignore, NULL);
 	} else {
 		r->pending++;
@@ -386,7 +386,8 @@ static void persist(struct run *r, long long seq, const char *stream, const char
 /* One event of the run, numbered seq and encoded as text (owned; NULL: out
  * of memory, then it is only stored): kept in the ring, sent to every
  * recipient as one shared frame, and stored as data (bytes long, see
- * persist). droppable: a run/log, which a lagging watcher may skip. */
+ * persist) unless stream is NULL. droppable: a run/log, which a lagging
+ * watcher may skip. */
 static void event_text(struct run *r, long long seq, char *text, size_t len, int droppable,
 		       const char *stream, const char *data, size_t bytes)
 {
@@ -398,7 +399,8 @@ static void event_text(struct run *r, long long seq, char *text, size_t len, int
 		broadcast(r, f, seq, droppable);
 		sess_frame_unref(f);
 	}
-	persist(r, seq, stream, data, bytes);
+	if (stream)
+		persist(r, seq, stream, data, bytes);
 }
 
 /* A notification other than output; data (a C string) is what is stored. */
@@ -439,7 +441,9 @@ void run_emit_status(struct run *r)
 
 static long long duration_ms(const struct run *r)
 {
-	return r->t_started ? srv_now_ms() - r->t_started : 0;
+	if (!r->t_started)
+		return 0;
+	return (r->t_ended ? r->t_ended : srv_now_ms()) - r->t_started;
 }
 
 static json_t *exit_params(struct run *r, long long seq)
@@ -459,13 +463,24 @@ static json_t *exit_params(struct run *r, long long seq)
 	return p;
 }
 
-void run_emit_exit(struct run *r)
+/* run/exit to every recipient; stored too (store) unless the row's finish
+ * stores it (run_finish_db) */
+static void emit_exit(struct run *r, int store)
 {
-	json_t *p = exit_params(r, r->seq);
-	char *data = json_dumps(p, JSON_COMPACT);
+	json_t *p;
+	size_t len = 0;
+	char *data = NULL, *text;
 
+	if (!r->t_ended)
+		r->t_ended = srv_now_ms();
+	p = exit_params(r, r->seq);
+	if (store)
+		data = json_dumps(p, JSON_COMPACT);
 	r->state = RS_FINISHED;
-	event(r, "run/exit", p, "meta", data ? data : "{}");
+	text = proto_notify_steal("run/exit", p, &len);
+	event_text(r, r->seq, text, len, 0, NULL, NULL, 0);
+	if (store)
+		persist(r, r->seq, "meta", data ? data : "{}", 0);
 	free(data);
 	metrics_run_end(&r->mx, r->reason, r->t_started ? (double)duration_ms(r) / 1000.0 : -1);
 	/* an "error" end is ours or the platform's: a warning, with its message */
@@ -475,6 +490,11 @@ void run_emit_exit(struct run *r)
 			   "runtime", r->runtime_code, "reason", r->reason, "duration_ms",
 			   (json_int_t)duration_ms(r), "output_bytes", (json_int_t)r->out_bytes,
 			   "error", strcmp(r->reason, "error") ? NULL : r->message));
+}
+
+void run_emit_exit(struct run *r)
+{
+	emit_exit(r, 0);
 }
 
 /*
@@ -489,7 +509,7 @@ void run_emit_exit_now(struct run *r)
 	runout_flush(&r->out, 1);
 	r->exit_sent = 1;
 	r->seq++; /* the run/exit's number, stored as last_seq */
-	run_emit_exit(r);
+	emit_exit(r, 1);
 	/* until its kill (run_kill_replaced), the program blocks on its output
 	 * rather than take CPU from the new run's start */
 	if (r->kill_later == 2 && r->att && !r->attach_ended)
@@ -524,17 +544,29 @@ static void row_finished(void *arg, PGresult *res, const char *err)
 	r->eng->release(r);
 }
 
+/*
+ * The row is finished and, unless it went out already (replaced), its
+ * run/exit stored with it, in one statement: whoever reads the finished row
+ * reads how it ended. run/exit goes out once this is done (row_finished).
+ */
 void run_finish_db(struct run *r)
 {
 	if (!r->id) { /* a warm container: no row */
 		r->eng->release(r);
 		return;
 	}
-	char id[24], code[24], dur[24], fb[24], ob[24], seq[24];
-	const char *p[9];
+	char id[24], code[24], dur[24], fb[24], ob[24], seq[24], *meta = NULL;
+	const char *p[10];
 
-	if (!r->exit_sent)
+	if (!r->exit_sent) {
+		json_t *ex;
+
 		r->seq++; /* the run/exit's number, stored as last_seq */
+		r->t_ended = srv_now_ms();
+		ex = exit_params(r, r->seq);
+		meta = json_dumps(ex, JSON_COMPACT);
+		json_decref(ex);
+	}
 	snprintf(id, sizeof(id), "%lld", r->id);
 	snprintf(code, sizeof(code), "%d", r->exit_code);
 	snprintf(dur, sizeof(dur), "%lld", duration_ms(r));
@@ -550,14 +582,21 @@ void run_finish_db(struct run *r)
 	p[6] = seq;
 	p[7] = r->message[0] ? r->message : NULL;
 	p[8] = r->code[0] ? r->code : NULL;
+	p[9] = r->exit_sent ? NULL : meta ? meta : "{}";
 	if (db_query(
 		r->eng->srv->db,
-		"UPDATE runs SET state = 'finished', reason = $2, exit_code = $3, "
+		"WITH u AS (UPDATE runs SET state = 'finished', reason = $2, exit_code = $3, "
 		"finished_at = now(), duration_ms = $4, first_byte_ms = $5, output_bytes = $6, "
-		"last_seq = $7, error_message = left($8, 4096), end_code = coalesce($9, end_code) "
-		"WHERE id = $1",
-		9, p, row_finished, r))
+		"last_seq = $7, error_message = left($8, 4096), "
+		"end_code = coalesce($9, end_code) WHERE id = $1 RETURNING id) "
+		"INSERT INTO run_logs (run_id, seq, stream, data) "
+		"SELECT id, $7, 'meta', $10 FROM u WHERE $10::text IS NOT NULL",
+		10, p, row_finished, r)) {
+		free(meta);
 		row_finished(r, NULL, "database unavailable");
+		return;
+	}
+	free(meta); /* db_query copied it */
 }
 
 void run_db_set_container(struct run *r)

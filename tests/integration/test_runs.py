@@ -4,11 +4,12 @@ locally built images runit/shell and runit/python), so limits can be small."""
 import asyncio
 import json
 import os
+import subprocess
 import time
 
 import pytest
 
-from harness import (DEADLINE_S, GENEROUS_AUTH_LIMITS, PYTHON_IMAGE, RUN_DEADLINE_S, SHELL_IMAGE,
+from harness import (DB_URL, DEADLINE_S, GENEROUS_AUTH_LIMITS, PYTHON_IMAGE, RUN_DEADLINE_S, SHELL_IMAGE,
                      User, add_runtime, add_shell_runtime, async_wait_until, docker, error_reason,
                      image_present, logged_in, psql, result_of, run, wait_until)
 
@@ -458,6 +459,66 @@ def test_history_logs_paging_get_and_attach(server, runtimes):
     assert "main.sh" in got["result"]["files"]
     assert att["result"]["live"] is False
     assert "".join(n["params"]["data"] for n in replay) == out.text()
+
+
+def test_run_exit_goes_out_only_once_its_stored_exit_can_be_read(server, runtimes):
+    """Once run/exit arrives, run/logs has the whole run, its stored exit
+    (meta) last. The stored exit is held back here: an uncommitted row of
+    another session has its key (run, seq), so the database makes the
+    server's insert wait; run/exit must wait for it, and then be readable."""
+    src = {"main.sh": "echo ready; read x\n"}
+
+    async def ready_seq(u, rid):
+        await u.wait_output(rid, "ready")
+        return next(e["params"]["seq"] for e in u.c.notes
+                    if e.get("method") == "run/log" and e["params"]["run"] == rid)
+
+    async def let_go(u, rid):
+        r = await u.c.call("run/stdin", {"run": rid, "data": "x\n"})
+        assert "result" in r, r
+
+    async def go():
+        u = await User.new(server)
+        pid = await u.project(runtimes["sh"], src)
+        # the first run: how far after "ready" its run/exit is numbered
+        rid = await u.start(pid)
+        ready = await ready_seq(u, rid)
+        await let_go(u, rid)
+        gap = (await u.wait_exit(rid)).exit["seq"] - ready
+        # the second: its stored exit's key is taken until the rollback
+        rid = await u.start(pid)
+        key = await ready_seq(u, rid) + gap
+        holder = subprocess.Popen([os.environ.get("RUNIT_PSQL", "psql"), DB_URL, "-XAtq"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        try:
+            holder.stdin.write(f"BEGIN; INSERT INTO run_logs (run_id, seq, stream, data) "
+                               f"VALUES ({rid}, {key}, 'status', 'held');\n")
+            holder.stdin.flush()
+            wait_until(lambda: psql("SELECT count(*) FROM pg_stat_activity WHERE state ="
+                                    " 'idle in transaction' AND query LIKE"
+                                    " 'INSERT INTO run_logs%' || :'v1' || '%held%'", rid)
+                       == [["1"]])
+            await let_go(u, rid)
+            await u.wait_state(rid, "stopping")
+            await u.collect(1.5)
+            early = [e for e in u.c.notes if e.get("method") == "run/exit"
+                     and e["params"]["run"] == rid]
+            holder.stdin.write("ROLLBACK;\n")
+            holder.stdin.flush()
+        finally:
+            holder.stdin.close()
+            holder.wait(DEADLINE_S)
+        ex = (await u.wait_exit(rid)).exit
+        logs = result_of(await u.c.call("run/logs", {"run": rid}))
+        return early, ex, key, logs["chunks"]
+
+    early, ex, key, chunks = run(go())
+    assert early == [], "run/exit went out before its stored exit was written"
+    assert ex["seq"] == key and ex["reason"] == "exited" and ex["exit_code"] == 0
+    last = chunks[-1]
+    assert last["seq"] == key and last["stream"] == "meta", chunks
+    assert json.loads(last["data"]) == ex
+    assert "ready\n" in "".join(c["data"] for c in chunks if c["stream"] == "stdout")
 
 
 def test_attach_resumes_a_live_run_after_reconnect(server, runtimes):
