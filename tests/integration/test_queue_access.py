@@ -222,6 +222,11 @@ def test_a_waiting_run_of_a_disabled_user_ends_on_whichever_instance_holds_it(ma
 
 
 def test_a_waiting_run_ends_when_its_user_or_its_project_is_deleted(server, qrt):
+    """...and nothing of it is written once its row went with the user or
+    the project: no failed insert in the server's log (its stored run/exit
+    went with the row's finish, which finds no row)."""
+    warned = server.log_text().count("run bookkeeping query failed")
+
     async def go():
         holder, hr = await blocked(server, qrt)
         try:
@@ -249,6 +254,7 @@ def test_a_waiting_run_ends_when_its_user_or_its_project_is_deleted(server, qrt)
         finally:
             await release(holder, hr, qrt)
     run(go())
+    assert server.log_text().count("run bookkeeping query failed") == warned
 
 
 # ------------------------------------------------------------ the pool
