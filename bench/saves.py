@@ -14,12 +14,17 @@ The figures are the medians of the rounds' rates.
 
 The clients run in RUNIT_BENCH_SAVE_PROCS processes (default 2), so that
 Python's own work is not what the figure measures; each reports its CPU
-time. Needs RUNIT_BENCH_WS (bench/run sets it)."""
+time. Also the room events the server could not relay to other instances
+meanwhile (runit_room_relay_dropped_total: its relay fell behind 100
+clients saving until 5 December; goal: none). Needs RUNIT_BENCH_WS (bench/run
+sets it)."""
 import asyncio
 import multiprocessing
 import os
 import resource
+import re
 import time
+import urllib.request
 import uuid
 
 import websockets
@@ -100,7 +105,16 @@ def worker(n, solo, turn, seconds, q):
         q.put(e if isinstance(e, Exception) else RuntimeError(repr(e)))
 
 
+def relay_dropped():
+    """The server's runit_room_relay_dropped_total."""
+    url = WS.replace("ws://", "http://", 1).rsplit("/ws", 1)[0] + "/metrics"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        m = re.search(r"^runit_room_relay_dropped_total (\d+)$", r.read().decode(), re.M)
+    return int(m.group(1))
+
+
 def main():
+    dropped0 = relay_dropped()
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1:] * 2)
     seconds = SECONDS / ROUNDS
     turn = multiprocessing.Barrier(PROCS, timeout=300)
@@ -126,11 +140,14 @@ def main():
         f"saves/s, {SAVERS} clients": many,
         "file/save latency, 1 client": summary(lat["one"]),
         f"file/save latency, {SAVERS} clients": dict(summary(lat["many"]), goal="< 100", goal_of="p99"),
+        "room events not relayed during the saves": dict(summary([relay_dropped() - dropped0]),
+                                                         unit="", goal="<= 0"),
     }
     rounds = ", ".join(f"{m / o:.2f}" for o, m in zip(rates["one"], rates["many"]))
     print(f"saves: 1 client {base['median']:.0f}/s (median {figs['file/save latency, 1 client']['median']:.1f} ms), "
           f"{SAVERS} clients {many['median']:.0f}/s = {many['ratio']:.2f}x (rounds {rounds}), p99 "
-          f"{figs[f'file/save latency, {SAVERS} clients']['p99']:.1f} ms; clients' CPU "
+          f"{figs[f'file/save latency, {SAVERS} clients']['p99']:.1f} ms, "
+          f"{figs['room events not relayed during the saves']['median']} room events not relayed; clients' CPU "
           f"{', '.join(f'{g[1]:.1f}' for g in got)} s of {2 * SECONDS:.0f} s")
     record(figs)
 

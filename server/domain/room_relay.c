@@ -15,10 +15,13 @@
  *
  * Notifications leave in order, through one statement at a time (PostgreSQL
  * delivers them in commit order; several pool connections at once would not
- * keep it): all those waiting, up to BATCH_MAX, in one transaction, so that
- * a burst of saves costs a few NOTIFY commits, not one each. The
- * queue is bounded; a NOTIFY payload is under 8000 bytes, so larger events
- * are not relayed (none of today's are near it) and both are counted.
+ * keep it): all those waiting, up to BATCH_BYTES of payload, in one
+ * transaction, so that a burst of saves costs a few NOTIFY commits, not one
+ * each. The batch grows with what waits: the statement waits its turn in the
+ * pool behind the saves, and a fixed number a batch (64 until 5 December)
+ * fell behind 100 clients saving, whose file/changed were then dropped
+ * (docs/decisions.md, "Saves"). The queue is bounded; a NOTIFY payload is under 8000 bytes, so
+ * larger events are not relayed (none of today's are near it) and both are counted.
  *
  * The same queue carries the NOTIFY runit_collab of a file/save
  * (room_relay_notify_collab; the save's own transaction does not NOTIFY, since
@@ -44,7 +47,7 @@
 #define PAYLOAD_MAX 7900
 #define QUEUE_MAX 4096
 #define MEMBERS_MAX 256
-#define BATCH_MAX 64
+#define BATCH_BYTES (1 << 20)
 /* A NOTIFY's commit writes a commit record; nothing is lost if a crash
  * loses it (notifications do not outlive a restart), so it does not wait
  * for its WAL flush: one fsync less a save, and PostgreSQL's database-wide
@@ -88,17 +91,19 @@ static const char *chan_name(char chan)
 	return chan == 'c' ? "runit_collab" : CHANNEL;
 }
 
-/* The waiting notifications (up to BATCH_MAX), in order, as one JSON array
- * of [channel, payload]. */
+/* The waiting notifications (at least one, up to BATCH_BYTES of payload), in
+ * order, as one JSON array of [channel, payload]. */
 static char *take_batch(struct room_relay *r)
 {
 	json_t *arr = json_array();
 	char *lit = NULL;
+	size_t bytes = 0;
 
-	for (int i = 0; arr && r->n && i < BATCH_MAX; i++) {
+	while (arr && r->n && (!bytes || bytes + strlen(r->queue[r->head]) <= BATCH_BYTES)) {
 		char *payload = r->queue[r->head];
 		char chan = r->chan[r->head];
 
+		bytes += strlen(payload) + 1;
 		r->head = (r->head + 1) % QUEUE_MAX;
 		r->n--;
 		json_array_append_new(arr, json_pack("[s, s]", chan_name(chan), payload));
