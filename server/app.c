@@ -14,6 +14,7 @@
 #include "auth_sess.h"
 #include "bus.h"
 #include "db.h"
+#include "dbbatch.h"
 #include "errmon.h"
 #include "handlers.h"
 #include "log.h"
@@ -248,6 +249,8 @@ out_db:
 	run_follow_release(srv); /* before the pool, which ends their queries */
 	room_relay_release(srv);
 	bus_relay_release(srv);
+	dbbatch_free(srv->saves); /* its waiting calls fail; the pool ends the others */
+	srv->saves = NULL;
 	db_pool_free(srv->db);
 	srv->db = NULL;
 	/* after the pool: the queries it ends call back into the engine */

@@ -393,6 +393,9 @@ int config_load(struct config *c, int need_db)
 	if (env_num("RUNIT_DB_POOL", 8, 1, 64, &n))
 		return -1;
 	c->db_pool_size = (int)n;
+	if (env_num("RUNIT_SAVE_WAIT_MS", 200, 0, 600000, &n))
+		return -1;
+	c->save_wait_ms = (int)n;
 	if (env_num("RUNIT_MAX_SESSIONS", 10000, 1, 1000000, &n))
 		return -1;
 	c->max_sessions = (int)n;

@@ -32,6 +32,7 @@ struct config {
 	size_t max_frame;	   /* RUNIT_MAX_FRAME bytes */
 	size_t out_queue_bytes;	   /* RUNIT_OUT_QUEUE_BYTES per session */
 	int db_pool_size;	   /* RUNIT_DB_POOL */
+	int save_wait_ms;	   /* RUNIT_SAVE_WAIT_MS: saves behind one still out (dbbatch.h) */
 	int max_sessions;	   /* RUNIT_MAX_SESSIONS */
 	int ws_addr_max;	   /* RUNIT_WS_ADDR_MAX: of them from one client address */
 	long long ws_addr_bytes_s; /* RUNIT_WS_ADDR_BYTES_S: what they send a second */

@@ -368,6 +368,15 @@ static void render_sessions(struct buf *b)
 			proto_reason_str((enum proto_reason)r), metrics.errors_total[r]);
 	counter(b, "runit_file_saves_total", "Files saved with file/save.",
 		metrics.file_saves_total);
+	counter(b, "runit_db_together_total",
+		"Statements that carried several calls sent together while the database was busy "
+		"(file/save).",
+		metrics.db_together_total);
+	counter(b, "runit_db_together_calls_total", "Calls answered by those statements.",
+		metrics.db_together_calls_total);
+	gauge(b, "runit_db_together_waiting",
+	      "Calls waiting for the one of their kind still in the database (file/save).",
+	      metrics.db_together_waiting);
 	gauge(b, "runit_collab_updates_bytes",
 	      "What the updates kept for co-editors a little behind weigh, estimated, "
 	      "over every open file (at most RUNIT_COLLAB_MEMORY).",

@@ -38,6 +38,8 @@ struct metrics {
 	unsigned long long http_requests_total;
 	unsigned long long errors_total[PROTO_R_COUNT];
 	unsigned long long file_saves_total;
+	unsigned long long db_together_total, db_together_calls_total; /* dbbatch.c */
+	long long db_together_waiting;
 	long long collab_updates_bytes; /* collab_file.c: the updates kept, estimated */
 	/* runs whose end came from the wrapper's exit notice (run_notice.h),
 	 * and those that waited for the engine's answer instead */

@@ -40,50 +40,58 @@ enum proto_reason dbcall_sqlstate_reason(const char *st)
 	return PROTO_R_INTERNAL;
 }
 
+void dbcall_answer(struct rpc_call *c, json_t *doc, dbcall_fn done, void *arg)
+{
+	json_t *ok = json_object_get(doc, "ok");
+	json_t *e = json_object_get(doc, "error");
+
+	if (!json_is_object(doc)) {
+		rpc_fail(c, PROTO_R_INTERNAL, "unexpected answer from the database", NULL);
+	} else if (ok && !e) {
+		if (done)
+			done(arg, c, ok);
+		else
+			rpc_reply(c, json_incref(ok));
+		return;
+	} else {
+		rpc_fail(c, dbcall_reason(json_string_value(e)),
+			 json_string_value(json_object_get(doc, "message")),
+			 json_incref(json_object_get(doc, "data")));
+	}
+	if (done)
+		done(arg, NULL, NULL);
+}
+
+void dbcall_fail(struct rpc_call *c, const char *err, dbcall_fn done, void *arg)
+{
+	enum proto_reason r = dbcall_sqlstate_reason(db_last_sqlstate(c->srv->db));
+
+	if (r == PROTO_R_INTERNAL)
+		rpc_log(c, LOG_ERROR, "statement failed",
+			json_pack("{s:s, s:s}", "sqlstate", db_last_sqlstate(c->srv->db), "error",
+				  err ? err : ""));
+	rpc_fail(c, r,
+		 r == PROTO_R_INVALID_PARAMS || r == PROTO_R_CONFLICT || r == PROTO_R_INVALID_PATH
+		     ? err
+		 : r == PROTO_R_UNAVAILABLE ? "database unavailable, try again"
+					    : "internal error",
+		 NULL);
+	if (done)
+		done(arg, NULL, NULL);
+}
+
 static void answered(void *arg, PGresult *res, const char *err)
 {
 	struct dbcall_req *q = arg;
-	struct rpc_call *c = q->c;
-	json_t *doc = NULL, *ok, *e;
-	enum proto_reason r;
+	json_t *doc = NULL;
 
-	if (!res) {
-		r = dbcall_sqlstate_reason(db_last_sqlstate(c->srv->db));
-		if (r == PROTO_R_INTERNAL)
-			rpc_log(c, LOG_ERROR, "statement failed",
-				json_pack("{s:s, s:s}", "sqlstate", db_last_sqlstate(c->srv->db),
-					  "error", err ? err : ""));
-		rpc_fail(c, r,
-			 r == PROTO_R_INVALID_PARAMS || r == PROTO_R_CONFLICT ||
-				 r == PROTO_R_INVALID_PATH
-			     ? err
-			 : r == PROTO_R_UNAVAILABLE ? "database unavailable, try again"
-						    : "internal error",
-			 NULL);
-		goto out_done;
-	}
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
-	    !(doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL))) {
-		rpc_fail(c, PROTO_R_INTERNAL, "unexpected answer from the database", NULL);
-		goto out_done;
-	}
-	ok = json_object_get(doc, "ok");
-	e = json_object_get(doc, "error");
-	if (ok && !e) {
-		if (q->done)
-			q->done(q->arg, c, ok);
-		else
-			rpc_reply(c, json_incref(ok));
-		json_decref(doc);
-		free(q);
-		return;
-	}
-	r = dbcall_reason(json_string_value(e));
-	rpc_fail(c, r, json_string_value(json_object_get(doc, "message")),
-		 json_incref(json_object_get(doc, "data")));
-out_done:
-	if (q->done)
-		q->done(q->arg, NULL, NULL);
+	if (!res)
+		dbcall_fail(q->c, err, q->done, q->arg);
+	else if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
+		 !(doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL)))
+		dbcall_answer(q->c, NULL, q->done, q->arg);
+	else
+		dbcall_answer(q->c, doc, q->done, q->arg);
 	json_decref(doc);
 	free(q);
 }

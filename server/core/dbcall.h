@@ -29,6 +29,13 @@ typedef void (*dbcall_fn)(void *arg, struct rpc_call *c, json_t *ok);
 int dbcall(struct rpc_call *c, const char *sql, int nparams, const char *const *params,
 	   dbcall_fn done, void *arg);
 
+/* End c with a runit_* function's answer doc (borrowed; NULL or not an
+ * object: INTERNAL), as dbcall does: done runs as dbcall_fn says. */
+void dbcall_answer(struct rpc_call *c, json_t *doc, dbcall_fn done, void *arg);
+/* End c with the failure of its statement (err, and the SQLSTATE the pool
+ * reports during this callback), as dbcall does: done runs with NULL. */
+void dbcall_fail(struct rpc_call *c, const char *err, dbcall_fn done, void *arg);
+
 /* The reason whose wire name is s ("NOT_FOUND"), or PROTO_R_INTERNAL. */
 enum proto_reason dbcall_reason(const char *s);
 

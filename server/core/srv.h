@@ -29,6 +29,7 @@ struct bus_relay;
 struct run_follows;
 struct errmon;
 struct collab;
+struct dbbatch;
 
 struct srv {
 	struct config cfg;
@@ -48,6 +49,7 @@ struct srv {
 	struct run_follows *follows; /* run_follow.c */
 	struct admin_view *admin;    /* admin_view.c */
 	struct collab *collab;	     /* collab*.c: files open for live co-editing */
+	struct dbbatch *saves;	     /* h_file.c: file/saves, together when busy */
 	uv_timer_t auth_sweep;	     /* auth_sess.c: ends expired sessions */
 	unsigned auth_sweeps;
 	int64_t limits_cleaned_ms; /* auth_limit.c: old attempts last deleted */

@@ -12,6 +12,7 @@
  * (sql/008_history.sql); the rest of a file's history is h_history.c.
  */
 #include "handlers.h"
+#include "dbbatch.h"
 #include "dbcall.h"
 #include "h_common.h"
 #include "metrics.h"
@@ -206,28 +207,42 @@ static void h_file_delete(void *ctx, struct proto_msg *msg)
 		"SELECT runit_file_delete($1::bigint, $2::boolean, $3::bigint, $4)", 1, &path);
 }
 
+/* file/save: alone while the database is idle, with the others waiting
+ * when it is busy (dbbatch.h, sql/031_save_many.sql). */
 static void h_file_save(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
 	struct proto_error err;
 	long long project, base;
 	char basebuf[24];
-	const char *x[3];
+	const char *p[6];
+	struct fop *f;
 
 	if (hc_project_param(c, msg->params, "project", &project) ||
-	    hc_path_param(c, msg->params, "path", &x[0]) || content_param(c, msg->params, 1, &x[1]))
+	    hc_path_param(c, msg->params, "path", &p[3]) || content_param(c, msg->params, 1, &p[4]))
 		return;
 	if (proto_get_int(msg->params, "base_version", 1, 1, PROTO_MAX_SAFE_INT, &base, &err)) {
 		rpc_fail_err(c, &err);
 		return;
 	}
+	if (!c->srv->saves &&
+	    !(c->srv->saves = dbbatch_new(
+		  c->srv,
+		  "SELECT runit_file_save_announce_later($1::bigint, $2::boolean, $3::bigint, $4, "
+		  "$5, $6::bigint)",
+		  "SELECT runit_file_save_many($1::jsonb)", 6, c->srv->cfg.save_wait_ms))) {
+		rpc_fail(c, PROTO_R_INTERNAL, "out of memory", NULL);
+		return;
+	}
+	if (!(f = fop_new(c, project, "saved")))
+		return;
 	snprintf(basebuf, sizeof(basebuf), "%lld", base);
-	x[2] = basebuf;
-	send_op(
-	    c, project, "saved",
-	    "SELECT runit_file_save_announce_later($1::bigint, $2::boolean, $3::bigint, $4, $5, "
-	    "$6::bigint)",
-	    3, x);
+	p[0] = f->who.uid;
+	p[1] = f->who.is_admin;
+	p[2] = f->who.pid;
+	p[5] = basebuf;
+	if (dbbatch_call(c->srv->saves, c, p, written, f))
+		free(f);
 }
 
 const struct proto_method file_methods[] = {
