@@ -200,3 +200,38 @@ def test_saves_sent_together_that_deadlock_go_again_each_alone(make_server, shel
     assert psql("SELECT string_agg(content, ',' ORDER BY path) FROM files WHERE project_id IN"
                 " (SELECT id FROM projects WHERE owner_id = (SELECT owner_id FROM projects"
                 " WHERE id = :'v1'))", first) == [["a2,b2,c2"]]
+
+
+def test_saves_waiting_when_the_server_stops_are_answered_and_nothing_leaks(make_server,
+                                                                            shell_runtime):
+    srv = make_server(RUNIT_SAVE_WAIT_MS="60000").start()
+    holder = Holder()
+
+    async def go():
+        u = await User.new(srv)
+        a = await u.project(shell_runtime, {"a.txt": "a"})
+        b = await u.project(shell_runtime, {"b.txt": "b", "c.txt": "c"})
+        cs = await sockets(u, srv, 3)
+        holder.lock_project(a)
+        held = save(cs[0], a, "a.txt", "a2", 1)
+        await async_wait(lambda: waiting_on_lock("%runit_file_save%") == 1)
+        waiting = [save(cs[1], b, "b.txt", "b2", 1), save(cs[2], b, "c.txt", "c2", 1)]
+        await async_wait(lambda: metric(srv, "runit_db_together_waiting") == 2)
+        code = await asyncio.get_running_loop().run_in_executor(None, srv.stop)
+        holder.end()
+        outcomes = []
+        for t in [held] + waiting:
+            try:
+                outcomes.append(await asyncio.wait_for(t, DEADLINE_S))
+            except Exception as e:  # the socket closed with the server
+                outcomes.append(type(e).__name__)
+        return code, outcomes, a, b
+
+    code, outcomes, a, b = run(go())
+    assert code == 0
+    # an answer, if any came, is an error; the two waiting were never sent (the
+    # held one was: PostgreSQL may finish it once the lock is let go)
+    assert all(not isinstance(o, dict) or error_reason(o) == "UNAVAILABLE" for o in outcomes), \
+        outcomes
+    assert psql("SELECT string_agg(content || version, ',' ORDER BY path) FROM files"
+                " WHERE project_id = :'v1'", b) == [["b1,c1"]]
