@@ -120,13 +120,17 @@ static void alone_done(void *arg, struct rpc_call *c, json_t *ok)
 	landed(b);
 }
 
-/* k through dbcall (its params: k's copies, else those given). */
+/* k through dbcall (its params: k's copies, else those given). -1: c was
+ * failed; done has run for a call that waited (k->params), not for one
+ * sent as it came (dbbatch_call's caller then cleans up, as with dbcall). */
 static int send_alone(struct dbbatch *b, struct bcall *k, const char *const *params)
 {
 	fly(b, &k->fl);
 	if (dbcall(k->c, b->one, b->nparams, k->params ? (const char *const *)k->params : params,
 		   alone_done, k)) {
-		unfly(&k->fl); /* dbcall failed c; done does not run */
+		unfly(&k->fl);
+		if (k->params && k->done)
+			k->done(k->arg, NULL, NULL);
 		bcall_free(k);
 		return -1;
 	}
