@@ -166,10 +166,11 @@ def test_a_save_held_by_a_lock_holds_the_others_back_only_a_moment(make_server,
 
 def test_saves_sent_together_that_deadlock_go_again_each_alone(make_server, shell_runtime):
     srv = make_server(RUNIT_SAVE_WAIT_MS="60000").start()
-    first_holder, second_holder = Holder(), Holder()
 
-    async def go():
-        u = await User.new(srv)
+    async def attempt(u):
+        """One try: (whether the statement of saves was the deadlock's victim,
+        the three answers, the three projects)."""
+        first_holder, second_holder = Holder(), Holder()
         c = await u.project(shell_runtime, {"c.txt": "c"})
         first = await u.project(shell_runtime, {"b.txt": "b"})  # locked first by the batch
         second = await u.project(shell_runtime, {"a.txt": "a"})
@@ -185,21 +186,40 @@ def test_saves_sent_together_that_deadlock_go_again_each_alone(make_server, shel
         first_holder.end()
         await async_wait(lambda: waiting_on_lock("%runit_file_save_many%") == 1)
         # second's holder now wants first's row, which the batch holds: a
-        # deadlock, which the batch (waiting longer) finds after deadlock_timeout
+        # deadlock. PostgreSQL ends the one whose deadlock_timeout (1 s) passes
+        # first: the batch, unless this machine took most of a second to get
+        # here; then the holder is ended, and the test tries again
         second_holder.want_project(first)
-        await async_wait(lambda: "calls sent together failed" in srv.log_text())
-        second_holder.end()
-        return first, await asyncio.wait_for(asyncio.gather(out, b_save, a_save), DEADLINE_S)
+        asked = f"SELECT 1 FROM projects WHERE id = {int(first)} FOR UPDATE%"
 
-    first, answers = run(go())
-    assert [result_of(r)["version"] for r in answers] == [2, 2, 2], answers
+        def holder_ended():
+            return psql("SELECT count(*) FROM pg_stat_activity WHERE state ="
+                        " 'idle in transaction (aborted)' AND query LIKE :'v1'", asked) == [["1"]]
+        await async_wait(lambda: "calls sent together failed" in srv.log_text()
+                         or holder_ended())
+        batch_ended = "calls sent together failed" in srv.log_text()
+        second_holder.end()
+        answers = await asyncio.wait_for(asyncio.gather(out, b_save, a_save), DEADLINE_S)
+        return batch_ended, answers, (c, first, second)
+
+    async def go():
+        u = await User.new(srv)
+        tries = []
+        while len(tries) < 3 and not (tries and tries[-1][0]):
+            tries.append(await attempt(u))
+        return tries
+
+    tries = run(go())
+    for _, answers, _ in tries:
+        assert [result_of(r)["version"] for r in answers] == [2, 2, 2], answers
+    assert tries[-1][0], f"the batch was never the deadlock's victim in {len(tries)} tries"
+    projects = tries[-1][2]
     lines = [ln.replace(" ", "") for ln in srv.log_text().splitlines()
              if "calls sent together failed" in ln]
     assert len(lines) == 1 and '"sqlstate":"40P01"' in lines[0] \
         and '"sent_alone":true' in lines[0] and '"calls":2' in lines[0], lines
     assert psql("SELECT string_agg(content, ',' ORDER BY path) FROM files WHERE project_id IN"
-                " (SELECT id FROM projects WHERE owner_id = (SELECT owner_id FROM projects"
-                " WHERE id = :'v1'))", first) == [["a2,b2,c2"]]
+                " (:'v1', :'v2', :'v3')", *projects) == [["a2,b2,c2"]]
 
 
 def test_saves_waiting_when_the_server_stops_are_answered_and_nothing_leaks(make_server,
