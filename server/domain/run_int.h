@@ -46,6 +46,7 @@ struct run_slot {
 	struct run *warm; /* a prepared container for the next run */
 	struct run_engine *eng;
 	int letting_go; /* the replaced run's row is being finished */
+	int starts;	/* starts under way that point to it (not only latest) */
 };
 struct sess;
 struct run_sweep;

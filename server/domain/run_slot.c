@@ -2,9 +2,11 @@
  * run_slot.c - the slots of the run engine: one per (user, project) that
  * has a start, a run or a warm container, so that a project runs once per
  * user at a time on this server (run_start.c drives them; the database's
- * one_active_run index holds the rule across servers).
+ * one_active_run index holds the rule across servers), and the slot's
+ * next container, prepared while its run runs.
  */
 #include "run_int.h"
+#include "srv.h"
 
 #include <stdlib.h>
 
@@ -30,7 +32,8 @@ void run_slot_maybe_free(struct run_engine *eng, struct run_slot *slot)
 {
 	struct run_slot **pp;
 
-	if (slot->busy || slot->waiting || slot->latest || slot->active || slot->warm)
+	if (slot->busy || slot->starts || slot->waiting || slot->latest || slot->active ||
+	    slot->warm)
 		return;
 	for (pp = &eng->slots; *pp; pp = &(*pp)->next) {
 		if (*pp == slot) {
@@ -39,4 +42,23 @@ void run_slot_maybe_free(struct run_engine *eng, struct run_slot *slot)
 			return;
 		}
 	}
+}
+
+/* While r runs, its slot's next container is prepared: "run again" (which
+ * replaces r) then only puts the files in and lets it go. Once r's program
+ * runs, not before: the engine serves r's own start first. */
+void run_slot_running(struct run *r)
+{
+	struct run_slot *slot = r->slot;
+	struct run_engine *eng = r->eng;
+
+	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping) {
+		run_prep_refill(eng, r); /* the pool, for any run of this configuration */
+		return;
+	}
+	slot->warm = run_warm_prepare(eng, r);
+	if (slot->warm) /* the pool's refill waits for r's end: one container at a time */
+		slot->warm->slot = slot;
+	else
+		run_prep_refill(eng, r);
 }

@@ -124,6 +124,7 @@ static void req_done(struct start_req *q)
 	struct run_slot *slot = q->slot;
 	struct start_req *next = NULL;
 
+	slot->starts--;
 	if (slot->latest == q)
 		slot->latest = NULL;
 	if (slot->waiting == q)
@@ -207,25 +208,6 @@ void run_slot_released(struct run_engine *eng, struct run *r)
 }
 
 /* ---------- steps ---------- */
-
-/* While r runs, its slot's next container is prepared: "run again" (which
- * replaces r) then only puts the files in and lets it go. Once r's program
- * runs, not before: the engine serves r's own start first. */
-void run_slot_running(struct run *r)
-{
-	struct run_slot *slot = r->slot;
-	struct run_engine *eng = r->eng;
-
-	if (!slot || slot->active != r || slot->warm || slot->waiting || eng->srv->stopping) {
-		run_prep_refill(eng, r); /* the pool, for any run of this configuration */
-		return;
-	}
-	slot->warm = run_warm_prepare(eng, r);
-	if (slot->warm) /* the pool's refill waits for r's end: one container at a time */
-		slot->warm->slot = slot;
-	else
-		run_prep_refill(eng, r);
-}
 
 /* A prepared container made for q's configuration (run_prep.c), if any;
  * with ready_only one whose program already waits for "go". */
@@ -792,6 +774,7 @@ void run_start(struct rpc_call *c, long long project_id, json_t *files, const st
 		return;
 	}
 	q->slot->latest = q;
+	q->slot->starts++;
 	snprintf(pid, sizeof(pid), "%lld", project_id);
 	snprintf(uid, sizeof(uid), "%lld", c->user_id);
 	if (db_query(c->srv->db, load_sql, 2, p, loaded, q))

@@ -405,6 +405,48 @@ def test_burst_of_raw_starts_leaves_one_container(server, runtimes):
     assert started, answers
 
 
+def test_a_start_outlived_by_a_newer_start_that_failed_keeps_its_slot(server, runtimes):
+    """Run, then at once Run with a bad file name, on a project that never
+    ran: the bad start fails while the first one's save is in the database.
+    The slot (user, project) must outlive the first start, which then goes
+    on or is refused, but the server stays up and nothing is left running.
+    The slot used to be freed under the first start (no holder counted it)."""
+    async def one(u, k):
+        pid = await u.project(runtimes["sh"], {"main.sh": "echo fresh\n"})
+        ids = []
+        for files in ({"main.sh": f"echo one {k}\n"}, {"../bad": "x"}):
+            u.c.next_id += 1
+            ids.append(u.c.next_id)
+            await u.c.ws.send(json.dumps({"jsonrpc": "2.0", "id": u.c.next_id, "method": "run/start",
+                                          "params": {"project": pid, "files": files}}))
+        answers = {}
+        while len(answers) < 2:
+            m = await u.c.receive()
+            if m.get("id") in ids:
+                answers[m["id"]] = m
+            else:
+                u.c.notes.append(m)
+        first, bad = answers[ids[0]], answers[ids[1]]
+        assert error_reason(bad) == "INVALID_PATH", bad
+        if "result" in first:
+            assert (await u.wait_exit(first["result"]["run"])).exit["reason"] == "exited"
+        else:
+            assert error_reason(first) == "CONFLICT", first
+        return pid
+
+    async def go():
+        u = await User.new(server)
+        pids = [await one(u, k) for k in range(20)]
+        # the server is up and the slots still work: a run of each project
+        for pid in pids[:3]:
+            rid = await u.start(pid)
+            assert (await u.wait_exit(rid)).exit["reason"] == "exited"
+        return pids
+    for pid in run(go()):
+        assert psql("SELECT count(*) FROM runs WHERE project_id = :'v1' AND state <> 'finished'",
+                    pid)[0][0] == "0"
+
+
 def test_stdin_reaches_the_program(server, runtimes):
     async def go():
         u = await User.new(server)
