@@ -1,9 +1,9 @@
 /*
  * dbbatch.h - calls of one runit_* function that go to the database
- * together while it is busy. A call goes alone (dbcall.h) while fewer than
- * half the pool's connections carry this kind; calls made meanwhile wait,
- * and when one in flight returns, all those waiting go as one statement:
- * one transaction, one commit, one round trip (docs/decisions.md, "Saves").
+ * together while it is busy. A call made while no statement of its kind is
+ * out goes at once, alone (dbcall.h); calls made while one is out wait, and
+ * when it returns, all those waiting go as one statement: one transaction,
+ * one commit, one round trip (docs/decisions.md, "Saves").
  * Each call still gets its own answer, exactly as dbcall gives it.
  * Loop thread only.
  */

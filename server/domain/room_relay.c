@@ -20,8 +20,9 @@
  * each. The batch grows with what waits: the statement waits its turn in the
  * pool behind the saves, and a fixed number a batch (64 until 5 December)
  * fell behind 100 clients saving, whose file/changed were then dropped
- * (docs/decisions.md, "Saves"). The queue is bounded; a NOTIFY payload is under 8000 bytes, so
- * larger events are not relayed (none of today's are near it) and both are counted.
+ * (docs/decisions.md, "Saves"). The queue is bounded; a NOTIFY payload is
+ * under 8000 bytes, so larger events are not relayed (none of today's are
+ * near it) and both are counted.
  *
  * The same queue carries the NOTIFY runit_collab of a file/save
  * (room_relay_notify_collab; the save's own transaction does not NOTIFY, since
