@@ -30,7 +30,7 @@ void run_engine_shutdown(struct srv *srv);
 /* Active runs of this server on a platform (platforms.id). */
 #include <stddef.h>
 size_t run_count_on_platform(struct srv *srv, long long platform_id);
-/* 1 while runs are alive. */
+/* 1 while runs are alive or starts are under way. */
 int run_engine_busy(struct srv *srv);
 
 /* A run of this server by id, or NULL. */

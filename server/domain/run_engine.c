@@ -123,6 +123,7 @@ void run_cancel_project(struct srv *srv, long long project_id, const char *reaso
 
 	if (!srv->runs)
 		return;
+	run_slot_cancel(srv->runs, 0, project_id, reason, code, message);
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
 		if (r->project_id == project_id)
@@ -137,6 +138,7 @@ void run_cancel_user(struct srv *srv, long long user_id, const char *reason, con
 
 	if (!srv->runs)
 		return;
+	run_slot_cancel(srv->runs, user_id, 0, reason, code, message);
 	for (r = srv->runs->runs; r; r = n) {
 		n = r->next;
 		if (r->user_id == user_id)

@@ -47,6 +47,10 @@ struct run_slot {
 	struct run_engine *eng;
 	int letting_go; /* the replaced run's row is being finished */
 	int starts;	/* starts under way that point to it (not only latest) */
+	/* run_cancel_project/_user while starts were under way: a start that
+	 * began before (start_req's cancels differs) ends its run at once */
+	unsigned cancels;
+	char cancel_reason[16], cancel_code[32], cancel_msg[128];
 };
 struct sess;
 struct run_sweep;
@@ -354,6 +358,10 @@ int run_prep_eligible(const struct run *r);
  * memory); free it when nothing holds it any more. */
 struct run_slot *run_slot_get(struct run_engine *eng, long long user, long long project);
 void run_slot_maybe_free(struct run_engine *eng, struct run_slot *slot);
+/* The runs of the starts under way for project (0: any) of user (0: any)
+ * end, once made, with this reason, code (or NULL) and message. */
+void run_slot_cancel(struct run_engine *eng, long long user, long long project, const char *reason,
+		     const char *code, const char *message);
 
 /* run_start.c */
 void run_slot_released(struct run_engine *eng, struct run *r);

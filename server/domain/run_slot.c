@@ -8,6 +8,7 @@
 #include "run_int.h"
 #include "srv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 struct run_slot *run_slot_get(struct run_engine *eng, long long user, long long project)
@@ -41,6 +42,22 @@ void run_slot_maybe_free(struct run_engine *eng, struct run_slot *slot)
 			free(slot);
 			return;
 		}
+	}
+}
+
+void run_slot_cancel(struct run_engine *eng, long long user, long long project, const char *reason,
+		     const char *code, const char *message)
+{
+	struct run_slot *s;
+
+	for (s = eng->slots; s; s = s->next) {
+		if ((user && s->user_id != user) || (project && s->project_id != project) ||
+		    !s->starts)
+			continue;
+		s->cancels++;
+		snprintf(s->cancel_reason, sizeof(s->cancel_reason), "%s", reason);
+		snprintf(s->cancel_code, sizeof(s->cancel_code), "%s", code ? code : "");
+		snprintf(s->cancel_msg, sizeof(s->cancel_msg), "%s", message ? message : "");
 	}
 }
 

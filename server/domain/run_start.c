@@ -57,6 +57,7 @@ struct start_req {
 	int attempts;
 	uv_timer_t retry;
 	int holds_slot;
+	unsigned cancels; /* slot->cancels when it began */
 };
 
 static void gate(struct start_req *q);
@@ -335,7 +336,10 @@ static void run_created(struct start_req *q, long long id)
 	rpc_reply(q->c, ans);
 	q->c = NULL;
 	run_emit_status(r);
-	if (q->position < 0)
+	if (q->cancels != slot->cancels) /* cancelled while it started */
+		run_end_code(r, slot->cancel_reason,
+			     slot->cancel_code[0] ? slot->cancel_code : NULL, slot->cancel_msg);
+	else if (q->position < 0)
 		run_end(r, "error", "the container engine it was placed on is not known here");
 	else if (!q->position && adopted)
 		run_launch_adopted(r);
@@ -418,6 +422,10 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 		run_created(q, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
 		return;
 	}
+	if (!strcmp(db_last_sqlstate(q->eng->srv->db), "23503")) { /* deleted meanwhile */
+		fail(q, PROTO_R_NOT_FOUND, "no such project");
+		return;
+	}
 	if (strcmp(db_last_sqlstate(q->eng->srv->db), "23505")) {
 		fail(q, PROTO_R_UNAVAILABLE, "database unavailable");
 		return;
@@ -437,8 +445,10 @@ static void insert_row(struct start_req *q)
 	char *snap = json_dumps(q->snapshot, JSON_COMPACT);
 	const char *p[6] = {uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, snap};
 
-	if (!snap) {
-		fail(q, PROTO_R_INTERNAL, "out of memory");
+	if (!snap || q->eng->srv->stopping) { /* no new run once the server stops */
+		fail(q, snap ? PROTO_R_UNAVAILABLE : PROTO_R_INTERNAL,
+		     snap ? "the server is shutting down" : "out of memory");
+		free(snap);
 		return;
 	}
 	snprintf(uid, sizeof(uid), "%lld", q->user_id);
@@ -775,6 +785,7 @@ void run_start(struct rpc_call *c, long long project_id, json_t *files, const st
 	}
 	q->slot->latest = q;
 	q->slot->starts++;
+	q->cancels = q->slot->cancels;
 	snprintf(pid, sizeof(pid), "%lld", project_id);
 	snprintf(uid, sizeof(uid), "%lld", c->user_id);
 	if (db_query(c->srv->db, load_sql, 2, p, loaded, q))

@@ -90,5 +90,6 @@ size_t run_count_on_platform(struct srv *srv, long long platform_id)
 
 int run_engine_busy(struct srv *srv)
 {
-	return srv->runs && (srv->runs->runs || srv->runs->removing);
+	/* a slot: a start under way too (one waiting to try its row again) */
+	return srv->runs && (srv->runs->runs || srv->runs->removing || srv->runs->slots);
 }

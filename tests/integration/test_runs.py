@@ -370,6 +370,25 @@ def test_replaced_container_dies_soon_even_if_the_new_run_prints_nothing(server,
     assert second.text() == ("new\n" if prints else ""), second.text()
 
 
+async def starts_at_once(u, params):
+    """run/start with each of params, all sent before any answer is read;
+    the answers in the same order (other messages go to u.c.notes)."""
+    ids = []
+    for p in params:
+        u.c.next_id += 1
+        ids.append(u.c.next_id)
+        await u.c.ws.send(json.dumps({"jsonrpc": "2.0", "id": u.c.next_id, "method": "run/start",
+                                      "params": p}))
+    answers = {}
+    while len(answers) < len(ids):
+        m = await u.c.receive()
+        if m.get("id") in ids:
+            answers[m["id"]] = m
+        else:
+            u.c.notes.append(m)
+    return [answers[i] for i in ids]
+
+
 def test_burst_of_raw_starts_leaves_one_container(server, runtimes):
     def active_runs(pid):
         return psql("SELECT count(*) FROM runs WHERE project_id = :'v1' AND state <> 'finished'",
@@ -378,24 +397,12 @@ def test_burst_of_raw_starts_leaves_one_container(server, runtimes):
     async def go():
         u = await User.new(server)
         pid = await u.project(runtimes["sh"], {"main.sh": "sleep 60\n"})  # stopped below
-        ids = []
-        for i in range(5):  # without waiting for answers
-            u.c.next_id += 1
-            ids.append(u.c.next_id)
-            await u.c.ws.send(json.dumps({"jsonrpc": "2.0", "id": u.c.next_id, "method": "run/start",
-                                          "params": {"project": pid}}))
-        answers = {}
-        while len(answers) < 5:
-            m = await u.c.receive()
-            if m.get("id") in ids:
-                answers[m["id"]] = m
-            else:
-                u.c.notes.append(m)
+        answers = await starts_at_once(u, [{"project": pid}] * 5)
         # the replaced runs' containers go, the last run's comes: wait for that
         await async_wait_until(lambda: len(containers_of(pid)) == 1 and active_runs(pid) == "1")
         seen = containers_of(pid)
         active = active_runs(pid)
-        started = [a["result"]["run"] for a in answers.values() if "result" in a]
+        started = [a["result"]["run"] for a in answers if "result" in a]
         for rid in started:
             await u.c.call("run/stop", {"run": rid})
         return seen, active, answers, started
@@ -413,20 +420,8 @@ def test_a_start_outlived_by_a_newer_start_that_failed_keeps_its_slot(server, ru
     The slot used to be freed under the first start (no holder counted it)."""
     async def one(u, k):
         pid = await u.project(runtimes["sh"], {"main.sh": "echo fresh\n"})
-        ids = []
-        for files in ({"main.sh": f"echo one {k}\n"}, {"../bad": "x"}):
-            u.c.next_id += 1
-            ids.append(u.c.next_id)
-            await u.c.ws.send(json.dumps({"jsonrpc": "2.0", "id": u.c.next_id, "method": "run/start",
-                                          "params": {"project": pid, "files": files}}))
-        answers = {}
-        while len(answers) < 2:
-            m = await u.c.receive()
-            if m.get("id") in ids:
-                answers[m["id"]] = m
-            else:
-                u.c.notes.append(m)
-        first, bad = answers[ids[0]], answers[ids[1]]
+        first, bad = await starts_at_once(u, [{"project": pid, "files": {"main.sh": f"echo one {k}\n"}},
+                                              {"project": pid, "files": {"../bad": "x"}}])
         assert error_reason(bad) == "INVALID_PATH", bad
         if "result" in first:
             assert (await u.wait_exit(first["result"]["run"])).exit["reason"] == "exited"
