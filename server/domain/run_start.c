@@ -442,15 +442,18 @@ static void row_inserted(void *arg, PGresult *res, const char *err)
 static void insert_row(struct start_req *q)
 {
 	char uid[24], pid[24], rt[24], pl[24];
-	char *snap = json_dumps(q->snapshot, JSON_COMPACT);
-	const char *p[6] = {uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, snap};
+	char *snap;
+	const char *p[6] = {uid, pid, rt, q->rp.id ? pl : NULL, q->eng->srv->cfg.instance, NULL};
 
-	if (!snap || q->eng->srv->stopping) { /* no new run once the server stops */
-		fail(q, snap ? PROTO_R_UNAVAILABLE : PROTO_R_INTERNAL,
-		     snap ? "the server is shutting down" : "out of memory");
-		free(snap);
+	if (q->eng->srv->stopping) { /* no new run once the server stops */
+		fail(q, PROTO_R_UNAVAILABLE, "the server is shutting down");
 		return;
 	}
+	if (!(snap = json_dumps(q->snapshot, JSON_COMPACT))) {
+		fail(q, PROTO_R_INTERNAL, "out of memory");
+		return;
+	}
+	p[5] = snap;
 	snprintf(uid, sizeof(uid), "%lld", q->user_id);
 	snprintf(pid, sizeof(pid), "%lld", q->project_id);
 	snprintf(rt, sizeof(rt), "%lld", q->runtime_id);

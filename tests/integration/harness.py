@@ -297,18 +297,29 @@ class Client:
         """The next message from the server, parsed."""
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
 
+    async def send(self, method, params=None):
+        """Send a request without waiting for its response; its id."""
+        self.next_id += 1
+        await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method,
+                                       "params": params or {}}))
+        return self.next_id
+
+    async def answers(self, ids, timeout=DEADLINE_S):
+        """The responses to these request ids ({id: message}); what else
+        comes meanwhile goes to .notes."""
+        got, deadline = {}, time.monotonic() + timeout
+        while len(got) < len(ids):
+            msg = await self.receive(deadline - time.monotonic())
+            if msg.get("id") in ids:
+                got[msg["id"]] = msg
+            else:
+                self.notes.append(msg)
+        return got
+
     async def call(self, method, params=None, timeout=DEADLINE_S):
         """Send a request; its response (what comes before it goes to .notes)."""
-        self.next_id += 1
-        rid = self.next_id
-        await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
-                                       "params": params or {}}))
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = await self.receive(deadline - time.monotonic())
-            if msg.get("id") == rid:
-                return msg
-            self.notes.append(msg)
+        rid = await self.send(method, params)
+        return (await self.answers([rid], timeout))[rid]
 
     async def collect_notifications(self, method, until, timeout=DEADLINE_S):
         """The params of every `method` notification, those in .notes first,

@@ -373,20 +373,9 @@ def test_replaced_container_dies_soon_even_if_the_new_run_prints_nothing(server,
 async def starts_at_once(u, params):
     """run/start with each of params, all sent before any answer is read;
     the answers in the same order (other messages go to u.c.notes)."""
-    ids = []
-    for p in params:
-        u.c.next_id += 1
-        ids.append(u.c.next_id)
-        await u.c.ws.send(json.dumps({"jsonrpc": "2.0", "id": u.c.next_id, "method": "run/start",
-                                      "params": p}))
-    answers = {}
-    while len(answers) < len(ids):
-        m = await u.c.receive()
-        if m.get("id") in ids:
-            answers[m["id"]] = m
-        else:
-            u.c.notes.append(m)
-    return [answers[i] for i in ids]
+    ids = [await u.c.send("run/start", p) for p in params]
+    got = await u.c.answers(ids)
+    return [got[i] for i in ids]
 
 
 def test_burst_of_raw_starts_leaves_one_container(server, runtimes):

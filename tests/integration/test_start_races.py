@@ -6,9 +6,7 @@ disabled. The server (built with AddressSanitizer) must stay up, every
 request must be answered with a result or a clear error, and afterwards the
 project runs normally and leaves no active row or container behind."""
 import asyncio
-import json
 import signal
-import time
 
 from harness import (DEADLINE_S, RUN_DEADLINE_S, User, add_admin, add_shell_runtime,
                      async_wait_until, error_reason, logged_in, psql, result_of, run,
@@ -19,26 +17,6 @@ from test_runs import containers_of, runtimes  # noqa: F401 (fixture)
 START_REASONS = {"CONFLICT", "INVALID_PATH", "INVALID_PARAMS", "TOO_LARGE", "NOT_FOUND",
                  "FORBIDDEN", "RUNTIME_DISABLED"}
 QUICK = {"main.sh": "echo hi\n"}
-
-
-async def send(c, method, params):
-    """Send a request without waiting; its id."""
-    c.next_id += 1
-    await c.ws.send(json.dumps({"jsonrpc": "2.0", "id": c.next_id, "method": method,
-                                "params": params}))
-    return c.next_id
-
-
-async def answers(c, ids, timeout=DEADLINE_S):
-    """The responses to these request ids ({id: message}); notifications go to .notes."""
-    got, deadline = {}, time.monotonic() + timeout
-    while len(got) < len(ids):
-        m = await c.receive(deadline - time.monotonic())
-        if m.get("id") in ids:
-            got[m["id"]] = m
-        else:
-            c.notes.append(m)
-    return got
 
 
 def started(msgs):
@@ -93,8 +71,8 @@ def test_a_burst_of_mixed_starts_of_one_project(server, runtimes):
         u = await User.new(server)
         pid = await u.project(runtimes["sh"], QUICK)
         for rnd in range(3):
-            ids = [await send(u.c, "run/start", bad_params(pid, k + rnd)) for k in range(40)]
-            got = await answers(u.c, ids)
+            ids = [await u.c.send("run/start", bad_params(pid, k + rnd)) for k in range(40)]
+            got = await u.c.answers(ids)
             for k, i in enumerate(ids):
                 kind = (k + rnd) % 8
                 if kind in (1, 6):
@@ -122,10 +100,10 @@ def test_starts_of_unknown_foreign_and_public_projects_mixed_in(server, runtimes
         public = await other.project(runtimes["sh"], QUICK)
         result_of(await other.c.call("project/update", {"id": public, "is_public": True}))
         targets = [mine, private, public, 2**40, mine]
-        ids = [await send(u.c, "run/start", {"project": targets[k % 5],
+        ids = [await u.c.send("run/start", {"project": targets[k % 5],
                                              "files": {"main.sh": f"echo {k}\n"}})
                for k in range(40)]
-        got = await answers(u.c, ids)
+        got = await u.c.answers(ids)
         for k, i in enumerate(ids):
             t = targets[k % 5]
             if t == public:
@@ -150,9 +128,9 @@ def test_two_sockets_of_one_user_start_one_project_at_once(server, runtimes):
         b = await logged_in(server, u.name, u.password)
         v = User(b, u.name, u.uid)
         for rnd in range(3):
-            ia = [await send(u.c, "run/start", bad_params(pid, k)) for k in range(0, 20)]
-            ib = [await send(v.c, "run/start", bad_params(pid, k)) for k in range(3, 23)]
-            ga, gb = await asyncio.gather(answers(u.c, ia), answers(v.c, ib))
+            ia = [await u.c.send("run/start", bad_params(pid, k)) for k in range(0, 20)]
+            ib = [await v.c.send("run/start", bad_params(pid, k)) for k in range(3, 23)]
+            ga, gb = await asyncio.gather(u.c.answers(ia), v.c.answers(ib))
             ra, rb = started(ga.values()), started(gb.values())
             for w, rids in ((u, ra), (v, rb)):
                 for rid in rids:
@@ -172,12 +150,12 @@ def test_starts_raced_with_run_stop(server, runtimes):
         pid = await u.project(runtimes["sh"], {"main.sh": "sleep 30\n"})
         rid = await u.start(pid)
         for k in range(10):
-            ids = [await send(u.c, "run/start", {"project": pid,
+            ids = [await u.c.send("run/start", {"project": pid,
                                                  "files": {"main.sh": f"echo {k}; sleep 30\n"}})]
             for guess in range(rid, rid + 4):
-                ids.append(await send(u.c, "run/stop", {"run": guess}))
-            ids.append(await send(u.c, "run/start", bad_params(pid, k)))
-            got = await answers(u.c, ids)
+                ids.append(await u.c.send("run/stop", {"run": guess}))
+            ids.append(await u.c.send("run/start", bad_params(pid, k)))
+            got = await u.c.answers(ids)
             for i in ids[1:-1]:
                 assert "result" in got[i] or error_reason(got[i]) in ("NOT_FOUND", "CONFLICT"), \
                     got[i]
@@ -205,12 +183,12 @@ def test_a_start_raced_with_deleting_its_project(server, runtimes):
             pids.append(pid)
             if k % 2:
                 await u.start(pid)
-            ids = [await send(u.c, "run/start", {"project": pid,
+            ids = [await u.c.send("run/start", {"project": pid,
                                                  "files": {"main.sh": f"echo {k}; sleep 20\n"}})]
             await asyncio.sleep((k % 5) * 0.002)  # lands between different steps
-            ids.append(await send(u.c, "project/delete", {"id": pid}))
-            ids.append(await send(u.c, "run/start", {"project": pid, "tty": True}))
-            got = await answers(u.c, ids)
+            ids.append(await u.c.send("project/delete", {"id": pid}))
+            ids.append(await u.c.send("run/start", {"project": pid, "tty": True}))
+            got = await u.c.answers(ids)
             assert "result" in got[ids[1]], got[ids[1]]
             for i in (ids[0], ids[2]):
                 # not "database unavailable": the project is gone
@@ -232,13 +210,13 @@ def test_a_start_raced_with_deleting_and_recreating_its_file(server, runtimes):
         u = await User.new(server)
         pid = await u.project(runtimes["sh"], QUICK)
         for k in range(15):
-            ids = [await send(u.c, "run/start", {"project": pid,
+            ids = [await u.c.send("run/start", {"project": pid,
                                                  "files": {"main.sh": f"echo {k}\n"}}),
-                   await send(u.c, "file/delete", {"project": pid, "path": "main.sh"}),
-                   await send(u.c, "run/start", {"project": pid}),
-                   await send(u.c, "file/create", {"project": pid, "path": "main.sh",
+                   await u.c.send("file/delete", {"project": pid, "path": "main.sh"}),
+                   await u.c.send("run/start", {"project": pid}),
+                   await u.c.send("file/create", {"project": pid, "path": "main.sh",
                                                    "content": "echo back\n"})]
-            got = await answers(u.c, ids)
+            got = await u.c.answers(ids)
             for rid in started([got[ids[0]], got[ids[2]]]):
                 await u.wait_exit(rid)
         await settles(u, pid)
@@ -256,9 +234,9 @@ def test_starts_then_the_socket_closes(server, runtimes):
         for k in range(12):
             c = await logged_in(server, u.name, u.password)
             for j in range(k % 4 + 1):
-                await send(c, "run/start", bad_params(pid, k + j))
+                await c.send("run/start", bad_params(pid, k + j))
             if k % 3 == 1:
-                await send(c, "auth/logout", {})
+                await c.send("auth/logout", {})
             await c.ws.close()
         await settles(u, pid)
     run(go())
@@ -273,11 +251,11 @@ def test_starts_then_logout_on_the_same_socket(server, runtimes):
         pid = await owner.project(runtimes["sh"], QUICK)
         for k in range(6):
             c = await logged_in(server, owner.name, owner.password)
-            ids = [await send(c, "run/start", bad_params(pid, k)),
-                   await send(c, "run/start", {"project": pid, "files": {"main.sh": "echo x\n"}}),
-                   await send(c, "auth/logout", {}),
-                   await send(c, "run/start", {"project": pid})]
-            got = await answers(c, ids)
+            ids = [await c.send("run/start", bad_params(pid, k)),
+                   await c.send("run/start", {"project": pid, "files": {"main.sh": "echo x\n"}}),
+                   await c.send("auth/logout", {}),
+                   await c.send("run/start", {"project": pid})]
+            got = await c.answers(ids)
             assert "result" in got[ids[2]], got[ids[2]]
             assert "error" in got[ids[3]], got[ids[3]]
             for i in ids[:2]:
@@ -298,12 +276,12 @@ def test_an_editor_starts_while_losing_access(server, runtimes):
         for k in range(8):
             result_of(await owner.c.call("project/share", {"id": pid, "username": ed.name,
                                                            "role": "editor"}))
-            ids = [await send(ed.c, "run/start", bad_params(pid, k + j)) for j in range(4)]
-            oid = [await send(owner.c, "project/update", {"id": pid, "is_public": k % 2 == 0}),
-                   await send(owner.c, "project/share", {"id": pid, "username": ed.name,
+            ids = [await ed.c.send("run/start", bad_params(pid, k + j)) for j in range(4)]
+            oid = [await owner.c.send("project/update", {"id": pid, "is_public": k % 2 == 0}),
+                   await owner.c.send("project/share", {"id": pid, "username": ed.name,
                                                          "role": None if k % 2 else "viewer"})]
-            ids += [await send(ed.c, "run/start", bad_params(pid, k + j)) for j in range(4)]
-            got, ogot = await asyncio.gather(answers(ed.c, ids), answers(owner.c, oid))
+            ids += [await ed.c.send("run/start", bad_params(pid, k + j)) for j in range(4)]
+            got, ogot = await asyncio.gather(ed.c.answers(ids), owner.c.answers(oid))
             for m in ogot.values():
                 result_of(m)
             for rid in started(got.values()):
@@ -330,10 +308,10 @@ def test_starts_raced_with_the_runtime_disabled(server, runtimes):
         rt_id = int(psql("SELECT id FROM runtimes WHERE code = :'v1'", code)[0][0])
         try:
             for k in range(8):
-                ids = [await send(u.c, "run/start", bad_params(pid, k + j)) for j in range(3)]
-                aid = await send(admin, "admin/runtime/update", {"id": rt_id, "enabled": False})
-                ids += [await send(u.c, "run/start", bad_params(pid, k + j)) for j in range(3)]
-                got, ag = await asyncio.gather(answers(u.c, ids), answers(admin, [aid]))
+                ids = [await u.c.send("run/start", bad_params(pid, k + j)) for j in range(3)]
+                aid = await admin.send("admin/runtime/update", {"id": rt_id, "enabled": False})
+                ids += [await u.c.send("run/start", bad_params(pid, k + j)) for j in range(3)]
+                got, ag = await asyncio.gather(u.c.answers(ids), admin.answers([aid]))
                 result_of(ag[aid])
                 for rid in started(got.values()):
                     await u.wait_exit(rid)
@@ -359,7 +337,7 @@ def test_a_start_raced_with_disabling_its_user_leaves_no_run(server):
             u = await User.new(server)
             pid = await u.project(code, {"main.sh": "sleep 50\n"})
             pids.append(pid)
-            await send(u.c, "run/start", {"project": pid,
+            await u.c.send("run/start", {"project": pid,
                                           "files": {"main.sh": f"echo {k}; sleep 50\n"}})
             await asyncio.sleep((k % 4) * 0.002)
             result_of(await admin.call("admin/user/disable", {"id": u.uid}))
@@ -387,7 +365,7 @@ def test_starts_over_a_warm_container_then_the_socket_closes(server, runtimes):
             rid = await w.start(pid, {"main.sh": f"echo warm {k}\n"})
             assert (await w.wait_exit(rid)).exit["reason"] == "exited"
             for j in range(k % 3 + 2):
-                await send(c, "run/start", {"project": pid, "tty": (j + k) % 2 == 0,
+                await c.send("run/start", {"project": pid, "tty": (j + k) % 2 == 0,
                                             "files": {"main.sh": f"echo {j}\n"}})
             await c.ws.close()
         u.c = await logged_in(server, u.name, u.password)
@@ -405,9 +383,9 @@ def test_starts_of_two_projects_against_a_quota_of_one(server, runtimes):
         a = await u.project(runtimes["sh"], {"main.sh": "sleep 1\n"})
         b = await u.project(runtimes["sh"], {"main.sh": "sleep 1\n"})
         for k in range(5):
-            ids = [await send(u.c, "run/start", bad_params((a, b)[j % 2], k + j // 2))
+            ids = [await u.c.send("run/start", bad_params((a, b)[j % 2], k + j // 2))
                    for j in range(12)]
-            got = await answers(u.c, ids)
+            got = await u.c.answers(ids)
             rids = []
             for m in got.values():
                 if "result" in m:
@@ -449,8 +427,8 @@ def test_starts_replacing_runs_that_wait_in_the_queue(server):
         pid = await u.project(code, QUICK)
         for rnd in range(4):
             c = u.c if rnd < 3 else await logged_in(server, u.name, u.password)
-            ids = [await send(c, "run/start", bad_params(pid, k + rnd)) for k in range(12)]
-            got = await answers(c, ids)
+            ids = [await c.send("run/start", bad_params(pid, k + rnd)) for k in range(12)]
+            got = await c.answers(ids)
             for m in got.values():
                 if "result" in m:  # it waits for room
                     assert m["result"].get("position", 0) >= 1, m
@@ -488,10 +466,10 @@ def test_one_user_starts_one_project_on_two_servers_at_once(make_server, runtime
         pid = await u.project(runtimes["sh"], {"main.sh": "echo go; sleep 2\n"})
         v = User(await logged_in(b, u.name, u.password), u.name, u.uid)
         for rnd in range(3):
-            ia = [await send(u.c, "run/start", bad_params(pid, k)) for k in range(rnd, rnd + 8)]
-            ib = [await send(v.c, "run/start", bad_params(pid, k)) for k in range(rnd, rnd + 8)]
-            ga, gb = await asyncio.gather(answers(u.c, ia, RUN_DEADLINE_S),
-                                          answers(v.c, ib, RUN_DEADLINE_S))
+            ia = [await u.c.send("run/start", bad_params(pid, k)) for k in range(rnd, rnd + 8)]
+            ib = [await v.c.send("run/start", bad_params(pid, k)) for k in range(rnd, rnd + 8)]
+            ga, gb = await asyncio.gather(u.c.answers(ia, RUN_DEADLINE_S),
+                                          v.c.answers(ib, RUN_DEADLINE_S))
             for w, got in ((u, ga), (v, gb)):
                 for rid in started(got.values()):
                     ex = (await w.wait_exit(rid)).exit
@@ -515,7 +493,7 @@ def test_the_server_stops_while_starts_are_under_way(make_server, runtimes):
             pids = [await u.project(runtimes["sh"], {"main.sh": "echo hi; sleep 5\n"})
                     for _ in range(3)]
             for j in range(12):
-                await send(u.c, "run/start", bad_params(pids[j % 3], j))
+                await u.c.send("run/start", bad_params(pids[j % 3], j))
             await asyncio.sleep(k * 0.004)
             s.proc.send_signal(signal.SIGTERM)
             await u.c.read_until_closed()
@@ -545,7 +523,7 @@ def test_the_server_stops_while_a_start_waits_for_another_servers_run(make_serve
             rid = await u.start(pid)
             await u.wait_output(rid, "up")
             v = await logged_in(b, u.name, u.password)
-            await send(v, "run/start", {"project": pid, "files": {"main.sh": "echo b\n"}})
+            await v.send("run/start", {"project": pid, "files": {"main.sh": "echo b\n"}})
             await asyncio.sleep(0.05 + k * 0.1)
             b.proc.send_signal(signal.SIGTERM)
             await v.read_until_closed()
