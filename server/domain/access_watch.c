@@ -4,6 +4,7 @@
  */
 #include "access_watch.h"
 #include "access.h"
+#include "auth_sess.h"
 #include "db.h"
 #include "log.h"
 #include "presence.h"
@@ -203,7 +204,22 @@ static void on_notify(void *arg, const char *channel, const char *payload)
 		access_watch_check(arg, project, NULL, NULL);
 }
 
+/* An account disabled on any instance: its runs here, and its starts under
+ * way, end as on the instance that disabled it (admin/user/disable; there
+ * a second time, which ends nothing more). */
+static void on_auth_notify(void *arg, const char *channel, const char *payload)
+{
+	long long user = auth_sess_disabled_user(payload);
+
+	(void)channel;
+	if (user > 0)
+		run_cancel_user(arg, user, "cancelled", "user_disabled",
+				"the account was disabled by an admin");
+}
+
 int access_watch_init(struct srv *srv)
 {
+	if (db_listen(srv->db, AUTH_CHANNEL, on_auth_notify, srv))
+		return -1;
 	return db_listen(srv->db, "runit_access", on_notify, srv);
 }

@@ -13,6 +13,10 @@
  * runit_access with the project id, sql/006_runs_access.sql); the handler
  * that made the change also checks at once, before it answers, so its
  * caller's next request already meets the new rule on this instance.
+ *
+ * An account disabled on any instance (its sessions end through NOTIFY
+ * runit_auth, auth_sess.h) has its runs and starts under way ended on
+ * every instance too, with reason cancelled and code user_disabled.
  */
 #ifndef RUNIT_ACCESS_WATCH_H
 #define RUNIT_ACCESS_WATCH_H

@@ -195,7 +195,6 @@ void auth_sess_on_established(struct sess *s, struct lws *wsi)
 
 /* ---------- ending sessions: here, and elsewhere through NOTIFY ---------- */
 
-#define AUTH_CHANNEL "runit_auth"
 #define AUTH_SWEEP_MS 30000
 
 struct end_match {
@@ -282,6 +281,19 @@ static const char *known_reason(const char *r)
 		if (!strcmp(r, all[i]))
 			return all[i];
 	return NULL;
+}
+
+long long auth_sess_disabled_user(const char *payload)
+{
+	json_t *j = payload ? json_loads(payload, 0, NULL) : NULL;
+	json_int_t u = 0;
+	const char *r = NULL;
+
+	if (!j || json_unpack(j, "{s:I, s:s}", "u", &u, "r", &r) ||
+	    strcmp(r, AUTH_END_ACCOUNT_DISABLED))
+		u = 0;
+	json_decref(j);
+	return u > 0 ? (long long)u : 0;
 }
 
 static void sweep(struct srv *srv);

@@ -76,4 +76,9 @@ void auth_sess_end_session(struct srv *srv, long long session_id, const char *re
 void auth_sess_end_user(struct srv *srv, long long user_id, long long keep_session_id,
 			const char *reason);
 
+/* The channel those ends go out on (every instance hears its own too), and
+ * the user whose account a notice on it says was disabled (0: none). */
+#define AUTH_CHANNEL "runit_auth"
+long long auth_sess_disabled_user(const char *payload);
+
 #endif

@@ -353,6 +353,39 @@ def test_a_start_raced_with_disabling_its_user_leaves_no_run(server):
     run(go())
 
 
+def test_disabling_a_user_on_one_server_ends_their_runs_on_another(make_server):
+    """admin/user/disable on server a: the user's run on server b and a start
+    under way on b end at once (cancelled, user_disabled), not at their wall
+    time. They used to run on: only the server that handled the disable
+    ended its own runs (the others closed the user's sockets only)."""
+    code = add_shell_runtime("t-sh-race-long", wall_ms=60000)
+    a = make_server().start()
+    b = make_server().start()
+
+    async def go():
+        admin = await logged_in(a, add_admin())
+        u = await User.new(b)
+        running = await u.project(code, {"main.sh": "echo up; sleep 50\n"})
+        rid = await u.start(running)
+        await u.wait_state(rid, "running")
+        starting = await u.project(code, {"main.sh": "sleep 50\n"})
+        await u.c.send("run/start", {"project": starting,
+                                      "files": {"main.sh": "echo s; sleep 50\n"}})
+        result_of(await admin.call("admin/user/disable", {"id": u.uid}))
+        for pid in (running, starting):
+            assert await async_wait_until(lambda: active_rows(pid) == 0, 10), \
+                psql("SELECT id, state, reason FROM runs WHERE project_id = :'v1'", pid)
+            assert await async_wait_until(
+                lambda: not containers_of(pid) and not containers_of(pid, warm=True), 10), pid
+        return rid, running, starting
+    rid, running, starting = run(go())
+    assert psql("SELECT reason FROM runs WHERE id = :'v1'", rid) == [["cancelled"]]
+    assert psql("SELECT count(*) FROM runs WHERE project_id IN (:'v1', :'v2') AND"
+                " reason <> 'cancelled'", running, starting)[0][0] == "0"
+    a.stop()
+    b.stop()
+
+
 def test_starts_over_a_warm_container_then_the_socket_closes(server, runtimes):
     """After a run ends its slot keeps a warm container; then starts with a
     terminal and without (the warm one matches only one of them) are sent
