@@ -67,6 +67,8 @@ struct run_term {
 	int tty;
 	unsigned rows, cols;
 };
+/* files: the unsaved buffers {path: text}, already checked (names valid and
+ * in NFC, at most 200, each a string: h_run.c), or NULL. */
 void run_start(struct rpc_call *c, long long project_id, json_t *files,
 	       const struct run_term *term);
 /* Input for the run's program; before the program starts it is held (at

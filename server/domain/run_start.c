@@ -18,7 +18,6 @@
 #include "sess.h"
 #include "log.h"
 #include "metrics.h"
-#include "paths.h"
 #include "room.h"
 #include "rpc.h"
 #include "srv.h"
@@ -27,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define START_MAX_FILES 200
 #define CONFLICT_RETRY_MS 250
 #define CONFLICT_RETRIES 40
 
@@ -566,36 +564,12 @@ static void saved(void *arg, PGresult *res, const char *err)
  */
 static void save_buffers(struct start_req *q)
 {
-	char pid[24], uid[24], *files, nfc_msg[400];
+	char pid[24], uid[24], *files;
 	int refused;
 	const char *p[4] = {uid, q->c->role == PROTO_ROLE_ADMIN ? "true" : "false", pid, NULL};
-	const char *path;
-	json_t *v;
 
 	if (!q->files || !json_object_size(q->files)) {
 		gate(q);
-		return;
-	}
-	if (json_object_size(q->files) > START_MAX_FILES) {
-		fail(q, PROTO_R_TOO_LARGE, "too many files");
-		return;
-	}
-	json_object_foreach(q->files, path, v)
-	{
-		const char *why = paths_invalid(path, strlen(path));
-		if (why) {
-			char msg[160];
-			snprintf(msg, sizeof(msg), "invalid path: %s", why);
-			fail(q, PROTO_R_INVALID_PATH, msg);
-			return;
-		}
-		if (!json_is_string(v)) {
-			fail(q, PROTO_R_INVALID_PARAMS, "files maps paths to strings");
-			return;
-		}
-	}
-	if (paths_nfc_keys(&q->files, nfc_msg, sizeof(nfc_msg))) {
-		fail(q, PROTO_R_INVALID_PATH, nfc_msg);
 		return;
 	}
 	files = json_dumps(q->files, JSON_COMPACT);

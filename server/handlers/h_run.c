@@ -11,6 +11,7 @@
 #include "db.h"
 #include "dbcall.h"
 #include "h_common.h"
+#include "paths.h"
 #include "rpc.h"
 #include "run_follow.h"
 #include "run_int.h"
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #define STDIN_MAX (64 * 1024)
+#define START_MAX_FILES 200
 /* A terminal's size: the default, and the most rows or columns. */
 #define TTY_ROWS 24
 #define TTY_COLS 80
@@ -61,6 +63,41 @@ static int get_size(struct rpc_call *c, json_t *params, int required, struct run
 	return 0;
 }
 
+/* run/start's unsaved buffers checked (how many, their names, each a string), the
+ * names put in NFC, before the start reaches the engine: a bad one cannot
+ * make a good start of the same project give way (it would be the slot's
+ * newest, run_start.c). 0, or -1 once answered. */
+static int files_checked(struct rpc_call *c, json_t **files)
+{
+	const char *path, *why;
+	char msg[400];
+	json_t *v;
+
+	if (!*files)
+		return 0;
+	if (json_object_size(*files) > START_MAX_FILES) {
+		rpc_fail(c, PROTO_R_TOO_LARGE, "too many files", NULL);
+		return -1;
+	}
+	json_object_foreach(*files, path, v)
+	{
+		if ((why = paths_invalid(path, strlen(path)))) {
+			snprintf(msg, sizeof(msg), "invalid path: %s", why);
+			rpc_fail(c, PROTO_R_INVALID_PATH, msg, NULL);
+			return -1;
+		}
+		if (!json_is_string(v)) {
+			rpc_fail(c, PROTO_R_INVALID_PARAMS, "files maps paths to strings", NULL);
+			return -1;
+		}
+	}
+	if (paths_nfc_keys(files, msg, sizeof(msg))) {
+		rpc_fail(c, PROTO_R_INVALID_PATH, msg, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 static void h_start(void *ctx, struct proto_msg *msg)
 {
 	struct rpc_call *c = ctx;
@@ -83,7 +120,10 @@ static void h_start(void *ctx, struct proto_msg *msg)
 		rpc_fail(c, PROTO_R_INVALID_PARAMS, "rows and cols need tty: true", NULL);
 		return;
 	}
-	run_start(c, project, files, &term);
+	files = files ? json_incref(files) : NULL;
+	if (!files_checked(c, &files))
+		run_start(c, project, files, &term);
+	json_decref(files);
 }
 
 /* The live run if the caller may act on it (its user or an admin). */

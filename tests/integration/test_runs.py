@@ -401,19 +401,47 @@ def test_burst_of_raw_starts_leaves_one_container(server, runtimes):
     assert started, answers
 
 
-def test_a_start_outlived_by_a_newer_start_that_failed_keeps_its_slot(server, runtimes):
-    """Run, then at once Run with a bad file name, on a project that never
-    ran: the bad start fails while the first one's save is in the database.
-    The slot (user, project) must outlive the first start, which then goes
-    on or is refused, but the server stays up and nothing is left running.
-    The slot used to be freed under the first start (no holder counted it)."""
+def test_a_bad_start_does_not_make_a_good_one_give_way(server, runtimes):
+    """Run, then at once Run with a bad file name (or too many files, or a
+    file that is not a string), on a project that never ran: the bad start
+    is refused before it reaches the engine, and the good one runs. It used
+    to become the project's newest start and the good one was refused as
+    superseded (CONFLICT), and before that the slot was freed under it."""
+    bads = [{"../bad": "x"}, {f"f{i}.txt": "x" for i in range(201)}, {"main.sh": 42}]
+
     async def one(u, k):
         pid = await u.project(runtimes["sh"], {"main.sh": "echo fresh\n"})
         first, bad = await starts_at_once(u, [{"project": pid, "files": {"main.sh": f"echo one {k}\n"}},
-                                              {"project": pid, "files": {"../bad": "x"}}])
-        assert error_reason(bad) == "INVALID_PATH", bad
-        if "result" in first:
-            assert (await u.wait_exit(first["result"]["run"])).exit["reason"] == "exited"
+                                              {"project": pid, "files": bads[k % 3]}])
+        assert error_reason(bad) in ("INVALID_PATH", "TOO_LARGE", "INVALID_PARAMS"), bad
+        assert "result" in first, first
+        out = await u.wait_exit(first["result"]["run"])
+        assert out.exit["reason"] == "exited" and out.text() == f"one {k}\n", out.events
+        return pid
+
+    async def go():
+        u = await User.new(server)
+        return [await one(u, k) for k in range(12)]
+    for pid in run(go()):
+        assert psql("SELECT count(*) FROM runs WHERE project_id = :'v1' AND state <> 'finished'",
+                    pid)[0][0] == "0"
+
+
+def test_a_start_outlived_by_a_newer_start_that_failed_keeps_its_slot(server, runtimes):
+    """Run, then at once Run with a file over max_file_bytes, on a project
+    that never ran: the newer start fails in the database (its save) while
+    the first one's save may still be there. The slot (user, project) must
+    outlive the first start, which then goes on or is refused, but the
+    server stays up and nothing is left running. The slot used to be freed
+    under the first start (no holder counted it)."""
+    async def one(u, k):
+        pid = await u.project(runtimes["sh"], {"main.sh": "echo fresh\n"})
+        first, bad = await starts_at_once(u, [{"project": pid, "files": {"main.sh": f"echo one {k}\n"}},
+                                              {"project": pid, "files": {"big.txt": "#" * 300_000}}])
+        assert error_reason(bad) == "TOO_LARGE", bad
+        if "result" in first:  # the newer start replaced it before its save failed, or not
+            assert (await u.wait_exit(first["result"]["run"])).exit["reason"] in ("exited",
+                                                                                  "replaced")
         else:
             assert error_reason(first) == "CONFLICT", first
         return pid
