@@ -206,13 +206,17 @@ static void on_notify(void *arg, const char *channel, const char *payload)
 
 /* An account disabled on any instance: its runs here, and its starts under
  * way, end as on the instance that disabled it (admin/user/disable; there
- * a second time, which ends nothing more). */
+ * a second time, which ends nothing more). NULL after the listener
+ * reconnected: a notice may have been missed, so every user with a run or
+ * a start here is checked. */
 static void on_auth_notify(void *arg, const char *channel, const char *payload)
 {
 	long long user = auth_sess_disabled_user(payload);
 
 	(void)channel;
-	if (user > 0)
+	if (!payload)
+		run_cancel_disabled(arg);
+	else if (user > 0)
 		run_cancel_user(arg, user, "cancelled", "user_disabled",
 				"the account was disabled by an admin");
 }

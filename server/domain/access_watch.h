@@ -16,7 +16,9 @@
  *
  * An account disabled on any instance (its sessions end through NOTIFY
  * runit_auth, auth_sess.h) has its runs and starts under way ended on
- * every instance too, with reason cancelled and code user_disabled.
+ * every instance too, with reason cancelled and code user_disabled; once
+ * the listener reconnects (a notice may have been missed), every user with
+ * a run or a start on this instance is checked again.
  */
 #ifndef RUNIT_ACCESS_WATCH_H
 #define RUNIT_ACCESS_WATCH_H

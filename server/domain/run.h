@@ -54,6 +54,9 @@ void run_unwatch_project(struct srv *srv, long long project_id, uint64_t sess_id
 /* Cancel every run of a user on this server (account disabled). */
 void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *code,
 		     const char *message);
+/* Cancel the runs and starts on this server of every user whose account is
+ * disabled (a disable this server may not have heard of: access_watch.c). */
+void run_cancel_disabled(struct srv *srv);
 
 /* Visit active runs (admin dashboard). */
 void run_foreach(struct srv *srv, void (*fn)(struct run *, void *), void *arg);

@@ -146,6 +146,53 @@ void run_cancel_user(struct srv *srv, long long user_id, const char *reason, con
 	}
 }
 
+static void disabled_read(void *arg, PGresult *res, const char *err)
+{
+	if (!res) {
+		log_json(LOG_WARN, "cannot check the users of this server's runs",
+			 json_pack("{s:s}", "error", err ? err : ""));
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		run_cancel_user(arg, strtoll(PQgetvalue(res, i, 0), NULL, 10), "cancelled",
+				"user_disabled", "the account was disabled by an admin");
+}
+
+void run_cancel_disabled(struct srv *srv)
+{
+	struct run_engine *eng = srv->runs;
+	const struct run *r;
+	const struct run_slot *sl;
+	size_t n = 0, len = 1, cap;
+	char *ids;
+	const char *p[1];
+
+	if (!eng)
+		return;
+	for (r = eng->runs; r; r = r->next)
+		n++;
+	for (sl = eng->slots; sl; sl = sl->next)
+		n++;
+	cap = n * 22 + 3; /* "{", each id with its comma, "}", NUL */
+	if (!n || !(ids = malloc(cap)))
+		return;
+	ids[0] = '{';
+	for (r = eng->runs; r; r = r->next)
+		if (r->user_id > 0)
+			len += (size_t)snprintf(ids + len, cap - len, "%s%lld", len > 1 ? "," : "",
+						r->user_id);
+	for (sl = eng->slots; sl; sl = sl->next)
+		if (sl->starts)
+			len +=
+			    (size_t)sprintf(ids + len, "%s%lld", len > 1 ? "," : "", sl->user_id);
+	strcpy(ids + len, "}");
+	p[0] = ids;
+	if (len > 1)
+		db_query(srv->db, "SELECT id FROM users WHERE disabled AND id = ANY($1::bigint[])",
+			 1, p, disabled_read, srv);
+	free(ids);
+}
+
 int run_engine_init(struct srv *srv)
 {
 	struct run_engine *eng = calloc(1, sizeof(*eng));

@@ -386,6 +386,30 @@ def test_disabling_a_user_on_one_server_ends_their_runs_on_another(make_server):
     b.stop()
 
 
+def test_a_disable_missed_while_the_listener_was_away_still_ends_the_run(make_server):
+    """A disable whose notice a server missed (its LISTEN connection was
+    down) still ends that user's run there once the listener is back, not
+    at the run's wall time. Here the account is disabled in SQL, which
+    sends no notice, and the server's listening backend is ended."""
+    code = add_shell_runtime("t-sh-race-long", wall_ms=60000)
+    srv = make_server().start()
+
+    async def go():
+        u = await User.new(srv)
+        pid = await u.project(code, {"main.sh": "echo up; sleep 50\n"})
+        rid = await u.start(pid)
+        await u.wait_state(rid, "running")
+        psql("UPDATE users SET disabled = true WHERE id = :'v1'", u.uid)
+        assert psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE query LIKE 'LISTEN %'")[0][0] != "0"
+        assert await async_wait_until(lambda: active_rows(pid) == 0, 20), \
+            psql("SELECT id, state, reason FROM runs WHERE project_id = :'v1'", pid)
+        return rid
+    rid = run(go())
+    assert psql("SELECT reason FROM runs WHERE id = :'v1'", rid) == [["cancelled"]]
+    srv.stop()
+
+
 def test_starts_over_a_warm_container_then_the_socket_closes(server, runtimes):
     """After a run ends its slot keeps a warm container; then starts with a
     terminal and without (the warm one matches only one of them) are sent
