@@ -217,8 +217,7 @@ static void on_auth_notify(void *arg, const char *channel, const char *payload)
 	if (!payload)
 		run_cancel_disabled(arg);
 	else if (user > 0)
-		run_cancel_user(arg, user, "cancelled", "user_disabled",
-				"the account was disabled by an admin");
+		run_cancel_user(arg, user);
 }
 
 int access_watch_init(struct srv *srv)

@@ -51,9 +51,9 @@ void run_cancel_project(struct srv *srv, long long project_id, const char *reaso
 size_t run_project_watchers(struct srv *srv, long long project_id, uint64_t *out, size_t max);
 /* The session stops watching every run of the project (its access went). */
 void run_unwatch_project(struct srv *srv, long long project_id, uint64_t sess_id);
-/* Cancel every run of a user on this server (account disabled). */
-void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *code,
-		     const char *message);
+/* Cancel every run and start under way of a user on this server: the
+ * account was disabled (cancelled, user_disabled). */
+void run_cancel_user(struct srv *srv, long long user_id);
 /* Cancel the runs and starts on this server of every user whose account is
  * disabled (a disable this server may not have heard of: access_watch.c). */
 void run_cancel_disabled(struct srv *srv);

@@ -131,9 +131,10 @@ void run_cancel_project(struct srv *srv, long long project_id, const char *reaso
 	}
 }
 
-void run_cancel_user(struct srv *srv, long long user_id, const char *reason, const char *code,
-		     const char *message)
+void run_cancel_user(struct srv *srv, long long user_id)
 {
+	static const char reason[] = "cancelled", code[] = "user_disabled",
+			  message[] = "the account was disabled by an admin";
 	struct run *r, *n;
 
 	if (!srv->runs)
@@ -154,8 +155,7 @@ static void disabled_read(void *arg, PGresult *res, const char *err)
 		return;
 	}
 	for (int i = 0; i < PQntuples(res); i++)
-		run_cancel_user(arg, strtoll(PQgetvalue(res, i, 0), NULL, 10), "cancelled",
-				"user_disabled", "the account was disabled by an admin");
+		run_cancel_user(arg, strtoll(PQgetvalue(res, i, 0), NULL, 10));
 }
 
 void run_cancel_disabled(struct srv *srv)
@@ -183,8 +183,8 @@ void run_cancel_disabled(struct srv *srv)
 						r->user_id);
 	for (sl = eng->slots; sl; sl = sl->next)
 		if (sl->starts)
-			len +=
-			    (size_t)sprintf(ids + len, "%s%lld", len > 1 ? "," : "", sl->user_id);
+			len += (size_t)snprintf(ids + len, cap - len, "%s%lld", len > 1 ? "," : "",
+						sl->user_id);
 	strcpy(ids + len, "}");
 	p[0] = ids;
 	if (len > 1)

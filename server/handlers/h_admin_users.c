@@ -190,8 +190,7 @@ static void disabled(void *arg, PGresult *res, const char *err)
 	if (user_row(r, res)) {
 		ended = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		auth_sess_end_user(r->c->srv, r->id, 0, AUTH_END_ACCOUNT_DISABLED);
-		run_cancel_user(r->c->srv, r->id, "cancelled", "user_disabled",
-				"the account was disabled by an admin");
+		run_cancel_user(r->c->srv, r->id);
 		target_of(r->id, target);
 		audit(r->c->srv, r->c->user_id, "user.disable", target,
 		      json_pack("{s:s, s:I}", "username", PQgetvalue(res, 0, 0), "sessions_ended",
